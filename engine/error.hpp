@@ -1,0 +1,69 @@
+// Error types of apical. Two roots: UserError (a bad description, bad arguments or an
+// unusable output path: the CLI prints one line and exits 2) and RuntimeFailure (something
+// failed while running: exit 1). Internal bugs are std::logic_error via APICAL_ASSERT.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace apical {
+
+// Anything the user can fix by changing the description or the command line.
+class UserError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A located error in a description file:
+//   file:line:column: key.path: expected ..., found ...
+// line and column are 1-based; 0 means "unknown" and is left out of the message.
+class DescriptionError : public UserError {
+public:
+    DescriptionError(std::string file, int line, int column, std::string key_path,
+                     std::string expected, std::string found)
+        : UserError(format(file, line, column, key_path, expected, found)),
+          file_(std::move(file)), line_(line), column_(column),
+          key_path_(std::move(key_path)), expected_(std::move(expected)),
+          found_(std::move(found)) {}
+
+    const std::string& file() const { return file_; }
+    int line() const { return line_; }
+    int column() const { return column_; }
+    const std::string& key_path() const { return key_path_; }
+    const std::string& expected() const { return expected_; }
+    const std::string& found() const { return found_; }
+
+    static std::string format(const std::string& file, int line, int column,
+                              const std::string& key_path, const std::string& expected,
+                              const std::string& found) {
+        std::string where = file.empty() ? std::string("<description>") : file;
+        if (line > 0) where += ":" + std::to_string(line) + ":" + std::to_string(column);
+        std::string msg = where + ": ";
+        if (!key_path.empty()) msg += key_path + ": ";
+        msg += "expected " + expected + ", found " + found;
+        return msg;
+    }
+
+private:
+    std::string file_;
+    int line_;
+    int column_;
+    std::string key_path_;
+    std::string expected_;
+    std::string found_;
+};
+
+// A failure while running (I/O error during the run, out of memory, ...): exit code 1.
+class RuntimeFailure : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace apical
+
+#define APICAL_ASSERT(cond)                                                                 \
+    do {                                                                                    \
+        if (!(cond))                                                                        \
+            throw std::logic_error(std::string("internal error: ") + #cond + " at " +     \
+                                   __FILE__ + ":" + std::to_string(__LINE__));             \
+    } while (0)

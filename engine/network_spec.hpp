@@ -1,0 +1,107 @@
+// The lowered network description: plain data in internal units (ms, mV, pA, nS, pF, Hz),
+// produced by io/description.cpp from a YAML file and consumed by the network builder.
+// Nothing here knows about YAML; every entry keeps where it came from for later errors.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace apical {
+
+// Where a value came from in the description file, for errors raised after parsing.
+struct SourceLocation {
+    int line = 0;    // 1-based; 0 = unknown
+    int column = 0;  // 1-based
+    std::string key_path;  // e.g. "projections[2].delay"
+};
+
+// A value that is a constant or drawn from a distribution (internal units).
+// Clipping: a drawn value below min is set to min, above max to max.
+struct Distribution {
+    enum class Kind { constant, uniform, normal, lognormal };
+    Kind kind = Kind::constant;
+    double value = 0.0;             // constant
+    double low = 0.0, high = 0.0;   // uniform on [low, high)
+    double mean = 0.0, std = 0.0;   // normal; lognormal: mean and std of the value itself
+    std::optional<double> min, max; // clipping bounds
+    bool is_constant() const { return kind == Kind::constant; }
+};
+
+struct PopulationSpec {
+    std::string name;
+    std::string model;  // a name from the model registry (neurons/model_registry.hpp)
+    std::uint64_t size = 0;
+    std::map<std::string, double> parameters;       // all parameters, defaults filled in
+    std::map<std::string, Distribution> initial;    // state variables given by the user
+    // spike_source only: spike times (ms) per node, from the description or a SONATA file.
+    std::vector<std::vector<double>> spike_times_ms;
+    SourceLocation where;
+};
+
+enum class ConnectionRule {
+    all_to_all, one_to_one, pairwise_bernoulli, fixed_indegree, fixed_outdegree,
+    fixed_total_number
+};
+
+struct ProjectionSpec {
+    std::string name;    // default "source->target"
+    std::string source;  // population names
+    std::string target;
+    ConnectionRule rule = ConnectionRule::all_to_all;
+    double p = 0.0;             // pairwise_bernoulli
+    std::uint64_t degree = 0;   // fixed_indegree / fixed_outdegree: K; fixed_total_number: N
+    bool allow_autapses = true;
+    bool allow_multapses = true;
+    Distribution weight;   // in the receptor's weight unit (mV, pA or nS)
+    Distribution delay;    // ms
+    // Receptor of the target model; empty = the model's default (current-based models route
+    // by the sign of each weight: positive to receptors[0], negative to receptors[1]).
+    std::string receptor;
+    SourceLocation where;
+};
+
+struct StimulusSpec {
+    enum class Kind { poisson_generator, dc_current, step_current };
+    std::string name;
+    Kind kind = Kind::poisson_generator;
+    std::vector<std::string> targets;  // population names
+    double start_ms = 0.0;
+    double stop_ms = 1e300;            // active on [start, stop)
+    // poisson_generator: an independent Poisson train of `rate_hz` into every target neuron,
+    // each spike acting with `weight` on `receptor` after `delay_ms`.
+    double rate_hz = 0.0;
+    double weight = 0.0;
+    double delay_ms = 0.0;
+    std::string receptor;
+    // dc_current: amplitude_pA; step_current: amplitude_pA[k] from times_ms[k] on.
+    double amplitude_pA = 0.0;
+    std::vector<double> times_ms;
+    std::vector<double> amplitudes_pA;
+    std::string compartment;  // later: compartment of a multi-compartment target; "" = soma
+    SourceLocation where;
+};
+
+struct SimulationSpec {
+    double dt_ms = 0.1;
+    double t_stop_ms = 1000.0;
+    std::uint32_t seed = 12345;
+    int threads = 1;
+    std::string output_dir = "out";
+    double flush_interval_ms = 1000.0;  // spikes reach the file at least this often
+    SourceLocation output_where;
+};
+
+struct NetworkSpec {
+    std::string file;  // the description file, for messages
+    SimulationSpec simulation;
+    std::vector<PopulationSpec> populations;  // gids are assigned in this order
+    std::vector<ProjectionSpec> projections;
+    std::vector<StimulusSpec> stimuli;
+    std::vector<std::string> spike_recordings;  // population names whose spikes are written
+    std::string resolved_yaml;  // the whole resolved description as YAML text
+};
+
+}  // namespace apical

@@ -1,0 +1,68 @@
+// What a neuron model declares to the description layer: parameters (with units and
+// defaults), state variables (initialisable and recordable by name) and receptors.
+#pragma once
+
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/units.hpp"
+
+namespace apical {
+
+struct ParameterInfo {
+    std::string name;
+    Dimension dim;
+    double default_value;
+    double min = -std::numeric_limits<double>::infinity();  // allowed range, inclusive
+    double max = std::numeric_limits<double>::infinity();
+    bool strictly_positive = false;  // e.g. C_m, tau_m
+};
+
+struct StateInfo {
+    std::string name;
+    Dimension dim;
+    // Name of the parameter whose value is the default initial value ("" = default 0).
+    std::string default_from_parameter;
+};
+
+struct ReceptorInfo {
+    std::string name;       // "exc", "inh" (later "soma.exc", "dendrite.inh", ...)
+    Dimension weight_dim;   // unit of a synaptic weight onto it
+    bool signed_weights;    // current-based: any sign; conductance-based: weight >= 0
+};
+
+struct ModelInfo {
+    std::string name;
+    bool is_spike_source = false;  // spike_source: no dynamics, emits given spike times
+    std::vector<ParameterInfo> parameters;
+    std::vector<StateInfo> state;
+    std::vector<ReceptorInfo> receptors;
+    // Projections that name no receptor: if true, each synapse goes to receptors[0] when its
+    // weight is >= 0 and to receptors[1] when negative (NEST's current-based convention);
+    // if false, a receptor must be named.
+    bool route_by_sign = false;
+    // Cross-parameter checks; returns "" when fine, else what was expected (for the message).
+    std::function<std::string(const std::map<std::string, double>&)> check;
+
+    const ParameterInfo* find_parameter(const std::string& n) const {
+        for (auto& p : parameters) if (p.name == n) return &p;
+        return nullptr;
+    }
+    const StateInfo* find_state(const std::string& n) const {
+        for (auto& s : state) if (s.name == n) return &s;
+        return nullptr;
+    }
+    int find_receptor(const std::string& n) const {
+        for (std::size_t i = 0; i < receptors.size(); ++i) if (receptors[i].name == n) return int(i);
+        return -1;
+    }
+};
+
+// The registry: every model apical knows, by name (neurons/model_registry.cpp).
+const ModelInfo* find_model_info(const std::string& name);
+std::vector<std::string> model_names();
+
+}  // namespace apical
