@@ -32,6 +32,7 @@ struct ReceptorInfo {
     std::string name;       // "exc", "inh" (later "soma.exc", "dendrite.inh", ...)
     Dimension weight_dim;   // unit of a synaptic weight onto it
     bool signed_weights;    // current-based: any sign; conductance-based: weight >= 0
+    int shares_buffer_of = -1;  // >= 0: adds into that receptor's input buffer (no own buffer)
 };
 
 struct ModelInfo {

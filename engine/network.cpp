@@ -1,0 +1,280 @@
+#include "engine/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+
+#include <omp.h>
+
+#include "engine/draw.hpp"
+#include "engine/error.hpp"
+#include "engine/random.hpp"
+#include "neurons/models.hpp"
+#include "neurons/spike_source.hpp"
+#include "synapses/connection_rules.hpp"
+
+namespace apical {
+
+namespace {
+
+Decomposition make_decomposition(const NetworkSpec& spec, int ranks, int threads) {
+    std::vector<PopulationLayout> layout;
+    std::uint64_t next = 0;
+    for (auto& p : spec.populations) {
+        if (next + p.size > std::numeric_limits<gid_t>::max())
+            throw UserError(spec.file + ": populations: expected at most 2^32 - 1 neurons in all, found more");
+        layout.push_back({p.name, gid_t(next), std::uint32_t(p.size)});
+        next += p.size;
+    }
+    return Decomposition(std::move(layout), ranks, threads);
+}
+
+int population_index(const NetworkSpec& spec, const std::string& name) {
+    for (std::size_t i = 0; i < spec.populations.size(); ++i)
+        if (spec.populations[i].name == name) return int(i);
+    throw std::logic_error("unknown population " + name + " passed the description checks");
+}
+
+// Runs body(vp) for every local VP on its own thread; rethrows the first exception.
+template <class F>
+void for_each_vp_parallel(std::vector<VirtualProcess>& vps, F body) {
+    std::vector<std::exception_ptr> errors(vps.size());
+#pragma omp parallel for schedule(static, 1) num_threads(int(vps.size()))
+    for (std::size_t v = 0; v < vps.size(); ++v) {
+        try {
+            body(vps[v]);
+        } catch (...) {
+            errors[v] = std::current_exception();
+        }
+    }
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+}
+
+// The file name is known here, not where the rules raise their errors.
+[[noreturn]] void rethrow_with_file(const DescriptionError& e, const std::string& file) {
+    throw DescriptionError(file, e.line(), e.column(), e.key_path(), e.expected(), e.found());
+}
+
+}  // namespace
+
+Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads)
+    : spec_(spec), decomposition_(make_decomposition(spec, ranks, threads)) {
+    for (auto& p : spec.populations) n_neurons_ += p.size;
+    for (int t = 0; t < threads; ++t) {
+        vps_.emplace_back();
+        vps_.back().vp = rank * threads + t;
+    }
+    try {
+        for_each_vp_parallel(vps_, [&](VirtualProcess& vp) { build_synapses(vp); });
+    } catch (const DescriptionError& e) {
+        if (!e.file().empty()) throw;
+        rethrow_with_file(e, spec.file);
+    }
+
+    // Slice length and ring-buffer size from the delays actually present (constant delays
+    // count even where a VP has no synapse of that projection).
+    int lo = std::numeric_limits<int>::max(), hi = 0;
+    for (auto& p : spec.projections)
+        if (p.delay.is_constant()) {
+            const int d = int(to_steps(p.delay.value, dt()));
+            lo = std::min(lo, d);
+            hi = std::max(hi, d);
+        }
+    for (auto& vp : vps_)
+        for (auto& t : vp.tables)
+            if (t.size() > 0) {
+                lo = std::min(lo, t.min_delay);
+                hi = std::max(hi, t.max_delay);
+            }
+    if (hi == 0) lo = hi = std::max(1, int(to_steps(1.0, dt())));  // no synapses: 1 ms slices
+    min_delay_ = std::max(1, lo);
+    max_delay_ = std::max(min_delay_, hi);
+
+    for_each_vp_parallel(vps_, [&](VirtualProcess& vp) {
+        build_groups(vp);
+        build_stimuli(vp);
+    });
+    for (auto& vp : vps_)
+        for (auto& t : vp.tables) {
+            n_synapses_ += t.size();
+            synapse_bytes_ += t.bytes();
+        }
+}
+
+void Network::build_synapses(VirtualProcess& vp) {
+    const auto& pops = decomposition_.populations();
+    const double h = dt();
+    const std::uint32_t seed = spec_.simulation.seed;
+    vp.tables_of_source.assign(pops.size(), {});
+    std::vector<std::uint32_t> sources;
+    for (std::size_t pi = 0; pi < spec_.projections.size(); ++pi) {
+        const ProjectionSpec& proj = spec_.projections[pi];
+        const int ps = population_index(spec_, proj.source), pt = population_index(spec_, proj.target);
+        const ModelInfo& tinfo = *find_model_info(spec_.populations[std::size_t(pt)].model);
+        std::vector<std::uint32_t> target_nodes(decomposition_.local_count(pt, vp.vp));
+        for (std::uint32_t i = 0; i < target_nodes.size(); ++i)
+            target_nodes[i] = decomposition_.node_of_local(pt, vp.vp, i);
+        ConnectionGenerator gen(proj, int(pi), seed, pops[ps].size, pops[ps].first_gid,
+                                pops[pt].size, pops[pt].first_gid, target_nodes);
+
+        const int named = proj.receptor.empty() ? -1 : tinfo.find_receptor(proj.receptor);
+        const std::size_t n_rec = std::max<std::size_t>(1, tinfo.receptors.size());
+        // Synapses per receptor, in target order then construction order.
+        struct Flat { std::vector<std::uint32_t> src, tgt; std::vector<double> w; std::vector<int> d; };
+        std::vector<Flat> flat(n_rec);
+        for (std::size_t local = 0; local < target_nodes.size(); ++local) {
+            sources.clear();
+            gen.sources(local, sources);
+            const gid_t tgid = pops[pt].first_gid + target_nodes[local];
+            RandomStream wrng(seed, purpose(Purpose::weight, std::uint32_t(pi)), tgid);
+            RandomStream drng(seed, purpose(Purpose::delay, std::uint32_t(pi)), tgid);
+            for (std::uint32_t s : sources) {
+                const double w = draw(proj.weight, wrng);
+                const int d = std::max(1, int(to_steps(draw(proj.delay, drng), h)));
+                const int r = named >= 0 ? named : (tinfo.route_by_sign && w < 0 ? 1 : 0);
+                Flat& f = flat[std::size_t(r)];
+                f.src.push_back(s);
+                f.tgt.push_back(std::uint32_t(local));
+                if (!proj.weight.is_constant()) f.w.push_back(w);
+                if (!proj.delay.is_constant()) f.d.push_back(d);
+            }
+        }
+        for (std::size_t r = 0; r < n_rec; ++r) {
+            Flat& f = flat[r];
+            if (f.src.empty()) continue;
+            StaticSynapseTable t;
+            t.projection = int(pi);
+            t.receptor = int(r);
+            t.target_group = pt;
+            t.source_first_gid = pops[ps].first_gid;
+            t.n_sources = pops[ps].size;
+            t.weight_constant = proj.weight.value;
+            t.delay_constant = std::max(1, int(to_steps(proj.delay.value, h)));
+            // Stable counting sort by source.
+            t.offsets.assign(std::size_t(t.n_sources) + 1, 0);
+            for (auto s : f.src) ++t.offsets[s + 1];
+            for (std::uint32_t s = 0; s < t.n_sources; ++s) t.offsets[s + 1] += t.offsets[s];
+            std::vector<std::uint32_t> fill(t.offsets.begin(), t.offsets.end() - 1);
+            t.target.resize(f.src.size());
+            if (!f.w.empty()) t.weight.resize(f.src.size());
+            if (!f.d.empty()) t.delay.resize(f.src.size());
+            t.min_delay = t.max_delay = t.delay_constant;
+            if (!f.d.empty()) {
+                t.min_delay = *std::min_element(f.d.begin(), f.d.end());
+                t.max_delay = *std::max_element(f.d.begin(), f.d.end());
+                if (t.max_delay > std::numeric_limits<std::uint16_t>::max())
+                    throw DescriptionError(spec_.file, proj.where.line, proj.where.column,
+                                           proj.where.key_path + ".delay",
+                                           "delays below 65536 steps", std::to_string(t.max_delay) + " steps");
+            }
+            for (std::size_t k = 0; k < f.src.size(); ++k) {
+                const std::uint32_t at = fill[f.src[k]]++;
+                t.target[at] = f.tgt[k];
+                if (!f.w.empty()) t.weight[at] = float(f.w[k]);
+                if (!f.d.empty()) t.delay[at] = std::uint16_t(f.d[k]);
+            }
+            f = Flat{};  // release the temporary arrays early
+            vp.tables_of_source[std::size_t(ps)].push_back(int(vp.tables.size()));
+            vp.tables.push_back(std::move(t));
+        }
+    }
+}
+
+void Network::build_groups(VirtualProcess& vp) {
+    const auto& pops = decomposition_.populations();
+    const int n_slots = min_delay_ + max_delay_;
+    for (std::size_t p = 0; p < pops.size(); ++p) {
+        const PopulationSpec& ps = spec_.populations[p];
+        const std::uint32_t n = decomposition_.local_count(int(p), vp.vp);
+        std::vector<gid_t> gids(n);
+        for (std::uint32_t i = 0; i < n; ++i)
+            gids[i] = pops[p].first_gid + decomposition_.node_of_local(int(p), vp.vp, i);
+        const ModelEntry* entry = find_model(ps.model);
+        if (!entry->make) {  // spike_source
+            std::vector<std::vector<double>> times(n);
+            for (std::uint32_t i = 0; i < n; ++i) {
+                const std::uint32_t node = decomposition_.node_of_local(int(p), vp.vp, i);
+                if (node < ps.spike_times_ms.size()) times[i] = ps.spike_times_ms[node];
+            }
+            vp.groups.push_back(make_spike_source(std::move(gids), n_slots, dt(), times));
+            continue;
+        }
+        auto group = entry->make(std::move(gids), n_slots, dt(), ps.parameters);
+        // Initial state: defaults, then the user's constants or per-neuron draws from the
+        // stream (seed, initial_state purpose of the population and variable, gid).
+        const ModelInfo& info = group->info();
+        for (std::size_t s = 0; s < info.state.size(); ++s) {
+            auto& x = group->state(int(s));
+            const auto& from = info.state[s].default_from_parameter;
+            std::fill(x.begin(), x.end(), from.empty() ? 0.0 : ps.parameters.at(from));
+            auto it = ps.initial.find(info.state[s].name);
+            if (it == ps.initial.end()) continue;
+            const std::uint32_t what = purpose(Purpose::initial_state, std::uint32_t(p * 256 + s));
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                RandomStream rng(spec_.simulation.seed, what, group->gids()[i]);
+                x[i] = draw(it->second, rng);
+            }
+        }
+        vp.groups.push_back(std::move(group));
+    }
+}
+
+void Network::build_stimuli(VirtualProcess& vp) {
+    const double h = dt();
+    for (std::size_t si = 0; si < spec_.stimuli.size(); ++si) {
+        const StimulusSpec& st = spec_.stimuli[si];
+        for (auto& target : st.targets) {
+            const int p = population_index(spec_, target);
+            if (st.kind == StimulusSpec::Kind::poisson_generator) {
+                const ModelInfo& info = vp.groups[std::size_t(p)]->info();
+                PoissonInput in;
+                in.group = p;
+                in.receptor = st.receptor.empty() ? (info.route_by_sign && st.weight < 0 ? 1 : 0)
+                                                  : info.find_receptor(st.receptor);
+                in.weight = st.weight;
+                in.lambda = st.rate_hz * h * 1e-3;
+                in.exp_minus_lambda = std::exp(-in.lambda);
+                in.delay = std::max(1, int(to_steps(st.delay_ms, h)));
+                in.first_emission = to_steps(st.start_ms, h) + 1;
+                in.last_emission = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2
+                                                       : to_steps(st.stop_ms, h);
+                in.purpose = purpose(Purpose::poisson_input, std::uint32_t(si));
+                vp.poisson.push_back(in);
+            } else {
+                CurrentInput in;
+                in.group = p;
+                in.stop_index = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2
+                                                    : to_steps(st.stop_ms, h);
+                if (st.kind == StimulusSpec::Kind::dc_current) {
+                    in.start_index = {to_steps(st.start_ms, h)};
+                    in.amplitude = {st.amplitude_pA};
+                } else {
+                    for (std::size_t k = 0; k < st.times_ms.size(); ++k) {
+                        in.start_index.push_back(std::max(to_steps(st.times_ms[k], h), to_steps(st.start_ms, h)));
+                        in.amplitude.push_back(st.amplitudes_pA[k]);
+                    }
+                }
+                vp.currents.push_back(std::move(in));
+            }
+        }
+    }
+    vp.stimulus_scratch.assign(std::size_t(min_delay_), 0.0);
+}
+
+std::uint64_t Network::neuron_bytes() const {
+    std::uint64_t b = 0;
+    for (auto& vp : vps_)
+        for (auto& g : vp.groups) b += g->bytes();
+    return b;
+}
+
+std::vector<std::uint64_t> Network::synapses_per_projection() const {
+    std::vector<std::uint64_t> n(spec_.projections.size(), 0);
+    for (auto& vp : vps_)
+        for (auto& t : vp.tables) n[std::size_t(t.projection)] += t.size();
+    return n;
+}
+
+}  // namespace apical

@@ -1,0 +1,59 @@
+// A network built from its description for the virtual processes of this rank: the neuron
+// groups, incoming synapses and stimuli that each VP owns (DESIGN.md "Decomposition").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/decomposition.hpp"
+#include "engine/network_spec.hpp"
+#include "neurons/neuron_group.hpp"
+#include "neurons/stimuli.hpp"
+#include "synapses/static_synapse_table.hpp"
+
+namespace apical {
+
+// Everything one virtual process owns; only its own thread writes to it.
+struct VirtualProcess {
+    int vp = 0;
+    std::vector<std::unique_ptr<NeuronGroup>> groups;  // one per population (possibly empty)
+    std::vector<StaticSynapseTable> tables;
+    std::vector<std::vector<int>> tables_of_source;    // per source population: table indices
+    std::vector<PoissonInput> poisson;
+    std::vector<CurrentInput> currents;
+    std::vector<double> stimulus_scratch;               // per-slice current of one group
+    std::vector<Spike> spikes;                          // emitted in the current slice
+};
+
+class Network {
+public:
+    // Builds the VPs of `rank` (threads in parallel). Throws UserError for descriptions
+    // that turn out impossible while building (e.g. an in-degree larger than the sources).
+    Network(const NetworkSpec& spec, int ranks, int rank, int threads);
+
+    const NetworkSpec& spec() const { return spec_; }
+    const Decomposition& decomposition() const { return decomposition_; }
+    std::vector<VirtualProcess>& vps() { return vps_; }
+    double dt() const { return spec_.simulation.dt_ms; }
+    int min_delay() const { return min_delay_; }   // steps
+    int max_delay() const { return max_delay_; }   // steps
+    std::uint64_t n_neurons() const { return n_neurons_; }
+    std::uint64_t n_synapses() const { return n_synapses_; }  // on this rank
+    std::uint64_t synapse_bytes() const { return synapse_bytes_; }
+    std::uint64_t neuron_bytes() const;
+    std::vector<std::uint64_t> synapses_per_projection() const;  // on this rank
+
+private:
+    void build_synapses(VirtualProcess& vp);
+    void build_groups(VirtualProcess& vp);
+    void build_stimuli(VirtualProcess& vp);
+
+    const NetworkSpec& spec_;
+    Decomposition decomposition_;
+    std::vector<VirtualProcess> vps_;
+    int min_delay_ = 1, max_delay_ = 1;
+    std::uint64_t n_neurons_ = 0, n_synapses_ = 0, synapse_bytes_ = 0;
+};
+
+}  // namespace apical

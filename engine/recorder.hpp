@@ -1,0 +1,28 @@
+// What the kernel hands its spikes to, at slice boundaries (STYLE.md item 7): HDF5 writers,
+// in-memory recorders for tests. The kernel knows nothing of files.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "engine/spike.hpp"
+
+namespace apical {
+
+class SpikeRecorder {
+public:
+    virtual ~SpikeRecorder() = default;
+    // All spikes of one slice, sorted by (step, gid).
+    virtual void append(std::span<const Spike> spikes) = 0;
+    // Make everything appended so far durable (called at least every flush interval).
+    virtual void flush() {}
+};
+
+// Keeps every spike in memory (tests, small runs).
+class MemorySpikeRecorder final : public SpikeRecorder {
+public:
+    void append(std::span<const Spike> s) override { spikes.insert(spikes.end(), s.begin(), s.end()); }
+    std::vector<Spike> spikes;
+};
+
+}  // namespace apical

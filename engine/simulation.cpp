@@ -1,0 +1,140 @@
+#include "engine/simulation.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include <omp.h>
+
+#include "engine/random.hpp"
+
+namespace apical {
+
+std::atomic<int> stop_request{0};
+
+Simulation::Simulation(Network& network, DistributedContext& context)
+    : net_(network), ctx_(context) {}
+
+step_t Simulation::run(step_t until) {
+    auto& vps = net_.vps();
+    const int M = net_.min_delay();
+    const step_t flush_every =
+        std::max<step_t>(1, to_steps(net_.spec().simulation.flush_interval_ms, net_.dt()));
+    std::vector<std::exception_ptr> errors(vps.size());
+    while (now_ < until) {
+        if (ctx_.any(stop_request.load() != 0)) break;
+        const step_t first = now_ + 1;
+        const int n = int(std::min<step_t>(M, until - now_));
+
+        double t0 = omp_get_wtime();
+#pragma omp parallel for schedule(static, 1) num_threads(int(vps.size()))
+        for (std::size_t v = 0; v < vps.size(); ++v) {
+            try {
+                vps[v].spikes.clear();
+                deliver(vps[v]);
+                add_poisson_input(vps[v], first, n);
+                update(vps[v], first, n);
+            } catch (...) {
+                errors[v] = std::current_exception();
+            }
+        }
+        for (auto& e : errors)
+            if (e) std::rethrow_exception(e);
+        double t1 = omp_get_wtime();
+
+        local_.clear();
+        for (auto& vp : vps) local_.insert(local_.end(), vp.spikes.begin(), vp.spikes.end());
+        std::sort(local_.begin(), local_.end());
+        ctx_.gather_spikes(local_, previous_);
+        double t2 = omp_get_wtime();
+
+        now_ += n;
+        for (auto* r : recorders_) r->append(previous_);
+        if (now_ - last_flush_ >= flush_every) {
+            for (auto* r : recorders_) r->flush();
+            last_flush_ = now_;
+        }
+        double t3 = omp_get_wtime();
+        times_.deliver_update += t1 - t0;
+        times_.exchange += t2 - t1;
+        times_.write += t3 - t2;
+        if (on_slice_) on_slice_(now_);
+    }
+    for (auto* r : recorders_) r->flush();
+    last_flush_ = now_;
+    return now_;
+}
+
+void Simulation::deliver(VirtualProcess& vp) {
+    const auto& pops = net_.decomposition().populations();
+    for (const Spike& s : previous_) {
+        int p = int(pops.size()) - 1;
+        while (s.gid < pops[std::size_t(p)].first_gid) --p;
+        for (int ti : vp.tables_of_source[std::size_t(p)]) {
+            const StaticSynapseTable& t = vp.tables[std::size_t(ti)];
+            const std::uint32_t node = s.gid - t.source_first_gid;
+            const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
+            if (begin == end) continue;
+            RingBuffer& buf = vp.groups[std::size_t(t.target_group)]->input(t.receptor);
+            const std::uint32_t* target = t.target.data();
+            if (t.delay.empty()) {
+                double* row = buf.row_of_step(s.step + t.delay_constant);
+                if (t.weight.empty()) {
+                    const double w = t.weight_constant;
+                    for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += w;
+                } else {
+                    const float* w = t.weight.data();
+                    for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += double(w[k]);
+                }
+            } else {
+                const int slots = buf.n_slots();
+                const int base = buf.slot_of(s.step);
+                double* data = buf.row(0);
+                const std::size_t stride = buf.n_neurons();
+                for (std::uint32_t k = begin; k < end; ++k) {
+                    int slot = base + t.delay[k];
+                    while (slot >= slots) slot -= slots;
+                    const double w = t.weight.empty() ? t.weight_constant : double(t.weight[k]);
+                    data[std::size_t(slot) * stride + target[k]] += w;
+                }
+            }
+        }
+    }
+}
+
+void Simulation::add_poisson_input(VirtualProcess& vp, step_t first, int n) {
+    const std::uint32_t seed = net_.spec().simulation.seed;
+    for (const PoissonInput& in : vp.poisson) {
+        NeuronGroup& g = *vp.groups[std::size_t(in.group)];
+        RingBuffer& buf = g.input(in.receptor);
+        const gid_t* gids = g.gids().data();
+        const std::size_t size = g.size();
+        for (step_t s = first; s < first + n; ++s) {
+            const step_t e = s - in.delay;  // emission step
+            if (e < in.first_emission || e > in.last_emission) continue;
+            double* row = buf.row_of_step(s);
+            for (std::size_t i = 0; i < size; ++i) {
+                const std::uint64_t k =
+                    in.lambda < 10.0
+                        ? poisson_small(in.lambda, in.exp_minus_lambda,
+                                        philox_uniform(seed, in.purpose, gids[i], std::uint32_t(e)))
+                        : RandomStream(seed, in.purpose, gids[i], std::uint32_t(e)).poisson(in.lambda);
+                if (k) row[i] += double(k) * in.weight;
+            }
+        }
+    }
+}
+
+void Simulation::update(VirtualProcess& vp, step_t first, int n) {
+    for (std::size_t p = 0; p < vp.groups.size(); ++p) {
+        NeuronGroup& g = *vp.groups[p];
+        if (g.size() == 0) continue;
+        double* current = vp.stimulus_scratch.data();
+        std::fill(current, current + n, 0.0);
+        for (const CurrentInput& c : vp.currents)
+            if (c.group == int(p))
+                for (int k = 0; k < n; ++k) current[k] += c.at_step(first + k);
+        g.update(SliceInput{first, n, current}, vp.spikes);
+    }
+}
+
+}  // namespace apical

@@ -1,0 +1,67 @@
+// The slice loop of the hybrid kernel (DESIGN.md "Decomposition"):
+//
+//   for each slice of min_delay steps:
+//     1. deliver   each VP walks the spikes of the previous slice (sorted by step, gid) and
+//                  adds each synapse's weight into its target's ring-buffer row
+//                  step + delay; since every delay >= min_delay, those rows all lie in this
+//                  slice or later, and no spike of this slice can arrive within it;
+//     2. update    each VP adds its Poisson inputs for the slice's rows, then advances its
+//                  groups min_delay steps, appending spikes to its own buffer;
+//     3. exchange  the VP buffers are merged and sorted; ranks exchange spikes;
+//     4. write     the recorders receive the slice's spikes; flushed every flush interval.
+// Phases 1 and 2 run in one parallel region with one thread per VP and no barrier between
+// them: a VP only ever writes its own ring buffers and state. Phases 3 and 4 are serial.
+// The input of every neuron is summed in a canonical order (spikes by step then gid; for one
+// spike, tables in projection order; synapses of one source in construction order; then the
+// Poisson input), so results do not depend on the number of threads or ranks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "engine/distributed_context.hpp"
+#include "engine/network.hpp"
+#include "engine/recorder.hpp"
+
+namespace apical {
+
+// Set by a signal handler (or anyone) to stop the run at the next slice boundary.
+extern std::atomic<int> stop_request;
+
+struct PhaseTimes {
+    double deliver_update = 0, exchange = 0, write = 0;
+};
+
+class Simulation {
+public:
+    Simulation(Network& network, DistributedContext& context);
+
+    void add_recorder(SpikeRecorder* r) { recorders_.push_back(r); }
+    // Called after every slice with the last computed step (for progress lines).
+    void on_slice(std::function<void(step_t)> f) { on_slice_ = std::move(f); }
+
+    // Advances to step `until` (exclusive of nothing: the last computed step is `until`),
+    // or until stop_request is set. Returns the last computed step.
+    step_t run(step_t until);
+    step_t current_step() const { return now_; }
+    const PhaseTimes& times() const { return times_; }
+
+private:
+    void deliver(VirtualProcess& vp);
+    void add_poisson_input(VirtualProcess& vp, step_t first, int n);
+    void update(VirtualProcess& vp, step_t first, int n);
+
+    Network& net_;
+    DistributedContext& ctx_;
+    std::vector<SpikeRecorder*> recorders_;
+    std::function<void(step_t)> on_slice_;
+    std::vector<Spike> previous_;  // global spikes of the previous slice
+    std::vector<Spike> local_;     // this rank's spikes of the current slice
+    step_t now_ = 0;               // last computed step
+    step_t last_flush_ = 0;
+    PhaseTimes times_;
+};
+
+}  // namespace apical

@@ -1,0 +1,39 @@
+// Every neuron model apical knows: its ModelInfo and its factory. Each model lives in its
+// own translation unit (neurons/<name>.cpp); neurons/model_registry.cpp lists them.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/network_spec.hpp"
+#include "neurons/neuron_group.hpp"
+
+namespace apical {
+
+using GroupFactory = std::unique_ptr<NeuronGroup> (*)(std::vector<gid_t> gids, int n_slots,
+                                                      double dt,
+                                                      const std::map<std::string, double>& params);
+
+struct ModelEntry {
+    const ModelInfo& (*info)();
+    GroupFactory make;
+};
+
+const ModelInfo& iaf_psc_delta_info();
+std::unique_ptr<NeuronGroup> make_iaf_psc_delta(std::vector<gid_t>, int, double,
+                                                const std::map<std::string, double>&);
+const ModelInfo& iaf_psc_exp_info();
+std::unique_ptr<NeuronGroup> make_iaf_psc_exp(std::vector<gid_t>, int, double,
+                                              const std::map<std::string, double>&);
+const ModelInfo& iaf_cond_exp_info();
+std::unique_ptr<NeuronGroup> make_iaf_cond_exp(std::vector<gid_t>, int, double,
+                                               const std::map<std::string, double>&);
+const ModelInfo& spike_source_info();
+
+// Registry lookup for the engine: the factory of a model (nullptr for spike_source, which
+// the engine handles itself, see neurons/spike_source.hpp).
+const ModelEntry* find_model(const std::string& name);
+
+}  // namespace apical

@@ -1,0 +1,81 @@
+// The contract between the engine and a neuron model.
+//
+// A NeuronGroup holds the neurons of one population owned by one virtual process, as
+// structure-of-arrays state (one std::vector<double> per state variable, in the units of
+// neurons/model_info.hpp). The engine allocates and owns everything (state, input ring
+// buffers, stimulus currents); a model's update() only reads and writes these arrays in
+// plain loops over neurons: no virtual call, allocation, lock or I/O per neuron or per step.
+// The one virtual call is update(), once per group per slice.
+//
+// Time convention: the state at step s is the state at time s*dt. update(first, n, ...)
+// advances from step first-1 to step first+n-1; in the step that ends at s the model reads
+// input row s of its ring buffers (spikes that arrive at s: emitted at s - delay) and the
+// stimulus current over ((s-1) dt, s dt]; a threshold crossing in that step is a spike at s.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/ring_buffer.hpp"
+#include "engine/spike.hpp"
+#include "neurons/model_info.hpp"
+
+namespace apical {
+
+// Per-slice view the engine hands to update().
+struct SliceInput {
+    step_t first_step;               // first step computed in this slice
+    int n_steps;                     // steps in this slice (min_delay, or fewer at the end)
+    const double* stimulus_current;  // pA, one value per step of the slice (same for all neurons)
+};
+
+class NeuronGroup {
+public:
+    NeuronGroup(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double dt_ms)
+        : info_(&info), gids_(std::move(gids)), dt_(dt_ms) {
+        for (auto& rec : info.receptors)
+            input_.emplace_back(rec.shares_buffer_of < 0 ? gids_.size() : 0, n_slots);
+        state_.resize(info.state.size(), std::vector<double>(gids_.size(), 0.0));
+    }
+    virtual ~NeuronGroup() = default;
+    NeuronGroup(const NeuronGroup&) = delete;
+    NeuronGroup& operator=(const NeuronGroup&) = delete;
+
+    // Advance all neurons through one slice; append spikes (step, gid) to `spikes`.
+    virtual void update(const SliceInput& in, std::vector<Spike>& spikes) = 0;
+
+    const ModelInfo& info() const { return *info_; }
+    std::size_t size() const { return gids_.size(); }
+    const std::vector<gid_t>& gids() const { return gids_; }
+    // The input buffer a receptor's synapses add into.
+    RingBuffer& input(int receptor) {
+        const int shared = info_->receptors[std::size_t(receptor)].shares_buffer_of;
+        return input_[std::size_t(shared < 0 ? receptor : shared)];
+    }
+    int n_receptors() const { return int(input_.size()); }
+    // State variable by its index in info().state (for initialisation and recording).
+    std::vector<double>& state(int index) { return state_[std::size_t(index)]; }
+    std::size_t bytes() const {
+        std::size_t b = gids_.size() * sizeof(gid_t) + state_.size() * gids_.size() * sizeof(double);
+        for (auto& r : input_) b += r.bytes();
+        return b;
+    }
+
+protected:
+    // Parameter by name: the description layer has filled in every default.
+    static double parameter(const std::map<std::string, double>& p, const char* name) {
+        return p.at(name);
+    }
+    // Steps of an absolute refractory period: NEST's RefractoryCounts, t_ref rounded to the grid.
+    int refractory_steps(double t_ref_ms) const { return int(t_ref_ms / dt_ + 0.5); }
+
+    const ModelInfo* info_;
+    std::vector<gid_t> gids_;
+    std::vector<RingBuffer> input_;
+    std::vector<std::vector<double>> state_;  // [state variable][neuron]
+    double dt_;
+};
+
+}  // namespace apical

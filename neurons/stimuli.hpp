@@ -1,0 +1,50 @@
+// Stimuli that act inside the target's own virtual process, without gids or synapses:
+// - poisson_generator: an independent Poisson train into every target neuron (NEST's
+//   poisson_generator semantics). The count for neuron gid emitted in step e comes from
+//   the counter-based stream (seed, poisson purpose of the stimulus, gid, e), so it does not
+//   depend on the decomposition; it is added to the ring-buffer row of step e + delay,
+//   after the network spikes delivered to that row.
+// - dc_current, step_current: a current (pA) common to all target neurons, summed per step.
+// Activity window: a stimulus on [start, stop) acts in the steps s whose interval
+// ((s-1) dt, s dt] starts in [start, stop), i.e. round(start/dt) < s <= round(stop/dt).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "engine/spike.hpp"
+
+namespace apical {
+
+struct PoissonInput {
+    int group = 0;        // target NeuronGroup index in the VP
+    int receptor = 0;
+    double weight = 0.0;
+    double lambda = 0.0;  // mean count per step: rate * dt
+    double exp_minus_lambda = 1.0;
+    int delay = 1;        // steps
+    step_t first_emission = 1, last_emission = 0;  // inclusive window of emission steps
+    std::uint32_t purpose = 0;
+};
+
+struct CurrentInput {
+    int group = 0;
+    // Piecewise constant: amplitude[k] (pA) for interval-start indices j >= start_index[k]
+    // (j = s - 1), zero before start_index[0]; active for j < stop_index.
+    std::vector<step_t> start_index;
+    std::vector<double> amplitude;
+    step_t stop_index = 0;
+
+    double at_step(step_t s) const {
+        const step_t j = s - 1;
+        if (j >= stop_index) return 0.0;
+        double a = 0.0;
+        for (std::size_t k = 0; k < start_index.size() && start_index[k] <= j; ++k) a = amplitude[k];
+        return a;
+    }
+};
+
+inline step_t to_steps(double ms, double dt) { return std::llround(ms / dt); }
+
+}  // namespace apical

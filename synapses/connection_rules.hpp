@@ -1,0 +1,42 @@
+// Connection rules (NEST's names and semantics): for one target neuron, the source nodes of
+// its incoming synapses in one projection, in construction order.
+//
+// Connectivity is generated per target neuron from the target's own random stream
+// (seed, connectivity purpose of the projection, target gid), by the VP that owns the target,
+// so every decomposition builds the same network and no VP builds another's synapses.
+// Two rules are defined by the sources' side and need a pre-pass, done identically on every
+// VP: fixed_total_number (per-target counts: sequential binomial splitting of N over the
+// targets, one stream) and fixed_outdegree (each source draws its K targets from its own
+// stream; a VP keeps those it owns, which costs every VP a pass over all sources, as in NEST).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/network_spec.hpp"
+
+namespace apical {
+
+class ConnectionGenerator {
+public:
+    // target_nodes: the target population's nodes owned by this VP, ascending.
+    ConnectionGenerator(const ProjectionSpec& spec, int projection_index, std::uint32_t seed,
+                        std::uint32_t n_sources, gid_t source_first_gid, std::uint32_t n_targets,
+                        gid_t target_first_gid, const std::vector<std::uint32_t>& target_nodes);
+
+    // Appends the source nodes of target `local` (index into target_nodes) to `sources`.
+    void sources(std::size_t local, std::vector<std::uint32_t>& sources);
+
+private:
+    const ProjectionSpec& spec_;
+    std::uint32_t seed_, purpose_;
+    std::uint32_t n_sources_, n_targets_;
+    gid_t source_first_, target_first_;
+    bool same_population_;
+    const std::vector<std::uint32_t>& target_nodes_;
+    std::vector<std::uint8_t> taken_;             // scratch marks for rules without multapses
+    std::vector<std::uint64_t> total_counts_;     // fixed_total_number: count per local target
+    std::vector<std::uint32_t> out_offsets_, out_sources_;  // fixed_outdegree: CSR by local target
+};
+
+}  // namespace apical

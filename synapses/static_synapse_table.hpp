@@ -1,0 +1,44 @@
+// Static synapses of one projection onto one receptor, held by one virtual process:
+// compressed sparse rows by presynaptic source (STYLE.md item 5).
+//
+//   offsets[s] .. offsets[s+1]   synapses of source node s (node index in the source population)
+//   target[k]                    local index of the target in the VP's NeuronGroup (uint32)
+//   weight[k]                    float, only when weights differ between synapses
+//   delay[k]                     steps (uint16), only when delays differ between synapses
+// A projection with one weight and one delay thus costs 4 bytes per synapse (plus the
+// offsets, 4 bytes per source and VP); heterogeneous weights add 4 and delays 2 bytes.
+// Per-synapse weights are stored in single precision (7 significant digits); constant
+// weights keep double precision. Within one source, synapses are ordered by target and, for
+// one target, in construction order: the canonical summation order (DESIGN.md).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/spike.hpp"
+
+namespace apical {
+
+struct StaticSynapseTable {
+    int projection = 0;     // index in NetworkSpec::projections
+    int receptor = 0;       // receptor index of the target model
+    int target_group = 0;   // index of the target NeuronGroup in the VP's group list
+    gid_t source_first_gid = 0;
+    std::uint32_t n_sources = 0;
+
+    std::vector<std::uint32_t> offsets;  // n_sources + 1
+    std::vector<std::uint32_t> target;
+    std::vector<float> weight;           // empty: every synapse has weight_constant
+    std::vector<std::uint16_t> delay;    // empty: every synapse has delay_constant
+    double weight_constant = 0.0;
+    int delay_constant = 1;              // steps
+    int min_delay = 1, max_delay = 1;    // steps, over this table
+
+    std::size_t size() const { return target.size(); }
+    std::size_t bytes() const {
+        return offsets.size() * sizeof(std::uint32_t) + target.size() * sizeof(std::uint32_t) +
+               weight.size() * sizeof(float) + delay.size() * sizeof(std::uint16_t);
+    }
+};
+
+}  // namespace apical
