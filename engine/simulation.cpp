@@ -103,22 +103,34 @@ void Simulation::deliver(VirtualProcess& vp) {
 
 void Simulation::add_poisson_input(VirtualProcess& vp, step_t first, int n) {
     const std::uint32_t seed = net_.spec().simulation.seed;
+    double* rows[64];
     for (const PoissonInput& in : vp.poisson) {
         NeuronGroup& g = *vp.groups[std::size_t(in.group)];
         RingBuffer& buf = g.input(in.receptor);
         const gid_t* gids = g.gids().data();
         const std::size_t size = g.size();
-        for (step_t s = first; s < first + n; ++s) {
-            const step_t e = s - in.delay;  // emission step
-            if (e < in.first_emission || e > in.last_emission) continue;
-            double* row = buf.row_of_step(s);
+        // Emission steps whose arrivals fall into this slice, clipped to the active window.
+        const step_t e_begin = std::max(first - in.delay, in.first_emission);
+        const step_t e_end = std::min(first + n - in.delay, in.last_emission + 1);
+        for (step_t e0 = e_begin; e0 < e_end; e0 += 64) {
+            const int m = int(std::min<step_t>(64, e_end - e0));
+            for (int k = 0; k < m; ++k) rows[k] = buf.row_of_step(e0 + k + in.delay);
+            if (in.cdf.empty()) {  // lambda >= 10: exact PTRS, one stream per neuron and step
+                for (std::size_t i = 0; i < size; ++i)
+                    for (int k = 0; k < m; ++k)
+                        rows[k][i] += double(RandomStream(seed, in.purpose, gids[i], std::uint32_t(e0 + k))
+                                                 .poisson(in.lambda)) * in.weight;
+                continue;
+            }
             for (std::size_t i = 0; i < size; ++i) {
-                const std::uint64_t k =
-                    in.lambda < 10.0
-                        ? poisson_small(in.lambda, in.exp_minus_lambda,
-                                        philox_uniform(seed, in.purpose, gids[i], std::uint32_t(e)))
-                        : RandomStream(seed, in.purpose, gids[i], std::uint32_t(e)).poisson(in.lambda);
-                if (k) row[i] += double(k) * in.weight;
+                PhiloxBlock b{};
+                for (int k = 0; k < m; ++k) {
+                    const step_t e = e0 + k;
+                    if (k == 0 || (e & 1) == 0) b = philox(seed, in.purpose, gids[i], std::uint32_t(e >> 1));
+                    const double u = (e & 1) ? u01_53(b[2], b[3]) : u01_53(b[0], b[1]);
+                    const std::uint64_t count = in.count(u);
+                    if (count) rows[k][i] += double(count) * in.weight;
+                }
             }
         }
     }

@@ -1,9 +1,12 @@
 // Stimuli that act inside the target's own virtual process, without gids or synapses:
 // - poisson_generator: an independent Poisson train into every target neuron (NEST's
-//   poisson_generator semantics). The count for neuron gid emitted in step e comes from
-//   the counter-based stream (seed, poisson purpose of the stimulus, gid, e), so it does not
-//   depend on the decomposition; it is added to the ring-buffer row of step e + delay,
-//   after the network spikes delivered to that row.
+//   poisson_generator semantics). The count for neuron gid emitted in step e is drawn by
+//   inversion from a 53-bit uniform: one Philox call with key (seed, poisson purpose of the
+//   stimulus) and counter (gid, e / 2) gives the uniforms of steps 2j (words 0, 1) and 2j + 1
+//   (words 2, 3). It therefore does not depend on the decomposition. The count times the
+//   weight is added to the ring-buffer row of step e + delay, after the network spikes
+//   delivered to that row. For lambda >= 10 per step a RandomStream's exact PTRS sampler is
+//   used instead (one stream per neuron and step).
 // - dc_current, step_current: a current (pA) common to all target neurons, summed per step.
 // Activity window: a stimulus on [start, stop) acts in the steps s whose interval
 // ((s-1) dt, s dt] starts in [start, stop), i.e. round(start/dt) < s <= round(stop/dt).
@@ -22,11 +25,34 @@ struct PoissonInput {
     int receptor = 0;
     double weight = 0.0;
     double lambda = 0.0;  // mean count per step: rate * dt
-    double exp_minus_lambda = 1.0;
     int delay = 1;        // steps
     step_t first_emission = 1, last_emission = 0;  // inclusive window of emission steps
     std::uint32_t purpose = 0;
+    // Cumulative Poisson probabilities F(0), F(1), ... for inversion (lambda < 10), computed
+    // with the same recurrence as poisson_small() so the counts are identical to it.
+    std::vector<double> cdf;
+
+    // The smallest k with u < F(k) (the count for uniform u).
+    std::uint64_t count(double u) const {
+        std::uint64_t k = 0;
+        while (k < cdf.size() && u >= cdf[k]) ++k;
+        return k;
+    }
 };
+
+inline std::vector<double> poisson_cdf(double lambda) {
+    std::vector<double> cdf;
+    double p = std::exp(-lambda), c = p;
+    cdf.push_back(c);
+    for (std::uint64_t k = 1;; ++k) {
+        p *= lambda / double(k);
+        const double next = c + p;
+        if (next == c) break;
+        c = next;
+        cdf.push_back(c);
+    }
+    return cdf;
+}
 
 struct CurrentInput {
     int group = 0;
