@@ -1,0 +1,215 @@
+// SONATA spike file writer with SWMR streaming (see spike_writer.hpp).
+//
+// Why the file is built the way it is (HDF5 1.10.8, measured):
+// - Under SWMR the library lets a writer create attributes, groups and datasets (the calls
+//   succeed), but HDF5 documents these as unsupported while SWMR readers may be attached.
+//   So everything except the growing datasets is created before H5Fstart_swmr_write:
+//   every /apical attribute gets its start value then (completed = 0, so a killed run says
+//   so), and finish() overwrites them after reopening the file without SWMR.
+// - H5Fstart_swmr_write needs the 1.10 file format and no open attributes.
+// - While the writer runs, and after it was killed, the superblock marks the file as open
+//   for SWMR writing: plain read-only opens fail ("file is already open for write"),
+//   H5F_ACC_SWMR_READ opens succeed and see everything up to the last flush.
+#include "io/spike_writer.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "engine/error.hpp"
+
+namespace apical {
+
+struct SpikeWriter::Stream {
+    PopulationRange range;
+    h5::Handle timestamps;
+    h5::Handle node_ids;
+    std::vector<double> times_ms;        // buffered, not yet written
+    std::vector<std::uint64_t> ids;      // node ids, parallel to times_ms
+};
+
+namespace {
+
+// SONATA's sorting enum, as libsonata defines it.
+const h5::EnumMember sorting_members[] = {{"none", 0}, {"by_id", 1}, {"by_time", 2}};
+constexpr std::uint8_t sorting_by_time = 2;
+
+// Population names become HDF5 group names; ranges must not overlap.
+void check_populations(const std::vector<PopulationRange>& sorted) {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        const PopulationRange& p = sorted[i];
+        if (p.name.empty() || p.name == "." || p.name.find('/') != std::string::npos)
+            throw UserError("population name '" + p.name +
+                            "' cannot be used as an HDF5 group name in the spike file");
+        if (!names.insert(p.name).second)
+            throw UserError("population '" + p.name + "' is recorded twice");
+        APICAL_ASSERT(p.first_gid + p.size <= (std::uint64_t{1} << 32));
+        if (i > 0) APICAL_ASSERT(sorted[i - 1].first_gid + sorted[i - 1].size <= p.first_gid);
+    }
+}
+
+// Every RunMetadata field except the description, as attributes of /apical.
+void write_run_metadata(hid_t group, const RunMetadata& m) {
+    h5::write_attribute(group, "version", m.version);
+    h5::write_attribute(group, "seed", m.seed);
+    h5::write_attribute(group, "dt_ms", m.dt_ms);
+    h5::write_attribute(group, "t_stop_ms", m.t_stop_ms);
+    h5::write_attribute(group, "ranks", static_cast<std::int32_t>(m.ranks));
+    h5::write_attribute(group, "threads", static_cast<std::int32_t>(m.threads));
+    h5::write_attribute(group, "n_neurons", m.n_neurons);
+    h5::write_attribute(group, "n_synapses", m.n_synapses);
+    h5::write_attribute(group, "synapse_bytes", m.synapse_bytes);
+    h5::write_attribute(group, "build_s", m.build_s);
+    h5::write_attribute(group, "simulate_s", m.simulate_s);
+    h5::write_attribute(group, "peak_rss_bytes", m.peak_rss_bytes);
+    h5::write_attribute(group, "simulated_ms", m.simulated_ms);
+    h5::write_attribute(group, "completed", static_cast<std::uint8_t>(m.completed ? 1 : 0));
+}
+
+// Order of spike times: (step, offset). The input is sorted by (step, gid), which is the
+// same order unless exact-time models put different offsets into one step.
+bool earlier(const Spike& a, const Spike& b) {
+    return a.step < b.step || (a.step == b.step && a.offset < b.offset);
+}
+
+}  // namespace
+
+SpikeWriter::SpikeWriter(const std::filesystem::path& path, std::vector<PopulationRange> recorded,
+                         double dt_ms, const RunMetadata& at_start)
+    : path_(path), dt_ms_(dt_ms) {
+    APICAL_ASSERT(dt_ms > 0);
+    std::sort(recorded.begin(), recorded.end(),
+              [](const auto& a, const auto& b) { return a.first_gid < b.first_gid; });
+    check_populations(recorded);
+    for (PopulationRange& r : recorded) streams_.push_back(Stream{std::move(r), {}, {}, {}, {}});
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+    if (!std::filesystem::is_directory(dir))
+        throw UserError("cannot create spike file '" + path.string() + "': directory '" +
+                        dir.string() + "' does not exist");
+    try {
+        file_ = h5::create_file(path);
+    } catch (const RuntimeFailure& e) {
+        throw UserError(std::string("cannot write the spike file: ") + e.what());
+    }
+    create_layout(at_start);
+    if (H5Fstart_swmr_write(file_.get()) < 0) h5::fail("start SWMR writing of", file_.get(), "");
+}
+
+SpikeWriter::~SpikeWriter() {
+    if (finished_ || !file_.valid()) return;
+    try {
+        flush();
+    } catch (...) {
+        // Nothing to report from a destructor; the file keeps its last flushed state.
+    }
+    try {
+        close_all();
+    } catch (...) {
+    }
+}
+
+// Everything that is not a growing dataset, created before SWMR starts (see top of file).
+void SpikeWriter::create_layout(const RunMetadata& at_start) {
+    const hid_t f = file_.get();
+    h5::write_attribute(f, "magic", std::uint32_t{0x0A7A});
+    const std::uint32_t version[2] = {0, 1};
+    h5::write_array_attribute(f, "version", std::span<const std::uint32_t>(version));
+
+    h5::Handle spikes = h5::create_group(f, "spikes");
+    for (Stream& s : streams_) {
+        h5::Handle group = h5::create_group(spikes.get(), s.range.name);
+        h5::write_enum_attribute(group.get(), "sorting", sorting_members, sorting_by_time);
+        s.timestamps = h5::create_chunked_1d(group.get(), "timestamps", H5T_IEEE_F64LE,
+                                             chunk_elements);
+        h5::write_attribute(s.timestamps.get(), "units", "ms");
+        s.node_ids = h5::create_chunked_1d(group.get(), "node_ids", H5T_STD_U64LE,
+                                           chunk_elements);
+    }
+
+    h5::Handle apical = h5::create_group(f, "apical");
+    write_run_metadata(apical.get(), at_start);
+    h5::write_string_dataset(apical.get(), "description", at_start.resolved_description);
+}
+
+// The recorded population holding `gid`, or nullptr.
+SpikeWriter::Stream* SpikeWriter::stream_of(gid_t gid) {
+    auto after = std::upper_bound(streams_.begin(), streams_.end(), gid,
+                                  [](gid_t g, const Stream& s) { return g < s.range.first_gid; });
+    if (after == streams_.begin()) return nullptr;
+    Stream& s = *std::prev(after);
+    return gid - s.range.first_gid < s.range.size ? &s : nullptr;
+}
+
+void SpikeWriter::append(std::span<const Spike> spikes) {
+    APICAL_ASSERT(!finished_);
+    if (std::is_sorted(spikes.begin(), spikes.end(), earlier)) {
+        append_in_time_order(spikes);
+        return;
+    }
+    // Offsets inside a step out of gid order: reorder by time so that sorting = by_time
+    // holds (stable, so equal times keep gid order).
+    std::vector<Spike> by_time(spikes.begin(), spikes.end());
+    std::stable_sort(by_time.begin(), by_time.end(), earlier);
+    append_in_time_order(by_time);
+}
+
+void SpikeWriter::append_in_time_order(std::span<const Spike> spikes) {
+    for (const Spike& sp : spikes) {
+        const double t = (static_cast<double>(sp.step) + static_cast<double>(sp.offset)) * dt_ms_;
+        APICAL_ASSERT(t >= last_time_ms_);  // slices must come in time order
+        last_time_ms_ = t;
+        Stream* s = stream_of(sp.gid);
+        if (s == nullptr) continue;
+        s->times_ms.push_back(t);
+        s->ids.push_back(sp.gid - s->range.first_gid);
+        if (s->times_ms.size() >= buffer_spikes) write_buffers(*s);
+    }
+}
+
+void SpikeWriter::write_buffers(Stream& s) {
+    h5::append(s.timestamps.get(), std::span<const double>(s.times_ms));
+    h5::append(s.node_ids.get(), std::span<const std::uint64_t>(s.ids));
+    s.times_ms.clear();
+    s.ids.clear();
+}
+
+void SpikeWriter::flush() {
+    if (finished_ || !file_.valid()) return;
+    for (Stream& s : streams_) {
+        write_buffers(s);
+        if (H5Dflush(s.timestamps.get()) < 0) h5::fail("flush", s.timestamps.get(), "");
+        if (H5Dflush(s.node_ids.get()) < 0) h5::fail("flush", s.node_ids.get(), "");
+    }
+    if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0) h5::fail("flush", file_.get(), "");
+}
+
+void SpikeWriter::finish(const RunMetadata& final_meta) {
+    if (finished_) return;
+    flush();
+    close_all();
+    finished_ = true;
+    // Reopened without SWMR, attributes can be written safely (see top of file).
+    h5::Handle file = h5::open_file(path_, H5F_ACC_RDWR);
+    h5::Handle apical = h5::open_group(file.get(), "apical");
+    write_run_metadata(apical.get(), final_meta);
+    apical.close();
+    file.close();
+}
+
+std::size_t SpikeWriter::buffered() const {
+    std::size_t n = 0;
+    for (const Stream& s : streams_) n += s.times_ms.size();
+    return n;
+}
+
+// Closes datasets first, then the file, reporting errors: closing the file ends SWMR mode
+// and writes the last metadata.
+void SpikeWriter::close_all() {
+    for (Stream& s : streams_) {
+        s.timestamps.close();
+        s.node_ids.close();
+    }
+    file_.close();
+}
+
+}  // namespace apical

@@ -1,0 +1,108 @@
+// Streams the spikes of a run into a SONATA spike file (spikes.h5), with the run's metadata
+// and resolved description beside them under /apical:
+//
+//   /                          attributes magic (uint32 0x0A7A), version (uint32 [0, 1])
+//   /spikes/<pop>              attribute sorting: enum over uint8 {none=0, by_id=1, by_time=2}
+//   /spikes/<pop>/timestamps   float64 [n], attribute units = "ms"
+//   /spikes/<pop>/node_ids     uint64 [n], gid - first_gid of the population
+//   /apical                    attributes: the RunMetadata fields (completed as uint8)
+//   /apical/description        scalar string: the resolved description (YAML)
+//
+// The file is in SWMR write mode while the run goes on: readers must open it with
+// H5F_ACC_SWMR_READ (h5py: File(path, "r", swmr=True); apical's readers fall back to it by
+// themselves), and a killed run leaves a file that SWMR readers can open, holding every
+// spike up to the last flush(); `h5clear -s FILE` makes such a file openable by plain
+// readers. After finish() it is an ordinary HDF5 file in the 1.10 format (which SWMR
+// needs): readers must be linked with HDF5 >= 1.10, as current h5py, libsonata and
+// BMTK installations are.
+//
+// Single process for now: the parallel writer will gather or write collectively behind
+// the same interface (the per-population streams below become collective appends).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/spike.hpp"
+#include "io/hdf5.hpp"
+
+namespace apical {
+
+// The gids [first_gid, first_gid + size) of one population.
+struct PopulationRange {
+    std::string name;
+    gid_t first_gid;
+    std::uint64_t size;
+};
+
+struct RunMetadata {            // written as attributes of the group /apical
+    std::string version;        // apical version
+    std::uint32_t seed = 0;
+    double dt_ms = 0, t_stop_ms = 0;
+    int ranks = 1, threads = 1;
+    std::uint64_t n_neurons = 0, n_synapses = 0, synapse_bytes = 0;
+    double build_s = 0, simulate_s = 0;
+    std::uint64_t peak_rss_bytes = 0;
+    std::string resolved_description;  // YAML text, stored as dataset /apical/description
+    double simulated_ms = 0;           // how far the run got
+    bool completed = false;            // false if stopped by a signal or an error
+};
+
+class SpikeWriter {
+public:
+    // Elements per HDF5 chunk (128 KiB of float64). Each dataset that holds data occupies
+    // at least one chunk on disk, so small chunks keep small runs' files small.
+    static constexpr std::size_t chunk_elements = 16 * 1024;
+    // The most spikes buffered per population: a full buffer is written in one call of
+    // 512 KiB per dataset (several chunks), which suits parallel file systems.
+    static constexpr std::size_t buffer_spikes = 64 * 1024;
+
+    // Creates (truncates) `path`; creates /spikes/<pop>/{timestamps,node_ids} for every
+    // recorded population (even if it never spikes), the root attributes, and /apical with
+    // the description dataset and every metadata attribute at its start value; then switches
+    // the file to SWMR write mode. Throws UserError if the file cannot be created (bad
+    // output path) or a population name cannot be an HDF5 group name.
+    SpikeWriter(const std::filesystem::path& path, std::vector<PopulationRange> recorded,
+                double dt_ms, const RunMetadata& at_start);
+    // If finish() was not called: flushes and closes (the /apical attributes keep their
+    // start values, so completed = 0). Never throws.
+    ~SpikeWriter();
+    SpikeWriter(const SpikeWriter&) = delete;
+    SpikeWriter& operator=(const SpikeWriter&) = delete;
+
+    // The spikes of one slice, sorted by (step, gid), all populations mixed; slices come in
+    // time order. Spikes of populations that are not recorded are ignored. Buffers in
+    // memory; a population's buffer is written when it reaches buffer_spikes.
+    void append(std::span<const Spike> spikes);
+    // Writes every buffered spike and flushes the file, so that a reader, or the file left
+    // by a crash, sees everything appended so far.
+    void flush();
+    // flush(), closes the file, reopens it normally and overwrites the /apical attributes
+    // with `final_meta` (the description dataset stays as written at the start).
+    // Idempotent: later calls do nothing.
+    void finish(const RunMetadata& final_meta);
+
+    // Spikes held in memory, over all populations (below buffer_spikes per population).
+    std::size_t buffered() const;
+
+private:
+    struct Stream;  // one recorded population: its datasets and its buffers
+
+    void create_layout(const RunMetadata& at_start);
+    Stream* stream_of(gid_t gid);
+    void append_in_time_order(std::span<const Spike> spikes);
+    void write_buffers(Stream& s);
+    void close_all();
+
+    std::filesystem::path path_;
+    double dt_ms_;
+    std::vector<Stream> streams_;  // sorted by first_gid
+    h5::Handle file_;
+    bool finished_ = false;
+    double last_time_ms_ = -1e300;  // time of the last spike appended, to check the order
+};
+
+}  // namespace apical
