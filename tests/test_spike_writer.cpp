@@ -31,7 +31,7 @@
 // The SONATA reference examples (outside the repository; tests on them are skipped when
 // the folder is missing).
 #ifndef APICAL_SONATA_REFERENCE_DIR
-#define APICAL_SONATA_REFERENCE_DIR "/work/shared/reference/sonata"
+#define APICAL_SONATA_REFERENCE_DIR "../shared/reference/sonata"
 #endif
 
 using namespace apical;
