@@ -1,0 +1,148 @@
+// Bad input through the command line: every kind gives exit code 2, exactly one line on
+// standard error with file:line:column and the key path, and writes nothing (the output
+// directory is not created). Line and column numbers are those of the offending node in the
+// YAML texts below (1-based).
+#include <catch2/catch.hpp>
+
+#include "cli_runner.hpp"
+
+using namespace apical::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* valid = R"(simulation:
+  dt: 0.1 ms
+  t_stop: 20 ms
+populations:
+  E:
+    model: iaf_psc_delta
+    size: 10
+projections:
+  - {source: E, target: E, connectivity: {rule: pairwise_bernoulli, p: 0.1}, weight: 0.1 mV, delay: 1.5 ms}
+)";
+
+// Writes `yaml` to a fresh directory, runs `apical run` with output inside it, and checks the
+// common contract; returns the error line.
+std::string expect_bad(const std::string& name, const std::string& yaml, const std::string& extra = "") {
+    auto dir = scratch("cli_errors_" + name);
+    auto file = write_file(dir / "model.yaml", yaml);
+    auto out = dir / "out";
+    auto r = run_apical("run " + file.string() + " -o " + out.string() + " " + extra);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    REQUIRE_FALSE(fs::exists(out));
+    return r.err;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("a valid description runs and writes spikes.h5", "[cli]") {
+    auto dir = scratch("cli_valid");
+    auto file = write_file(dir / "model.yaml", valid);
+    auto r = run_apical("run " + file.string() + " -o " + (dir / "out").string());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(fs::exists(dir / "out" / "spikes.h5"));
+    REQUIRE(run_apical("check " + file.string()).exit_code == 0);
+    REQUIRE(run_apical("--version").exit_code == 0);
+    REQUIRE(run_apical("run --help").exit_code == 0);
+}
+
+TEST_CASE("bad input: malformed YAML", "[cli][errors]") {
+    auto e = expect_bad("malformed", "populations:\n  E: {model: iaf_psc_delta, size: 10\n");
+    REQUIRE(contains(e, "model.yaml:"));
+}
+
+TEST_CASE("bad input: unknown key lists the valid ones", "[cli][errors]") {
+    std::string y = valid;
+    y.replace(y.find("    size: 10"), 12, "    size: 10\n    colour: red");
+    auto e = expect_bad("unknown_key", y);
+    REQUIRE(contains(e, "model.yaml:8:5: populations.E.colour"));
+    REQUIRE(contains(e, "parameters"));
+}
+
+TEST_CASE("bad input: missing required key", "[cli][errors]") {
+    auto e = expect_bad("missing_key", "populations:\n  E:\n    size: 10\n");
+    REQUIRE(contains(e, "model.yaml:3:5: populations.E"));
+    REQUIRE(contains(e, "model"));
+}
+
+TEST_CASE("bad input: wrong unit dimension", "[cli][errors]") {
+    std::string y = valid;
+    y.replace(y.find("dt: 0.1 ms"), 10, "dt: 0.1 mV");
+    auto e = expect_bad("wrong_unit", y);
+    REQUIRE(contains(e, "model.yaml:2:7: simulation.dt"));
+}
+
+TEST_CASE("bad input: negative or zero population size", "[cli][errors]") {
+    for (const char* size : {"-5", "0"}) {
+        std::string y = valid;
+        y.replace(y.find("size: 10"), 8, std::string("size: ") + size);
+        auto e = expect_bad(std::string("size") + size, y);
+        REQUIRE(contains(e, "model.yaml:7:11: populations.E.size"));
+    }
+}
+
+TEST_CASE("bad input: probability above 1", "[cli][errors]") {
+    std::string y = valid;
+    y.replace(y.find("p: 0.1"), 6, "p: 1.5");
+    auto e = expect_bad("probability", y);
+    REQUIRE(contains(e, "model.yaml:9:"));
+    REQUIRE(contains(e, "projections[0].connectivity.p"));
+}
+
+TEST_CASE("bad input: delay below dt", "[cli][errors]") {
+    std::string y = valid;
+    y.replace(y.find("delay: 1.5 ms"), 13, "delay: 0.05 ms");
+    auto e = expect_bad("delay", y);
+    REQUIRE(contains(e, "model.yaml:9:"));
+    REQUIRE(contains(e, "projections[0].delay"));
+}
+
+TEST_CASE("bad input: unknown model name lists the valid ones", "[cli][errors]") {
+    std::string y = valid;
+    y.replace(y.find("iaf_psc_delta"), 13, "iaf_psc_dleta");
+    auto e = expect_bad("model", y);
+    REQUIRE(contains(e, "model.yaml:6:12: populations.E.model"));
+    REQUIRE(contains(e, "iaf_psc_delta"));
+    REQUIRE(contains(e, "iaf_cond_exp"));
+}
+
+TEST_CASE("bad input: missing file", "[cli][errors]") {
+    auto dir = scratch("cli_errors_missing_file");
+    auto r = run_apical("run " + (dir / "nope.yaml").string() + " -o " + (dir / "out").string());
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(contains(r.err, "nope.yaml"));
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    REQUIRE_FALSE(fs::exists(dir / "out"));
+}
+
+TEST_CASE("bad input: unwritable output directory", "[cli][errors]") {
+    auto dir = scratch("cli_errors_output");
+    auto file = write_file(dir / "model.yaml", std::string(valid) + "\n");
+    write_file(dir / "a_file", "not a directory");
+    // The output path lies under a regular file: it can never be created (even as root).
+    auto r = run_apical("run " + file.string() + " -o " + (dir / "a_file" / "out").string());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(contains(r.err, "simulation.output"));
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    // The same from the description file, with its position.
+    auto y = std::string(valid);
+    y.replace(y.find("  t_stop: 20 ms"), 15, "  t_stop: 20 ms\n  output: " + (dir / "a_file" / "out").string());
+    auto file2 = write_file(dir / "model2.yaml", y);
+    auto r2 = run_apical("run " + file2.string());
+    INFO(r2.err);
+    REQUIRE(r2.exit_code == 2);
+    REQUIRE(contains(r2.err, "model2.yaml:4:11: simulation.output"));
+}
+
+TEST_CASE("bad arguments: unknown option and unknown command exit with 2", "[cli][errors]") {
+    REQUIRE(run_apical("run --frobnicate").exit_code == 2);
+    REQUIRE(run_apical("fly").exit_code == 2);
+    REQUIRE(run_apical("run").exit_code == 2);
+}
