@@ -245,6 +245,11 @@ void Network::build_stimuli(VirtualProcess& vp) {
             } else {
                 CurrentInput in;
                 in.group = p;
+                in.compartment = vp.groups[std::size_t(p)]->info().find_compartment(st.compartment);
+                if (in.compartment < 0)
+                    throw DescriptionError(spec_.file, st.where.line, st.where.column, st.where.key_path + ".compartment",
+                                           "a compartment of " + vp.groups[std::size_t(p)]->info().name,
+                                           "\"" + st.compartment + "\"");
                 in.stop_index = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2
                                                     : to_steps(st.stop_ms, h);
                 if (st.kind == StimulusSpec::Kind::dc_current) {
@@ -260,7 +265,10 @@ void Network::build_stimuli(VirtualProcess& vp) {
             }
         }
     }
-    vp.stimulus_scratch.assign(std::size_t(min_delay_), 0.0);
+    std::size_t n_compartments = 1;
+    for (auto& g : vp.groups) n_compartments = std::max(n_compartments, g->info().compartments.size());
+    vp.stimulus_scratch.assign(n_compartments, std::vector<double>(std::size_t(min_delay_), 0.0));
+    for (auto& row : vp.stimulus_scratch) vp.stimulus_rows.push_back(row.data());
 }
 
 std::uint64_t Network::neuron_bytes() const {

@@ -22,7 +22,8 @@ struct VirtualProcess {
     std::vector<std::vector<int>> tables_of_source;    // per source population: table indices
     std::vector<PoissonInput> poisson;
     std::vector<CurrentInput> currents;
-    std::vector<double> stimulus_scratch;               // per-slice current of one group
+    std::vector<std::vector<double>> stimulus_scratch;  // per compartment: one slice of current
+    std::vector<const double*> stimulus_rows;           // pointers into stimulus_scratch
     std::vector<Spike> spikes;                          // emitted in the current slice
 };
 

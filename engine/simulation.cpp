@@ -140,12 +140,13 @@ void Simulation::update(VirtualProcess& vp, step_t first, int n) {
     for (std::size_t p = 0; p < vp.groups.size(); ++p) {
         NeuronGroup& g = *vp.groups[p];
         if (g.size() == 0) continue;
-        double* current = vp.stimulus_scratch.data();
-        std::fill(current, current + n, 0.0);
+        for (auto& row : vp.stimulus_scratch) std::fill(row.begin(), row.begin() + n, 0.0);
         for (const CurrentInput& c : vp.currents)
-            if (c.group == int(p))
+            if (c.group == int(p)) {
+                double* current = vp.stimulus_scratch[std::size_t(c.compartment)].data();
                 for (int k = 0; k < n; ++k) current[k] += c.at_step(first + k);
-        g.update(SliceInput{first, n, current}, vp.spikes);
+            }
+        g.update(SliceInput{first, n, vp.stimulus_rows.data()}, vp.spikes);
     }
 }
 

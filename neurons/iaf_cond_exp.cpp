@@ -48,12 +48,13 @@ public:
         RingBuffer& buf_ex = input(0);
         RingBuffer& buf_in = input(1);
         const std::size_t n = size();
+        const double* soma_current = in.stimulus_current(0);
         for (int k = 0; k < in.n_steps; ++k) {
             const step_t step = in.first_step + k;
             const int slot = buf_ex.slot_of(step);
             const double* x_ex = buf_ex.row(slot);
             const double* x_in = buf_in.row(slot);
-            const double I = I_e_ + in.stimulus_current[k];
+            const double I = I_e_ + soma_current[k];
             for (std::size_t i = 0; i < n; ++i) {
                 if (r[i] == 0) {
                     v[i] = rk4_step(v[i], ge[i], gi[i], I);

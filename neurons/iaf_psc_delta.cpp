@@ -36,11 +36,12 @@ public:
         int* r = refractory_.data();
         RingBuffer& buf = input(0);  // exc and inh both add to V: one buffer (see registry)
         const std::size_t n = size();
+        const double* soma_current = in.stimulus_current(0);
         for (int k = 0; k < in.n_steps; ++k) {
             const step_t step = in.first_step + k;
             const int slot = buf.slot_of(step);
             const double* x = buf.row(slot);
-            const double drive = P30_ * (I_e_ + in.stimulus_current[k]);
+            const double drive = P30_ * (I_e_ + soma_current[k]);
             for (std::size_t i = 0; i < n; ++i) {
                 if (r[i] == 0) {
                     double vi = E_L_ + P33_ * (v[i] - E_L_) + drive + x[i];

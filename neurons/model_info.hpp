@@ -41,6 +41,8 @@ struct ModelInfo {
     std::vector<ParameterInfo> parameters;
     std::vector<StateInfo> state;
     std::vector<ReceptorInfo> receptors;
+    // Compartments that current stimuli can target by name; the first is the soma.
+    std::vector<std::string> compartments = {"soma"};
     // Projections that name no receptor: if true, each synapse goes to receptors[0] when its
     // weight is >= 0 and to receptors[1] when negative (NEST's current-based convention);
     // if false, a receptor must be named.
@@ -55,6 +57,11 @@ struct ModelInfo {
     const StateInfo* find_state(const std::string& n) const {
         for (auto& s : state) if (s.name == n) return &s;
         return nullptr;
+    }
+    int find_compartment(const std::string& n) const {
+        if (n.empty()) return 0;
+        for (std::size_t i = 0; i < compartments.size(); ++i) if (compartments[i] == n) return int(i);
+        return -1;
     }
     int find_receptor(const std::string& n) const {
         for (std::size_t i = 0; i < receptors.size(); ++i) if (receptors[i].name == n) return int(i);

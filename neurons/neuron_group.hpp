@@ -28,7 +28,10 @@ namespace apical {
 struct SliceInput {
     step_t first_step;               // first step computed in this slice
     int n_steps;                     // steps in this slice (min_delay, or fewer at the end)
-    const double* stimulus_current;  // pA, one value per step of the slice (same for all neurons)
+    // Stimulus currents (pA) common to all neurons of the group, one value per step of the
+    // slice, per compartment (index as in ModelInfo::compartments; 0 is the soma).
+    const double* const* compartment_current;
+    const double* stimulus_current(int compartment = 0) const { return compartment_current[compartment]; }
 };
 
 class NeuronGroup {

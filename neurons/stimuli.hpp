@@ -56,6 +56,7 @@ inline std::vector<double> poisson_cdf(double lambda) {
 
 struct CurrentInput {
     int group = 0;
+    int compartment = 0;  // index in the target model's ModelInfo::compartments
     // Piecewise constant: amplitude[k] (pA) for interval-start indices j >= start_index[k]
     // (j = s - 1), zero before start_index[0]; active for j < stop_index.
     std::vector<step_t> start_index;

@@ -83,7 +83,8 @@ TEST_CASE("iaf_cond_exp matches a reference integration at a 100x finer step", "
         g->input(0).row_of_step(s)[0] += in_ex;
         g->input(1).row_of_step(s)[0] += in_in;
         const std::size_t before = spikes.size();
-        g->update(SliceInput{s, 1, &I}, spikes);
+        const double* rows[] = {&I};
+        g->update(SliceInput{s, 1, rows}, spikes);
         const bool ref_spiked = ref.step(h, 100, I, in_ex, in_in);
         ref_spikes += ref_spiked;
         REQUIRE((spikes.size() > before) == ref_spiked);

@@ -23,7 +23,8 @@ struct Driver {
     std::vector<Spike> spikes = {};
     void step() {
         ++now;
-        g.update(SliceInput{now, 1, &current}, spikes);
+        const double* rows[] = {&current};
+        g.update(SliceInput{now, 1, rows}, spikes);
     }
 };
 
