@@ -201,7 +201,10 @@ void Network::build_groups(VirtualProcess& vp) {
             vp.groups.push_back(make_spike_source(std::move(gids), n_slots, dt(), times));
             continue;
         }
-        auto group = entry->make(std::move(gids), n_slots, dt(), ps.parameters);
+        ModelContext context{spec_.simulation.seed, std::uint32_t(p), ps.options};
+        for (auto& [name, allowed] : entry->info().options)  // defaults, if the parser left any out
+            context.options.emplace(name, allowed.front());
+        auto group = entry->make(std::move(gids), n_slots, dt(), ps.parameters, context);
         // Initial state: defaults, then the user's constants or per-neuron draws from the
         // stream (seed, initial_state purpose of the population and variable, gid).
         const ModelInfo& info = group->info();

@@ -36,6 +36,7 @@ struct PopulationSpec {
     std::uint64_t size = 0;
     std::map<std::string, double> parameters;       // all parameters, defaults filled in
     std::map<std::string, Distribution> initial;    // state variables given by the user
+    std::map<std::string, std::string> options;     // model options (ModelInfo::options), defaults filled in
     // spike_source only: spike times (ms) per node, from the description or a SONATA file.
     std::vector<std::vector<double>> spike_times_ms;
     SourceLocation where;
@@ -102,6 +103,9 @@ struct NetworkSpec {
     std::vector<StimulusSpec> stimuli;
     std::vector<std::string> spike_recordings;  // population names whose spikes are written
     std::string resolved_yaml;  // the whole resolved description as YAML text
+    // Things the description layer changed or doubts, one line each:
+    // "file:line:col: key.path: what happened" (e.g. a delay rounded to the step grid).
+    std::vector<std::string> warnings;
 };
 
 }  // namespace apical

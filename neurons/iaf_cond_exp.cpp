@@ -130,7 +130,8 @@ const ModelInfo& iaf_cond_exp_info() {
 }
 
 std::unique_ptr<NeuronGroup> make_iaf_cond_exp(std::vector<gid_t> gids, int n_slots, double dt,
-                                               const std::map<std::string, double>& p) {
+                                               const std::map<std::string, double>& p,
+                                                const ModelContext&) {
     return std::make_unique<IafCondExp>(iaf_cond_exp_info(), std::move(gids), n_slots, dt, p);
 }
 

@@ -117,7 +117,8 @@ const ModelInfo& iaf_psc_exp_info() {
 }
 
 std::unique_ptr<NeuronGroup> make_iaf_psc_exp(std::vector<gid_t> gids, int n_slots, double dt,
-                                              const std::map<std::string, double>& p) {
+                                              const std::map<std::string, double>& p,
+                                                const ModelContext&) {
     return std::make_unique<IafPscExp>(iaf_psc_exp_info(), std::move(gids), n_slots, dt, p);
 }
 

@@ -41,6 +41,9 @@ struct ModelInfo {
     std::vector<ParameterInfo> parameters;
     std::vector<StateInfo> state;
     std::vector<ReceptorInfo> receptors;
+    // String-valued options (e.g. reference_step_order: auryn): name -> allowed values, the
+    // first being the default.
+    std::vector<std::pair<std::string, std::vector<std::string>>> options;
     // Compartments that current stimuli can target by name; the first is the soma.
     std::vector<std::string> compartments = {"soma"};
     // Projections that name no receptor: if true, each synapse goes to receptors[0] when its

@@ -12,9 +12,19 @@
 
 namespace apical {
 
+// What a model may need beyond its parameters: the run's seed and the population's index
+// (to key its own random streams: RandomStream(seed, purpose(Purpose::neuron_noise,
+// population), gid, ...)), and its string-valued options (ModelInfo::options), all filled in.
+struct ModelContext {
+    std::uint32_t seed = 0;
+    std::uint32_t population = 0;
+    std::map<std::string, std::string> options;
+};
+
 using GroupFactory = std::unique_ptr<NeuronGroup> (*)(std::vector<gid_t> gids, int n_slots,
                                                       double dt,
-                                                      const std::map<std::string, double>& params);
+                                                      const std::map<std::string, double>& params,
+                                                      const ModelContext& context);
 
 struct ModelEntry {
     const ModelInfo& (*info)();
@@ -23,13 +33,16 @@ struct ModelEntry {
 
 const ModelInfo& iaf_psc_delta_info();
 std::unique_ptr<NeuronGroup> make_iaf_psc_delta(std::vector<gid_t>, int, double,
-                                                const std::map<std::string, double>&);
+                                                const std::map<std::string, double>&,
+                                                const ModelContext& = {});
 const ModelInfo& iaf_psc_exp_info();
 std::unique_ptr<NeuronGroup> make_iaf_psc_exp(std::vector<gid_t>, int, double,
-                                              const std::map<std::string, double>&);
+                                              const std::map<std::string, double>&,
+                                                const ModelContext& = {});
 const ModelInfo& iaf_cond_exp_info();
 std::unique_ptr<NeuronGroup> make_iaf_cond_exp(std::vector<gid_t>, int, double,
-                                               const std::map<std::string, double>&);
+                                               const std::map<std::string, double>&,
+                                                const ModelContext& = {});
 const ModelInfo& spike_source_info();
 
 // Registry lookup for the engine: the factory of a model (nullptr for spike_source, which
