@@ -1,6 +1,10 @@
 // The apical command line: run, check, --version. Errors become one line on stderr and an
 // exit code: 0 success, 2 bad description or arguments, 1 runtime failure, 128 + signal
 // number when stopped by SIGINT (130) or SIGTERM (143).
+// Under mpirun every rank runs this; rank 0 prints and writes the output files. Ranks agree
+// after each phase that can fail (description, network, output file), so a bad description
+// stops all ranks with one message and exit code 2 instead of leaving some waiting in a
+// collective; a failure during the simulation ends the whole job (MPI_Abort) with code 1.
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -16,6 +20,7 @@
 #include <boost/program_options.hpp>
 
 #include "engine/error.hpp"
+#include "engine/mpi_context.hpp"
 #include "engine/network.hpp"
 #include "engine/simulation.hpp"
 #include "io/description.hpp"
@@ -131,7 +136,39 @@ struct Progress {
     }
 };
 
-int command_run(const std::vector<std::string>& args, bool check_only) {
+// After a phase that may have failed on some ranks: the lowest rank with a real error prints
+// it; every rank learns whether anyone failed.
+bool agree_on_failure(DistributedContext& ctx, const std::string& message, bool peer_only) {
+    const bool failed = !message.empty() || peer_only;
+    if (!ctx.any(failed)) return false;
+    const bool reporter = !message.empty() && !peer_only;
+    const int lowest = -int(ctx.max(reporter ? -double(ctx.rank()) : -double(ctx.size())));
+    if (reporter && ctx.rank() == lowest) std::cerr << message << "\n";
+    return true;
+}
+
+// Runs `phase`; returns 0 if it succeeded on every rank, else the exit code (2 for user errors,
+// 1 otherwise) after the error was printed once.
+template <class F>
+int collective_phase(DistributedContext& ctx, F phase) {
+    std::string message;
+    bool peer = false, user = true;
+    try {
+        phase();
+    } catch (const PeerFailure&) {
+        peer = true;
+    } catch (const UserError& e) {
+        message = e.what();
+    } catch (const std::exception& e) {
+        message = std::string("apical: error: ") + e.what();
+        user = false;
+    }
+    if (!agree_on_failure(ctx, message, peer)) return 0;
+    return int(ctx.max(user ? 2.0 : 1.0) == 1.0 ? 1 : 2);
+}
+
+int command_run(const std::vector<std::string>& args, bool check_only, DistributedContext& ctx) {
+    const bool root = ctx.rank() == 0;
     po::options_description opts(check_only ? "apical check MODEL.yaml [options]"
                                             : "apical run MODEL.yaml [options]");
     opts.add_options()("help,h", "show this help")
@@ -156,7 +193,7 @@ int command_run(const std::vector<std::string>& args, bool check_only) {
         throw UserError(std::string("apical: ") + e.what() + " (see --help)");
     }
     if (vm.count("help")) {
-        std::cout << opts;
+        if (root) std::cout << opts;
         return exit_ok;
     }
     if (!vm.count("model")) throw UserError("apical: expected a description file MODEL.yaml (see --help)");
@@ -173,53 +210,79 @@ int command_run(const std::vector<std::string>& args, bool check_only) {
     }
 
     const auto t_build = std::chrono::steady_clock::now();
-    const NetworkSpec spec = load_description(vm["model"].as<std::string>(), overrides);
-    for (auto& w : spec.warnings) std::cerr << "warning: " << w << "\n";
-    if (!check_only) check_output_dir(spec);
-    Network net(spec, 1, 0, spec.simulation.threads);
-    const double build_s = seconds_since(t_build);
+    NetworkSpec spec;
+    if (int code = collective_phase(ctx, [&] {
+            spec = load_description(vm["model"].as<std::string>(), overrides);
+            if (!check_only) check_output_dir(spec);
+        }))
+        return code;
+    if (root)
+        for (auto& w : spec.warnings) std::cerr << "warning: " << w << "\n";
+    std::unique_ptr<Network> net_ptr;
+    if (int code = collective_phase(ctx, [&] {
+            net_ptr = std::make_unique<Network>(spec, ctx.size(), ctx.rank(), spec.simulation.threads, &ctx);
+        }))
+        return code;
+    Network& net = *net_ptr;
+    const double build_s = ctx.max(seconds_since(t_build));
+    const std::uint64_t n_synapses = ctx.sum(net.n_synapses());
+    const std::uint64_t synapse_bytes = ctx.sum(net.synapse_bytes());
     if (check_only) {
-        print_network(net, std::cout);
+        if (root) print_network(net, std::cout);  // counts of this rank (all of them with one rank)
         return exit_ok;
     }
-
-    // Everything is valid: only now is anything written.
-    fs::create_directories(spec.simulation.output_dir);
     RunMetadata meta;
     meta.version = APICAL_VERSION;
     meta.seed = spec.simulation.seed;
     meta.dt_ms = spec.simulation.dt_ms;
     meta.t_stop_ms = spec.simulation.t_stop_ms;
-    meta.ranks = 1;
+    meta.ranks = ctx.size();
     meta.threads = spec.simulation.threads;
     meta.n_neurons = net.n_neurons();
-    meta.n_synapses = net.n_synapses();
-    meta.synapse_bytes = net.synapse_bytes();
+    meta.n_synapses = n_synapses;
+    meta.synapse_bytes = synapse_bytes;
     meta.build_s = build_s;
     meta.resolved_description = spec.resolved_yaml;
     std::vector<PopulationRange> recorded;
     for (auto& name : spec.spike_recordings)
         for (auto& p : net.decomposition().populations())
             if (p.name == name) recorded.push_back({p.name, p.first_gid, p.size});
-    SpikeWriter writer(fs::path(spec.simulation.output_dir) / "spikes.h5", recorded, spec.simulation.dt_ms, meta);
-    SpikeFileRecorder file_recorder(writer);
+    // Every rank receives every spike in the exchange; rank 0 writes them.
+    std::unique_ptr<SpikeWriter> writer;
+    if (int code = collective_phase(ctx, [&] {
+            if (!root) return;
+            fs::create_directories(spec.simulation.output_dir);  // everything is valid: write
+            writer = std::make_unique<SpikeWriter>(fs::path(spec.simulation.output_dir) / "spikes.h5", recorded,
+                                                   spec.simulation.dt_ms, meta);
+        }))
+        return code;
+    std::unique_ptr<SpikeFileRecorder> file_recorder;
+    if (writer) file_recorder = std::make_unique<SpikeFileRecorder>(*writer);
 
-    LocalContext context;
-    Simulation sim(net, context);
-    sim.add_recorder(&file_recorder);
+    Simulation sim(net, ctx);
+    if (file_recorder) sim.add_recorder(file_recorder.get());
     Progress progress;
+    progress.enabled = progress.enabled && root;
     const step_t until = to_steps(spec.simulation.t_stop_ms, spec.simulation.dt_ms);
     sim.on_slice([&](step_t s) { progress.show(double(s) * meta.dt_ms, meta.t_stop_ms); });
     install_signal_handlers();
 
     const auto t_sim = std::chrono::steady_clock::now();
-    const step_t reached = sim.run(until);
-    meta.simulate_s = seconds_since(t_sim);
+    step_t reached = 0;
+    try {
+        reached = sim.run(until);
+    } catch (const std::exception& e) {
+        // Other ranks may be inside a collective: end the whole job.
+        std::cerr << "apical: error on rank " << ctx.rank() << ": " << e.what() << "\n";
+        MpiSession::abort_all(exit_runtime);
+    }
+    meta.simulate_s = ctx.max(seconds_since(t_sim));
     progress.show(double(reached) * meta.dt_ms, meta.t_stop_ms, true);
     meta.simulated_ms = double(reached) * meta.dt_ms;
     meta.completed = reached == until;
-    meta.peak_rss_bytes = peak_rss_bytes();
-    writer.finish(meta);
+    meta.peak_rss_bytes = std::uint64_t(ctx.max(double(peak_rss_bytes())));  // per rank, the largest
+    if (writer) writer->finish(meta);
+    if (!root) return stop_request.load() != 0 && reached < until ? 128 + stop_request.load() : exit_ok;
 
     const int sig = stop_request.load();
     if (sig != 0 && reached < until) {
@@ -231,7 +294,8 @@ int command_run(const std::vector<std::string>& args, bool check_only) {
     }
     std::cerr << "apical: simulated " << meta.simulated_ms << " ms in " << fmt(meta.simulate_s, 2)
               << " s (build " << fmt(build_s, 2) << " s, " << net.n_neurons() << " neurons, "
-              << net.n_synapses() << " synapses, peak memory " << human_bytes(double(meta.peak_rss_bytes))
+              << n_synapses << " synapses, " << ctx.size() << " x " << meta.threads
+              << " ranks x threads, peak memory per rank " << human_bytes(double(meta.peak_rss_bytes))
               << "); wrote " << (fs::path(spec.simulation.output_dir) / "spikes.h5").string() << "\n";
     return exit_ok;
 }
@@ -249,24 +313,26 @@ const char* usage =
 }  // namespace
 
 int main(int argc, char** argv) {
+    MpiSession mpi(argc, argv);
+    MpiContext ctx;
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        std::cout << usage;
+        if (ctx.rank() == 0) std::cout << usage;
         return args.empty() ? exit_usage : exit_ok;
     }
     if (args[0] == "--version") {
-        std::cout << "apical " << APICAL_VERSION << "\n";
+        if (ctx.rank() == 0) std::cout << "apical " << APICAL_VERSION << "\n";
         return exit_ok;
     }
     const std::string command = args[0];
     args.erase(args.begin());
     try {
-        if (command == "run") return command_run(args, false);
-        if (command == "check") return command_run(args, true);
-        std::cerr << "apical: unknown command '" << command << "'; expected run or check\n" << usage;
+        if (command == "run") return command_run(args, false, ctx);
+        if (command == "check") return command_run(args, true, ctx);
+        if (ctx.rank() == 0) std::cerr << "apical: unknown command '" << command << "'; expected run or check\n" << usage;
         return exit_usage;
-    } catch (const UserError& e) {
-        std::cerr << e.what() << "\n";
+    } catch (const UserError& e) {  // argument errors: the same on every rank
+        if (ctx.rank() == 0) std::cerr << e.what() << "\n";
         return exit_usage;
     } catch (const std::exception& e) {
         std::cerr << "apical: error: " << e.what() << "\n";

@@ -53,6 +53,13 @@ private:
     std::string found_;
 };
 
+// Thrown on a rank whose own part succeeded when another rank failed at the same point;
+// that rank reports the error, this one only stops.
+class PeerFailure : public UserError {
+public:
+    PeerFailure() : UserError("another rank failed") {}
+};
+
 // A failure while running (I/O error during the run, out of memory, ...): exit code 1.
 class RuntimeFailure : public std::runtime_error {
 public:

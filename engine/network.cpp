@@ -59,19 +59,29 @@ void for_each_vp_parallel(std::vector<VirtualProcess>& vps, F body) {
 
 }  // namespace
 
-Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads)
+Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, DistributedContext* context)
     : spec_(spec), decomposition_(make_decomposition(spec, ranks, threads)) {
     for (auto& p : spec.populations) n_neurons_ += p.size;
     for (int t = 0; t < threads; ++t) {
         vps_.emplace_back();
         vps_.back().vp = rank * threads + t;
     }
+    std::exception_ptr failure;
     try {
         for_each_vp_parallel(vps_, [&](VirtualProcess& vp) { build_synapses(vp); });
     } catch (const DescriptionError& e) {
-        if (!e.file().empty()) throw;
-        rethrow_with_file(e, spec.file);
+        try {
+            if (!e.file().empty()) throw;
+            rethrow_with_file(e, spec.file);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    } catch (...) {
+        failure = std::current_exception();
     }
+    // Ranks agree before the collectives below, so a failure on one rank cannot hang the others.
+    if (context && context->size() > 1 && context->any(bool(failure)) && !failure) throw PeerFailure();
+    if (failure) std::rethrow_exception(failure);
 
     // Slice length and ring-buffer size from the delays actually present (constant delays
     // count even where a VP has no synapse of that projection).
@@ -88,6 +98,10 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads)
                 lo = std::min(lo, t.min_delay);
                 hi = std::max(hi, t.max_delay);
             }
+    if (context && context->size() > 1) {  // every rank must use the same slice length
+        hi = int(context->max(double(hi)));
+        lo = -int(context->max(-double(lo)));
+    }
     if (hi == 0) lo = hi = std::max(1, int(to_steps(1.0, dt())));  // no synapses: 1 ms slices
     min_delay_ = std::max(1, lo);
     max_delay_ = std::max(min_delay_, hi);

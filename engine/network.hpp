@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/decomposition.hpp"
+#include "engine/distributed_context.hpp"
 #include "engine/network_spec.hpp"
 #include "neurons/neuron_group.hpp"
 #include "neurons/stimuli.hpp"
@@ -31,7 +32,8 @@ class Network {
 public:
     // Builds the VPs of `rank` (threads in parallel). Throws UserError for descriptions
     // that turn out impossible while building (e.g. an in-degree larger than the sources).
-    Network(const NetworkSpec& spec, int ranks, int rank, int threads);
+    // `context` (optional) agrees on the delays across ranks.
+    Network(const NetworkSpec& spec, int ranks, int rank, int threads, DistributedContext* context = nullptr);
 
     const NetworkSpec& spec() const { return spec_; }
     const Decomposition& decomposition() const { return decomposition_; }

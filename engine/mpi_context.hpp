@@ -1,0 +1,57 @@
+// DistributedContext over MPI (MPI_COMM_WORLD or a given communicator). The only file with
+// MPI calls besides cli/main.cpp's MPI_Init/Finalize.
+//
+// Spike exchange: an allgather of fixed-size blocks, each starting with a header (this
+// rank's spike count) followed by up to `capacity` spikes. The capacity is agreed by all
+// ranks (it only ever changes by the same rule on every rank), so the common case needs one
+// collective per slice. When a rank has more spikes than fit, every rank sees it in the
+// headers and a second round (MPI_Allgatherv with the exact counts) carries the full lists;
+// the capacity then grows to 1.5 x the largest count for later slices. The gathered lists
+// (each sorted by step, gid) are merged into one sorted list.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/distributed_context.hpp"
+
+namespace apical {
+
+// MPI_Init_thread / MPI_Finalize for the lifetime of the program (funneled: only the main
+// thread calls MPI; OpenMP threads never do). Works without mpirun (one rank).
+class MpiSession {
+public:
+    MpiSession(int& argc, char**& argv);
+    ~MpiSession();
+    MpiSession(const MpiSession&) = delete;
+    MpiSession& operator=(const MpiSession&) = delete;
+    // Ends every rank of the job with `code` (for a failure on one rank while others may be
+    // inside a collective).
+    [[noreturn]] static void abort_all(int code);
+};
+
+class MpiContext final : public DistributedContext {
+public:
+    explicit MpiContext(MPI_Comm comm = MPI_COMM_WORLD, std::size_t initial_capacity = 64);
+    int rank() const override { return rank_; }
+    int size() const override { return size_; }
+    void gather_spikes(std::span<const Spike> local, std::vector<Spike>& global) override;
+    bool any(bool flag) override;
+    std::uint64_t sum(std::uint64_t x) override;
+    double max(double x) override;
+
+    std::size_t capacity() const { return capacity_; }           // spikes per rank per round
+    std::uint64_t overflow_rounds() const { return overflows_; }  // second rounds needed so far
+    std::uint64_t bytes_sent() const { return bytes_sent_; }      // by this rank, all slices
+
+private:
+    MPI_Comm comm_;
+    int rank_ = 0, size_ = 1;
+    std::size_t capacity_;
+    std::uint64_t overflows_ = 0, bytes_sent_ = 0;
+    std::vector<Spike> send_, recv_;
+};
+
+}  // namespace apical
