@@ -178,7 +178,8 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
         opts.add_options()("output,o", po::value<std::string>(), "output directory")
             ("threads", po::value<int>(), "OpenMP threads")
             ("seed", po::value<std::uint32_t>(), "random seed")
-            ("t-stop", po::value<double>(), "biological time to simulate (ms)");
+            ("t-stop", po::value<double>(), "biological time to simulate (ms)")
+            ("timers", "print the time spent in each phase of the slice loop");
     po::options_description hidden;
     hidden.add_options()("model", po::value<std::string>());
     po::options_description all;
@@ -238,6 +239,8 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     meta.t_stop_ms = spec.simulation.t_stop_ms;
     meta.ranks = ctx.size();
     meta.threads = spec.simulation.threads;
+    meta.decomposition = "round robin: neuron gid on virtual process gid % (ranks x threads); "
+                         "virtual process v on rank v / threads, thread v % threads";
     meta.n_neurons = net.n_neurons();
     meta.n_synapses = n_synapses;
     meta.synapse_bytes = synapse_bytes;
@@ -281,6 +284,14 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     meta.simulated_ms = double(reached) * meta.dt_ms;
     meta.completed = reached == until;
     meta.peak_rss_bytes = std::uint64_t(ctx.max(double(peak_rss_bytes())));  // per rank, the largest
+    meta.timer_deliver_s = ctx.max(sim.times().deliver);
+    meta.timer_update_s = ctx.max(sim.times().update);
+    meta.timer_exchange_s = ctx.max(sim.times().exchange);
+    meta.timer_write_s = ctx.max(sim.times().write);
+    if (root && vm.count("timers"))
+        std::cerr << "apical: timers (s, slowest rank): deliver " << fmt(meta.timer_deliver_s, 3) << ", update "
+                  << fmt(meta.timer_update_s, 3) << ", exchange " << fmt(meta.timer_exchange_s, 3) << ", write "
+                  << fmt(meta.timer_write_s, 3) << "\n";
     if (writer) writer->finish(meta);
     if (!root) return stop_request.load() != 0 && reached < until ? 128 + stop_request.load() : exit_ok;
 

@@ -20,19 +20,22 @@ step_t Simulation::run(step_t until) {
     const step_t flush_every =
         std::max<step_t>(1, to_steps(net_.spec().simulation.flush_interval_ms, net_.dt()));
     std::vector<std::exception_ptr> errors(vps.size());
+    vp_times_.assign(vps.size(), {0.0, 0.0});
     while (now_ < until) {
         if (ctx_.any(stop_request.load() != 0)) break;
         const step_t first = now_ + 1;
         const int n = int(std::min<step_t>(M, until - now_));
 
-        double t0 = omp_get_wtime();
 #pragma omp parallel for schedule(static, 1) num_threads(int(vps.size()))
         for (std::size_t v = 0; v < vps.size(); ++v) {
             try {
+                const double a = omp_get_wtime();
                 vps[v].spikes.clear();
                 deliver(vps[v]);
+                const double b = omp_get_wtime();
                 add_poisson_input(vps[v], first, n);
                 update(vps[v], first, n);
+                vp_times_[v] = {b - a, omp_get_wtime() - b};
             } catch (...) {
                 errors[v] = std::current_exception();
             }
@@ -40,6 +43,13 @@ step_t Simulation::run(step_t until) {
         for (auto& e : errors)
             if (e) std::rethrow_exception(e);
         double t1 = omp_get_wtime();
+        double slowest_deliver = 0, slowest_update = 0;
+        for (auto [d, u] : vp_times_) {
+            slowest_deliver = std::max(slowest_deliver, d);
+            slowest_update = std::max(slowest_update, u);
+        }
+        times_.deliver += slowest_deliver;
+        times_.update += slowest_update;
 
         local_.clear();
         for (auto& vp : vps) local_.insert(local_.end(), vp.spikes.begin(), vp.spikes.end());
@@ -54,7 +64,6 @@ step_t Simulation::run(step_t until) {
             last_flush_ = now_;
         }
         double t3 = omp_get_wtime();
-        times_.deliver_update += t1 - t0;
         times_.exchange += t2 - t1;
         times_.write += t3 - t2;
         if (on_slice_) on_slice_(now_);

@@ -30,8 +30,10 @@ namespace apical {
 // Set by a signal handler (or anyone) to stop the run at the next slice boundary.
 extern std::atomic<int> stop_request;
 
+// Seconds per phase, summed over slices. deliver and update: the slowest VP of the slice on
+// this rank (the others wait for it at the end of the parallel region).
 struct PhaseTimes {
-    double deliver_update = 0, exchange = 0, write = 0;
+    double deliver = 0, update = 0, exchange = 0, write = 0;
 };
 
 class Simulation {
@@ -62,6 +64,7 @@ private:
     step_t now_ = 0;               // last computed step
     step_t last_flush_ = 0;
     PhaseTimes times_;
+    std::vector<std::pair<double, double>> vp_times_;  // (deliver, update) of the current slice
 };
 
 }  // namespace apical

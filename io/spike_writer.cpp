@@ -64,6 +64,11 @@ void write_run_metadata(hid_t group, const RunMetadata& m) {
     h5::write_attribute(group, "peak_rss_bytes", m.peak_rss_bytes);
     h5::write_attribute(group, "simulated_ms", m.simulated_ms);
     h5::write_attribute(group, "completed", static_cast<std::uint8_t>(m.completed ? 1 : 0));
+    h5::write_attribute(group, "decomposition", m.decomposition);
+    h5::write_attribute(group, "timer_deliver_s", m.timer_deliver_s);
+    h5::write_attribute(group, "timer_update_s", m.timer_update_s);
+    h5::write_attribute(group, "timer_exchange_s", m.timer_exchange_s);
+    h5::write_attribute(group, "timer_write_s", m.timer_write_s);
 }
 
 // Order of spike times: (step, offset). The input is sorted by (step, gid), which is the

@@ -49,6 +49,10 @@ struct RunMetadata {            // written as attributes of the group /apical
     std::string resolved_description;  // YAML text, stored as dataset /apical/description
     double simulated_ms = 0;           // how far the run got
     bool completed = false;            // false if stopped by a signal or an error
+    std::string decomposition;         // the rule that maps neurons to ranks x threads
+    // Built-in phase timers (s, summed over slices; deliver and update: the slowest thread
+    // of the slowest rank in each slice).
+    double timer_deliver_s = 0, timer_update_s = 0, timer_exchange_s = 0, timer_write_s = 0;
 };
 
 class SpikeWriter {
