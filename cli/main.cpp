@@ -59,7 +59,7 @@ void check_output_dir(const NetworkSpec& spec) {
     const auto& w = spec.simulation.output_where;
     fs::path dir = spec.simulation.output_dir;
     auto fail = [&](const std::string& found) {
-        throw DescriptionError(w.line > 0 ? spec.file : "--set", w.line, w.column,
+        throw DescriptionError(spec.file, w.line, w.column,
                                w.key_path.empty() ? "simulation.output" : w.key_path,
                                "a writable output directory", found);
     };

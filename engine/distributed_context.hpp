@@ -24,6 +24,8 @@ public:
     virtual bool any(bool flag) = 0;
     virtual std::uint64_t sum(std::uint64_t x) = 0;
     virtual double max(double x) = 0;
+    // Element-wise sum over ranks into rank 0's `values` (others' are left unspecified).
+    virtual void sum_to_root(std::span<double> values) = 0;
 };
 
 // One process: the exchange is a copy.
@@ -37,6 +39,7 @@ public:
     bool any(bool flag) override { return flag; }
     std::uint64_t sum(std::uint64_t x) override { return x; }
     double max(double x) override { return x; }
+    void sum_to_root(std::span<double>) override {}
 };
 
 }  // namespace apical

@@ -94,6 +94,13 @@ std::uint64_t MpiContext::sum(std::uint64_t x) {
     return out;
 }
 
+void MpiContext::sum_to_root(std::span<double> values) {
+    if (size_ == 1 || values.empty()) return;
+    check(MPI_Reduce(rank_ == 0 ? MPI_IN_PLACE : values.data(), values.data(), int(values.size()), MPI_DOUBLE,
+                     MPI_SUM, 0, comm_),
+          "MPI_Reduce (state samples)");
+}
+
 double MpiContext::max(double x) {
     double out = 0;
     check(MPI_Allreduce(&x, &out, 1, MPI_DOUBLE, MPI_MAX, comm_), "MPI_Allreduce (max)");

@@ -41,6 +41,7 @@ public:
     bool any(bool flag) override;
     std::uint64_t sum(std::uint64_t x) override;
     double max(double x) override;
+    void sum_to_root(std::span<double> values) override;
 
     std::size_t capacity() const { return capacity_; }           // spikes per rank per round
     std::uint64_t overflow_rounds() const { return overflows_; }  // second rounds needed so far

@@ -85,6 +85,18 @@ struct StimulusSpec {
     SourceLocation where;
 };
 
+// Sampling state variables of some neurons of one population into SONATA reports.
+struct StateRecordingSpec {
+    std::string name;                    // report files: <output>/<name>_<variable>.h5
+    std::string population;
+    std::vector<std::string> variables;  // declared state variables of the population's model
+    std::vector<std::uint32_t> nodes;    // population node ids, ascending, no duplicates
+    double interval_ms = 0.1;            // a multiple of dt
+    double start_ms = 0.0;               // first sample: the state at this time
+    double stop_ms = 1e300;              // samples at start + k interval < stop
+    SourceLocation where;
+};
+
 struct SimulationSpec {
     double dt_ms = 0.1;
     double t_stop_ms = 1000.0;
@@ -102,6 +114,7 @@ struct NetworkSpec {
     std::vector<ProjectionSpec> projections;
     std::vector<StimulusSpec> stimuli;
     std::vector<std::string> spike_recordings;  // population names whose spikes are written
+    std::vector<StateRecordingSpec> state_recordings;
     std::string resolved_yaml;  // the whole resolved description as YAML text
     // Things the description layer changed or doubts, one line each:
     // "file:line:col: key.path: what happened" (e.g. a delay rounded to the step grid).

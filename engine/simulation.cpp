@@ -14,6 +14,25 @@ std::atomic<int> stop_request{0};
 Simulation::Simulation(Network& network, DistributedContext& context)
     : net_(network), ctx_(context) {}
 
+void Simulation::add_state_recorder(StateRecorder* r) {
+    state_recorder_ = r;
+    if (!sampling_ && !net_.spec().state_recordings.empty())
+        sampling_ = std::make_unique<StateSampling>(net_, net_.min_delay());
+}
+
+// Rank 0 receives the slice's frames of every recording, complete, and hands them on.
+void Simulation::emit_frames() {
+    for (std::size_t ri = 0; ri < sampling_->recordings().size(); ++ri) {
+        SampledRecording& r = sampling_->recordings()[ri];
+        if (r.slice_frames == 0) continue;
+        for (std::size_t v = 0; v < r.state_index.size(); ++v) {
+            std::span<double> frames(r.frames_of(v), r.slice_frames * r.n_columns);
+            ctx_.sum_to_root(frames);
+            if (state_recorder_ && ctx_.rank() == 0) state_recorder_->append(int(ri), int(v), frames, r.slice_frames);
+        }
+    }
+}
+
 step_t Simulation::run(step_t until) {
     auto& vps = net_.vps();
     const int M = net_.min_delay();
@@ -21,10 +40,17 @@ step_t Simulation::run(step_t until) {
         std::max<step_t>(1, to_steps(net_.spec().simulation.flush_interval_ms, net_.dt()));
     std::vector<std::exception_ptr> errors(vps.size());
     vp_times_.assign(vps.size(), {0.0, 0.0});
+    if (sampling_ && now_ == 0) {  // the initial state is the sample at step 0
+        sampling_->begin_slice(0, 1);
+        for (std::size_t v = 0; v < vps.size(); ++v)
+            for (std::size_t p = 0; p < vps[v].groups.size(); ++p) sampling_->sample(vps[v], int(v), int(p), 0);
+        emit_frames();
+    }
     while (now_ < until) {
         if (ctx_.any(stop_request.load() != 0)) break;
         const step_t first = now_ + 1;
         const int n = int(std::min<step_t>(M, until - now_));
+        if (sampling_) sampling_->begin_slice(first, n);
 
 #pragma omp parallel for schedule(static, 1) num_threads(int(vps.size()))
         for (std::size_t v = 0; v < vps.size(); ++v) {
@@ -34,7 +60,7 @@ step_t Simulation::run(step_t until) {
                 deliver(vps[v]);
                 const double b = omp_get_wtime();
                 add_poisson_input(vps[v], first, n);
-                update(vps[v], first, n);
+                update(vps[v], v, first, n);
                 vp_times_[v] = {b - a, omp_get_wtime() - b};
             } catch (...) {
                 errors[v] = std::current_exception();
@@ -59,8 +85,10 @@ step_t Simulation::run(step_t until) {
 
         now_ += n;
         for (auto* r : recorders_) r->append(previous_);
+        if (sampling_) emit_frames();
         if (now_ - last_flush_ >= flush_every) {
             for (auto* r : recorders_) r->flush();
+            if (state_recorder_) state_recorder_->flush();
             last_flush_ = now_;
         }
         double t3 = omp_get_wtime();
@@ -69,6 +97,7 @@ step_t Simulation::run(step_t until) {
         if (on_slice_) on_slice_(now_);
     }
     for (auto* r : recorders_) r->flush();
+    if (state_recorder_) state_recorder_->flush();
     last_flush_ = now_;
     return now_;
 }
@@ -145,7 +174,7 @@ void Simulation::add_poisson_input(VirtualProcess& vp, step_t first, int n) {
     }
 }
 
-void Simulation::update(VirtualProcess& vp, step_t first, int n) {
+void Simulation::update(VirtualProcess& vp, std::size_t vp_index, step_t first, int n) {
     for (std::size_t p = 0; p < vp.groups.size(); ++p) {
         NeuronGroup& g = *vp.groups[p];
         if (g.size() == 0) continue;
@@ -155,7 +184,21 @@ void Simulation::update(VirtualProcess& vp, step_t first, int n) {
                 double* current = vp.stimulus_scratch[std::size_t(c.compartment)].data();
                 for (int k = 0; k < n; ++k) current[k] += c.at_step(first + k);
             }
-        g.update(SliceInput{first, n, vp.stimulus_rows.data()}, vp.spikes);
+        if (!sampling_) {
+            g.update(SliceInput{first, n, vp.stimulus_rows.data()}, vp.spikes);
+            continue;
+        }
+        // Split the update at sample steps (state/sampling.hpp); the current rows are shifted
+        // to the first step of each piece.
+        const std::size_t n_comp = vp.stimulus_rows.size();
+        const double* shifted[16];
+        for (step_t s = first; s < first + n;) {
+            const step_t end = std::min<step_t>(first + n - 1, sampling_->next_sample(int(p), s));
+            for (std::size_t c = 0; c < n_comp && c < 16; ++c) shifted[c] = vp.stimulus_rows[c] + (s - first);
+            g.update(SliceInput{s, int(end - s + 1), shifted}, vp.spikes);
+            sampling_->sample(vp, int(vp_index), int(p), end);
+            s = end + 1;
+        }
     }
 }
 

@@ -24,6 +24,7 @@
 #include "engine/distributed_context.hpp"
 #include "engine/network.hpp"
 #include "engine/recorder.hpp"
+#include "engine/state_sampling.hpp"
 
 namespace apical {
 
@@ -41,6 +42,9 @@ public:
     Simulation(Network& network, DistributedContext& context);
 
     void add_recorder(SpikeRecorder* r) { recorders_.push_back(r); }
+    // Samples the description's state recordings and hands the frames to `r` (on rank 0;
+    // other ranks pass nullptr but must call this too, as sampling is collective).
+    void add_state_recorder(StateRecorder* r);
     // Called after every slice with the last computed step (for progress lines).
     void on_slice(std::function<void(step_t)> f) { on_slice_ = std::move(f); }
 
@@ -53,11 +57,14 @@ public:
 private:
     void deliver(VirtualProcess& vp);
     void add_poisson_input(VirtualProcess& vp, step_t first, int n);
-    void update(VirtualProcess& vp, step_t first, int n);
+    void update(VirtualProcess& vp, std::size_t vp_index, step_t first, int n);
+    void emit_frames();
 
     Network& net_;
     DistributedContext& ctx_;
     std::vector<SpikeRecorder*> recorders_;
+    std::unique_ptr<StateSampling> sampling_;
+    StateRecorder* state_recorder_ = nullptr;
     std::function<void(step_t)> on_slice_;
     std::vector<Spike> previous_;  // global spikes of the previous slice
     std::vector<Spike> local_;     // this rank's spikes of the current slice
