@@ -325,7 +325,12 @@ const char* usage =
 
 int main(int argc, char** argv) {
     MpiSession mpi(argc, argv);
-    MpiContext ctx;
+    std::unique_ptr<DistributedContext> context;
+    if (mpi.active())
+        context = std::make_unique<MpiContext>();
+    else
+        context = std::make_unique<LocalContext>();
+    DistributedContext& ctx = *context;
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         if (ctx.rank() == 0) std::cout << usage;

@@ -19,16 +19,31 @@ void check(int rc, const char* what) {
 
 }  // namespace
 
-MpiSession::MpiSession(int& argc, char**& argv) {
+namespace {
+// Variables that MPI launchers set in every rank's environment.
+bool launched_by_mpi() {
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMI_RANK", "PMIX_RANK", "MPI_LOCALNRANKS",
+                          "HYDRA_CONTROL_FD"})
+        if (std::getenv(v)) return true;
+    return false;
+}
+}  // namespace
+
+MpiSession::MpiSession(int& argc, char**& argv) : active_(launched_by_mpi()) {
+    if (!active_) return;
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
 }
 
-MpiSession::~MpiSession() { MPI_Finalize(); }
+MpiSession::~MpiSession() {
+    if (active_) MPI_Finalize();
+}
 
 void MpiSession::abort_all(int code) {
-    MPI_Abort(MPI_COMM_WORLD, code);
-    std::abort();  // not reached
+    int initialised = 0;
+    MPI_Initialized(&initialised);
+    if (initialised) MPI_Abort(MPI_COMM_WORLD, code);
+    std::_Exit(code);
 }
 
 MpiContext::MpiContext(MPI_Comm comm, std::size_t initial_capacity) : comm_(comm), capacity_(initial_capacity) {

@@ -20,16 +20,22 @@
 namespace apical {
 
 // MPI_Init_thread / MPI_Finalize for the lifetime of the program (funneled: only the main
-// thread calls MPI; OpenMP threads never do). Works without mpirun (one rank).
+// thread calls MPI; OpenMP threads never do). Started without a launcher (no mpirun, srun or
+// other PMI environment), apical does not initialise MPI at all: a singleton MPI_Init would
+// start an Open MPI daemon that costs time and CPU for nothing.
 class MpiSession {
 public:
     MpiSession(int& argc, char**& argv);
     ~MpiSession();
+    bool active() const { return active_; }
     MpiSession(const MpiSession&) = delete;
     MpiSession& operator=(const MpiSession&) = delete;
     // Ends every rank of the job with `code` (for a failure on one rank while others may be
     // inside a collective).
     [[noreturn]] static void abort_all(int code);
+
+private:
+    bool active_ = false;
 };
 
 class MpiContext final : public DistributedContext {
