@@ -252,7 +252,10 @@ void Network::build_stimuli(VirtualProcess& vp) {
                                                   : info.find_receptor(st.receptor);
                 in.weight = st.weight;
                 in.lambda = st.rate_hz * h * 1e-3;
-                if (in.lambda < 10.0) in.cdf = poisson_cdf(in.lambda);
+                if (in.lambda < 10.0) {
+                    in.cdf = poisson_cdf(in.lambda);
+                    in.build_guide();
+                }
                 in.delay = std::max(1, int(to_steps(st.delay_ms, h)));
                 in.first_emission = to_steps(st.start_ms, h) + 1;
                 in.last_emission = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2

@@ -26,6 +26,7 @@ struct VirtualProcess {
     std::vector<std::vector<double>> stimulus_scratch;  // per compartment: one slice of current
     std::vector<const double*> stimulus_rows;           // pointers into stimulus_scratch
     std::vector<Spike> spikes;                          // emitted in the current slice
+    std::vector<double> poisson_scratch[2];             // uniforms of two steps, per neuron
 };
 
 class Network {

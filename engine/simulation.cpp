@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include "engine/philox_batch.hpp"
 #include "engine/random.hpp"
 
 namespace apical {
@@ -160,14 +161,22 @@ void Simulation::add_poisson_input(VirtualProcess& vp, step_t first, int n) {
                                                  .poisson(in.lambda)) * in.weight;
                 continue;
             }
-            for (std::size_t i = 0; i < size; ++i) {
-                PhiloxBlock b{};
-                for (int k = 0; k < m; ++k) {
-                    const step_t e = e0 + k;
-                    if (k == 0 || (e & 1) == 0) b = philox(seed, in.purpose, gids[i], std::uint32_t(e >> 1));
-                    const double u = (e & 1) ? u01_53(b[2], b[3]) : u01_53(b[0], b[1]);
-                    const std::uint64_t count = in.count(u);
-                    if (count) rows[k][i] += double(count) * in.weight;
+            // Step pairs (2j, 2j+1) share one Philox block: uniforms for all neurons at once.
+            std::vector<double>& u_even = vp.poisson_scratch[0];
+            std::vector<double>& u_odd = vp.poisson_scratch[1];
+            u_even.resize(size);
+            u_odd.resize(size);
+            for (int k = 0; k < m;) {
+                const step_t e = e0 + k;
+                philox_uniform_pairs(seed, in.purpose, gids, std::uint32_t(e >> 1), size, u_even.data(), u_odd.data());
+                for (int j = k; j < m && ((e0 + j) >> 1) == (e >> 1); ++j) {
+                    const double* u = ((e0 + j) & 1) ? u_odd.data() : u_even.data();
+                    double* row = rows[j];
+                    for (std::size_t i = 0; i < size; ++i) {
+                        const std::uint64_t count = in.count(u[i]);
+                        if (count) row[i] += double(count) * in.weight;
+                    }
+                    k = j + 1;
                 }
             }
         }

@@ -31,12 +31,26 @@ struct PoissonInput {
     // Cumulative Poisson probabilities F(0), F(1), ... for inversion (lambda < 10), computed
     // with the same recurrence as poisson_small() so the counts are identical to it.
     std::vector<double> cdf;
+    // Guide table: guide[j] = the smallest k with F(k) > j / guide_size, where the search for
+    // u in [j / guide_size, (j+1) / guide_size) can start (it cannot end earlier); the
+    // result is the same as a search from 0, with fewer steps.
+    static constexpr int guide_size = 256;
+    std::vector<std::uint32_t> guide;
 
     // The smallest k with u < F(k) (the count for uniform u).
     std::uint64_t count(double u) const {
-        std::uint64_t k = 0;
+        std::uint64_t k = guide[std::size_t(u * guide_size)];
         while (k < cdf.size() && u >= cdf[k]) ++k;
         return k;
+    }
+    void build_guide() {
+        guide.resize(guide_size);
+        std::uint32_t k = 0;
+        for (int j = 0; j < guide_size; ++j) {
+            const double lower = double(j) / guide_size;
+            while (k < cdf.size() && cdf[k] <= lower) ++k;
+            guide[std::size_t(j)] = k;
+        }
     }
 };
 

@@ -352,3 +352,21 @@ TEST_CASE("binomial: mean, variance, mode frequency", "[random]") {
     CHECK(s.binomial(17, 0.0) == 0);
     CHECK(s.binomial(17, 1.0) == 17);
 }
+
+#include "engine/philox_batch.hpp"
+
+TEST_CASE("philox_uniform_pairs equals philox() for every counter", "[random][philox]") {
+    // Expected: Random123's philox4x32_R(10, ...) through philox() and u01_53().
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t i = 0; i < 1000; ++i) ids.push_back(i * 2654435761u);
+    std::vector<double> u0(ids.size()), u1(ids.size());
+    for (std::uint32_t sub : {0u, 1u, 77777u, 0xFFFFFFFFu}) {
+        apical::philox_uniform_pairs(12345, apical::purpose(apical::Purpose::poisson_input, 3), ids.data(), sub,
+                                     ids.size(), u0.data(), u1.data());
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            const auto b = apical::philox(12345, apical::purpose(apical::Purpose::poisson_input, 3), ids[i], sub);
+            REQUIRE(u0[i] == apical::u01_53(b[0], b[1]));
+            REQUIRE(u1[i] == apical::u01_53(b[2], b[3]));
+        }
+    }
+}
