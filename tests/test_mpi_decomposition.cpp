@@ -13,7 +13,7 @@ namespace {
 
 // Open MPI refuses to start as root unless both variables are set.
 const std::string mpiexec =
-    "timeout 300 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpiexec --quiet --oversubscribe";
+    "timeout 300 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpiexec --quiet --oversubscribe --bind-to none";
 
 const std::string small_brunel = std::string(APICAL_SOURCE_DIR) + "/models/brunel.yaml"
     " --set populations.E.size=1000 --set populations.I.size=250"
