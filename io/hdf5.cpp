@@ -248,6 +248,71 @@ void read_1d(hid_t dataset, hid_t mem_type, void* out, hsize_t n) {
         fail("read", dataset, "");
 }
 
+Handle write_1d_dataset(hid_t loc, const std::string& name, hid_t file_type, hid_t mem_type,
+                        const void* data, hsize_t n) {
+    Handle space(H5Screate_simple(1, &n, nullptr));
+    if (!space.valid()) fail("set up dataset", loc, name);
+    Handle d(H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT));
+    if (!d.valid()) fail("create dataset", loc, name);
+    if (n > 0 && H5Dwrite(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        fail("write", loc, name);
+    return d;
+}
+
+void overwrite_1d(hid_t dataset, hid_t mem_type, const void* data, hsize_t n) {
+    if (extent_1d(dataset) != n)
+        throw RuntimeFailure("HDF5: '" + object_path(dataset, "") + "' in file '" +
+                             file_name(dataset) + "' does not hold " + std::to_string(n) +
+                             " elements");
+    if (n > 0 && H5Dwrite(dataset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        fail("write", dataset, "");
+}
+
+std::vector<hsize_t> shape(hid_t dataset) {
+    Handle space(H5Dget_space(dataset));
+    const int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+    if (rank < 0) fail("get the shape of", dataset, "");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
+        fail("get the shape of", dataset, "");
+    return dims;
+}
+
+Handle create_chunked_2d(hid_t loc, const std::string& name, hid_t file_type, hsize_t columns,
+                         hsize_t chunk_rows, hsize_t chunk_columns) {
+    const hsize_t dims[2] = {0, columns}, max_dims[2] = {H5S_UNLIMITED, columns};
+    const hsize_t chunk[2] = {chunk_rows, chunk_columns};
+    Handle space(H5Screate_simple(2, dims, max_dims));
+    Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+    if (!space.valid() || !dcpl.valid() || H5Pset_chunk(dcpl.get(), 2, chunk) < 0 ||
+        H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER) < 0)
+        fail("set up dataset", loc, name);
+    Handle d(H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(),
+                        H5P_DEFAULT));
+    if (!d.valid()) fail("create dataset", loc, name);
+    return d;
+}
+
+void append_rows_2d(hid_t dataset, hid_t mem_type, const void* data, hsize_t rows) {
+    const std::vector<hsize_t> dims = shape(dataset);
+    if (dims.size() != 2)
+        throw RuntimeFailure("HDF5: '" + object_path(dataset, "") + "' in file '" +
+                             file_name(dataset) + "' is not a 2-D dataset");
+    if (rows == 0) return;
+    const hsize_t new_dims[2] = {dims[0] + rows, dims[1]};
+    if (H5Dset_extent(dataset, new_dims) < 0) fail("extend", dataset, "");
+    if (dims[1] == 0) return;  // no columns: nothing to write
+    const hsize_t start[2] = {dims[0], 0}, count[2] = {rows, dims[1]};
+    Handle file_space(H5Dget_space(dataset));
+    Handle mem_space(H5Screate_simple(2, count, nullptr));
+    if (!file_space.valid() || !mem_space.valid() ||
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0)
+        fail("select the end of", dataset, "");
+    if (H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
+        fail("write to", dataset, "");
+}
+
 void write_string_dataset(hid_t loc, const std::string& name, const std::string& text) {
     Handle type = vlen_string_type();
     Handle space(H5Screate(H5S_SCALAR));

@@ -136,6 +136,35 @@ std::vector<T> read_all(hid_t dataset) {
     return out;
 }
 
+// Creates a contiguous 1-D dataset of n elements of `file_type` and writes `data` (converted
+// from mem_type) into it.
+Handle write_1d_dataset(hid_t loc, const std::string& name, hid_t file_type, hid_t mem_type,
+                        const void* data, hsize_t n);
+
+template <class T>
+Handle write_dataset(hid_t loc, const std::string& name, hid_t file_type,
+                     std::span<const T> values) {
+    return write_1d_dataset(loc, name, file_type, native_type<T>(), values.data(),
+                            values.size());
+}
+
+// Overwrites every value of an existing 1-D dataset of n elements. Under SWMR this is a raw
+// data write, which is allowed (unlike creating objects or attributes).
+void overwrite_1d(hid_t dataset, hid_t mem_type, const void* data, hsize_t n);
+
+// The current extent of a dataset, one entry per dimension.
+std::vector<hsize_t> shape(hid_t dataset);
+
+// Creates an empty 2-D dataset [0, columns] of `file_type`, unlimited along the first
+// dimension (rows), chunked chunk_rows x chunk_columns, no compression. It is meant to be
+// filled by append_rows_2d only, so no fill value is ever written (H5D_FILL_TIME_NEVER):
+// every row inside the extent has been written.
+Handle create_chunked_2d(hid_t loc, const std::string& name, hid_t file_type, hsize_t columns,
+                         hsize_t chunk_rows, hsize_t chunk_columns);
+// Extends a 2-D dataset by `rows` rows and writes them from `data` (rows x columns,
+// row-major, converted from mem_type).
+void append_rows_2d(hid_t dataset, hid_t mem_type, const void* data, hsize_t rows);
+
 // Writes a scalar variable-length UTF-8 string dataset.
 void write_string_dataset(hid_t loc, const std::string& name, const std::string& text);
 // Reads a scalar string dataset (variable or fixed length).

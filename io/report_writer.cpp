@@ -1,0 +1,197 @@
+// SONATA frame-oriented report writer with SWMR streaming (see report_writer.hpp).
+//
+// As in spike_writer.cpp (HDF5 1.10.8): every group, attribute and fixed dataset is created
+// before H5Fstart_swmr_write; under SWMR the writer only extends and writes `data` and
+// overwrites the three values of `time` (raw data writes, which SWMR allows; `time` is a
+// contiguous dataset, so the overwrite never touches metadata).
+#include "io/report_writer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "engine/error.hpp"
+
+namespace apical {
+
+ReportWriter::ChunkShape ReportWriter::chunk_shape(std::size_t n_nodes,
+                                                   std::size_t planned_frames) {
+    const std::size_t n = std::max<std::size_t>(n_nodes, 1);
+    const std::size_t chunk_cols = (n + max_chunk_columns - 1) / max_chunk_columns;
+    const std::size_t columns = (n + chunk_cols - 1) / chunk_cols;  // spread evenly
+    const std::size_t fit_buffer = buffer_bytes / (sizeof(float) * n);
+    const std::size_t frames = std::clamp<std::size_t>(std::min(chunk_values / columns, fit_buffer),
+                                                       1, std::max<std::size_t>(planned_frames, 1));
+    return {frames, columns};
+}
+
+std::size_t ReportWriter::planned_frames(double start_ms, double stop_ms, double step_ms) {
+    const double ratio = (stop_ms - start_ms) / step_ms;
+    if (!(ratio > 0)) return 0;
+    // 0.7 / 0.1 = 6.999999999999999 must give 7 and 1.1 / 0.1 = 11.000000000000002 must
+    // give 11: drop a relative error of 1e-9 before rounding up.
+    return static_cast<std::size_t>(std::ceil(ratio - 1e-9 * std::max(1.0, ratio)));
+}
+
+namespace {
+
+void check_arguments(const std::filesystem::path& path, const std::string& population,
+                     const std::vector<std::uint64_t>& ids, double start, double stop,
+                     double step) {
+    const std::string where = "report file '" + path.string() + "': ";
+    if (population.empty() || population == "." || population.find('/') != std::string::npos)
+        throw UserError(where + "population name '" + population +
+                        "' cannot be used as an HDF5 group name");
+    if (ids.empty()) throw UserError(where + "population '" + population + "' has no nodes");
+    if (!std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step) || step <= 0 ||
+        stop < start)
+        throw UserError(where + "times must be finite with step > 0 and stop >= start (start " +
+                        std::to_string(start) + " ms, stop " + std::to_string(stop) +
+                        " ms, step " + std::to_string(step) + " ms)");
+}
+
+}  // namespace
+
+ReportWriter::ReportWriter(const std::filesystem::path& path, const std::string& population,
+                           std::vector<std::uint64_t> node_ids, const std::string& variable,
+                           const std::string& units, double start_ms, double stop_ms,
+                           double step_ms)
+    : path_(path), n_nodes_(node_ids.size()), start_ms_(start_ms), stop_ms_(stop_ms),
+      step_ms_(step_ms) {
+    check_arguments(path, population, node_ids, start_ms, stop_ms, step_ms);
+    planned_ = planned_frames(start_ms, stop_ms, step_ms);
+    chunk_ = chunk_shape(n_nodes_, planned_);
+    const std::size_t fit_buffer = buffer_bytes / (sizeof(float) * n_nodes_);
+    buffer_capacity_ = chunk_.frames * std::max<std::size_t>(1, fit_buffer / chunk_.frames);
+
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+    if (!std::filesystem::is_directory(dir))
+        throw UserError("cannot create report file '" + path.string() + "': directory '" +
+                        dir.string() + "' does not exist");
+    try {
+        file_ = h5::create_file(path);
+    } catch (const RuntimeFailure& e) {
+        throw UserError(std::string("cannot write the report file: ") + e.what());
+    }
+    create_layout(population, node_ids, variable, units);
+    if (H5Fstart_swmr_write(file_.get()) < 0) h5::fail("start SWMR writing of", file_.get(), "");
+}
+
+ReportWriter::~ReportWriter() {
+    if (finished_ || !file_.valid()) return;
+    try {
+        flush();
+    } catch (...) {
+        // Nothing to report from a destructor; the file keeps its last flushed state.
+    }
+    try {
+        close_all();
+    } catch (...) {
+    }
+}
+
+void ReportWriter::create_layout(const std::string& population,
+                                 const std::vector<std::uint64_t>& ids,
+                                 const std::string& variable, const std::string& units) {
+    const hid_t f = file_.get();
+    h5::write_attribute(f, "magic", std::uint32_t{0x0A7A});
+    const std::uint32_t version[2] = {0, 1};
+    h5::write_array_attribute(f, "version", std::span<const std::uint32_t>(version));
+
+    h5::Handle report = h5::create_group(f, "report");
+    h5::Handle pop = h5::create_group(report.get(), population);
+
+    data_ = h5::create_chunked_2d(pop.get(), "data", H5T_IEEE_F32LE, n_nodes_, chunk_.frames,
+                                  chunk_.columns);
+    h5::write_attribute(data_.get(), "units", units);
+    h5::write_attribute(data_.get(), "variable", variable);
+
+    h5::Handle mapping = h5::create_group(pop.get(), "mapping");
+    h5::write_dataset(mapping.get(), "node_ids", H5T_STD_U64LE,
+                      std::span<const std::uint64_t>(ids));
+    std::vector<std::uint64_t> pointers(n_nodes_ + 1);
+    std::iota(pointers.begin(), pointers.end(), std::uint64_t{0});
+    h5::write_dataset(mapping.get(), "index_pointers", H5T_STD_U64LE,
+                      std::span<const std::uint64_t>(pointers));
+    if (H5Lcreate_hard(mapping.get(), "index_pointers", mapping.get(), "index_pointer",
+                       H5P_DEFAULT, H5P_DEFAULT) < 0)
+        h5::fail("create the hard link", mapping.get(), "index_pointer");
+    const std::vector<std::uint32_t> elements(n_nodes_, 0);
+    h5::write_dataset(mapping.get(), "element_ids", H5T_STD_U32LE,
+                      std::span<const std::uint32_t>(elements));
+    const double time[3] = {start_ms_, planned_ == 0 ? stop_ms_ : start_ms_, step_ms_};
+    time_ = h5::write_dataset(mapping.get(), "time", H5T_IEEE_F64LE,
+                              std::span<const double>(time));
+    h5::write_attribute(time_.get(), "units", "ms");
+}
+
+void ReportWriter::append(std::span<const double> frames, std::size_t n_frames) {
+    APICAL_ASSERT(!finished_);
+    APICAL_ASSERT(frames.size() == n_frames * n_nodes_);
+    std::size_t done = 0;
+    while (done < n_frames) {
+        // The buffer is written when it reaches the next chunk-row boundary at most
+        // buffer_capacity_ frames after the last write (see report_writer.hpp).
+        const std::size_t write_at = buffer_capacity_ - frames_in_file_ % chunk_.frames;
+        const std::size_t take = std::min(n_frames - done, write_at - buffered_frames_);
+        const std::size_t needed = (buffered_frames_ + take) * n_nodes_;
+        if (buffer_.size() < needed) {
+            // Grow geometrically, but never beyond the capacity (reserve allocates exactly).
+            const std::size_t size =
+                std::min(buffer_capacity_ * n_nodes_, std::max(needed, 2 * buffer_.size()));
+            buffer_.reserve(size);
+            buffer_.resize(size);
+        }
+        const auto in = frames.subspan(done * n_nodes_, take * n_nodes_);
+        std::transform(in.begin(), in.end(), buffer_.begin() + buffered_frames_ * n_nodes_,
+                       [](double v) { return static_cast<float>(v); });
+        buffered_frames_ += take;
+        done += take;
+        if (buffered_frames_ == write_at) write_buffer();
+    }
+}
+
+void ReportWriter::write_buffer() {
+    if (buffered_frames_ == 0) return;
+    h5::append_rows_2d(data_.get(), H5T_NATIVE_FLOAT, buffer_.data(), buffered_frames_);
+    frames_in_file_ += buffered_frames_;
+    buffered_frames_ = 0;
+}
+
+// {start, stop, step} for the frames in the file (see report_writer.hpp).
+void ReportWriter::write_time() {
+    if (frames_in_file_ == frames_in_time_) return;
+    const double stop = frames_in_file_ == planned_
+                            ? stop_ms_
+                            : start_ms_ + static_cast<double>(frames_in_file_) * step_ms_;
+    const double time[3] = {start_ms_, stop, step_ms_};
+    h5::overwrite_1d(time_.get(), H5T_NATIVE_DOUBLE, time, 3);
+    frames_in_time_ = frames_in_file_;
+}
+
+void ReportWriter::flush() {
+    if (finished_ || !file_.valid()) return;
+    write_buffer();
+    // The frames reach the file before `time` describes them.
+    if (H5Dflush(data_.get()) < 0) h5::fail("flush", data_.get(), "");
+    write_time();
+    if (H5Dflush(time_.get()) < 0) h5::fail("flush", time_.get(), "");
+    if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0) h5::fail("flush", file_.get(), "");
+}
+
+void ReportWriter::finish() {
+    if (finished_) return;
+    flush();
+    finished_ = true;
+    close_all();
+    buffer_ = {};
+}
+
+// Datasets first, then the file (which ends SWMR mode and writes the last metadata).
+void ReportWriter::close_all() {
+    data_.close();
+    time_.close();
+    file_.close();
+}
+
+}  // namespace apical
