@@ -24,6 +24,8 @@
 #include "engine/network.hpp"
 #include "engine/simulation.hpp"
 #include "io/description.hpp"
+#include "io/report_writer.hpp"
+#include "neurons/model_info.hpp"
 #include "io/spike_writer.hpp"
 
 namespace po = boost::program_options;
@@ -117,6 +119,45 @@ public:
 
 private:
     SpikeWriter& w_;
+};
+
+// Adapts SONATA report writers (one file per recording and variable) to the kernel's
+// state recorder interface.
+class ReportFileRecorder final : public StateRecorder {
+public:
+    ReportFileRecorder(const NetworkSpec& spec) {
+        const double dt = spec.simulation.dt_ms;
+        for (auto& r : spec.state_recordings) {
+            const ModelInfo* info = nullptr;
+            for (auto& p : spec.populations)
+                if (p.name == r.population) info = find_model_info(p.model);
+            std::vector<std::unique_ptr<ReportWriter>> per_variable;
+            const double start = double(to_steps(r.start_ms, dt)) * dt;
+            const double stop = std::min(r.stop_ms, spec.simulation.t_stop_ms);
+            for (auto& v : r.variables) {
+                const StateInfo* s = info->find_state(v);
+                per_variable.push_back(std::make_unique<ReportWriter>(
+                    fs::path(spec.simulation.output_dir) / (r.name + "_" + v + ".h5"), r.population,
+                    std::vector<std::uint64_t>(r.nodes.begin(), r.nodes.end()), v, internal_unit(s->dim), start,
+                    stop, r.interval_ms));
+            }
+            writers_.push_back(std::move(per_variable));
+        }
+    }
+    void append(int recording, int variable, std::span<const double> frames, std::size_t n) override {
+        writers_[std::size_t(recording)][std::size_t(variable)]->append(frames, n);
+    }
+    void flush() override {
+        for (auto& r : writers_)
+            for (auto& w : r) w->flush();
+    }
+    void finish() {
+        for (auto& r : writers_)
+            for (auto& w : r) w->finish();
+    }
+
+private:
+    std::vector<std::vector<std::unique_ptr<ReportWriter>>> writers_;
 };
 
 struct Progress {
@@ -252,11 +293,13 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
             if (p.name == name) recorded.push_back({p.name, p.first_gid, p.size});
     // Every rank receives every spike in the exchange; rank 0 writes them.
     std::unique_ptr<SpikeWriter> writer;
+    std::unique_ptr<ReportFileRecorder> reports;
     if (int code = collective_phase(ctx, [&] {
             if (!root) return;
             fs::create_directories(spec.simulation.output_dir);  // everything is valid: write
             writer = std::make_unique<SpikeWriter>(fs::path(spec.simulation.output_dir) / "spikes.h5", recorded,
                                                    spec.simulation.dt_ms, meta);
+            if (!spec.state_recordings.empty()) reports = std::make_unique<ReportFileRecorder>(spec);
         }))
         return code;
     std::unique_ptr<SpikeFileRecorder> file_recorder;
@@ -264,6 +307,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
 
     Simulation sim(net, ctx);
     if (file_recorder) sim.add_recorder(file_recorder.get());
+    if (!spec.state_recordings.empty()) sim.add_state_recorder(reports.get());  // every rank samples
     Progress progress;
     progress.enabled = progress.enabled && root;
     const step_t until = to_steps(spec.simulation.t_stop_ms, spec.simulation.dt_ms);
@@ -293,6 +337,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
                   << fmt(meta.timer_update_s, 3) << ", exchange " << fmt(meta.timer_exchange_s, 3) << ", write "
                   << fmt(meta.timer_write_s, 3) << "\n";
     if (writer) writer->finish(meta);
+    if (reports) reports->finish();
     if (!root) return stop_request.load() != 0 && reached < until ? 128 + stop_request.load() : exit_ok;
 
     const int sig = stop_request.load();
