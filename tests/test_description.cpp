@@ -507,7 +507,7 @@ TEST_CASE("the resolved description re-parses to the same spec", "[description]"
     check_same(d, parse_description(d.resolved_yaml, "min.yaml"));
 }
 
-TEST_CASE("--set overrides values before validation", "[description][set]") {
+TEST_CASE("overrides (--set) replace values before validation", "[description][set]") {
     const std::string brunel = R"(simulation: {t_stop: 1000 ms}
 populations:
   E:
