@@ -9,6 +9,7 @@ const ModelEntry registry[] = {
     {&iaf_psc_delta_info, &make_iaf_psc_delta},
     {&iaf_psc_exp_info, &make_iaf_psc_exp},
     {&iaf_cond_exp_info, &make_iaf_cond_exp},
+    {&burst_poisson_info, &make_burst_poisson},
     {&spike_source_info, nullptr},
 };
 }  // namespace
