@@ -114,7 +114,7 @@ void print_network(const Network& net, std::ostream& os) {
 class SpikeFileRecorder final : public SpikeRecorder {
 public:
     explicit SpikeFileRecorder(SpikeWriter& w) : w_(w) {}
-    void append(std::span<const Spike> s) override { w_.append(s); }
+    void append(std::span<const Spike> s, std::span<const std::uint8_t> c) override { w_.append(s, c); }
     void flush() override { w_.flush(); }
 
 private:

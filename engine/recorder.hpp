@@ -2,6 +2,7 @@
 // in-memory recorders for tests. The kernel knows nothing of files.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -12,8 +13,9 @@ namespace apical {
 class SpikeRecorder {
 public:
     virtual ~SpikeRecorder() = default;
-    // All spikes of one slice, sorted by (step, gid).
-    virtual void append(std::span<const Spike> spikes) = 0;
+    // All spikes of one slice, sorted by (step, gid), and their classes (SpikeClass: event,
+    // burst, other; engine/spike_classifier.hpp), aligned with them.
+    virtual void append(std::span<const Spike> spikes, std::span<const std::uint8_t> classes) = 0;
     // Make everything appended so far durable (called at least every flush interval).
     virtual void flush() {}
 };
@@ -21,8 +23,12 @@ public:
 // Keeps every spike in memory (tests, small runs).
 class MemorySpikeRecorder final : public SpikeRecorder {
 public:
-    void append(std::span<const Spike> s) override { spikes.insert(spikes.end(), s.begin(), s.end()); }
+    void append(std::span<const Spike> s, std::span<const std::uint8_t> c) override {
+        spikes.insert(spikes.end(), s.begin(), s.end());
+        classes.insert(classes.end(), c.begin(), c.end());
+    }
     std::vector<Spike> spikes;
+    std::vector<std::uint8_t> classes;
 };
 
 }  // namespace apical

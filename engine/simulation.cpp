@@ -13,7 +13,9 @@ namespace apical {
 std::atomic<int> stop_request{0};
 
 Simulation::Simulation(Network& network, DistributedContext& context)
-    : net_(network), ctx_(context) {}
+    : net_(network), ctx_(context),
+      classifier_(SpikeClassifier::Rule::trace, SpikeClassifier::default_threshold_ms, network.dt(),
+                  std::size_t(network.n_neurons())) {}
 
 void Simulation::add_state_recorder(StateRecorder* r) {
     state_recorder_ = r;
@@ -85,7 +87,10 @@ step_t Simulation::run(step_t until) {
         double t2 = omp_get_wtime();
 
         now_ += n;
-        for (auto* r : recorders_) r->append(previous_);
+        classes_.resize(previous_.size());
+        for (std::size_t k = 0; k < previous_.size(); ++k)
+            classes_[k] = classifier_.classify(previous_[k].gid, previous_[k].step);
+        for (auto* r : recorders_) r->append(previous_, classes_);
         if (sampling_) emit_frames();
         if (now_ - last_flush_ >= flush_every) {
             for (auto* r : recorders_) r->flush();

@@ -24,6 +24,7 @@
 #include "engine/distributed_context.hpp"
 #include "engine/network.hpp"
 #include "engine/recorder.hpp"
+#include "engine/spike_classifier.hpp"
 #include "engine/state_sampling.hpp"
 
 namespace apical {
@@ -67,6 +68,10 @@ private:
     StateRecorder* state_recorder_ = nullptr;
     std::function<void(step_t)> on_slice_;
     std::vector<Spike> previous_;  // global spikes of the previous slice
+    // Every spike is classified (event, burst, other) from the global, canonically ordered
+    // list, identically on every rank: trace rule of MODELS.md 3.2, 16 ms.
+    SpikeClassifier classifier_;
+    std::vector<std::uint8_t> classes_;  // of previous_
     std::vector<Spike> local_;     // this rank's spikes of the current slice
     step_t now_ = 0;               // last computed step
     step_t last_flush_ = 0;

@@ -25,6 +25,8 @@ struct SpikeWriter::Stream {
     h5::Handle node_ids;
     std::vector<double> times_ms;        // buffered, not yet written
     std::vector<std::uint64_t> ids;      // node ids, parallel to times_ms
+    h5::Handle spike_class;              // apical's extra: event / burst / other, aligned
+    std::vector<std::uint8_t> classes;
 };
 
 namespace {
@@ -32,6 +34,8 @@ namespace {
 // SONATA's sorting enum, as libsonata defines it.
 const h5::EnumMember sorting_members[] = {{"none", 0}, {"by_id", 1}, {"by_time", 2}};
 constexpr std::uint8_t sorting_by_time = 2;
+// spike_class value of spikes appended without classes.
+constexpr std::uint8_t unclassified = 255;
 
 // Population names become HDF5 group names; ranges must not overlap.
 void check_populations(const std::vector<PopulationRange>& sorted) {
@@ -129,6 +133,13 @@ void SpikeWriter::create_layout(const RunMetadata& at_start) {
         h5::write_attribute(s.timestamps.get(), "units", "ms");
         s.node_ids = h5::create_chunked_1d(group.get(), "node_ids", H5T_STD_U64LE,
                                            chunk_elements);
+        // Beside the SONATA datasets (readers ignore it): the class of each spike.
+        s.spike_class = h5::create_chunked_1d(group.get(), "spike_class", H5T_STD_U8LE, chunk_elements);
+        h5::write_attribute(s.spike_class.get(), "values",
+                            "0 event (isolated or first spike of a burst), 1 burst (second spike of a burst), "
+                            "2 other (later spikes of a burst), 255 unclassified");
+        h5::write_attribute(s.spike_class.get(), "rule", "trace of the neuron's spikes, tau 16 ms, threshold 1/e "
+                                                         "(MODELS.md 3.2)");
     }
 
     h5::Handle apical = h5::create_group(f, "apical");
@@ -145,21 +156,31 @@ SpikeWriter::Stream* SpikeWriter::stream_of(gid_t gid) {
     return gid - s.range.first_gid < s.range.size ? &s : nullptr;
 }
 
-void SpikeWriter::append(std::span<const Spike> spikes) {
+void SpikeWriter::append(std::span<const Spike> spikes, std::span<const std::uint8_t> classes) {
     APICAL_ASSERT(!finished_);
+    APICAL_ASSERT(classes.empty() || classes.size() == spikes.size());
     if (std::is_sorted(spikes.begin(), spikes.end(), earlier)) {
-        append_in_time_order(spikes);
+        append_in_time_order(spikes, classes);
         return;
     }
     // Offsets inside a step out of gid order: reorder by time so that sorting = by_time
-    // holds (stable, so equal times keep gid order).
-    std::vector<Spike> by_time(spikes.begin(), spikes.end());
-    std::stable_sort(by_time.begin(), by_time.end(), earlier);
-    append_in_time_order(by_time);
+    // holds (stable, so equal times keep gid order), and the classes with them.
+    std::vector<std::size_t> order(spikes.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return earlier(spikes[a], spikes[b]); });
+    std::vector<Spike> by_time;
+    std::vector<std::uint8_t> classes_by_time;
+    for (std::size_t k : order) {
+        by_time.push_back(spikes[k]);
+        if (!classes.empty()) classes_by_time.push_back(classes[k]);
+    }
+    append_in_time_order(by_time, classes_by_time);
 }
 
-void SpikeWriter::append_in_time_order(std::span<const Spike> spikes) {
-    for (const Spike& sp : spikes) {
+void SpikeWriter::append_in_time_order(std::span<const Spike> spikes, std::span<const std::uint8_t> classes) {
+    for (std::size_t k = 0; k < spikes.size(); ++k) {
+        const Spike& sp = spikes[k];
         const double t = (static_cast<double>(sp.step) + static_cast<double>(sp.offset)) * dt_ms_;
         APICAL_ASSERT(t >= last_time_ms_);  // slices must come in time order
         last_time_ms_ = t;
@@ -167,6 +188,7 @@ void SpikeWriter::append_in_time_order(std::span<const Spike> spikes) {
         if (s == nullptr) continue;
         s->times_ms.push_back(t);
         s->ids.push_back(sp.gid - s->range.first_gid);
+        s->classes.push_back(classes.empty() ? unclassified : classes[k]);
         if (s->times_ms.size() >= buffer_spikes) write_buffers(*s);
     }
 }
@@ -174,8 +196,10 @@ void SpikeWriter::append_in_time_order(std::span<const Spike> spikes) {
 void SpikeWriter::write_buffers(Stream& s) {
     h5::append(s.timestamps.get(), std::span<const double>(s.times_ms));
     h5::append(s.node_ids.get(), std::span<const std::uint64_t>(s.ids));
+    h5::append(s.spike_class.get(), std::span<const std::uint8_t>(s.classes));
     s.times_ms.clear();
     s.ids.clear();
+    s.classes.clear();
 }
 
 void SpikeWriter::flush() {
@@ -184,6 +208,7 @@ void SpikeWriter::flush() {
         write_buffers(s);
         if (H5Dflush(s.timestamps.get()) < 0) h5::fail("flush", s.timestamps.get(), "");
         if (H5Dflush(s.node_ids.get()) < 0) h5::fail("flush", s.node_ids.get(), "");
+        if (H5Dflush(s.spike_class.get()) < 0) h5::fail("flush", s.spike_class.get(), "");
     }
     if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0) h5::fail("flush", file_.get(), "");
 }
@@ -213,6 +238,7 @@ void SpikeWriter::close_all() {
     for (Stream& s : streams_) {
         s.timestamps.close();
         s.node_ids.close();
+        s.spike_class.close();
     }
     file_.close();
 }

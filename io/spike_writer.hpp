@@ -80,7 +80,7 @@ public:
     // The spikes of one slice, sorted by (step, gid), all populations mixed; slices come in
     // time order. Spikes of populations that are not recorded are ignored. Buffers in
     // memory; a population's buffer is written when it reaches buffer_spikes.
-    void append(std::span<const Spike> spikes);
+    void append(std::span<const Spike> spikes, std::span<const std::uint8_t> classes = {});
     // Writes every buffered spike and flushes the file, so that a reader, or the file left
     // by a crash, sees everything appended so far.
     void flush();
@@ -97,7 +97,7 @@ private:
 
     void create_layout(const RunMetadata& at_start);
     Stream* stream_of(gid_t gid);
-    void append_in_time_order(std::span<const Spike> spikes);
+    void append_in_time_order(std::span<const Spike> spikes, std::span<const std::uint8_t> classes);
     void write_buffers(Stream& s);
     void close_all();
 

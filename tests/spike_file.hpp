@@ -16,6 +16,7 @@ namespace apical::test {
 struct PopulationSpikes {
     std::vector<double> timestamps;
     std::vector<std::uint64_t> node_ids;
+    std::vector<std::uint8_t> spike_class;
 };
 
 struct SpikeFile {
@@ -40,7 +41,9 @@ inline SpikeFile read_spike_file(const std::filesystem::path& path) {
         h5::Handle g = h5::open_group(spikes.get(), name);
         h5::Handle t = h5::open_dataset(g.get(), "timestamps");
         h5::Handle n = h5::open_dataset(g.get(), "node_ids");
-        f.populations[name] = {h5::read_all<double>(t.get()), h5::read_all<std::uint64_t>(n.get())};
+        h5::Handle c = h5::open_dataset(g.get(), "spike_class");
+        f.populations[name] = {h5::read_all<double>(t.get()), h5::read_all<std::uint64_t>(n.get()),
+                               h5::read_all<std::uint8_t>(c.get())};
     }
     h5::Handle meta = h5::open_group(file.get(), "apical");
     f.simulated_ms = read_double_attribute(meta.get(), "simulated_ms");

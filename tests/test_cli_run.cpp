@@ -40,7 +40,9 @@ bool same(const SpikeFile& a, const SpikeFile& b) {
     for (auto& [name, p] : a.populations) {
         auto it = b.populations.find(name);
         if (it == b.populations.end()) return false;
-        if (p.timestamps != it->second.timestamps || p.node_ids != it->second.node_ids) return false;
+        if (p.timestamps != it->second.timestamps || p.node_ids != it->second.node_ids ||
+            p.spike_class != it->second.spike_class)
+            return false;
     }
     return true;
 }
@@ -57,6 +59,9 @@ TEST_CASE("spike files are bitwise identical for 1 and 2 threads and a repeated 
     REQUIRE_FALSE(same(run_small("seed", "--threads 1 --seed 7"), one));
     // Sorted by time (SONATA sorting = by_time) and, within one step, by node id.
     auto& e = one.populations.at("E");
+    // The spike classes are aligned with the spikes and all classified.
+    REQUIRE(e.spike_class.size() == e.timestamps.size());
+    for (auto c : e.spike_class) REQUIRE(c <= 2);
     for (std::size_t i = 1; i < e.timestamps.size(); ++i)
         REQUIRE((e.timestamps[i - 1] < e.timestamps[i] ||
                  (e.timestamps[i - 1] == e.timestamps[i] && e.node_ids[i - 1] < e.node_ids[i])));

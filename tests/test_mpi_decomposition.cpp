@@ -52,6 +52,7 @@ void check_decompositions(const std::string& name, const std::string& model) {
         for (auto& [pop, s] : reference.populations) {
             REQUIRE(f.populations.at(pop).timestamps == s.timestamps);
             REQUIRE(f.populations.at(pop).node_ids == s.node_ids);
+            REQUIRE(f.populations.at(pop).spike_class == s.spike_class);
         }
     }
 }

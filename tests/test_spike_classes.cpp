@@ -1,0 +1,37 @@
+// The kernel classifies every spike (event, burst, other) with the trace rule of MODELS.md
+// 3.2 (tau 16 ms, threshold e^-1, trace read before the spike is added). Expected classes
+// computed by hand for a spike_source train, per neuron, for any thread count:
+//   10 ms event; 15 ms burst (trace e^-5/16 = 0.73); 40 ms event (e^-25/16 + e^-30/16 = 0.363
+//   < e^-1 = 0.368); 100 ms event; 105 ms burst; 110 ms other (e^-5/16 + e^-10/16 = 1.27).
+#include <catch2/catch.hpp>
+
+#include "engine/network.hpp"
+#include "engine/simulation.hpp"
+#include "spec_builders.hpp"
+
+using namespace apical;
+using namespace apical::test;
+
+TEST_CASE("every spike is classified as event, burst or other by the trace rule", "[kernel][bursts]") {
+    for (int threads : {1, 2}) {
+        NetworkSpec spec;
+        spec.simulation.threads = threads;
+        auto src = population("S", "spike_source", 2);
+        src.spike_times_ms = {{10, 15, 40, 100, 105, 110}, {12, 200}};
+        spec.populations = {src};
+        Network net(spec, 1, 0, threads);
+        LocalContext ctx;
+        Simulation sim(net, ctx);
+        MemorySpikeRecorder rec;
+        sim.add_recorder(&rec);
+        sim.run(3000);
+        REQUIRE(rec.spikes.size() == 8);
+        REQUIRE(rec.classes.size() == 8);
+        std::vector<std::uint8_t> node0, node1;
+        for (std::size_t k = 0; k < rec.spikes.size(); ++k)
+            (rec.spikes[k].gid == 0 ? node0 : node1).push_back(rec.classes[k]);
+        using C = SpikeClass;
+        REQUIRE(node0 == std::vector<std::uint8_t>{C::event, C::burst, C::event, C::event, C::burst, C::other});
+        REQUIRE(node1 == std::vector<std::uint8_t>{C::event, C::event});
+    }
+}
