@@ -23,8 +23,6 @@ def main():
     with h5py.File(a.spikes, "r") as f:
         pops = list(f["spikes"].keys())
         t_stop = float(f["apical"].attrs.get("simulated_ms", f["apical"].attrs["t_stop_ms"]))
-        sizes = {}
-        desc = f["apical/description"][()]
         data = {p: (f["spikes"][p]["timestamps"][:], f["spikes"][p]["node_ids"][:]) for p in pops}
     t0, t1 = a.window if a.window else (max(0.0, t_stop - 500.0), t_stop)
 
