@@ -10,6 +10,7 @@ const ModelEntry registry[] = {
     {&iaf_psc_exp_info, &make_iaf_psc_exp},
     {&iaf_cond_exp_info, &make_iaf_cond_exp},
     {&burst_poisson_info, &make_burst_poisson},
+    {&aeif_cond_exp_info, &make_aeif_cond_exp},
     {&spike_source_info, nullptr},
 };
 }  // namespace

@@ -47,6 +47,10 @@ const ModelInfo& burst_poisson_info();
 std::unique_ptr<NeuronGroup> make_burst_poisson(std::vector<gid_t>, int, double,
                                                 const std::map<std::string, double>&,
                                                 const ModelContext& = {});
+const ModelInfo& aeif_cond_exp_info();
+std::unique_ptr<NeuronGroup> make_aeif_cond_exp(std::vector<gid_t>, int, double,
+                                                const std::map<std::string, double>&,
+                                                const ModelContext& = {});
 const ModelInfo& spike_source_info();
 
 // Registry lookup for the engine: the factory of a model (nullptr for spike_source, which
