@@ -103,7 +103,7 @@ def main(description, build_network, extra_args=None):
     It must only create objects and set initial values."""
     here = os.path.dirname(os.path.abspath(__file__))
     model = os.path.splitext(os.path.basename(sys.argv[0]))[0].replace("brian2_", "")
-    parser = parse_args(description, os.path.join(here, "work", f"brian2_{model}"))
+    parser = parse_args(description, os.path.join(here, "scratch", f"brian2_{model}"))
     if extra_args:
         extra_args(parser)
     args = parser.parse_args()
