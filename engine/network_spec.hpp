@@ -65,7 +65,7 @@ struct ProjectionSpec {
 };
 
 struct StimulusSpec {
-    enum class Kind { poisson_generator, dc_current, step_current };
+    enum class Kind { poisson_generator, dc_current, step_current, noise_current };
     std::string name;
     Kind kind = Kind::poisson_generator;
     std::vector<std::string> targets;  // population names
@@ -81,7 +81,14 @@ struct StimulusSpec {
     double amplitude_pA = 0.0;
     std::vector<double> times_ms;
     std::vector<double> amplitudes_pA;
-    std::string compartment;  // later: compartment of a multi-compartment target; "" = soma
+    // noise_current: an Ornstein-Uhlenbeck current, independent per target neuron, with
+    // stationary mean mean_pA, stationary standard deviation std_pA and correlation time
+    // tau_ms (tau dI/dt = mean - I + std sqrt(2 tau) xi(t)), started from its stationary
+    // distribution at `start`.
+    double mean_pA = 0.0;
+    double std_pA = 0.0;
+    double tau_ms = 0.0;
+    std::string compartment;  // compartment of the target model; "" = its first (soma)
     SourceLocation where;
 };
 
@@ -97,6 +104,25 @@ struct StateRecordingSpec {
     SourceLocation where;
 };
 
+// Binned event rate, burst rate and burst probability of one population (MODELS.md 3.3,
+// the authors' BurstRateMonitor): counts of event- and burst-class spikes per bin, divided by
+// bin width and population size. Written to <output>/<name>.h5.
+struct PopulationRateSpec {
+    std::string name;
+    std::string population;
+    double bin_ms = 25.0;   // a multiple of dt
+    double start_ms = 0.0;  // bins [start + k bin, start + (k+1) bin) up to stop
+    double stop_ms = 1e300;
+    SourceLocation where;
+};
+
+// How every spike is classified as event / burst / other (engine/spike_classifier.hpp).
+struct SpikeClassificationSpec {
+    std::string rule = "trace";   // "trace" (MODELS.md 3.2) or "isi" (3.1)
+    double threshold_ms = 16.0;   // trace time constant or maximal intra-burst interval
+    SourceLocation where;
+};
+
 struct SimulationSpec {
     double dt_ms = 0.1;
     double t_stop_ms = 1000.0;
@@ -104,6 +130,10 @@ struct SimulationSpec {
     int threads = 1;
     std::string output_dir = "out";
     double flush_interval_ms = 1000.0;  // spikes reach the file at least this often
+    // How spikes travel between ranks: "allgather" (every rank receives every spike) or
+    // "directed" (each spike goes only to the ranks that hold one of its targets).
+    std::string spike_exchange = "allgather";
+    SpikeClassificationSpec spike_classification;
     SourceLocation output_where;
 };
 
@@ -115,6 +145,7 @@ struct NetworkSpec {
     std::vector<StimulusSpec> stimuli;
     std::vector<std::string> spike_recordings;  // population names whose spikes are written
     std::vector<StateRecordingSpec> state_recordings;
+    std::vector<PopulationRateSpec> population_rates;
     std::string resolved_yaml;  // the whole resolved description as YAML text
     // Things the description layer changed or doubts, one line each:
     // "file:line:col: key.path: what happened" (e.g. a delay rounded to the step grid).

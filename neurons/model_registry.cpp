@@ -11,6 +11,7 @@ const ModelEntry registry[] = {
     {&iaf_cond_exp_info, &make_iaf_cond_exp},
     {&burst_poisson_info, &make_burst_poisson},
     {&aeif_cond_exp_info, &make_aeif_cond_exp},
+    {&burst_pyramidal_info, &make_burst_pyramidal},
     {&spike_source_info, nullptr},
 };
 }  // namespace

@@ -1,0 +1,530 @@
+// burst_pyramidal: the two-compartment (soma + apical dendrite) bursting pyramidal neuron of
+// Naud & Sprekeler 2018 (PNAS 115:E6329, SI eqs. S42-S44), as used by Payeur et al. 2021
+// (Nat Neurosci 24:1010, Figs. 2e-g, 3, S5, S10). The papers' own text could not be read;
+// equations, parameters and the discrete update follow the code that produced the published
+// figures, Auryn's NaudGroup (github apayeur/auryn src/auryn/NaudGroup.cpp, identical in
+// fzenke/auryn), as distilled in MODELS.md section 1 (1.2 equations, 1.3 spikes, 1.4 synapses,
+// 1.6 parameters and the differences between implementations, 1.7 Auryn's step).
+//
+// Units: mV, ms, pA, pF, nS. Equations (MODELS.md 1.2, 1.4; f(V) = 1/(1 + exp(-(V - E_d)/D_d))):
+//   C_s dV_s/dt = -(C_s/tau_s)(V_s - E_L) + g_s f(V_d) + b w_s + I_s^syn + I_s^ext
+//   C_d dV_d/dt = -(C_d/tau_d)(V_d - E_L) + g_d f(V_d) + c_d K(t) + a_w w_d + I_d^syn + I_d^ext
+//   dw_s/dt = -w_s/tau_ws (+1 per spike)   tau_wd dw_d/dt = (V_d - E_L) - w_d
+//   dtheta/dt = (theta_0 - theta)/tau_theta (+Delta_theta per spike)
+//   I_s^syn = g_s_E (E_exc - V_s) + g_s_I (E_inh - V_s)
+//   I_d^syn = g_d_E (E_exc - V*) + g_d_I (E_inh - V*)
+//   dg/dt = -g/tau_AMPA (g_*_E) or -g/tau_GABA (g_*_I); a spike of weight w (nS) adds w.
+// g_s, g_d and c_d are currents (pA); b w_s and a_w w_d are the (hyperpolarising, b < 0,
+// a_w < 0) adaptation currents. The soma sees the dendrite only through g_s f(V_d), the
+// dendrite the soma only through the back-propagation kernel K.
+// Spike when V_s > theta (strict; MODELS.md 1.3), checked at the grid point ending each step:
+// V_s <- V_reset, theta += Delta_theta, w_s += 1, a bAP box starts; V_d and w_d are not reset.
+//
+// Synaptic weights are conductances in nS (>= 0). Auryn's weights are in units of the
+// compartment's leak conductance C/tau (23.125 nS soma, 24.2857 nS dendrite): an Auryn weight
+// w corresponds to w C/tau nS here.
+//
+// Options and parameters for the points where implementations differ (MODELS.md 1.6):
+//  - bAP kernel K: a box of unit height on (t^ + bAP_delay, t^ + bAP_delay + bAP_duration],
+//    both rounded to whole steps (Auryn: delay 0, duration 2 ms, i.e. the 20 steps after the
+//    spike; the BurstCCN-journal re-implementation: 0.5 ms and 2 ms).
+//    Option bAP_summation: restart (default; Auryn: only the last spike's box counts, a new
+//    spike restarts it) or sum (one box per spike, overlapping boxes add, as BurstCCN-journal).
+//  - t_ref: absolute refractory period (default 0, as Auryn; third-party re-implementations
+//    use 3 ms). During it V_s is held at V_reset and no spike is possible; the rest evolves.
+//  - Option dendritic_driving_force: V_d (default, physically correct) or V_s (Auryn: its
+//    synapse objects use the parent group's somatic potential for the dendritic synapses too).
+//  - Option reference_step_order: default (below) or auryn (further below).
+//
+// reference_step_order: default -- a convergent discretisation of the continuous equations.
+// Within a step (length h, from t0) the conductances, w_s and theta are linear and decoupled
+// and advance exactly (g(t) = g(t0) exp(-(t - t0)/tau), likewise w_s; theta relaxes
+// exponentially to theta_0); the stimulus currents and K are constant over the step (apical's
+// stimulus convention; the bAP box edges fall on grid points). (V_s, V_d, w_d) advance by one
+// classical fourth-order Runge-Kutta step with the exact g(t), w_s(t) at the stage times t0,
+// t0 + h/2, t0 + h. Stability: the Jacobian's entries are 1/tau_s = 0.0625/ms,
+// 1/tau_d = 0.14/ms, |a_w|/C_d = 0.076/ms, 1/tau_wd = 0.033/ms, g_d max f'/C_d = 0.29/ms
+// (the regenerative term), plus (g_E + g_I)/C for synapses (0.27/ms per 100 nS on the soma):
+// h |lambda| ~ 0.03 at h = 0.1 ms, far inside RK4's stability interval (2.78); every
+// discontinuity (spike resets, bAP box edges, input spikes, stimulus steps) is at a grid
+// point, so RK4 keeps its order 4 between them (tests/test_burst_pyramidal.cpp: traces within
+// 1e-4 mV of an RK4 reference at a 10 times finer step). Per step s:
+//   1. K for this step from the bAP state (countdown of the last spike's box, or the number of
+//      boxes covering the step in sum mode); the countdown moves on by one.
+//   2. RK4 on (V_s, V_d, w_d) over the step (dV_s/dt = 0 and V_s = V_reset while refractory).
+//   3. w_s, theta exact; conductances decay exactly, then the weights arriving at step s are
+//      added (they act from the next step on).
+//   4. Refractory countdown; then, if not refractory, V_s > theta is a spike at step s:
+//      V_s <- V_reset, theta += Delta_theta, w_s += 1, bAP countdown <- delay + duration
+//      (steps), refractory count <- t_ref (steps).
+//
+// reference_step_order: auryn -- Auryn's discrete update, step for step (MODELS.md 1.7), in
+// Auryn's arithmetic: single precision (AurynState is float) in SI units (V, s, A, F), with
+// the constants computed as NaudGroup::precalculate_constants does (float members, double
+// intermediate expressions) and the operations in the order of its vector calls. State stays
+// in the declared double arrays in apical's units; every step loads it into floats, and the
+// float results are stored back exactly (float -> double -> float round-trips). Single
+// precision matters: in double the long silent phases of I_s/I_d = 400/500 pA end one to three
+// steps earlier and the table of MODELS.md 1.8 (a) is not reproduced. Per step s (Auryn's
+// cycle at clock s - 1):
+//   1. Synapses: current terms g (E - V_s) from the conductances at the start of the step
+//      (V_d instead of V_s for the dendritic ones if dendritic_driving_force is V_d), then the
+//      conductances decay by exp(-dt/tau).
+//   2. Membrane, forward Euler: f from V_d at the start of the step;
+//      V_s += dt/tau_s (E_L - V_s); V_s += dt b/C_s w_s; V_s += dt g_s/C_s f;
+//      V_d += dt/tau_d (E_L - V_d); V_d += dt a_w/C_d w_d; V_d += dt g_d/C_d f;
+//      if the bAP box is on, V_d += dt c_d/C_d; then the synaptic terms times dt/tau;
+//      w_s *= exp(-dt/tau_ws); w_d += dt/tau_wd ((V_d - E_L) - w_d) with the new V_d;
+//      theta += dt/tau_theta (theta_0 - theta).
+//   3. Threshold V_s > theta: spike at step s, reset as above (bAP countdown <- 20 steps).
+//   4. The weights arriving at step s are added to the conductances (act from the next step).
+//   5. Current injection (Auryn's CurrentInjector, a device that runs after the threshold
+//      check): V_s += dt (I_s/C_s), V_d += dt (I_d/C_d), with the stimulus current of step s.
+//   While refractory (t_ref > 0; Auryn has none) V_s is set to V_reset at the end of the step
+//   and the threshold is not checked.
+// Auryn stamps a spike with the clock at the start of its cycle, apical with the step that
+// ends it: a spike Auryn writes at time T appears here at step T/dt + 1 (T + 0.1 ms).
+// Known residual differences to Auryn, none of which occurs in the single-neuron table:
+// several input spikes arriving in the same step are summed in double before the float
+// addition (Auryn adds them one by one in float); weights in nS are divided by C/tau before
+// they enter the float conductance; Auryn's NMDA channel is taken as switched off (every
+// Payeur script sets set_nmda_ampa_current_ampl_ratio(0)); with -ffast-math Auryn may use a
+// vectorised expf. Initial w_d: the engine's default is 0; Auryn starts at 0.1 mV (set the
+// initial state of w_d to reproduce it).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "engine/error.hpp"
+#include "neurons/models.hpp"
+
+namespace apical {
+
+namespace {
+
+enum State { V_s, V_d, w_s, w_d, theta, g_s_E, g_s_I, g_d_E, g_d_I, bAP_countdown, refractory_count };
+enum Receptor { soma_exc, soma_inh, dendrite_exc, dendrite_inh };
+
+// Auryn's constants (NaudGroup::precalculate_constants and the synapse classes), float
+// members computed from float parameters in SI units with double intermediate expressions.
+struct AurynConstants {
+    float e_rest, e_reset, e_thr, e_spk_thr, e_dend, xi, e_exc, e_inh;
+    float mul_thr, mul_soma, mul_alpha, mul_wsoma, mul_dend, mul_beta, box_height, mul_wdend;
+    float scale_wsoma, aux_mul_wdend, scale_ampa, scale_gaba, alpha;
+    double C_s_SI, C_d_SI;  // F, for the injected I/C
+    double gL_s, gL_d;  // nS: converts apical's conductances to Auryn's units and back
+
+    AurynConstants(const std::map<std::string, double>& p, double h_ms) {
+        auto at = [&](const char* n) { return p.at(n); };
+        // Unit conversions by exact powers of ten, so that e.g. 370 pF becomes the same float
+        // as Auryn's literal 370e-12.
+        auto V = [&](const char* n) { return float(at(n) / 1e3); };
+        auto s = [&](const char* n) { return float(at(n) / 1e3); };
+        auto A = [&](const char* n) { return float(at(n) / 1e12); };
+        auto F = [&](const char* n) { return float(at(n) / 1e12); };
+        const double dt = h_ms / 1e3;  // auryn_timestep (double)
+        e_rest = V("E_L");
+        e_reset = V("V_reset");
+        e_thr = V("theta_0");
+        e_spk_thr = V("Delta_theta");
+        e_dend = V("E_d");
+        const float Dthresh = V("D_d");
+        xi = float(1.0 / Dthresh);
+        e_exc = V("E_exc");
+        e_inh = V("E_inh");
+        const float tau_thr = s("tau_theta"), tau_soma = s("tau_s"), tau_dend = s("tau_d");
+        const float tau_wsoma = s("tau_ws"), tau_wdend = s("tau_wd");
+        const float tau_ampa = s("tau_AMPA"), tau_gaba = s("tau_GABA");
+        const float Cs = F("C_s"), Cd = F("C_d"), gs = A("g_s"), gd = A("g_d");
+        const float b_wsoma = A("b"), zeta = A("c_d");
+        const float a_wdend = float(at("a_w") / 1e9);
+        mul_thr = float(dt / tau_thr);
+        mul_soma = float(dt / tau_soma);
+        mul_alpha = float(dt * (gs / Cs));
+        mul_wsoma = float(dt * (b_wsoma / Cs));
+        mul_dend = float(dt / tau_dend);
+        mul_beta = float(dt * (gd / Cd));
+        box_height = float(dt * (zeta / Cd));
+        mul_wdend = float(dt * (a_wdend / Cd));
+        scale_wsoma = float(std::exp(-dt / tau_wsoma));
+        aux_mul_wdend = float(dt / tau_wdend);
+        scale_ampa = float(std::exp(-dt / tau_ampa));
+        scale_gaba = float(std::exp(-dt / tau_gaba));
+        alpha = float(dt);  // CurrentInjector: target += alpha * (I/C)
+        C_s_SI = at("C_s") / 1e12;
+        C_d_SI = at("C_d") / 1e12;
+        gL_s = at("C_s") / at("tau_s");
+        gL_d = at("C_d") / at("tau_d");
+    }
+};
+
+class BurstPyramidal final : public NeuronGroup {
+public:
+    BurstPyramidal(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double h,
+                   const std::map<std::string, double>& p, const ModelContext& ctx)
+        : NeuronGroup(info, std::move(gids), n_slots, h),
+          E_L_(parameter(p, "E_L")), V_reset_(parameter(p, "V_reset")),
+          theta_0_(parameter(p, "theta_0")), Delta_theta_(parameter(p, "Delta_theta")),
+          E_exc_(parameter(p, "E_exc")), E_inh_(parameter(p, "E_inh")),
+          E_d_(parameter(p, "E_d")), inv_D_d_(1.0 / parameter(p, "D_d")),
+          inv_tau_s_(1.0 / parameter(p, "tau_s")), inv_tau_d_(1.0 / parameter(p, "tau_d")),
+          inv_C_s_(1.0 / parameter(p, "C_s")), inv_C_d_(1.0 / parameter(p, "C_d")),
+          g_s_(parameter(p, "g_s")), g_d_(parameter(p, "g_d")), b_(parameter(p, "b")),
+          a_w_(parameter(p, "a_w")), c_d_(parameter(p, "c_d")),
+          inv_tau_wd_(1.0 / parameter(p, "tau_wd")), h_(h),
+          decay_ws_half_(std::exp(-0.5 * h / parameter(p, "tau_ws"))),
+          decay_ws_(std::exp(-h / parameter(p, "tau_ws"))),
+          decay_theta_(std::exp(-h / parameter(p, "tau_theta"))),
+          decay_exc_half_(std::exp(-0.5 * h / parameter(p, "tau_AMPA"))),
+          decay_exc_(std::exp(-h / parameter(p, "tau_AMPA"))),
+          decay_inh_half_(std::exp(-0.5 * h / parameter(p, "tau_GABA"))),
+          decay_inh_(std::exp(-h / parameter(p, "tau_GABA"))),
+          bap_delay_(refractory_steps(parameter(p, "bAP_delay"))),
+          bap_steps_(refractory_steps(parameter(p, "bAP_duration"))),
+          ref_steps_(refractory_steps(parameter(p, "t_ref"))),
+          auryn_(ctx.options.at("reference_step_order") == "auryn"),
+          drive_soma_(ctx.options.at("dendritic_driving_force") == "V_s"),
+          sum_(ctx.options.at("bAP_summation") == "sum"),
+          ac_(p, h), kernel_(size(), 0.0) {
+        if (sum_) {
+            ring_len_ = bap_delay_ + bap_steps_ + 1;
+            ring_.assign(size() * std::size_t(ring_len_), 0);
+            active_.assign(size(), 0);
+        }
+    }
+
+    void update(const SliceInput& in, std::vector<Spike>& spikes) override {
+        if (auryn_)
+            update_auryn(in, spikes);
+        else if (drive_soma_)
+            update_default<true>(in, spikes);
+        else
+            update_default<false>(in, spikes);
+    }
+
+private:
+    // K of step `step` for every neuron (number of bAP boxes covering it) into kernel_; moves
+    // the countdown on. Restart: the box of the last spike covers the step iff its countdown
+    // k (set to delay + duration at the spike) is in [1, duration]. Sum: the spikes at
+    // steps step - delay - duration .. step - delay - 1, counted in a ring of spike flags.
+    void bap_kernel(step_t step) {
+        const std::size_t n = size();
+        double* k = state(bAP_countdown).data();
+        for (std::size_t i = 0; i < n; ++i) {
+            kernel_[i] = (k[i] > 0.0 && k[i] <= bap_steps_) ? 1.0 : 0.0;
+            k[i] = std::max(k[i] - 1.0, 0.0);
+        }
+        if (!sum_) return;
+        const std::size_t L = std::size_t(ring_len_);
+        const std::size_t enter = std::size_t((step - bap_delay_ - 1) % ring_len_ + ring_len_) % L;
+        const std::size_t leave = std::size_t(step % ring_len_);  // step - L
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint8_t* r = ring_.data() + i * L;
+            active_[i] += int(r[enter]) - int(r[leave]);
+            r[leave] = 0;  // slot of this step: set below if the neuron spikes now
+            kernel_[i] = double(active_[i]);
+        }
+    }
+    void note_spike(std::size_t i, step_t step) {
+        state(bAP_countdown)[i] = double(bap_delay_ + bap_steps_);
+        if (sum_) ring_[i * std::size_t(ring_len_) + std::size_t(step % ring_len_)] = 1;
+    }
+
+    template <bool DriveSoma>
+    void update_default(const SliceInput& in, std::vector<Spike>& spikes) {
+        const std::size_t n = size();
+        double* vs = state(V_s).data();
+        double* vd = state(V_d).data();
+        double* ws = state(w_s).data();
+        double* wd = state(w_d).data();
+        double* th = state(theta).data();
+        double* gsE = state(g_s_E).data();
+        double* gsI = state(g_s_I).data();
+        double* gdE = state(g_d_E).data();
+        double* gdI = state(g_d_I).data();
+        double* ref = state(refractory_count).data();
+        const double* soma_current = in.stimulus_current(0);
+        const double* dend_current = in.stimulus_current(1);
+        for (int k = 0; k < in.n_steps; ++k) {
+            const step_t step = in.first_step + k;
+            const int slot = input(soma_exc).slot_of(step);
+            bap_kernel(step);
+            rk4_all<DriveSoma>(vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref, kernel_.data(),
+                               input(soma_exc).row(slot), input(soma_inh).row(slot),
+                               input(dendrite_exc).row(slot), input(dendrite_inh).row(slot),
+                               soma_current[k], dend_current[k], n);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (ref[i] > 0.0) {
+                    ref[i] -= 1.0;
+                    continue;
+                }
+                if (vs[i] > th[i]) {
+                    spikes.push_back({step, gids_[i], 0.0f});
+                    vs[i] = V_reset_;
+                    th[i] += Delta_theta_;
+                    ws[i] += 1.0;
+                    ref[i] = ref_steps_;
+                    note_spike(i, step);
+                }
+            }
+            for (int r = 0; r < n_receptors(); ++r) input(r).clear_row(slot);
+        }
+    }
+
+    struct Derivs {
+        double vs, vd, wd;
+    };
+    template <bool DriveSoma>
+    Derivs rhs(double v_s, double v_d, double w_dend, double w_soma, double ge_s, double gi_s,
+               double ge_d, double gi_d, double free, double drive_d) const {
+        const double f = 1.0 / (1.0 + std::exp(-(v_d - E_d_) * inv_D_d_));
+        const double v_star = DriveSoma ? v_s : v_d;
+        const double i_s = g_s_ * f + b_ * w_soma + ge_s * (E_exc_ - v_s) + gi_s * (E_inh_ - v_s);
+        const double i_d = g_d_ * f + a_w_ * w_dend + ge_d * (E_exc_ - v_star) + gi_d * (E_inh_ - v_star);
+        return {free * ((E_L_ - v_s) * inv_tau_s_ + i_s * inv_C_s_),
+                (E_L_ - v_d) * inv_tau_d_ + i_d * inv_C_d_ + drive_d,
+                ((v_d - E_L_) - w_dend) * inv_tau_wd_};
+    }
+
+    // One step for every neuron, branch-free apart from the loop-invariant template choice.
+    template <bool DriveSoma>
+    void rk4_all(double* __restrict vs, double* __restrict vd, double* __restrict ws,
+                 double* __restrict wd, double* __restrict th, double* __restrict gsE,
+                 double* __restrict gsI, double* __restrict gdE, double* __restrict gdI,
+                 const double* __restrict ref, const double* __restrict K,
+                 const double* __restrict xsE, const double* __restrict xsI,
+                 const double* __restrict xdE, const double* __restrict xdI, double I_s, double I_d,
+                 std::size_t n) const {
+        const double h = h_, half = 0.5 * h_;
+        const double soma_ext = I_s * inv_C_s_;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double free = ref[i] > 0.0 ? 0.0 : 1.0;  // V_s clamped while refractory
+            // Constant over the step: dendritic stimulus and bAP (mV/ms); the somatic stimulus
+            // enters as a current next to the others (zeroed by `free`).
+            const double drive_d = (I_d + c_d_ * K[i]) * inv_C_d_;
+            const double v_s = vs[i], v_d = vd[i], w_dend = wd[i];
+            const double ws0 = ws[i], ws1 = ws0 * decay_ws_half_, ws2 = ws0 * decay_ws_;
+            const double ge_s0 = gsE[i], ge_s1 = ge_s0 * decay_exc_half_, ge_s2 = ge_s0 * decay_exc_;
+            const double gi_s0 = gsI[i], gi_s1 = gi_s0 * decay_inh_half_, gi_s2 = gi_s0 * decay_inh_;
+            const double ge_d0 = gdE[i], ge_d1 = ge_d0 * decay_exc_half_, ge_d2 = ge_d0 * decay_exc_;
+            const double gi_d0 = gdI[i], gi_d1 = gi_d0 * decay_inh_half_, gi_d2 = gi_d0 * decay_inh_;
+            const double se = free * soma_ext;
+            Derivs k1 = rhs<DriveSoma>(v_s, v_d, w_dend, ws0, ge_s0, gi_s0, ge_d0, gi_d0, free, drive_d);
+            k1.vs += se;
+            Derivs k2 = rhs<DriveSoma>(v_s + half * k1.vs, v_d + half * k1.vd, w_dend + half * k1.wd,
+                                       ws1, ge_s1, gi_s1, ge_d1, gi_d1, free, drive_d);
+            k2.vs += se;
+            Derivs k3 = rhs<DriveSoma>(v_s + half * k2.vs, v_d + half * k2.vd, w_dend + half * k2.wd,
+                                       ws1, ge_s1, gi_s1, ge_d1, gi_d1, free, drive_d);
+            k3.vs += se;
+            Derivs k4 = rhs<DriveSoma>(v_s + h * k3.vs, v_d + h * k3.vd, w_dend + h * k3.wd, ws2,
+                                       ge_s2, gi_s2, ge_d2, gi_d2, free, drive_d);
+            k4.vs += se;
+            vs[i] = free > 0.0 ? v_s + h / 6.0 * (k1.vs + 2.0 * k2.vs + 2.0 * k3.vs + k4.vs) : V_reset_;
+            vd[i] = v_d + h / 6.0 * (k1.vd + 2.0 * k2.vd + 2.0 * k3.vd + k4.vd);
+            wd[i] = w_dend + h / 6.0 * (k1.wd + 2.0 * k2.wd + 2.0 * k3.wd + k4.wd);
+            ws[i] = ws2;
+            th[i] = theta_0_ + (th[i] - theta_0_) * decay_theta_;
+            gsE[i] = ge_s2 + xsE[i];
+            gsI[i] = gi_s2 + xsI[i];
+            gdE[i] = ge_d2 + xdE[i];
+            gdI[i] = gi_d2 + xdI[i];
+        }
+    }
+
+    // Auryn's cycle in single precision and SI units (see the top of the file).
+    void update_auryn(const SliceInput& in, std::vector<Spike>& spikes) {
+        const AurynConstants& c = ac_;
+        const std::size_t n = size();
+        double* vs = state(V_s).data();
+        double* vd = state(V_d).data();
+        double* ws = state(w_s).data();
+        double* wd = state(w_d).data();
+        double* th = state(theta).data();
+        double* gsE = state(g_s_E).data();
+        double* gsI = state(g_s_I).data();
+        double* gdE = state(g_d_E).data();
+        double* gdI = state(g_d_I).data();
+        double* ref = state(refractory_count).data();
+        const double* soma_current = in.stimulus_current(0);
+        const double* dend_current = in.stimulus_current(1);
+        for (int k = 0; k < in.n_steps; ++k) {
+            const step_t step = in.first_step + k;
+            const int slot = input(soma_exc).slot_of(step);
+            const double* xsE = input(soma_exc).row(slot);
+            const double* xsI = input(soma_inh).row(slot);
+            const double* xdE = input(dendrite_exc).row(slot);
+            const double* xdI = input(dendrite_inh).row(slot);
+            // CurrentInjector's currents vector: I/C in V/s, float.
+            const float cur_s = float((soma_current[k] / 1e12) / c.C_s_SI);
+            const float cur_d = float((dend_current[k] / 1e12) / c.C_d_SI);
+            bap_kernel(step);
+            for (std::size_t i = 0; i < n; ++i) {
+                float v_s = float(vs[i] / 1e3), v_d = float(vd[i] / 1e3);
+                float w_soma = float(ws[i]), w_dend = float(wd[i] / 1e3), thr = float(th[i] / 1e3);
+                float ge_s = float(gsE[i] / c.gL_s), gi_s = float(gsI[i] / c.gL_s);
+                float ge_d = float(gdE[i] / c.gL_d), gi_d = float(gdI[i] / c.gL_d);
+                // 1. Synapses (LinearComboSynapse with the NMDA part off, ExpCobaSynapse).
+                const float v_syn_d = drive_soma_ ? v_s : v_d;
+                const float syn_exc_s = ge_s * (c.e_exc - v_s);
+                const float syn_inh_s = (c.e_inh - v_s) * gi_s;
+                const float syn_exc_d = ge_d * (c.e_exc - v_syn_d);
+                const float syn_inh_d = (c.e_inh - v_syn_d) * gi_d;
+                ge_s *= c.scale_ampa;
+                gi_s *= c.scale_gaba;
+                ge_d *= c.scale_ampa;
+                gi_d *= c.scale_gaba;
+                // 2. Membrane (NaudGroup::integrate_membrane).
+                float temp = v_d + (-c.e_dend);
+                temp *= -c.xi;
+                temp = std::exp(temp);
+                temp += 1.0f;
+                temp = float(1.0 / double(temp));
+                float t_leak = c.e_rest - v_s;
+                v_s += c.mul_soma * t_leak;
+                v_s += c.mul_wsoma * w_soma;
+                v_s += c.mul_alpha * temp;
+                t_leak = c.e_rest - v_d;
+                v_d += c.mul_dend * t_leak;
+                v_d += c.mul_wdend * w_dend;
+                v_d += c.mul_beta * temp;
+                for (double b = kernel_[i]; b > 0.0; b -= 1.0) v_d += c.box_height;
+                v_s += c.mul_soma * syn_exc_s;
+                v_s += c.mul_soma * syn_inh_s;
+                v_d += c.mul_dend * syn_exc_d;
+                v_d += c.mul_dend * syn_inh_d;
+                w_soma *= c.scale_wsoma;
+                temp = v_d + (-c.e_rest);
+                temp += -1.0f * w_dend;
+                w_dend += c.aux_mul_wdend * temp;
+                thr += c.mul_thr * (c.e_thr - thr);
+                // 3. Threshold.
+                const bool refractory = ref[i] > 0.0;
+                bool spike = false;
+                if (refractory) {
+                    ref[i] -= 1.0;
+                } else if (v_s > thr) {
+                    spike = true;
+                    v_s = c.e_reset;
+                    thr += c.e_spk_thr;
+                    w_soma += 1.0f;
+                    ref[i] = ref_steps_;
+                }
+                // 4. Arriving weights (Auryn's propagate: g += w).
+                ge_s += float(xsE[i] / c.gL_s);
+                gi_s += float(xsI[i] / c.gL_s);
+                ge_d += float(xdE[i] / c.gL_d);
+                gi_d += float(xdI[i] / c.gL_d);
+                // 5. Current injection.
+                v_s += c.alpha * cur_s;
+                v_d += c.alpha * cur_d;
+                vs[i] = refractory ? V_reset_ : double(v_s) * 1e3;
+                vd[i] = double(v_d) * 1e3;
+                ws[i] = double(w_soma);
+                wd[i] = double(w_dend) * 1e3;
+                th[i] = double(thr) * 1e3;
+                gsE[i] = double(ge_s) * c.gL_s;
+                gsI[i] = double(gi_s) * c.gL_s;
+                gdE[i] = double(ge_d) * c.gL_d;
+                gdI[i] = double(gi_d) * c.gL_d;
+                if (spike) {
+                    spikes.push_back({step, gids_[i], 0.0f});
+                    note_spike(i, step);
+                }
+            }
+            for (int r = 0; r < n_receptors(); ++r) input(r).clear_row(slot);
+        }
+    }
+
+    double E_L_, V_reset_, theta_0_, Delta_theta_, E_exc_, E_inh_, E_d_, inv_D_d_;
+    double inv_tau_s_, inv_tau_d_, inv_C_s_, inv_C_d_, g_s_, g_d_, b_, a_w_, c_d_, inv_tau_wd_, h_;
+    double decay_ws_half_, decay_ws_, decay_theta_;
+    double decay_exc_half_, decay_exc_, decay_inh_half_, decay_inh_;
+    int bap_delay_, bap_steps_, ref_steps_;
+    bool auryn_, drive_soma_, sum_;
+    AurynConstants ac_;
+    std::vector<double> kernel_;      // K of the current step, per neuron
+    int ring_len_ = 0;                // sum mode: spike flags of the last delay + duration + 1 steps
+    std::vector<std::uint8_t> ring_;  // [neuron][step % ring_len_]
+    std::vector<int> active_;         // sum mode: boxes covering the current step
+};
+
+}  // namespace
+
+const ModelInfo& burst_pyramidal_info() {
+    static const ModelInfo info = [] {
+        ModelInfo m;
+        m.name = "burst_pyramidal";
+        const double inf = std::numeric_limits<double>::infinity();
+        // Defaults: Auryn NaudGroup::init (MODELS.md 1.6), the same numbers as the independent
+        // re-implementation in neuralml/BurstCCN-journal.
+        m.parameters = {
+            {"E_L", Dimension::voltage, -70.0},
+            {"V_reset", Dimension::voltage, -70.0},
+            {"theta_0", Dimension::voltage, -50.0},
+            {"Delta_theta", Dimension::voltage, 2.0},
+            {"tau_theta", Dimension::time, 27.0, -inf, inf, true},
+            {"tau_s", Dimension::time, 16.0, -inf, inf, true},
+            {"C_s", Dimension::capacitance, 370.0, -inf, inf, true},
+            {"g_s", Dimension::current, 1300.0},
+            {"tau_ws", Dimension::time, 100.0, -inf, inf, true},
+            {"b", Dimension::current, -200.0},
+            {"tau_d", Dimension::time, 7.0, -inf, inf, true},
+            {"C_d", Dimension::capacitance, 170.0, -inf, inf, true},
+            {"g_d", Dimension::current, 1200.0},
+            {"tau_wd", Dimension::time, 30.0, -inf, inf, true},
+            {"a_w", Dimension::conductance, -13.0},
+            {"c_d", Dimension::current, 2600.0},
+            {"E_d", Dimension::voltage, -38.0},
+            {"D_d", Dimension::voltage, 6.0, -inf, inf, true},
+            {"tau_AMPA", Dimension::time, 5.0, -inf, inf, true},
+            {"tau_GABA", Dimension::time, 10.0, -inf, inf, true},
+            {"E_exc", Dimension::voltage, 0.0},
+            {"E_inh", Dimension::voltage, -80.0},
+            {"bAP_delay", Dimension::time, 0.0, 0.0, inf},
+            {"bAP_duration", Dimension::time, 2.0, 0.0, inf},
+            {"t_ref", Dimension::time, 0.0, 0.0, inf},
+        };
+        m.state = {{"V_s", Dimension::voltage, "E_L"},
+                   {"V_d", Dimension::voltage, "E_L"},
+                   {"w_s", Dimension::dimensionless, ""},
+                   {"w_d", Dimension::voltage, ""},
+                   {"theta", Dimension::voltage, "theta_0"},
+                   {"g_s_E", Dimension::conductance, ""},
+                   {"g_s_I", Dimension::conductance, ""},
+                   {"g_d_E", Dimension::conductance, ""},
+                   {"g_d_I", Dimension::conductance, ""},
+                   {"bAP_countdown", Dimension::dimensionless, ""},
+                   {"refractory_count", Dimension::dimensionless, ""}};
+        m.receptors = {{"soma.exc", Dimension::conductance, false},
+                       {"soma.inh", Dimension::conductance, false},
+                       {"dendrite.exc", Dimension::conductance, false},
+                       {"dendrite.inh", Dimension::conductance, false}};
+        m.compartments = {"soma", "dendrite"};
+        m.options = {{"reference_step_order", {"default", "auryn"}},
+                     {"dendritic_driving_force", {"V_d", "V_s"}},
+                     {"bAP_summation", {"restart", "sum"}}};
+        m.route_by_sign = false;
+        m.check = [](const std::map<std::string, double>& p) -> std::string {
+            if (!(p.at("V_reset") < p.at("theta_0"))) return "V_reset below theta_0";
+            return "";
+        };
+        return m;
+    }();
+    return info;
+}
+
+std::unique_ptr<NeuronGroup> make_burst_pyramidal(std::vector<gid_t> gids, int n_slots, double dt,
+                                                  const std::map<std::string, double>& p,
+                                                  const ModelContext& context) {
+    ModelContext ctx = context;
+    for (auto& [name, allowed] : burst_pyramidal_info().options) ctx.options.emplace(name, allowed.front());
+    for (auto& [name, allowed] : burst_pyramidal_info().options)
+        if (std::find(allowed.begin(), allowed.end(), ctx.options.at(name)) == allowed.end())
+            throw UserError("burst_pyramidal: option " + name + " must be one of the declared values, found \"" +
+                            ctx.options.at(name) + "\"");
+    return std::make_unique<BurstPyramidal>(burst_pyramidal_info(), std::move(gids), n_slots, dt, p, ctx);
+}
+
+}  // namespace apical
