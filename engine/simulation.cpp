@@ -12,9 +12,21 @@ namespace apical {
 
 std::atomic<int> stop_request{0};
 
+namespace {
+
+// The rule named in the description (io/description.cpp accepts only these names).
+SpikeClassifier::Rule classification_rule(const SpikeClassificationSpec& c) {
+    if (c.rule == "trace") return SpikeClassifier::Rule::trace;
+    if (c.rule == "isi") return SpikeClassifier::Rule::isi;
+    throw UserError("spike classification: expected rule trace or isi, found \"" + c.rule + "\"");
+}
+
+}  // namespace
+
 Simulation::Simulation(Network& network, DistributedContext& context)
     : net_(network), ctx_(context),
-      classifier_(SpikeClassifier::Rule::trace, SpikeClassifier::default_threshold_ms, network.dt(),
+      classifier_(classification_rule(network.spec().simulation.spike_classification),
+                  network.spec().simulation.spike_classification.threshold_ms, network.dt(),
                   std::size_t(network.n_neurons())) {}
 
 void Simulation::add_state_recorder(StateRecorder* r) {

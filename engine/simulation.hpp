@@ -69,7 +69,8 @@ private:
     std::function<void(step_t)> on_slice_;
     std::vector<Spike> previous_;  // global spikes of the previous slice
     // Every spike is classified (event, burst, other) from the global, canonically ordered
-    // list, identically on every rank: trace rule of MODELS.md 3.2, 16 ms.
+    // list, identically on every rank, by the description's simulation.spike_classification
+    // (default: trace rule of MODELS.md 3.2, 16 ms).
     SpikeClassifier classifier_;
     std::vector<std::uint8_t> classes_;  // of previous_
     std::vector<Spike> local_;     // this rank's spikes of the current slice

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "engine/error.hpp"
+#include "engine/random.hpp"
 #include "engine/units.hpp"
 #include "io/sonata_spikes.hpp"
 #include "io/units.hpp"
@@ -275,6 +277,7 @@ const std::vector<std::pair<std::string, StimulusSpec::Kind>> stimulus_models = 
     {"poisson_generator", StimulusSpec::Kind::poisson_generator},
     {"dc_current", StimulusSpec::Kind::dc_current},
     {"step_current", StimulusSpec::Kind::step_current},
+    {"noise_current", StimulusSpec::Kind::noise_current},
 };
 
 const char* stimulus_name(StimulusSpec::Kind k) {
@@ -288,6 +291,32 @@ std::vector<std::string> names_of(const std::vector<std::pair<std::string, T>>& 
     std::vector<std::string> n;
     for (auto& e : v) n.push_back(e.first);
     return n;
+}
+
+const std::vector<std::string> spike_exchanges = {"allgather", "directed"};
+const std::vector<std::string> classification_rules = {"trace", "isi"};
+
+// How the nodes of a state recording were given, for the resolved description.
+struct NodeSelection {
+    enum class Kind { list, range, sample, all };
+    Kind kind = Kind::list;
+    std::uint64_t first = 0, stop = 0, step = 1;  // range: first, first + step, ... below stop
+    std::uint64_t n = 0;                          // sample: n nodes ...
+    std::uint32_t seed = 0;                       // ... drawn with this seed
+};
+
+// n distinct nodes of 0 .. size-1 drawn uniformly without replacement, ascending (n <= size).
+// Floyd's algorithm (J. Bentley, "Programming pearls: a sample of brilliance", CACM 30(9),
+// 1987): for j = size-n .. size-1 draw t uniform in [0, j]; take t, or j if t is taken
+// already. The draws come from the Philox stream (seed, purpose (sampling, 0)), id 0,
+// sub 0, through RandomStream::uniform_int (exact rejection), so the selection depends only
+// on (size, n, seed), on every platform and build.
+std::vector<std::uint32_t> sample_nodes(std::uint64_t size, std::uint64_t n, std::uint32_t seed) {
+    RandomStream r(seed, purpose(Purpose::sampling, 0), 0, 0);
+    std::set<std::uint64_t> chosen;
+    for (std::uint64_t j = size - n; j < size; ++j)
+        if (!chosen.insert(r.uniform_int(j + 1)).second) chosen.insert(j);
+    return {chosen.begin(), chosen.end()};
 }
 
 // Where a SONATA spike_file came from, for the resolved description.
@@ -330,16 +359,20 @@ private:
     const Tree& require(const Tree& m, const std::string& path, const std::string& key,
                         const std::string& what) const;
     std::string name(const Tree& t, const std::string& path, const std::string& what) const;
+    std::string choice(const Tree& t, const std::string& path, const std::string& what,
+                       const std::vector<std::string>& valid) const;
     double quantity(const Tree& t, const std::string& path, Dimension d, bool allow_infinite = false) const;
     std::uint64_t integer(const Tree& t, const std::string& path, std::uint64_t lo, std::uint64_t hi,
                           const std::string& expected) const;
     bool boolean(const Tree& t, const std::string& path) const;
     Distribution distribution(const Tree& t, const std::string& path, Dimension d) const;
     double positive_time(const Tree& t, const std::string& path) const;
+    double grid_time(const Tree& t, const std::string& path, const std::string& what, bool positive) const;
     std::size_t population_ref(const Tree& t, const std::string& path) const;
 
     // Sections.
     void simulation(const Tree* t);
+    void spike_classification(const Tree& t, const std::string& path);
     void populations(const Tree& root);
     void population(const std::string& pop_name, Pos key_pos, const Tree& t, std::uint64_t& total);
     void spike_times(PopulationSpec& pop, const Tree& t, const std::string& path) const;
@@ -350,6 +383,14 @@ private:
     Distribution delay(const Tree& t, const std::string& path);
     void stimuli(const Tree* t);
     void recordings(const Tree* t);
+    void state_recordings(const Tree& t, const std::string& path);
+    void population_rates(const Tree& t, const std::string& path);
+    std::string recording_name(const Tree& item, const std::string& path, const std::string& fallback);
+    void claim_files(const Tree& item, const std::string& path, const std::string& name,
+                     const std::vector<std::string>& files);
+    void recording_window(const Tree& item, const std::string& path, double& start_ms, double& stop_ms) const;
+    std::vector<std::uint32_t> nodes(const Tree& t, const std::string& path, const PopulationSpec& pop,
+                                     NodeSelection& how) const;
 
     std::string emit() const;
 
@@ -357,6 +398,9 @@ private:
     fs::path base_dir_;
     NetworkSpec spec_;
     std::map<std::string, SpikeFileRef> spike_files_;  // population name -> file
+    std::vector<NodeSelection> node_selections_;         // of spec_.state_recordings, in order
+    std::vector<std::pair<std::string, std::string>> recording_names_;  // (name, key path)
+    std::map<std::string, std::string> output_files_;    // file in the output folder -> key path
 };
 
 // ---------------------------------------------------------------------------------------
@@ -572,6 +616,16 @@ std::string Loader::name(const Tree& t, const std::string& path, const std::stri
     return t.text;
 }
 
+// One name of a closed set (`what` is followed by the list).
+std::string Loader::choice(const Tree& t, const std::string& path, const std::string& what,
+                           const std::vector<std::string>& valid) const {
+    const std::string expected = what + " " + one_of(valid);
+    const std::string v = name(t, path, expected);
+    if (std::find(valid.begin(), valid.end(), v) == valid.end())
+        fail(t.pos, path, expected, quote(v) + suggestion(v, valid));
+    return v;
+}
+
 double Loader::quantity(const Tree& t, const std::string& path, Dimension d, bool allow_infinite) const {
     if (!t.is_scalar()) fail(t.pos, path, expected_quantity(d), describe(t));
     try {
@@ -677,6 +731,26 @@ double Loader::positive_time(const Tree& t, const std::string& path) const {
     return v;
 }
 
+// The whole number of steps of dt that `ms` is, within 1e-9 relative; -1 when it is none.
+double grid_steps(double ms, double dt) {
+    const double steps = ms / dt, r = std::nearbyint(steps);
+    return std::abs(steps - r) <= 1e-9 * std::max(1.0, r) ? r : -1.0;
+}
+
+// A time on the step grid: a whole number of steps of dt within 1e-9 relative (positive:
+// at least one step; else at least 0), returned as that number of steps times dt.
+double Loader::grid_time(const Tree& t, const std::string& path, const std::string& what, bool positive) const {
+    const double dt = spec_.simulation.dt_ms;
+    const double v = quantity(t, path, Dimension::time);
+    const std::string expected = what + " that is a " + (positive ? "positive" : "non-negative") +
+                                 " multiple of dt (" + q(dt, Dimension::time) + ")";
+    const double r = grid_steps(v, dt);
+    if (r < 0 && v > 0)
+        fail(t.pos, path, expected, q(v, Dimension::time) + " (" + format_number(v / dt) + " steps)");
+    if (!(r >= (positive ? 1.0 : 0.0)) || !(r <= 0x1p53)) fail(t.pos, path, expected, q(v, Dimension::time));
+    return tidy(r * dt);
+}
+
 std::size_t Loader::population_ref(const Tree& t, const std::string& path) const {
     std::vector<std::string> names;
     for (auto& p : spec_.populations) names.push_back(p.name);
@@ -694,10 +768,11 @@ void Loader::simulation(const Tree* t) {
     s.output_where = {0, 0, "simulation.output"};
     if (!t || t->is_null()) return;
     const std::string path = "simulation";
-    expect_map(*t, path,
-               "a mapping of simulation settings (dt, t_stop, seed, threads, output, flush_interval)");
-    check_keys(*t, path, {"dt", "t_stop", "seed", "threads", "output", "flush_interval"},
-               "a key of simulation");
+    const std::vector<std::string> keys = {"dt",     "t_stop",         "seed",           "threads",
+                                           "output", "flush_interval", "spike_exchange",
+                                           "spike_classification"};
+    expect_map(*t, path, "a mapping of simulation settings (" + join(keys) + ")");
+    check_keys(*t, path, keys, "a key of simulation");
     if (auto* v = t->find("dt")) s.dt_ms = positive_time(*v, "simulation.dt");
     if (auto* v = t->find("t_stop")) s.t_stop_ms = positive_time(*v, "simulation.t_stop");
     if (auto* v = t->find("flush_interval"))
@@ -710,6 +785,27 @@ void Loader::simulation(const Tree* t) {
     if (auto* v = t->find("output")) {
         s.output_dir = name(*v, "simulation.output", "an output directory (a path)");
         s.output_where = {v->pos.line, v->pos.column, "simulation.output"};
+    }
+    if (auto* v = t->find("spike_exchange"))
+        s.spike_exchange = choice(*v, "simulation.spike_exchange", "a spike exchange", spike_exchanges);
+    // After dt, which bounds the threshold.
+    if (auto* v = t->find("spike_classification"))
+        spike_classification(*v, "simulation.spike_classification");
+}
+
+void Loader::spike_classification(const Tree& t, const std::string& path) {
+    SpikeClassificationSpec& c = spec_.simulation.spike_classification;
+    c.where = {t.pos.line, t.pos.column, path};
+    expect_map(t, path, "a mapping {rule: trace or isi, threshold: TIME}");
+    check_keys(t, path, {"rule", "threshold"}, "a key of spike_classification");
+    if (auto* r = t.find("rule"))
+        c.rule = choice(*r, path + ".rule", "a spike classification rule", classification_rules);
+    if (auto* v = t.find("threshold")) {
+        c.threshold_ms = positive_time(*v, path + ".threshold");
+        // The classifier counts in steps (engine/spike_classifier.hpp).
+        if (!(c.threshold_ms / spec_.simulation.dt_ms < 0x1p53))
+            fail(v->pos, path + ".threshold", "a threshold of at most 2^53 steps of dt",
+                 q(c.threshold_ms, Dimension::time));
     }
 }
 
@@ -850,11 +946,8 @@ void Loader::population(const std::string& pop_name, Pos key_pos, const Tree& t,
             if (it == info->options.end())
                 fail(e.key_pos, epath, "an option of " + model + " " + one_of(onames),
                      quote(e.key) + suggestion(e.key, onames));
-            const std::string what = "a value of option " + e.key + " of " + model + " " + one_of(it->second);
-            const std::string v = name(e.value, epath, what);
-            if (std::find(it->second.begin(), it->second.end(), v) == it->second.end())
-                fail(e.value.pos, epath, what, quote(v) + suggestion(v, it->second));
-            pop.options[e.key] = v;
+            pop.options[e.key] =
+                choice(e.value, epath, "a value of option " + e.key + " of " + model, it->second);
         }
     }
 
@@ -1140,7 +1233,7 @@ void Loader::stimuli(const Tree* t) {
         expect_map(item, path, "a stimulus (a mapping with model and targets)");
         check_keys(item, path,
                    {"name", "model", "target", "targets", "rate", "weight", "delay", "receptor", "amplitude",
-                    "times", "amplitudes", "compartment", "start", "stop"},
+                    "times", "amplitudes", "mean", "std", "tau", "compartment", "start", "stop"},
                    "a key of a stimulus");
         StimulusSpec s;
         s.where = {item.pos.line, item.pos.column, path};
@@ -1165,6 +1258,9 @@ void Loader::stimuli(const Tree* t) {
             valid.push_back("times");
             valid.push_back("amplitudes");
             valid.push_back("compartment");
+            break;
+        case StimulusSpec::Kind::noise_current:
+            for (const char* k : {"mean", "std", "tau", "compartment"}) valid.push_back(k);
             break;
         }
         valid.push_back("start");
@@ -1315,6 +1411,17 @@ void Loader::stimuli(const Tree* t) {
             }
             break;
         }
+        case StimulusSpec::Kind::noise_current: {
+            if (auto* v = item.find("mean")) s.mean_pA = quantity(*v, path + ".mean", Dimension::current);
+            const Tree& sd = require(item, path, "std", "the standard deviation of the current, e.g. 50 pA");
+            s.std_pA = quantity(sd, path + ".std", Dimension::current);
+            if (!(s.std_pA >= 0))
+                fail(sd.pos, path + ".std", "a standard deviation of at least 0 pA",
+                     q(s.std_pA, Dimension::current));
+            const Tree& tau = require(item, path, "tau", "the correlation time of the current, e.g. 2 ms");
+            s.tau_ms = positive_time(tau, path + ".tau");
+            break;
+        }
         }
         spec_.stimuli.push_back(std::move(s));
     }
@@ -1329,9 +1436,13 @@ void Loader::recordings(const Tree* t) {
         for (auto& p : spec_.populations) spec_.spike_recordings.push_back(p.name);
     };
     all();
+    output_files_["spikes.h5"] = "recordings.spikes";
     if (!t || t->is_null()) return;
-    expect_map(*t, "recordings", "a mapping of recordings (spikes)");
-    check_keys(*t, "recordings", {"spikes"}, "a key of recordings");
+    const std::vector<std::string> keys = {"spikes", "state", "population_rates"};
+    expect_map(*t, "recordings", "a mapping of recordings (" + join(keys) + ")");
+    check_keys(*t, "recordings", keys, "a key of recordings");
+    if (const Tree* s = t->find("state")) state_recordings(*s, "recordings.state");
+    if (const Tree* r = t->find("population_rates")) population_rates(*r, "recordings.population_rates");
     const Tree* s = t->find("spikes");
     if (!s) return;
     const std::string path = "recordings.spikes";
@@ -1347,12 +1458,214 @@ void Loader::recordings(const Tree* t) {
     }
 }
 
+bool valid_recording_name(const std::string& n) {
+    if (n.empty() || n[0] == '.' || n[0] == '-') return false;
+    for (char c : n)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return false;
+    return true;
+}
+
+// The name of a state recording or population rate: given or `fallback`, unique among both.
+std::string Loader::recording_name(const Tree& item, const std::string& path, const std::string& fallback) {
+    const Tree* nm = item.find("name");
+    const std::string npath = path + ".name";
+    const std::string n = nm ? name(*nm, npath, "a recording name") : fallback;
+    const Pos at = nm ? nm->pos : item.pos;
+    if (!valid_recording_name(n))
+        fail(at, npath,
+             "a recording name of letters, digits, _, - and ., not starting with . or - (it names output "
+             "files)",
+             quote(n));
+    for (auto& [other, opath] : recording_names_)
+        if (other == n)
+            fail(at, npath,
+                 "a recording name not used before (" + opath + " is " + quote(n) +
+                     "; give each recording a different name)",
+                 quote(n));
+    recording_names_.push_back({n, path});
+    return n;
+}
+
+// Two recordings must not write the same file of the output folder.
+void Loader::claim_files(const Tree& item, const std::string& path, const std::string& name,
+                         const std::vector<std::string>& files) {
+    for (auto& f : files) {
+        auto [it, fresh] = output_files_.emplace(f, path);
+        if (!fresh) {
+            const Tree* nm = item.find("name");
+            fail(nm ? nm->pos : item.pos, path + ".name",
+                 "a recording name whose output files are its own (" + it->second + " writes " + quote(f) +
+                     ")",
+                 quote(name));
+        }
+    }
+}
+
+// start (default 0 ms, on the step grid) and stop (default t_stop, after start).
+void Loader::recording_window(const Tree& item, const std::string& path, double& start_ms,
+                              double& stop_ms) const {
+    start_ms = 0.0;
+    if (auto* v = item.find("start")) start_ms = grid_time(*v, path + ".start", "a start time", false);
+    stop_ms = spec_.simulation.t_stop_ms;
+    if (auto* v = item.find("stop")) {
+        stop_ms = quantity(*v, path + ".stop", Dimension::time);
+        if (!(stop_ms > start_ms))
+            fail(v->pos, path + ".stop", "a stop time after start (" + q(start_ms, Dimension::time) + ")",
+                 q(stop_ms, Dimension::time));
+    } else if (!(stop_ms > start_ms)) {
+        fail(item.find("start")->pos, path + ".start",
+             "a start time before stop (t_stop, " + q(stop_ms, Dimension::time) + ")",
+             q(start_ms, Dimension::time));
+    }
+}
+
+// Node ids of `pop`: a list, {range: [first, stop, step]}, {sample: n, seed: s} or all.
+std::vector<std::uint32_t> Loader::nodes(const Tree& t, const std::string& path, const PopulationSpec& pop,
+                                         NodeSelection& how) const {
+    const std::string forms = "a list of node ids, {range: [first, stop]}, {sample: n, seed: s} or all";
+    const std::string size = std::to_string(pop.size), of = " (the size of " + pop.name + ")";
+    std::vector<std::uint32_t> ids;
+    if (t.is_scalar() && t.text == "all") {
+        how.kind = NodeSelection::Kind::all;
+        ids.resize(pop.size);
+        for (std::uint64_t i = 0; i < pop.size; ++i) ids[i] = std::uint32_t(i);
+        return ids;
+    }
+    if (t.is_seq()) {
+        how.kind = NodeSelection::Kind::list;
+        if (t.items.empty()) fail(t.pos, path, "a non-empty list of node ids", "an empty list");
+        std::map<std::uint64_t, std::size_t> seen;  // node id -> first index
+        for (std::size_t k = 0; k < t.items.size(); ++k) {
+            const std::string ipath = index_path(path, k);
+            const std::uint64_t id = integer(t.items[k], ipath, 0, pop.size - 1, "a node id below " + size + of);
+            if (auto [it, fresh] = seen.emplace(id, k); !fresh)
+                fail(t.items[k].pos, ipath, "each node once",
+                     std::to_string(id) + " again (first at " + index_path(path, it->second) + ")");
+            ids.push_back(std::uint32_t(id));
+        }
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
+    if (!t.is_map()) fail(t.pos, path, forms, describe(t));
+    check_keys(t, path, {"range", "sample", "seed"}, "a key of a node selection");
+    const Tree* range = t.find("range");
+    const Tree* sample = t.find("sample");
+    if (range && sample) fail(sample->pos, path + ".sample", "either range or sample, not both", "both");
+    if (range) {
+        check_keys(t, path, {"range"}, "a key of a node range", " (seed belongs to sample)");
+        how.kind = NodeSelection::Kind::range;
+        const std::string rpath = path + ".range";
+        if (!range->is_seq() || range->items.size() < 2 || range->items.size() > 3)
+            fail(range->pos, rpath,
+                 "a list [first, stop] or [first, stop, step] (node ids first, first + step, ... below stop)",
+                 describe(*range));
+        how.stop = integer(range->items[1], index_path(rpath, 1), 1, pop.size, "a stop from 1 to " + size + of);
+        how.first = integer(range->items[0], index_path(rpath, 0), 0, how.stop - 1,
+                            "a first node id below stop (" + std::to_string(how.stop) + ")");
+        if (range->items.size() == 3)
+            how.step = integer(range->items[2], index_path(rpath, 2), 1, max_gids, "a positive integer step");
+        for (std::uint64_t i = how.first; i < how.stop; i += how.step) ids.push_back(std::uint32_t(i));
+        return ids;
+    }
+    const Tree& n = require(t, path, "sample", forms);
+    how.kind = NodeSelection::Kind::sample;
+    how.n = integer(n, path + ".sample", 1, pop.size, "a number of nodes from 1 to " + size + of);
+    const Tree& seed = require(t, path, "seed", "the seed of the sample, an integer in [0, 4294967295]");
+    how.seed =
+        std::uint32_t(integer(seed, path + ".seed", 0, 4294967295ull, "an integer in [0, 4294967295]"));
+    return sample_nodes(pop.size, how.n, how.seed);
+}
+
+void Loader::state_recordings(const Tree& t, const std::string& path) {
+    if (t.is_null()) return;
+    if (!t.is_seq()) fail(t.pos, path, "a list of state recordings", describe(t));
+    for (std::size_t i = 0; i < t.items.size(); ++i) {
+        const Tree& item = t.items[i];
+        const std::string ipath = index_path(path, i);
+        expect_map(item, ipath, "a state recording (a mapping with population, variables and nodes)");
+        check_keys(item, ipath, {"name", "population", "variables", "nodes", "interval", "start", "stop"},
+                   "a key of a state recording");
+        StateRecordingSpec r;
+        r.where = {item.pos.line, item.pos.column, ipath};
+        const Tree& p = require(item, ipath, "population", "the population whose state is sampled");
+        const PopulationSpec& pop = spec_.populations[population_ref(p, ipath + ".population")];
+        r.population = pop.name;
+        const ModelInfo& info = *find_model_info(pop.model);
+        if (info.state.empty())
+            fail(p.pos, ipath + ".population", "a population whose neurons have state variables",
+                 quote(pop.name) + " (a " + pop.model + " population, which has none)");
+        r.name = recording_name(item, ipath, pop.name + "_state");
+
+        std::vector<std::string> snames;
+        for (auto& si : info.state) snames.push_back(si.name);
+        const std::string vpath = ipath + ".variables";
+        const std::string what = "a state variable of " + pop.model + ", the model of population " + pop.name;
+        const Tree& vars = require(item, ipath, "variables", "a list of state variables " + one_of(snames));
+        if (!vars.is_seq() || vars.items.empty())
+            fail(vars.pos, vpath, "a non-empty list of state variables " + one_of(snames), describe(vars));
+        for (std::size_t k = 0; k < vars.items.size(); ++k) {
+            const Tree& v = vars.items[k];
+            const std::string n = name(v, index_path(vpath, k), what + " " + one_of(snames));
+            if (!info.find_state(n))
+                fail(v.pos, index_path(vpath, k), what + " " + one_of(snames),
+                     quote(n) + suggestion(n, snames));
+            if (std::find(r.variables.begin(), r.variables.end(), n) != r.variables.end())
+                fail(v.pos, index_path(vpath, k), "each state variable once", quote(n) + " again");
+            r.variables.push_back(n);
+        }
+        std::vector<std::string> files;
+        for (auto& v : r.variables) files.push_back(r.name + "_" + v + ".h5");
+        claim_files(item, ipath, r.name, files);
+
+        NodeSelection how;
+        r.nodes = nodes(require(item, ipath, "nodes", "the node ids to sample: list, {range: [first, stop]}, "
+                                                      "{sample: n, seed: s} or all"),
+                        ipath + ".nodes", pop, how);
+        r.interval_ms = spec_.simulation.dt_ms;
+        if (auto* v = item.find("interval"))
+            r.interval_ms = grid_time(*v, ipath + ".interval", "an interval", true);
+        recording_window(item, ipath, r.start_ms, r.stop_ms);
+        spec_.state_recordings.push_back(std::move(r));
+        node_selections_.push_back(how);
+    }
+}
+
+void Loader::population_rates(const Tree& t, const std::string& path) {
+    if (t.is_null()) return;
+    if (!t.is_seq()) fail(t.pos, path, "a list of population rate recordings", describe(t));
+    for (std::size_t i = 0; i < t.items.size(); ++i) {
+        const Tree& item = t.items[i];
+        const std::string ipath = index_path(path, i);
+        expect_map(item, ipath, "a population rate recording (a mapping with population and bin)");
+        check_keys(item, ipath, {"name", "population", "bin", "start", "stop"},
+                   "a key of a population rate recording");
+        PopulationRateSpec r;
+        r.where = {item.pos.line, item.pos.column, ipath};
+        const Tree& p = require(item, ipath, "population", "the population whose rates are binned");
+        r.population = spec_.populations[population_ref(p, ipath + ".population")].name;
+        r.name = recording_name(item, ipath, r.population + "_rates");
+        claim_files(item, ipath, r.name, {r.name + ".h5"});
+        const double dt = spec_.simulation.dt_ms;
+        if (auto* v = item.find("bin"))
+            r.bin_ms = grid_time(*v, ipath + ".bin", "a bin width", true);
+        else if (!(grid_steps(r.bin_ms, dt) >= 1))
+            require(item, ipath, "bin",
+                    "the bin width; the default, " + q(r.bin_ms, Dimension::time) +
+                        ", is not a positive multiple of dt (" + q(dt, Dimension::time) + ")");
+        recording_window(item, ipath, r.start_ms, r.stop_ms);
+        spec_.population_rates.push_back(std::move(r));
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The whole description
 
 NetworkSpec Loader::build(const Tree& root) {
     spec_ = NetworkSpec{};
     spec_.file = file_;
+    node_selections_.clear();
+    recording_names_.clear();
+    output_files_.clear();
     if (root.is_null())
         throw DescriptionError(file_, 0, 0, "", "a description (a mapping with a populations key)",
                                "an empty document");
@@ -1404,6 +1717,16 @@ std::string Loader::emit() const {
         throw std::logic_error("resolved description: unknown population " + n);
     };
     YAML::Emitter out;
+    // A list entry of the top-level mapping (written [] when empty).
+    auto begin_list = [&](const char* key, bool empty) {
+        out << YAML::Key << key << YAML::Value;
+        if (empty) out << YAML::Flow;
+        out << YAML::BeginSeq;
+    };
+    auto start_stop = [&](double start_ms, double stop_ms) {
+        out << YAML::Key << "start" << YAML::Value << q(start_ms, time);
+        out << YAML::Key << "stop" << YAML::Value << q(stop_ms, time);
+    };
     out << YAML::Comment("apical: the resolved description of " + fs::path(file_).filename().string() +
                          " (every value that was simulated)");
     out << YAML::BeginMap;
@@ -1416,6 +1739,11 @@ std::string Loader::emit() const {
     out << YAML::Key << "threads" << YAML::Value << std::to_string(s.threads);
     out << YAML::Key << "output" << YAML::Value << s.output_dir;
     out << YAML::Key << "flush_interval" << YAML::Value << q(s.flush_interval_ms, time);
+    out << YAML::Key << "spike_exchange" << YAML::Value << s.spike_exchange;
+    out << YAML::Key << "spike_classification" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "rule" << YAML::Value << s.spike_classification.rule;
+    out << YAML::Key << "threshold" << YAML::Value << q(s.spike_classification.threshold_ms, time);
+    out << YAML::EndMap;
     out << YAML::EndMap;
 
     out << YAML::Key << "populations" << YAML::Value << YAML::BeginMap;
@@ -1466,9 +1794,7 @@ std::string Loader::emit() const {
     }
     out << YAML::EndMap;
 
-    out << YAML::Key << "projections" << YAML::Value;
-    if (spec_.projections.empty()) out << YAML::Flow;
-    out << YAML::BeginSeq;
+    begin_list("projections", spec_.projections.empty());
     for (auto& p : spec_.projections) {
         out << YAML::BeginMap;
         out << YAML::Key << "name" << YAML::Value << p.name;
@@ -1492,9 +1818,7 @@ std::string Loader::emit() const {
     }
     out << YAML::EndSeq;
 
-    out << YAML::Key << "stimuli" << YAML::Value;
-    if (spec_.stimuli.empty()) out << YAML::Flow;
-    out << YAML::BeginSeq;
+    begin_list("stimuli", spec_.stimuli.empty());
     for (auto& st : spec_.stimuli) {
         out << YAML::BeginMap;
         out << YAML::Key << "name" << YAML::Value << st.name;
@@ -1519,6 +1843,11 @@ std::string Loader::emit() const {
             for (double a : st.amplitudes_pA) out << q(a, Dimension::current);
             out << YAML::EndSeq;
             break;
+        case StimulusSpec::Kind::noise_current:
+            out << YAML::Key << "mean" << YAML::Value << q(st.mean_pA, Dimension::current);
+            out << YAML::Key << "std" << YAML::Value << q(st.std_pA, Dimension::current);
+            out << YAML::Key << "tau" << YAML::Value << q(st.tau_ms, time);
+            break;
         }
         if (!st.compartment.empty()) out << YAML::Key << "compartment" << YAML::Value << st.compartment;
         out << YAML::Key << "start" << YAML::Value << q(st.start_ms, time);
@@ -1529,6 +1858,47 @@ std::string Loader::emit() const {
 
     out << YAML::Key << "recordings" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "spikes" << YAML::Value << YAML::Flow << spec_.spike_recordings;
+    begin_list("state", spec_.state_recordings.empty());
+    for (std::size_t i = 0; i < spec_.state_recordings.size(); ++i) {
+        const StateRecordingSpec& r = spec_.state_recordings[i];
+        const NodeSelection& how = node_selections_[i];
+        out << YAML::BeginMap;
+        out << YAML::Key << "name" << YAML::Value << r.name;
+        out << YAML::Key << "population" << YAML::Value << r.population;
+        out << YAML::Key << "variables" << YAML::Value << YAML::Flow << r.variables;
+        out << YAML::Key << "nodes" << YAML::Value;
+        switch (how.kind) {
+        case NodeSelection::Kind::all: out << "all"; break;
+        case NodeSelection::Kind::list:
+            out << YAML::Flow << YAML::BeginSeq;
+            for (auto n : r.nodes) out << std::to_string(n);
+            out << YAML::EndSeq;
+            break;
+        case NodeSelection::Kind::range:
+            out << YAML::Flow << YAML::BeginMap << YAML::Key << "range" << YAML::Value << YAML::Flow
+                << YAML::BeginSeq << std::to_string(how.first) << std::to_string(how.stop)
+                << std::to_string(how.step) << YAML::EndSeq << YAML::EndMap;
+            break;
+        case NodeSelection::Kind::sample:
+            out << YAML::Flow << YAML::BeginMap << YAML::Key << "sample" << YAML::Value << std::to_string(how.n)
+                << YAML::Key << "seed" << YAML::Value << std::to_string(how.seed) << YAML::EndMap;
+            break;
+        }
+        out << YAML::Key << "interval" << YAML::Value << q(r.interval_ms, time);
+        start_stop(r.start_ms, r.stop_ms);
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    begin_list("population_rates", spec_.population_rates.empty());
+    for (auto& r : spec_.population_rates) {
+        out << YAML::BeginMap;
+        out << YAML::Key << "name" << YAML::Value << r.name;
+        out << YAML::Key << "population" << YAML::Value << r.population;
+        out << YAML::Key << "bin" << YAML::Value << q(r.bin_ms, time);
+        start_stop(r.start_ms, r.stop_ms);
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
     out << YAML::EndMap;
 
     out << YAML::EndMap;

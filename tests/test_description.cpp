@@ -4,7 +4,9 @@
 // (positions are 1-based, of the offending node in the inline YAML texts).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -83,6 +85,8 @@ simulation:
   threads: 4
   output: results/run1
   flush_interval: 1e-3 s
+  spike_exchange: directed
+  spike_classification: {rule: isi, threshold: 10 ms}
 populations:
   E:
     model: iaf_psc_delta
@@ -138,8 +142,18 @@ stimuli:
   - {name: bias, model: dc_current, target: C, amplitude: 0.5 nA, start: 10 ms, compartment: soma}
   - {name: steps, model: step_current, target: E, times: [100 ms, 200 ms], amplitudes: [50 pA, 0 pA]}
   - {name: cdrive, model: poisson_generator, target: C, rate: 8 Hz, weight: 2 nS, delay: 0.5 ms, receptor: exc}
+  - {name: ou, model: noise_current, targets: [E, C], mean: 0.1 nA, std: 20 pA, tau: 5 ms, stop: 1 s}
 recordings:
   spikes: [E, C]
+  state:
+    - {population: C, variables: [V_m, g_ex], nodes: [4, 0, 2]}
+    - {name: range, population: E, variables: [V_m], nodes: {range: [10, 20, 4]}, interval: 1 ms,
+       start: 100 ms, stop: 500 ms}
+    - {name: sample, population: E, variables: [V_m], nodes: {sample: 5, seed: 42}}
+    - {name: every, population: I, variables: [V_m], nodes: all, interval: 0.15 ms}
+  population_rates:
+    - {population: E}
+    - {name: input_rates, population: input, bin: 10 ms, start: 1 s, stop: 1.5 s}
 )";
 
 void check_same(const Distribution& a, const Distribution& b) {
@@ -210,8 +224,36 @@ void check_same(const NetworkSpec& a, const NetworkSpec& b) {
         CHECK(s.times_ms == r.times_ms);
         CHECK(s.amplitudes_pA == r.amplitudes_pA);
         CHECK(s.compartment == r.compartment);
+        CHECK(s.mean_pA == r.mean_pA);
+        CHECK(s.std_pA == r.std_pA);
+        CHECK(s.tau_ms == r.tau_ms);
     }
     CHECK(a.spike_recordings == b.spike_recordings);
+    CHECK(a.simulation.spike_exchange == b.simulation.spike_exchange);
+    CHECK(a.simulation.spike_classification.rule == b.simulation.spike_classification.rule);
+    CHECK(a.simulation.spike_classification.threshold_ms == b.simulation.spike_classification.threshold_ms);
+    REQUIRE(a.state_recordings.size() == b.state_recordings.size());
+    for (std::size_t i = 0; i < a.state_recordings.size(); ++i) {
+        const auto &r = a.state_recordings[i], &o = b.state_recordings[i];
+        INFO("state recording " << r.name);
+        CHECK(r.name == o.name);
+        CHECK(r.population == o.population);
+        CHECK(r.variables == o.variables);
+        CHECK(r.nodes == o.nodes);
+        CHECK(r.interval_ms == o.interval_ms);
+        CHECK(r.start_ms == o.start_ms);
+        CHECK(r.stop_ms == o.stop_ms);
+    }
+    REQUIRE(a.population_rates.size() == b.population_rates.size());
+    for (std::size_t i = 0; i < a.population_rates.size(); ++i) {
+        const auto &r = a.population_rates[i], &o = b.population_rates[i];
+        INFO("population rate " << r.name);
+        CHECK(r.name == o.name);
+        CHECK(r.population == o.population);
+        CHECK(r.bin_ms == o.bin_ms);
+        CHECK(r.start_ms == o.start_ms);
+        CHECK(r.stop_ms == o.stop_ms);
+    }
 }
 
 // The exact message of a located error.
@@ -333,7 +375,7 @@ TEST_CASE("a full description lands in NetworkSpec in internal units", "[descrip
     const PopulationSpec& E = pop(s, "E");
     CHECK(E.model == "iaf_psc_delta");
     CHECK(E.size == 80);
-    CHECK(E.where.line == 11);
+    CHECK(E.where.line == 13);
     CHECK(E.where.key_path == "populations.E");
     CHECK(E.parameters.size() == 8);  // every parameter, defaults filled in
     CHECK(E.parameters.at("tau_m") == 20.0);
@@ -381,7 +423,7 @@ TEST_CASE("a full description lands in NetworkSpec in internal units", "[descrip
     CHECK(ee.weight.value == 0.1);
     CHECK(ee.delay.value == 1.5);
     CHECK(ee.receptor.empty());  // route by sign
-    CHECK(ee.where.line == 31);
+    CHECK(ee.where.line == 33);
     CHECK(ee.where.column == 5);
     CHECK(ee.where.key_path == "projections[0]");
 
@@ -414,7 +456,7 @@ TEST_CASE("a full description lands in NetworkSpec in internal units", "[descrip
     CHECK(s.projections[5].rule == ConnectionRule::fixed_total_number);
     CHECK(s.projections[5].degree == 500);
 
-    REQUIRE(s.stimuli.size() == 4);
+    REQUIRE(s.stimuli.size() == 5);
     const StimulusSpec& drive = s.stimuli[0];
     CHECK(drive.name == "drive");
     CHECK(drive.kind == StimulusSpec::Kind::poisson_generator);
@@ -442,6 +484,61 @@ TEST_CASE("a full description lands in NetworkSpec in internal units", "[descrip
     CHECK(s.stimuli[3].rate_hz == 8.0);
 
     CHECK(s.spike_recordings == std::vector<std::string>{"E", "C"});
+
+    CHECK(s.simulation.spike_exchange == "directed");
+    CHECK(s.simulation.spike_classification.rule == "isi");
+    CHECK(s.simulation.spike_classification.threshold_ms == 10.0);
+    CHECK(s.simulation.spike_classification.where.line == 10);
+    CHECK(s.simulation.spike_classification.where.key_path == "simulation.spike_classification");
+
+    const StimulusSpec& ou = s.stimuli[4];
+    CHECK(ou.kind == StimulusSpec::Kind::noise_current);
+    CHECK(ou.targets == std::vector<std::string>{"E", "C"});
+    CHECK(ou.mean_pA == 100.0);  // 0.1 nA
+    CHECK(ou.std_pA == 20.0);
+    CHECK(ou.tau_ms == 5.0);
+    CHECK(ou.start_ms == 0.0);
+    CHECK(ou.stop_ms == 1000.0);
+    CHECK(ou.compartment.empty());
+
+    REQUIRE(s.state_recordings.size() == 4);
+    const StateRecordingSpec& cs = s.state_recordings[0];
+    CHECK(cs.name == "C_state");  // default
+    CHECK(cs.population == "C");
+    CHECK(cs.variables == std::vector<std::string>{"V_m", "g_ex"});
+    CHECK(cs.nodes == std::vector<std::uint32_t>{0, 2, 4});  // sorted
+    CHECK(cs.interval_ms == 0.05);                           // default: dt
+    CHECK(cs.start_ms == 0.0);
+    CHECK(cs.stop_ms == 2000.0);  // default: t_stop
+    CHECK(cs.where.line == 70);
+    CHECK(cs.where.column == 7);
+    CHECK(cs.where.key_path == "recordings.state[0]");
+    const StateRecordingSpec& range = s.state_recordings[1];
+    CHECK(range.name == "range");
+    CHECK(range.nodes == std::vector<std::uint32_t>{10, 14, 18});
+    CHECK(range.interval_ms == 1.0);
+    CHECK(range.start_ms == 100.0);
+    CHECK(range.stop_ms == 500.0);
+    CHECK(s.state_recordings[2].nodes.size() == 5);
+    const StateRecordingSpec& every = s.state_recordings[3];
+    CHECK(every.population == "I");
+    CHECK(every.nodes.size() == 20);
+    CHECK(every.nodes.front() == 0);
+    CHECK(every.nodes.back() == 19);
+    CHECK(every.interval_ms == 0.15);  // 3 steps, within rounding of 0.15 / 0.05
+
+    REQUIRE(s.population_rates.size() == 2);
+    CHECK(s.population_rates[0].name == "E_rates");
+    CHECK(s.population_rates[0].population == "E");
+    CHECK(s.population_rates[0].bin_ms == 25.0);
+    CHECK(s.population_rates[0].start_ms == 0.0);
+    CHECK(s.population_rates[0].stop_ms == 2000.0);
+    CHECK(s.population_rates[1].name == "input_rates");
+    CHECK(s.population_rates[1].population == "input");  // spike sources have rates too
+    CHECK(s.population_rates[1].bin_ms == 10.0);
+    CHECK(s.population_rates[1].start_ms == 1000.0);
+    CHECK(s.population_rates[1].stop_ms == 1500.0);
+    CHECK(s.population_rates[1].where.key_path == "recordings.population_rates[1]");
 }
 
 TEST_CASE("defaults are filled in", "[description]") {
@@ -977,5 +1074,309 @@ TEST_CASE("bad input: spike sources and stimuli", "[description][errors]") {
     CHECK(comp.expected() == "a compartment of iaf_psc_delta, the model of population E (one of: soma)");
     const auto model = error_of(small + "stimuli:\n  - {model: ac_current, target: E}\n");
     check_error(model, "model.yaml", 14, 13, "stimuli[0].model");
-    CHECK(model.expected() == "a stimulus model (one of: poisson_generator, dc_current, step_current)");
+    CHECK(model.expected() ==
+          "a stimulus model (one of: poisson_generator, dc_current, step_current, noise_current)");
+}
+
+// ---------------------------------------------------------------------------------------
+// Spike exchange and classification, noise currents, state recordings, population rates
+
+namespace {
+
+// `small` with a recordings section (line 13 is "recordings:").
+std::string with_recordings(const std::string& body) { return small + "recordings:\n" + body; }
+
+// The nodes a {sample: n, seed: seed} selection picks from a population of `size`.
+std::vector<std::uint32_t> sampled(const std::string& n, const std::string& seed, const std::string& size,
+                                   const std::string& simulation_seed = "12345") {
+    const std::string yaml = "simulation: {seed: " + simulation_seed + "}\n" +
+                             "populations: {E: {model: iaf_psc_delta, size: " + size + "}}\n" +
+                             "recordings:\n  state:\n    - {population: E, variables: [V_m], nodes: {sample: " +
+                             n + ", seed: " + seed + "}}\n";
+    return parse_description(yaml, "sample.yaml").state_recordings.at(0).nodes;
+}
+
+}  // namespace
+
+TEST_CASE("spike exchange and spike classification", "[description]") {
+    const NetworkSpec d = parse_description(small, "model.yaml");
+    CHECK(d.simulation.spike_exchange == "allgather");
+    CHECK(d.simulation.spike_classification.rule == "trace");
+    CHECK(d.simulation.spike_classification.threshold_ms == 16.0);
+    CHECK(contains(d.resolved_yaml, "spike_exchange: allgather\n"));
+    CHECK(contains(d.resolved_yaml, "spike_classification: {rule: trace, threshold: 16 ms}\n"));
+    const NetworkSpec s =
+        parse_description(small, "model.yaml",
+                          {"simulation.spike_classification={threshold: 0.02 s}", "simulation.spike_exchange=directed"});
+    CHECK(s.simulation.spike_classification.rule == "trace");
+    CHECK(s.simulation.spike_classification.threshold_ms == 20.0);
+    CHECK(s.simulation.spike_exchange == "directed");
+    check_same(s, parse_description(s.resolved_yaml, "resolved.yaml"));
+}
+
+TEST_CASE("noise_current stimuli", "[description]") {
+    const NetworkSpec s = parse_description(
+        small + "stimuli:\n  - {model: noise_current, target: C, std: 0.05 nA, tau: 2 ms, compartment: soma}\n",
+        "model.yaml");
+    const StimulusSpec& st = s.stimuli.at(0);
+    CHECK(st.name == "noise_current_0");
+    CHECK(st.kind == StimulusSpec::Kind::noise_current);
+    CHECK(st.targets == std::vector<std::string>{"C"});
+    CHECK(st.mean_pA == 0.0);  // default
+    CHECK(st.std_pA == 50.0);
+    CHECK(st.tau_ms == 2.0);
+    CHECK(st.compartment == "soma");
+    CHECK(st.start_ms == 0.0);
+    CHECK(st.stop_ms == 1e300);
+    INFO(s.resolved_yaml);
+    CHECK(contains(s.resolved_yaml, "    mean: 0 pA\n    std: 50 pA\n    tau: 2 ms\n    compartment: soma\n"));
+    check_same(s, parse_description(s.resolved_yaml, "resolved.yaml"));
+    // std 0: a constant current of `mean`.
+    CHECK(parse_description(small + "stimuli:\n  - {model: noise_current, target: E, mean: 5, std: 0, tau: 1}\n",
+                            "model.yaml")
+              .stimuli.at(0)
+              .mean_pA == 5.0);
+}
+
+TEST_CASE("state recordings and population rates in the resolved description", "[description]") {
+    const NetworkSpec s = parse_description(full, "models/full.yaml");
+    INFO(s.resolved_yaml);
+    CHECK(contains(s.resolved_yaml, "recordings:\n  spikes: [E, C]\n  state:\n    - name: C_state\n"
+                                    "      population: C\n      variables: [V_m, g_ex]\n      nodes: [0, 2, 4]\n"
+                                    "      interval: 0.05 ms\n      start: 0 ms\n      stop: 2000 ms\n"));
+    CHECK(contains(s.resolved_yaml, "nodes: {range: [10, 20, 4]}\n"));
+    CHECK(contains(s.resolved_yaml, "nodes: {sample: 5, seed: 42}\n"));
+    CHECK(contains(s.resolved_yaml, "nodes: all\n      interval: 0.15 ms\n"));
+    CHECK(contains(s.resolved_yaml, "  population_rates:\n    - name: E_rates\n      population: E\n"
+                                    "      bin: 25 ms\n      start: 0 ms\n      stop: 2000 ms\n"));
+    CHECK(contains(s.resolved_yaml, "    mean: 100 pA\n    std: 20 pA\n    tau: 5 ms\n"));
+    // Without recordings the lists are written empty.
+    const NetworkSpec d = parse_description(small, "model.yaml");
+    CHECK(contains(d.resolved_yaml, "  state: []\n  population_rates: []\n"));
+    CHECK(d.state_recordings.empty());
+    CHECK(d.population_rates.empty());
+}
+
+TEST_CASE("node selections of state recordings", "[description]") {
+    auto nodes = [](const std::string& n) {
+        return parse_description(with_recordings("  state:\n    - {population: E, variables: [V_m], nodes: " + n +
+                                                 "}\n"),
+                                 "model.yaml")
+            .state_recordings.at(0)
+            .nodes;
+    };
+    using ids = std::vector<std::uint32_t>;
+    CHECK(nodes("[9, 0, 5]") == ids{0, 5, 9});
+    CHECK(nodes("[3]") == ids{3});
+    CHECK(nodes("all") == ids{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    CHECK(nodes("{range: [2, 5]}") == ids{2, 3, 4});  // half-open, like Python's range
+    CHECK(nodes("{range: [0, 10, 3]}") == ids{0, 3, 6, 9});
+    CHECK(nodes("{range: [9, 10, 100]}") == ids{9});
+    CHECK(nodes("{sample: 10, seed: 0}") == ids{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});  // the whole population
+}
+
+TEST_CASE("a sampled node selection is reproducible", "[description]") {
+    const auto a = sampled("8", "7", "1000");
+    // This pins the algorithm: Floyd's sampling without replacement on the Philox stream
+    // (seed 7, purpose (sampling, 0)), id 0, sub 0, drawing with RandomStream::uniform_int.
+    // If it changes, descriptions that sample nodes record other nodes than before.
+    CHECK(a == std::vector<std::uint32_t>{65, 94, 182, 292, 341, 376, 562, 930});
+    CHECK(sampled("8", "7", "1000") == a);                  // same seed, same nodes
+    CHECK(sampled("8", "7", "1000", "99") == a);            // whatever the simulation seed
+    CHECK(sampled("8", "8", "1000") != a);                  // another seed, other nodes
+    const auto b = sampled("300", "1", "400");
+    CHECK(b.size() == 300);
+    CHECK(std::adjacent_find(b.begin(), b.end(), [](auto x, auto y) { return x >= y; }) == b.end());
+    CHECK(b.back() < 400);
+    CHECK(sampled("3", "5", "4000000000").size() == 3);     // no cost in the population size
+
+    // Every node is equally likely: 5 of 10 nodes with 400 seeds, each node expected 200 times
+    // (standard deviation 10).
+    std::vector<int> count(10, 0);
+    for (int seed = 0; seed < 400; ++seed)
+        for (auto n : sampled("5", std::to_string(seed), "10")) ++count[n];
+    for (int c : count) CHECK((c > 150 && c < 250));
+}
+
+TEST_CASE("population rates: defaults", "[description]") {
+    const NetworkSpec s =
+        parse_description(with_recordings("  population_rates:\n    - {population: C, stop: 500 ms}\n"
+                                          "    - {name: late, population: C, bin: 0.5 ms, start: 0.9 s}\n"),
+                          "model.yaml");
+    REQUIRE(s.population_rates.size() == 2);
+    CHECK(s.population_rates[0].name == "C_rates");
+    CHECK(s.population_rates[0].bin_ms == 25.0);
+    CHECK(s.population_rates[0].start_ms == 0.0);
+    CHECK(s.population_rates[0].stop_ms == 500.0);
+    CHECK(s.population_rates[0].where.line == 15);
+    CHECK(s.population_rates[1].name == "late");
+    CHECK(s.population_rates[1].bin_ms == 0.5);
+    CHECK(s.population_rates[1].start_ms == 900.0);
+    CHECK(s.population_rates[1].stop_ms == 1000.0);  // t_stop
+    check_same(s, parse_description(s.resolved_yaml, "resolved.yaml"));
+}
+
+TEST_CASE("bad input: spike exchange and spike classification", "[description][errors]") {
+    auto sim = [](const std::string& line) { return replaced(small, "  dt: 0.1 ms\n", "  dt: 0.1 ms\n" + line); };
+    const auto x = error_of(sim("  spike_exchange: alltoall\n"));
+    check_error(x, "model.yaml", 3, 19, "simulation.spike_exchange");
+    CHECK(std::string(x.what()) == "model.yaml:3:19: simulation.spike_exchange: expected a spike exchange "
+                                   "(one of: allgather, directed), found \"alltoall\"");
+    const auto r = error_of(sim("  spike_classification: {rule: bursts}\n"));
+    check_error(r, "model.yaml", 3, 32, "simulation.spike_classification.rule");
+    CHECK(r.expected() == "a spike classification rule (one of: trace, isi)");
+    CHECK(r.found() == "\"bursts\"");
+    const auto t = error_of(sim("  spike_classification: {rule: isi, threshold: 0 ms}\n"));
+    check_error(t, "model.yaml", 3, 48, "simulation.spike_classification.threshold");
+    CHECK(t.expected() == "a time above 0 ms");
+    const auto d = error_of(sim("  spike_classification: {rule: isi, threshold: 2 mV}\n"));
+    check_error(d, "model.yaml", 3, 48, "simulation.spike_classification.threshold");
+    const auto k = error_of(sim("  spike_classification: {rule: isi, window: 2 ms}\n"));
+    check_error(k, "model.yaml", 3, 37, "simulation.spike_classification.window");
+    CHECK(k.expected() == "a key of spike_classification (one of: rule, threshold)");
+    const auto m = error_of(sim("  spike_classification: isi\n"));
+    check_error(m, "model.yaml", 3, 25, "simulation.spike_classification");
+    const auto s = error_of(small, {"simulation.spike_exchange=direct"});
+    check_error(s, "--set", 0, 0, "simulation.spike_exchange");
+    CHECK(s.found() == "\"direct\" (did you mean directed?)");
+}
+
+TEST_CASE("bad input: noise_current", "[description][errors]") {
+    auto noise = [](const std::string& keys) {
+        return small + "stimuli:\n  - {model: noise_current, target: E, " + keys + "}\n";
+    };
+    const auto n = error_of(noise("std: -5 pA, tau: 2 ms"));
+    check_error(n, "model.yaml", 14, 44, "stimuli[0].std");
+    CHECK(std::string(n.what()) == "model.yaml:14:44: stimuli[0].std: expected a standard deviation of at least "
+                                   "0 pA, found -5 pA");
+    const auto m = error_of(noise("std: 5 pA"));
+    check_error(m, "model.yaml", 14, 5, "stimuli[0]");
+    CHECK(m.expected() == "a \"tau\" key (the correlation time of the current, e.g. 2 ms)");
+    CHECK(m.found() == "keys model, target, std");
+    const auto z = error_of(noise("std: 5 pA, tau: 0 ms"));
+    check_error(z, "model.yaml", 14, 55, "stimuli[0].tau");
+    CHECK(z.expected() == "a time above 0 ms");
+    const auto s = error_of(noise("tau: 2 ms"));
+    check_error(s, "model.yaml", 14, 5, "stimuli[0]");
+    CHECK(contains(s.expected(), "\"std\" key"));
+    const auto u = error_of(noise("std: 5 mV, tau: 2 ms"));
+    check_error(u, "model.yaml", 14, 44, "stimuli[0].std");
+    CHECK(u.expected() == "a current (e.g. \"100 pA\")");
+    const auto k = error_of(noise("std: 5 pA, tau: 2 ms, amplitude: 1 pA"));
+    check_error(k, "model.yaml", 14, 61, "stimuli[0].amplitude");
+    CHECK(k.expected() == "a key of a noise_current stimulus (one of: name, model, target, targets, mean, std, tau, "
+                          "compartment, start, stop)");
+    const auto c = error_of(noise("std: 5 pA, tau: 2 ms, compartment: dendrite"));
+    check_error(c, "model.yaml", 14, 74, "stimuli[0].compartment");
+}
+
+TEST_CASE("bad input: state recordings", "[description][errors]") {
+    auto state = [](const std::string& item) { return with_recordings("  state:\n    - " + item + "\n"); };
+    const auto v = error_of(state("{population: C, variables: [V_m, g_exc], nodes: all}"));
+    check_error(v, "model.yaml", 15, 40, "recordings.state[0].variables[1]");
+    CHECK(std::string(v.what()) ==
+          "model.yaml:15:40: recordings.state[0].variables[1]: expected a state variable of iaf_cond_exp, the "
+          "model of population C (one of: V_m, g_ex, g_in), found \"g_exc\" (did you mean g_ex?)");
+    const auto src = error_of(replaced(state("{population: S, variables: [V_m], nodes: all}"), "size: 5\n",
+                                       "size: 5\n  S: {model: spike_source, size: 3}\n"));
+    check_error(src, "model.yaml", 16, 20, "recordings.state[0].population");
+    CHECK(src.expected() == "a population whose neurons have state variables");
+    CHECK(src.found() == "\"S\" (a spike_source population, which has none)");
+    const auto twice = error_of(state("{population: C, variables: [g_in, g_in], nodes: all}"));
+    check_error(twice, "model.yaml", 15, 41, "recordings.state[0].variables[1]");
+    const auto none = error_of(state("{population: C, variables: [], nodes: all}"));
+    check_error(none, "model.yaml", 15, 34, "recordings.state[0].variables");
+    const auto missing = error_of(state("{population: C, variables: [V_m]}"));
+    check_error(missing, "model.yaml", 15, 7, "recordings.state[0]");
+    CHECK(contains(missing.expected(), "\"nodes\" key"));
+
+    // Nodes.
+    const auto range = error_of(state("{population: E, variables: [V_m], nodes: [3, 10]}"));
+    check_error(range, "model.yaml", 15, 52, "recordings.state[0].nodes[1]");
+    CHECK(range.expected() == "a node id below 10 (the size of E)");
+    CHECK(range.found() == "10");
+    const auto neg = error_of(state("{population: E, variables: [V_m], nodes: [-1]}"));
+    check_error(neg, "model.yaml", 15, 49, "recordings.state[0].nodes[0]");
+    const auto dup = error_of(state("{population: E, variables: [V_m], nodes: [3, 1, 3]}"));
+    check_error(dup, "model.yaml", 15, 55, "recordings.state[0].nodes[2]");
+    CHECK(dup.expected() == "each node once");
+    CHECK(dup.found() == "3 again (first at recordings.state[0].nodes[0])");
+    const auto big = error_of(state("{population: E, variables: [V_m], nodes: {sample: 11, seed: 1}}"));
+    check_error(big, "model.yaml", 15, 57, "recordings.state[0].nodes.sample");
+    CHECK(std::string(big.what()) == "model.yaml:15:57: recordings.state[0].nodes.sample: expected a number of "
+                                     "nodes from 1 to 10 (the size of E), found 11");
+    const auto seed = error_of(state("{population: E, variables: [V_m], nodes: {sample: 3}}"));
+    check_error(seed, "model.yaml", 15, 48, "recordings.state[0].nodes");
+    CHECK(contains(seed.expected(), "\"seed\" key"));
+    const auto stop = error_of(state("{population: E, variables: [V_m], nodes: {range: [5, 11]}}"));
+    check_error(stop, "model.yaml", 15, 60, "recordings.state[0].nodes.range[1]");
+    CHECK(stop.expected() == "a stop from 1 to 10 (the size of E)");
+    const auto empty = error_of(state("{population: E, variables: [V_m], nodes: {range: [5, 5]}}"));
+    check_error(empty, "model.yaml", 15, 57, "recordings.state[0].nodes.range[0]");
+    CHECK(empty.expected() == "a first node id below stop (5)");
+    const auto step = error_of(state("{population: E, variables: [V_m], nodes: {range: [0, 5, 0]}}"));
+    check_error(step, "model.yaml", 15, 63, "recordings.state[0].nodes.range[2]");
+    const auto both = error_of(state("{population: E, variables: [V_m], nodes: {range: [0, 5], seed: 1}}"));
+    check_error(both, "model.yaml", 15, 64, "recordings.state[0].nodes.seed");
+    const auto word = error_of(state("{population: E, variables: [V_m], nodes: some}"));
+    check_error(word, "model.yaml", 15, 48, "recordings.state[0].nodes");
+    CHECK(word.expected() == "a list of node ids, {range: [first, stop]}, {sample: n, seed: s} or all");
+
+    // Times.
+    const auto off = error_of(state("{population: E, variables: [V_m], nodes: all, interval: 0.25 ms}"));
+    check_error(off, "model.yaml", 15, 63, "recordings.state[0].interval");
+    CHECK(std::string(off.what()) == "model.yaml:15:63: recordings.state[0].interval: expected an interval that "
+                                     "is a positive multiple of dt (0.1 ms), found 0.25 ms (2.5 steps)");
+    const auto zero = error_of(state("{population: E, variables: [V_m], nodes: all, interval: 0 ms}"));
+    check_error(zero, "model.yaml", 15, 63, "recordings.state[0].interval");
+    CHECK(zero.found() == "0 ms");
+    const auto start = error_of(state("{population: E, variables: [V_m], nodes: all, start: 0.05 ms}"));
+    check_error(start, "model.yaml", 15, 60, "recordings.state[0].start");
+    CHECK(start.expected() == "a start time that is a non-negative multiple of dt (0.1 ms)");
+    const auto before = error_of(state("{population: E, variables: [V_m], nodes: all, start: 5 ms, stop: 5 ms}"));
+    check_error(before, "model.yaml", 15, 72, "recordings.state[0].stop");
+    CHECK(before.expected() == "a stop time after start (5 ms)");
+    const auto late = error_of(state("{population: E, variables: [V_m], nodes: all, start: 2 s}"));
+    check_error(late, "model.yaml", 15, 60, "recordings.state[0].start");
+    CHECK(late.expected() == "a start time before stop (t_stop, 1000 ms)");
+}
+
+TEST_CASE("bad input: recording names and population rates", "[description][errors]") {
+    const std::string two_e = "  state:\n    - {population: E, variables: [V_m], nodes: all}\n"
+                              "    - {population: E, variables: [V_m], nodes: [1]}\n";
+    const auto d = error_of(with_recordings(two_e));
+    check_error(d, "model.yaml", 16, 7, "recordings.state[1].name");
+    CHECK(std::string(d.what()) ==
+          "model.yaml:16:7: recordings.state[1].name: expected a recording name not used before "
+          "(recordings.state[0] is \"E_state\"; give each recording a different name), found \"E_state\"");
+    const auto across = error_of(with_recordings(
+        "  state:\n    - {population: E, variables: [V_m], nodes: all}\n  population_rates:\n"
+        "    - {name: E_state, population: C}\n"));
+    check_error(across, "model.yaml", 17, 14, "recordings.population_rates[0].name");
+    const auto file = error_of(with_recordings(
+        "  state:\n    - {name: x, population: E, variables: [V_m], nodes: all}\n  population_rates:\n"
+        "    - {name: x_V_m, population: C}\n"));
+    check_error(file, "model.yaml", 17, 14, "recordings.population_rates[0].name");
+    CHECK(file.expected() == "a recording name whose output files are its own (recordings.state[0] writes "
+                             "\"x_V_m.h5\")");
+    const auto spikes = error_of(with_recordings("  population_rates:\n    - {name: spikes, population: C}\n"));
+    check_error(spikes, "model.yaml", 15, 14, "recordings.population_rates[0].name");
+    CHECK(contains(spikes.expected(), "(recordings.spikes writes \"spikes.h5\")"));
+    const auto slash = error_of(with_recordings("  population_rates:\n    - {name: a/b, population: C}\n"));
+    check_error(slash, "model.yaml", 15, 14, "recordings.population_rates[0].name");
+    const auto key = error_of(with_recordings("  rates: []\n"));
+    check_error(key, "model.yaml", 14, 3, "recordings.rates");
+    CHECK(key.expected() == "a key of recordings (one of: spikes, state, population_rates)");
+
+    const auto bin = error_of(with_recordings("  population_rates:\n    - {population: C, bin: 2.55 ms}\n"));
+    check_error(bin, "model.yaml", 15, 28, "recordings.population_rates[0].bin");
+    CHECK(bin.expected() == "a bin width that is a positive multiple of dt (0.1 ms)");
+    const auto grid = error_of(
+        replaced(with_recordings("  population_rates:\n    - {population: C}\n"), "dt: 0.1 ms", "dt: 0.3 ms"));
+    check_error(grid, "model.yaml", 15, 7, "recordings.population_rates[0]");
+    CHECK(grid.expected() ==
+          "a \"bin\" key (the bin width; the default, 25 ms, is not a positive multiple of dt (0.3 ms))");
+    const auto pop = error_of(with_recordings("  population_rates:\n    - {population: X}\n"));
+    check_error(pop, "model.yaml", 15, 20, "recordings.population_rates[0].population");
+    CHECK(pop.expected() == "a population name (one of: E, C)");
 }
