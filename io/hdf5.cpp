@@ -156,6 +156,24 @@ Handle open_file_for_reading(const std::filesystem::path& path) {
                          (plain_reason.empty() ? std::string() : ": " + plain_reason));
 }
 
+// ---- streaming writers ------------------------------------------------------------------
+
+Handle create_output_file(const std::filesystem::path& path, std::string_view what) {
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+    if (!std::filesystem::is_directory(dir))
+        throw UserError("cannot create " + std::string(what) + " '" + path.string() + "': directory '" +
+                        dir.string() + "' does not exist");
+    try {
+        return create_file(path);
+    } catch (const RuntimeFailure& e) {
+        throw UserError("cannot write the " + std::string(what) + ": " + e.what());
+    }
+}
+
+void start_swmr_write(hid_t file) {
+    if (H5Fstart_swmr_write(file) < 0) fail("start SWMR writing of", file, "");
+}
+
 // ---- groups and datasets ----------------------------------------------------------------
 
 Handle create_group(hid_t loc, const std::string& name) {

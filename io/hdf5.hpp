@@ -170,6 +170,31 @@ void write_string_dataset(hid_t loc, const std::string& name, const std::string&
 // Reads a scalar string dataset (variable or fixed length).
 std::string read_string_dataset(hid_t loc, const std::string& name);
 
+// ---- streaming writers ------------------------------------------------------------------
+// The steps every SWMR output writer (spike, report and population rate files) shares:
+// create the file, create every object and attribute, start SWMR writing, append and flush;
+// finish() flushes and closes, and a destructor without finish() flushes and closes quietly.
+
+// Creates (truncates) a writer's output file; `what` names it in messages ("spike file").
+// Throws UserError (a bad output path, not a runtime failure) if the directory does not
+// exist or HDF5 cannot create the file.
+Handle create_output_file(const std::filesystem::path& path, std::string_view what);
+// Switches the file to SWMR write mode; every object and attribute must exist by then.
+void start_swmr_write(hid_t file);
+// For a writer's destructor: flush(), then close(), each attempted whatever the other did,
+// errors ignored (nothing can be reported; the file keeps its last flushed state).
+template <class Flush, class Close>
+void flush_and_close_quietly(Flush&& flush, Close&& close) noexcept {
+    try {
+        flush();
+    } catch (...) {
+    }
+    try {
+        close();
+    } catch (...) {
+    }
+}
+
 // ---- attributes -------------------------------------------------------------------------
 // The writers create the attribute or, if it exists, overwrite its value in place.
 
