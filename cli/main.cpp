@@ -1,7 +1,9 @@
 // The apical command line: run, check, --version. Errors become one line on stderr and an
 // exit code: 0 success, 2 bad description or arguments, 1 runtime failure, 128 + signal
 // number when stopped by SIGINT (130) or SIGTERM (143).
-// Under mpirun every rank runs this; rank 0 prints and writes the output files. Ranks agree
+// Under mpirun every rank runs this; rank 0 prints. Output files: with one rank, rank 0
+// writes them with serial HDF5 in SWMR mode; with more, all ranks write them together with
+// parallel HDF5 over MPI-IO, each its own neurons' spikes and samples. Ranks agree
 // after each phase that can fail (description, network, output file), so a bad description
 // stops all ranks with one message and exit code 2 instead of leaving some waiting in a
 // collective; a failure during the simulation ends the whole job (MPI_Abort) with code 1.
@@ -24,6 +26,7 @@
 #include "engine/network.hpp"
 #include "engine/simulation.hpp"
 #include "io/description.hpp"
+#include "io/parallel_hdf5.hpp"
 #include "io/report_writer.hpp"
 #include "neurons/model_info.hpp"
 #include "io/spike_writer.hpp"
@@ -122,10 +125,12 @@ private:
 };
 
 // Adapts SONATA report writers (one file per recording and variable) to the kernel's
-// state recorder interface.
+// state recorder interface. Parallel (`collective` with a communicator): one on every rank,
+// writing the columns of the rank's own nodes.
 class ReportFileRecorder final : public StateRecorder {
 public:
-    ReportFileRecorder(const NetworkSpec& spec) {
+    ReportFileRecorder(const NetworkSpec& spec, const Decomposition& d, const h5::Collective& collective)
+        : collective_(collective.parallel()) {
         const double dt = spec.simulation.dt_ms;
         for (auto& r : spec.state_recordings) {
             const ModelInfo* info = nullptr;
@@ -134,12 +139,21 @@ public:
             std::vector<std::unique_ptr<ReportWriter>> per_variable;
             const double start = double(to_steps(r.start_ms, dt)) * dt;
             const double stop = std::min(r.stop_ms, spec.simulation.t_stop_ms);
+            std::vector<std::size_t> local_columns;  // of nodes on this rank's virtual processes
+            if (collective_) {
+                gid_t first = 0;
+                for (auto& p : d.populations())
+                    if (p.name == r.population) first = p.first_gid;
+                for (std::size_t c = 0; c < r.nodes.size(); ++c)
+                    if (d.vp_of(first + r.nodes[c]) / d.threads_per_rank() == collective.rank)
+                        local_columns.push_back(c);
+            }
             for (auto& v : r.variables) {
                 const StateInfo* s = info->find_state(v);
                 per_variable.push_back(std::make_unique<ReportWriter>(
                     fs::path(spec.simulation.output_dir) / (r.name + "_" + v + ".h5"), r.population,
                     std::vector<std::uint64_t>(r.nodes.begin(), r.nodes.end()), v, internal_unit(s->dim), start,
-                    stop, r.interval_ms));
+                    stop, r.interval_ms, collective, local_columns));
             }
             writers_.push_back(std::move(per_variable));
         }
@@ -155,8 +169,10 @@ public:
         for (auto& r : writers_)
             for (auto& w : r) w->finish();
     }
+    bool collective() const override { return collective_; }
 
 private:
+    bool collective_;
     std::vector<std::vector<std::unique_ptr<ReportWriter>>> writers_;
 };
 
@@ -291,15 +307,27 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     for (auto& name : spec.spike_recordings)
         for (auto& p : net.decomposition().populations())
             if (p.name == name) recorded.push_back({p.name, p.first_gid, p.size});
-    // Every rank receives every spike in the exchange; rank 0 writes them.
+    // Every rank receives every spike in the exchange. One rank: rank 0 writes them (serial
+    // HDF5, SWMR). More: every rank writes its own neurons' spikes into the shared file
+    // (parallel HDF5 over MPI-IO); the writers' constructors agree on failures themselves.
+    h5::Collective collective;
+    if (ctx.size() > 1) collective = {ctx.native_communicator(), ctx.rank(), ctx.size()};
+    const Decomposition& decomposition = net.decomposition();
+    auto is_local = [&decomposition, rank = ctx.rank()](gid_t gid) {
+        return decomposition.vp_of(gid) / decomposition.threads_per_rank() == rank;
+    };
     std::unique_ptr<SpikeWriter> writer;
     std::unique_ptr<ReportFileRecorder> reports;
+    if (int code = collective_phase(ctx, [&] {  // everything is valid: write
+            if (root) fs::create_directories(spec.simulation.output_dir);
+        }))
+        return code;
     if (int code = collective_phase(ctx, [&] {
-            if (!root) return;
-            fs::create_directories(spec.simulation.output_dir);  // everything is valid: write
+            if (!root && !collective.parallel()) return;
             writer = std::make_unique<SpikeWriter>(fs::path(spec.simulation.output_dir) / "spikes.h5", recorded,
-                                                   spec.simulation.dt_ms, meta);
-            if (!spec.state_recordings.empty()) reports = std::make_unique<ReportFileRecorder>(spec);
+                                                   spec.simulation.dt_ms, meta, collective, is_local);
+            if (!spec.state_recordings.empty())
+                reports = std::make_unique<ReportFileRecorder>(spec, decomposition, collective);
         }))
         return code;
     std::unique_ptr<SpikeFileRecorder> file_recorder;

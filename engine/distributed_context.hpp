@@ -26,6 +26,10 @@ public:
     virtual double max(double x) = 0;
     // Element-wise sum over ranks into rank 0's `values` (others' are left unspecified).
     virtual void sum_to_root(std::span<double> values) = 0;
+    // The implementation's communicator for the one other place that must hand it to a
+    // library: parallel HDF5 (io/parallel_hdf5.cpp, which casts it back to MPI_Comm*).
+    // nullptr when there is none (one process without MPI).
+    virtual void* native_communicator() { return nullptr; }
 };
 
 // One process: the exchange is a copy.

@@ -1,5 +1,7 @@
 // DistributedContext over MPI (MPI_COMM_WORLD or a given communicator). The only file with
-// MPI calls besides cli/main.cpp's MPI_Init/Finalize.
+// MPI calls besides io/parallel_hdf5.cpp, which gets the communicator through
+// native_communicator() to open output files with parallel HDF5 (MPI-IO) and agree on
+// their creation.
 //
 // Spike exchange: an allgather of fixed-size blocks, each starting with a header (this
 // rank's spike count) followed by up to `capacity` spikes. The capacity is agreed by all
@@ -48,6 +50,7 @@ public:
     std::uint64_t sum(std::uint64_t x) override;
     double max(double x) override;
     void sum_to_root(std::span<double> values) override;
+    void* native_communicator() override { return &comm_; }  // an MPI_Comm*
 
     std::size_t capacity() const { return capacity_; }           // spikes per rank per round
     std::uint64_t overflow_rounds() const { return overflows_; }  // second rounds needed so far

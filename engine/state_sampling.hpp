@@ -6,9 +6,11 @@
 // update at sample steps (update to s, read the state arrays, continue), which costs one more
 // update() call per group and sample, never a call per neuron.
 // Frames of one slice are collected in a rank-wide buffer [variable][frame][column]; each VP
-// writes only the columns of its own neurons, so VPs never write the same element. Ranks sum
-// their buffers to rank 0 (other ranks' columns are zero there, so the sum is exact), which
-// hands complete frames to the StateRecorder.
+// writes only the columns of its own neurons, so VPs never write the same element. For a
+// recorder that writes collectively (StateRecorder::collective(): the parallel HDF5 report
+// writer) every rank hands its own frames, in which only its own columns are set, to its
+// recorder; otherwise ranks sum their buffers to rank 0 (other ranks' columns are zero
+// there, so the sum is exact), which hands complete frames to its StateRecorder.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,9 @@ public:
     // `frames`: n_frames x n_columns values of `variable` (index into the recording's list).
     virtual void append(int recording, int variable, std::span<const double> frames, std::size_t n_frames) = 0;
     virtual void flush() {}
+    // True: every rank has a recorder (all of them collective) and each receives only its
+    // own columns, unsummed; false: frames are summed to rank 0, which alone receives them.
+    virtual bool collective() const { return false; }
 };
 
 struct SampledRecording {

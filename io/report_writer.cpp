@@ -4,10 +4,13 @@
 // before H5Fstart_swmr_write; under SWMR the writer only extends and writes `data` and
 // overwrites the three values of `time` (raw data writes, which SWMR allows; `time` is a
 // contiguous dataset, so the overwrite never touches metadata).
+// With more than one rank: parallel HDF5 over MPI-IO (report_writer.hpp); rank 0 creates
+// the layout with the serial driver exactly as below, so both paths give the same datasets.
 #include "io/report_writer.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <numeric>
 
 #include "engine/error.hpp"
@@ -55,39 +58,67 @@ void check_arguments(const std::filesystem::path& path, const std::string& popul
 ReportWriter::ReportWriter(const std::filesystem::path& path, const std::string& population,
                            std::vector<std::uint64_t> node_ids, const std::string& variable,
                            const std::string& units, double start_ms, double stop_ms,
-                           double step_ms)
+                           double step_ms, const h5::Collective& collective,
+                           std::vector<std::size_t> local_columns)
     : path_(path), n_nodes_(node_ids.size()), start_ms_(start_ms), stop_ms_(stop_ms),
-      step_ms_(step_ms) {
+      step_ms_(step_ms), collective_(collective), local_columns_(std::move(local_columns)) {
     check_arguments(path, population, node_ids, start_ms, stop_ms, step_ms);
     planned_ = planned_frames(start_ms, stop_ms, step_ms);
     chunk_ = chunk_shape(n_nodes_, planned_);
     const std::size_t fit_buffer = buffer_bytes / (sizeof(float) * n_nodes_);
     buffer_capacity_ = chunk_.frames * std::max<std::size_t>(1, fit_buffer / chunk_.frames);
-
-    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-    if (!std::filesystem::is_directory(dir))
-        throw UserError("cannot create report file '" + path.string() + "': directory '" +
-                        dir.string() + "' does not exist");
-    try {
-        file_ = h5::create_file(path);
-    } catch (const RuntimeFailure& e) {
-        throw UserError(std::string("cannot write the report file: ") + e.what());
+    if (collective_.parallel()) {
+        APICAL_ASSERT(std::is_sorted(local_columns_.begin(), local_columns_.end()));
+        APICAL_ASSERT(local_columns_.empty() || local_columns_.back() < n_nodes_);
+        create_then_open_parallel(population, node_ids, variable, units);
+        return;
     }
+
+    file_ = h5::create_output_file(path, "report file");
     create_layout(population, node_ids, variable, units);
-    if (H5Fstart_swmr_write(file_.get()) < 0) h5::fail("start SWMR writing of", file_.get(), "");
+    h5::start_swmr_write(file_.get());
+}
+
+// Rank 0 creates the file and its layout with the serial driver and closes it; when that
+// worked, every rank opens it with the MPI-IO driver.
+void ReportWriter::create_then_open_parallel(const std::string& population,
+                                             const std::vector<std::uint64_t>& ids,
+                                             const std::string& variable, const std::string& units) {
+    std::exception_ptr error;
+    if (collective_.rank == 0) {
+        try {
+            const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : ".";
+            if (!std::filesystem::is_directory(dir))
+                throw UserError("cannot create report file '" + path_.string() + "': directory '" +
+                                dir.string() + "' does not exist");
+            try {
+                file_ = h5::create_file(path_);
+            } catch (const RuntimeFailure& e) {
+                throw UserError(std::string("cannot write the report file: ") + e.what());
+            }
+            create_layout(population, ids, variable, units);
+            close_all();
+        } catch (...) {
+            error = std::current_exception();
+            data_.close_quietly();
+            time_.close_quietly();
+            file_.close_quietly();
+        }
+    }
+    if (h5::any_failed(collective_, error != nullptr)) {
+        if (error) std::rethrow_exception(error);
+        throw PeerFailure();
+    }
+    file_ = h5::open_parallel_file(path_, collective_);
+    h5::Handle pop = h5::open_group(file_.get(), "report/" + population);
+    data_ = h5::open_dataset(pop.get(), "data");
+    time_ = h5::open_dataset(pop.get(), "mapping/time");
+    transfer_ = h5::collective_transfer();
 }
 
 ReportWriter::~ReportWriter() {
     if (finished_ || !file_.valid()) return;
-    try {
-        flush();
-    } catch (...) {
-        // Nothing to report from a destructor; the file keeps its last flushed state.
-    }
-    try {
-        close_all();
-    } catch (...) {
-    }
+    h5::flush_and_close_quietly([this] { flush(); }, [this] { close_all(); });
 }
 
 void ReportWriter::create_layout(const std::string& population,
@@ -101,8 +132,12 @@ void ReportWriter::create_layout(const std::string& population,
     h5::Handle report = h5::create_group(f, "report");
     h5::Handle pop = h5::create_group(report.get(), population);
 
-    data_ = h5::create_chunked_2d(pop.get(), "data", H5T_IEEE_F32LE, n_nodes_, chunk_.frames,
-                                  chunk_.columns);
+    // The parallel writer needs chunks allocated as data grows (parallel_hdf5.hpp).
+    const hsize_t columns[1] = {n_nodes_}, chunk[2] = {chunk_.frames, chunk_.columns};
+    data_ = collective_.parallel()
+                ? h5::create_growing_dataset(pop.get(), "data", H5T_IEEE_F32LE, columns, chunk)
+                : h5::create_chunked_2d(pop.get(), "data", H5T_IEEE_F32LE, n_nodes_, chunk_.frames,
+                                        chunk_.columns);
     h5::write_attribute(data_.get(), "units", units);
     h5::write_attribute(data_.get(), "variable", variable);
 
@@ -134,17 +169,25 @@ void ReportWriter::append(std::span<const double> frames, std::size_t n_frames) 
         // buffer_capacity_ frames after the last write (see report_writer.hpp).
         const std::size_t write_at = buffer_capacity_ - frames_in_file_ % chunk_.frames;
         const std::size_t take = std::min(n_frames - done, write_at - buffered_frames_);
-        const std::size_t needed = (buffered_frames_ + take) * n_nodes_;
+        const std::size_t w = width();
+        const std::size_t needed = (buffered_frames_ + take) * w;
         if (buffer_.size() < needed) {
             // Grow geometrically, but never beyond the capacity (reserve allocates exactly).
             const std::size_t size =
-                std::min(buffer_capacity_ * n_nodes_, std::max(needed, 2 * buffer_.size()));
+                std::min(buffer_capacity_ * w, std::max(needed, 2 * buffer_.size()));
             buffer_.reserve(size);
             buffer_.resize(size);
         }
         const auto in = frames.subspan(done * n_nodes_, take * n_nodes_);
-        std::transform(in.begin(), in.end(), buffer_.begin() + buffered_frames_ * n_nodes_,
-                       [](double v) { return static_cast<float>(v); });
+        if (!collective_.parallel()) {
+            std::transform(in.begin(), in.end(), buffer_.begin() + buffered_frames_ * n_nodes_,
+                           [](double v) { return static_cast<float>(v); });
+        } else {
+            float* out = buffer_.data() + buffered_frames_ * w;
+            for (std::size_t f = 0; f < take; ++f)
+                for (std::size_t k = 0; k < w; ++k)
+                    out[f * w + k] = static_cast<float>(in[f * n_nodes_ + local_columns_[k]]);
+        }
         buffered_frames_ += take;
         done += take;
         if (buffered_frames_ == write_at) write_buffer();
@@ -152,8 +195,15 @@ void ReportWriter::append(std::span<const double> frames, std::size_t n_frames) 
 }
 
 void ReportWriter::write_buffer() {
-    if (buffered_frames_ == 0) return;
-    h5::append_rows_2d(data_.get(), H5T_NATIVE_FLOAT, buffer_.data(), buffered_frames_);
+    if (buffered_frames_ == 0) return;  // the same on every rank
+    if (collective_.parallel()) {
+        const hsize_t dims[2] = {frames_in_file_ + buffered_frames_, n_nodes_};
+        h5::set_extent(data_.get(), dims);
+        h5::write_columns_2d(data_.get(), transfer_.get(), H5T_NATIVE_FLOAT, buffer_.data(), frames_in_file_,
+                             buffered_frames_, local_columns_);
+    } else {
+        h5::append_rows_2d(data_.get(), H5T_NATIVE_FLOAT, buffer_.data(), buffered_frames_);
+    }
     frames_in_file_ += buffered_frames_;
     buffered_frames_ = 0;
 }
@@ -165,13 +215,24 @@ void ReportWriter::write_time() {
                             ? stop_ms_
                             : start_ms_ + static_cast<double>(frames_in_file_) * step_ms_;
     const double time[3] = {start_ms_, stop, step_ms_};
-    h5::overwrite_1d(time_.get(), H5T_NATIVE_DOUBLE, time, 3);
+    if (collective_.parallel())
+        h5::overwrite_1d_from_root(time_.get(), transfer_.get(), H5T_NATIVE_DOUBLE, time, 3, collective_);
+    else
+        h5::overwrite_1d(time_.get(), H5T_NATIVE_DOUBLE, time, 3);
     frames_in_time_ = frames_in_file_;
 }
 
 void ReportWriter::flush() {
     if (finished_ || !file_.valid()) return;
     write_buffer();
+    if (collective_.parallel()) {  // collective: no SWMR, the whole file is flushed
+        if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) h5::fail("flush", file_.get(), "");
+        const std::size_t described = frames_in_time_;
+        write_time();
+        if (frames_in_time_ != described && H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0)
+            h5::fail("flush", file_.get(), "");
+        return;
+    }
     // The frames reach the file before `time` describes them.
     if (H5Dflush(data_.get()) < 0) h5::fail("flush", data_.get(), "");
     write_time();
@@ -191,6 +252,7 @@ void ReportWriter::finish() {
 void ReportWriter::close_all() {
     data_.close();
     time_.close();
+    transfer_.close_quietly();
     file_.close();
 }
 

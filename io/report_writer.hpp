@@ -48,7 +48,21 @@
 // (measured for N = 10,000 and 613 frames: 25.2 MB written for 24.5 MB of data, nothing
 // read back; peak RSS of a writing process 20 MB whether the file holds 25 or 240 MB).
 //
-// Single process, one thread (Debian's HDF5 is not thread-safe).
+// With more than one rank (a Collective with a communicator) the file is written with
+// parallel HDF5 over MPI-IO (io/parallel_hdf5.hpp): rank 0 creates the layout above with the
+// serial driver, then every rank opens the file with the MPI-IO driver. Each rank is given
+// the columns of the nodes it owns (local_columns) and full frames in which only those
+// columns need to be valid; it buffers only its columns (so the buffer of a rank holds
+// about 1/ranks of the 4 MiB), and all ranks write the same frames at the same moments
+// (frame counts are the same on every rank): a collective H5Dset_extent, then one
+// collective H5Dwrite in which each rank writes its columns of those rows (a union of
+// strided hyperslabs). `time` is written by rank 0 in a collective write. The datasets hold
+// the same values as the serial writer's for any number of ranks and threads. No SWMR with
+// MPI-IO: flush() ends with a collective H5Fflush, and a killed multi-rank run leaves a file
+// that `h5clear -s FILE` makes readable, with the frames up to the last flush (as for the
+// spike file, spike_writer.hpp). In parallel mode every call is collective.
+//
+// One thread per process (Debian's HDF5 is not thread-safe).
 #pragma once
 
 #include <cstddef>
@@ -59,6 +73,7 @@
 #include <vector>
 
 #include "io/hdf5.hpp"
+#include "io/parallel_hdf5.hpp"
 
 namespace apical {
 
@@ -88,7 +103,8 @@ public:
     // and stop >= start; RuntimeFailure if HDF5 fails later.
     ReportWriter(const std::filesystem::path& path, const std::string& population,
                  std::vector<std::uint64_t> node_ids, const std::string& variable,
-                 const std::string& units, double start_ms, double stop_ms, double step_ms);
+                 const std::string& units, double start_ms, double stop_ms, double step_ms,
+                 const h5::Collective& collective = {}, std::vector<std::size_t> local_columns = {});
     // If finish() was not called: flushes and closes. Never throws.
     ~ReportWriter();
     ReportWriter(const ReportWriter&) = delete;
@@ -96,7 +112,7 @@ public:
 
     // n_frames full frames, row-major [frame][node] with the nodes in the order of node_ids
     // (frames.size() == n_frames * N), converted to float32. Buffered; the buffer is written
-    // whenever it is full.
+    // whenever it is full. Parallel mode: only this rank's local columns are read.
     void append(std::span<const double> frames, std::size_t n_frames);
     // Writes the buffered frames, updates `time`, and flushes the file, so that a SWMR
     // reader, or the file left by a crash, sees every frame appended so far.
@@ -118,6 +134,9 @@ public:
 private:
     void create_layout(const std::string& population, const std::vector<std::uint64_t>& ids,
                        const std::string& variable, const std::string& units);
+    void create_then_open_parallel(const std::string& population, const std::vector<std::uint64_t>& ids,
+                                   const std::string& variable, const std::string& units);
+    std::size_t width() const { return collective_.parallel() ? local_columns_.size() : n_nodes_; }
     void write_buffer();
     void write_time();
     void close_all();
@@ -128,11 +147,14 @@ private:
     std::size_t planned_;
     ChunkShape chunk_;
     std::size_t buffer_capacity_;      // frames, a multiple of chunk_.frames
-    std::vector<float> buffer_;        // buffer_capacity_ * n_nodes_ values
+    std::vector<float> buffer_;        // buffer_capacity_ * width() values
     std::size_t buffered_frames_ = 0;
     std::size_t frames_in_file_ = 0;   // rows of data
     std::size_t frames_in_time_ = 0;   // frames `time` describes
     h5::Handle file_, data_, time_;
+    h5::Collective collective_;
+    std::vector<std::size_t> local_columns_;  // parallel mode: the columns this rank writes
+    h5::Handle transfer_;                     // parallel mode: collective transfers
     bool finished_ = false;
 };
 

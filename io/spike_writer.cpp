@@ -10,9 +10,14 @@
 // - While the writer runs, and after it was killed, the superblock marks the file as open
 //   for SWMR writing: plain read-only opens fail ("file is already open for write"),
 //   H5F_ACC_SWMR_READ opens succeed and see everything up to the last flush.
+// With more than one rank: parallel HDF5 over MPI-IO (spike_writer.hpp, parallel_hdf5.hpp).
+// The layout is created by rank 0 with the serial driver because parallel HDF5 1.10 cannot
+// write the variable-length string dataset /apical/description; everything else the
+// parallel path does is the same as the serial path, so both write the same datasets.
 #include "io/spike_writer.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <set>
 
 #include "engine/error.hpp"
@@ -27,6 +32,11 @@ struct SpikeWriter::Stream {
     std::vector<std::uint64_t> ids;      // node ids, parallel to times_ms
     h5::Handle spike_class;              // apical's extra: event / burst / other, aligned
     std::vector<std::uint8_t> classes;
+    // Spikes of this population appended since the last write, over all ranks (the same
+    // number on every rank), and elements in the file.
+    std::size_t pending = 0;
+    hsize_t in_file = 0;
+    std::vector<hsize_t> positions;      // parallel mode: file position of each buffered spike
 };
 
 namespace {
@@ -53,7 +63,7 @@ void check_populations(const std::vector<PopulationRange>& sorted) {
 }
 
 // Every RunMetadata field except the description, as attributes of /apical.
-void write_run_metadata(hid_t group, const RunMetadata& m) {
+void write_run_metadata(hid_t group, const RunMetadata& m, const std::string& writer) {
     h5::write_attribute(group, "version", m.version);
     h5::write_attribute(group, "seed", m.seed);
     h5::write_attribute(group, "dt_ms", m.dt_ms);
@@ -73,6 +83,7 @@ void write_run_metadata(hid_t group, const RunMetadata& m) {
     h5::write_attribute(group, "timer_update_s", m.timer_update_s);
     h5::write_attribute(group, "timer_exchange_s", m.timer_exchange_s);
     h5::write_attribute(group, "timer_write_s", m.timer_write_s);
+    h5::write_attribute(group, "writer", writer);
 }
 
 // Order of spike times: (step, offset). The input is sorted by (step, gid), which is the
@@ -84,37 +95,78 @@ bool earlier(const Spike& a, const Spike& b) {
 }  // namespace
 
 SpikeWriter::SpikeWriter(const std::filesystem::path& path, std::vector<PopulationRange> recorded,
-                         double dt_ms, const RunMetadata& at_start)
-    : path_(path), dt_ms_(dt_ms) {
+                         double dt_ms, const RunMetadata& at_start, const h5::Collective& collective,
+                         std::function<bool(gid_t)> is_local)
+    : path_(path), dt_ms_(dt_ms), collective_(collective), is_local_(std::move(is_local)) {
     APICAL_ASSERT(dt_ms > 0);
+    APICAL_ASSERT(!collective_.parallel() || is_local_);
     std::sort(recorded.begin(), recorded.end(),
               [](const auto& a, const auto& b) { return a.first_gid < b.first_gid; });
     check_populations(recorded);
-    for (PopulationRange& r : recorded) streams_.push_back(Stream{std::move(r), {}, {}, {}, {}});
-    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-    if (!std::filesystem::is_directory(dir))
-        throw UserError("cannot create spike file '" + path.string() + "': directory '" +
-                        dir.string() + "' does not exist");
-    try {
-        file_ = h5::create_file(path);
-    } catch (const RuntimeFailure& e) {
-        throw UserError(std::string("cannot write the spike file: ") + e.what());
+    for (PopulationRange& r : recorded) {
+        streams_.emplace_back();
+        streams_.back().range = std::move(r);
     }
+    if (collective_.parallel()) {
+        create_then_open_parallel(at_start);
+        return;
+    }
+    file_ = h5::create_output_file(path, "spike file");
     create_layout(at_start);
-    if (H5Fstart_swmr_write(file_.get()) < 0) h5::fail("start SWMR writing of", file_.get(), "");
+    h5::start_swmr_write(file_.get());
+}
+
+// Rank 0 creates the file and its layout with the serial driver (see top of file) and closes
+// it; when that worked on rank 0, every rank opens it with the MPI-IO driver.
+void SpikeWriter::create_then_open_parallel(const RunMetadata& at_start) {
+    std::exception_ptr error;
+    if (collective_.rank == 0) {
+        try {
+            const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : ".";
+            if (!std::filesystem::is_directory(dir))
+                throw UserError("cannot create spike file '" + path_.string() + "': directory '" +
+                                dir.string() + "' does not exist");
+            try {
+                file_ = h5::create_file(path_);
+            } catch (const RuntimeFailure& e) {
+                throw UserError(std::string("cannot write the spike file: ") + e.what());
+            }
+            create_layout(at_start);
+            close_all();
+        } catch (...) {
+            error = std::current_exception();
+            for (Stream& s : streams_) {
+                s.timestamps.close_quietly();
+                s.node_ids.close_quietly();
+                s.spike_class.close_quietly();
+            }
+            file_.close_quietly();
+        }
+    }
+    if (h5::any_failed(collective_, error != nullptr)) {
+        if (error) std::rethrow_exception(error);
+        throw PeerFailure();
+    }
+    file_ = h5::open_parallel_file(path_, collective_);
+    h5::Handle spikes = h5::open_group(file_.get(), "spikes");
+    for (Stream& s : streams_) {
+        h5::Handle group = h5::open_group(spikes.get(), s.range.name);
+        s.timestamps = h5::open_dataset(group.get(), "timestamps");
+        s.node_ids = h5::open_dataset(group.get(), "node_ids");
+        s.spike_class = h5::open_dataset(group.get(), "spike_class");
+    }
+    transfer_ = h5::collective_transfer();
+}
+
+std::string SpikeWriter::writer_name() const {
+    return collective_.parallel()
+               ? "parallel HDF5 over MPI-IO (" + std::to_string(collective_.size) + " ranks, collective writes)"
+               : "serial HDF5 (SWMR)";
 }
 
 SpikeWriter::~SpikeWriter() {
     if (finished_ || !file_.valid()) return;
-    try {
-        flush();
-    } catch (...) {
-        // Nothing to report from a destructor; the file keeps its last flushed state.
-    }
-    try {
-        close_all();
-    } catch (...) {
-    }
+    h5::flush_and_close_quietly([this] { flush(); }, [this] { close_all(); });
 }
 
 // Everything that is not a growing dataset, created before SWMR starts (see top of file).
@@ -128,13 +180,17 @@ void SpikeWriter::create_layout(const RunMetadata& at_start) {
     for (Stream& s : streams_) {
         h5::Handle group = h5::create_group(spikes.get(), s.range.name);
         h5::write_enum_attribute(group.get(), "sorting", sorting_members, sorting_by_time);
-        s.timestamps = h5::create_chunked_1d(group.get(), "timestamps", H5T_IEEE_F64LE,
-                                             chunk_elements);
+        // The parallel writer needs chunks allocated as the datasets grow (parallel_hdf5.hpp).
+        auto growing = [&](const char* name, hid_t type) {
+            const hsize_t chunk[1] = {chunk_elements};
+            return collective_.parallel() ? h5::create_growing_dataset(group.get(), name, type, {}, chunk)
+                                          : h5::create_chunked_1d(group.get(), name, type, chunk_elements);
+        };
+        s.timestamps = growing("timestamps", H5T_IEEE_F64LE);
         h5::write_attribute(s.timestamps.get(), "units", "ms");
-        s.node_ids = h5::create_chunked_1d(group.get(), "node_ids", H5T_STD_U64LE,
-                                           chunk_elements);
+        s.node_ids = growing("node_ids", H5T_STD_U64LE);
         // Beside the SONATA datasets (readers ignore it): the class of each spike.
-        s.spike_class = h5::create_chunked_1d(group.get(), "spike_class", H5T_STD_U8LE, chunk_elements);
+        s.spike_class = growing("spike_class", H5T_STD_U8LE);
         h5::write_attribute(s.spike_class.get(), "values",
                             "0 event (isolated or first spike of a burst), 1 burst (second spike of a burst), "
                             "2 other (later spikes of a burst), 255 unclassified");
@@ -143,7 +199,7 @@ void SpikeWriter::create_layout(const RunMetadata& at_start) {
     }
 
     h5::Handle apical = h5::create_group(f, "apical");
-    write_run_metadata(apical.get(), at_start);
+    write_run_metadata(apical.get(), at_start, writer_name());
     h5::write_string_dataset(apical.get(), "description", at_start.resolved_description);
 }
 
@@ -186,17 +242,34 @@ void SpikeWriter::append_in_time_order(std::span<const Spike> spikes, std::span<
         last_time_ms_ = t;
         Stream* s = stream_of(sp.gid);
         if (s == nullptr) continue;
-        s->times_ms.push_back(t);
-        s->ids.push_back(sp.gid - s->range.first_gid);
-        s->classes.push_back(classes.empty() ? unclassified : classes[k]);
-        if (s->times_ms.size() >= buffer_spikes) write_buffers(*s);
+        // Parallel mode: every rank counts every spike (so all agree on positions and on when
+        // to write) and keeps its own.
+        if (!collective_.parallel() || is_local_(sp.gid)) {
+            s->times_ms.push_back(t);
+            s->ids.push_back(sp.gid - s->range.first_gid);
+            s->classes.push_back(classes.empty() ? unclassified : classes[k]);
+            if (collective_.parallel()) s->positions.push_back(s->in_file + s->pending);
+        }
+        if (++s->pending >= buffer_spikes) write_buffers(*s);
     }
 }
 
 void SpikeWriter::write_buffers(Stream& s) {
-    h5::append(s.timestamps.get(), std::span<const double>(s.times_ms));
-    h5::append(s.node_ids.get(), std::span<const std::uint64_t>(s.ids));
-    h5::append(s.spike_class.get(), std::span<const std::uint8_t>(s.classes));
+    if (!collective_.parallel()) {
+        h5::append(s.timestamps.get(), std::span<const double>(s.times_ms));
+        h5::append(s.node_ids.get(), std::span<const std::uint64_t>(s.ids));
+        h5::append(s.spike_class.get(), std::span<const std::uint8_t>(s.classes));
+    } else if (s.pending > 0) {  // the same decision on every rank
+        const hsize_t size[1] = {s.in_file + s.pending};
+        const hid_t x = transfer_.get();
+        for (hid_t d : {s.timestamps.get(), s.node_ids.get(), s.spike_class.get()}) h5::set_extent(d, size);
+        h5::write_points_1d(s.timestamps.get(), x, H5T_NATIVE_DOUBLE, s.times_ms.data(), s.positions);
+        h5::write_points_1d(s.node_ids.get(), x, H5T_NATIVE_UINT64, s.ids.data(), s.positions);
+        h5::write_points_1d(s.spike_class.get(), x, H5T_NATIVE_UINT8, s.classes.data(), s.positions);
+        s.positions.clear();
+    }
+    s.in_file += s.pending;
+    s.pending = 0;
     s.times_ms.clear();
     s.ids.clear();
     s.classes.clear();
@@ -204,6 +277,11 @@ void SpikeWriter::write_buffers(Stream& s) {
 
 void SpikeWriter::flush() {
     if (finished_ || !file_.valid()) return;
+    if (collective_.parallel()) {  // collective: no SWMR, the whole file is flushed
+        for (Stream& s : streams_) write_buffers(s);
+        if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) h5::fail("flush", file_.get(), "");
+        return;
+    }
     for (Stream& s : streams_) {
         write_buffers(s);
         if (H5Dflush(s.timestamps.get()) < 0) h5::fail("flush", s.timestamps.get(), "");
@@ -218,12 +296,27 @@ void SpikeWriter::finish(const RunMetadata& final_meta) {
     flush();
     close_all();
     finished_ = true;
-    // Reopened without SWMR, attributes can be written safely (see top of file).
-    h5::Handle file = h5::open_file(path_, H5F_ACC_RDWR);
-    h5::Handle apical = h5::open_group(file.get(), "apical");
-    write_run_metadata(apical.get(), final_meta);
-    apical.close();
-    file.close();
+    transfer_.close_quietly();
+    // Reopened without SWMR (by rank 0 alone, once every rank has closed the parallel file),
+    // attributes can be written safely (see top of file).
+    h5::barrier(collective_);
+    std::exception_ptr error;
+    if (collective_.rank == 0) {
+        try {
+            h5::Handle file = h5::open_file(path_, H5F_ACC_RDWR);
+            h5::Handle apical = h5::open_group(file.get(), "apical");
+            write_run_metadata(apical.get(), final_meta, writer_name());
+            apical.close();
+            file.close();
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+    // When finish() returns on any rank, the file is complete.
+    if (h5::any_failed(collective_, error != nullptr)) {
+        if (error) std::rethrow_exception(error);
+        throw PeerFailure();
+    }
 }
 
 std::size_t SpikeWriter::buffered() const {
@@ -233,7 +326,7 @@ std::size_t SpikeWriter::buffered() const {
 }
 
 // Closes datasets first, then the file, reporting errors: closing the file ends SWMR mode
-// and writes the last metadata.
+// and writes the last metadata (collective in parallel mode).
 void SpikeWriter::close_all() {
     for (Stream& s : streams_) {
         s.timestamps.close();

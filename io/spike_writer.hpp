@@ -16,18 +16,37 @@
 // needs): readers must be linked with HDF5 >= 1.10, as current h5py, libsonata and
 // BMTK installations are.
 //
-// Single process for now: the parallel writer will gather or write collectively behind
-// the same interface (the per-population streams below become collective appends).
+// With more than one rank (a Collective with a communicator) the file is written with
+// parallel HDF5 over MPI-IO instead (io/parallel_hdf5.hpp): rank 0 creates the layout
+// above with the serial driver, then every rank opens the file with the MPI-IO driver.
+// Every rank gets the same global spike list of each slice (the allgather exchange), so
+// every rank computes the same position in the file for every spike; each rank buffers
+// only the spikes of the neurons it owns (is_local), with their positions, and when the
+// population's buffer (counted over all ranks, the same count on every rank) is full or at
+// a flush, all ranks extend the datasets together (collective H5Dset_extent) and each
+// writes its own spikes at their positions in one collective H5Dwrite (point selection).
+// The datasets hold the same values in the same order as the serial writer's, whatever the
+// number of ranks and threads. SWMR does not exist with the MPI-IO driver in HDF5 1.10, so
+// flush() is a collective H5Fflush: a killed multi-rank run leaves a file marked as open
+// for writing, which `h5clear -s FILE` makes readable; it then holds every spike up to the
+// last flush (metadata written by HDF5 after that flush, before the kill, may in rare
+// cases leave later objects inconsistent; /apical says completed = 0). finish() closes
+// the file on all ranks, then rank 0 reopens it serially to write the final metadata.
+// In parallel mode every call (constructor, append, flush, finish, destructor) is
+// collective: all ranks make the same calls with the same spikes.
+// /apical/writer says which writer wrote the file.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "engine/spike.hpp"
 #include "io/hdf5.hpp"
+#include "io/parallel_hdf5.hpp"
 
 namespace apical {
 
@@ -69,8 +88,12 @@ public:
     // the description dataset and every metadata attribute at its start value; then switches
     // the file to SWMR write mode. Throws UserError if the file cannot be created (bad
     // output path) or a population name cannot be an HDF5 group name.
+    // With a parallel `collective` (more than one rank): the MPI-IO writer described above,
+    // where this rank writes the spikes of the gids for which is_local is true; a UserError
+    // on rank 0 is thrown there and PeerFailure on the other ranks.
     SpikeWriter(const std::filesystem::path& path, std::vector<PopulationRange> recorded,
-                double dt_ms, const RunMetadata& at_start);
+                double dt_ms, const RunMetadata& at_start, const h5::Collective& collective = {},
+                std::function<bool(gid_t)> is_local = {});
     // If finish() was not called: flushes and closes (the /apical attributes keep their
     // start values, so completed = 0). Never throws.
     ~SpikeWriter();
@@ -89,13 +112,17 @@ public:
     // Idempotent: later calls do nothing.
     void finish(const RunMetadata& final_meta);
 
-    // Spikes held in memory, over all populations (below buffer_spikes per population).
+    // Spikes held in memory by this rank, over all populations (below buffer_spikes per
+    // population).
     std::size_t buffered() const;
+    // What /apical/writer says: "serial HDF5 (SWMR)" or "parallel HDF5 over MPI-IO (N ranks)".
+    std::string writer_name() const;
 
 private:
     struct Stream;  // one recorded population: its datasets and its buffers
 
     void create_layout(const RunMetadata& at_start);
+    void create_then_open_parallel(const RunMetadata& at_start);
     Stream* stream_of(gid_t gid);
     void append_in_time_order(std::span<const Spike> spikes, std::span<const std::uint8_t> classes);
     void write_buffers(Stream& s);
@@ -105,6 +132,9 @@ private:
     double dt_ms_;
     std::vector<Stream> streams_;  // sorted by first_gid
     h5::Handle file_;
+    h5::Collective collective_;
+    std::function<bool(gid_t)> is_local_;  // parallel mode: the spikes this rank writes
+    h5::Handle transfer_;                  // parallel mode: collective transfers
     bool finished_ = false;
     double last_time_ms_ = -1e300;  // time of the last spike appended, to check the order
 };
