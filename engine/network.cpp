@@ -270,6 +270,10 @@ void Network::build_stimuli(VirtualProcess& vp) {
                     throw DescriptionError(spec_.file, st.where.line, st.where.column, st.where.key_path + ".compartment",
                                            "a compartment of " + vp.groups[std::size_t(p)]->info().name,
                                            "\"" + st.compartment + "\"");
+                if (st.kind == StimulusSpec::Kind::noise_current) {
+                    add_noise(vp, st, si, p, in.compartment);
+                    continue;
+                }
                 in.stop_index = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2
                                                     : to_steps(st.stop_ms, h);
                 if (st.kind == StimulusSpec::Kind::dc_current) {
@@ -289,6 +293,53 @@ void Network::build_stimuli(VirtualProcess& vp) {
     for (auto& g : vp.groups) n_compartments = std::max(n_compartments, g->info().compartments.size());
     vp.stimulus_scratch.assign(n_compartments, std::vector<double>(std::size_t(min_delay_), 0.0));
     for (auto& row : vp.stimulus_scratch) vp.stimulus_rows.push_back(row.data());
+    // Per-neuron currents: one slice of the largest group with noise, per compartment.
+    std::size_t largest = 0;
+    for (auto& in : vp.noise) largest = std::max(largest, vp.groups[std::size_t(in.group)]->size());
+    if (largest > 0) {
+        vp.neuron_scratch.assign(n_compartments, std::vector<double>(std::size_t(min_delay_) * largest, 0.0));
+        for (auto& rows : vp.neuron_scratch) vp.neuron_rows.push_back(rows.data());
+    }
+}
+
+// A noise_current on population p (its compartment already checked): one NoiseInput per VP
+// that owns neurons of p.
+void Network::add_noise(VirtualProcess& vp, const StimulusSpec& st, std::size_t si, int p, int compartment) {
+    const NeuronGroup& g = *vp.groups[std::size_t(p)];
+    auto fail = [&](const std::string& key, const std::string& expected, double found) {
+        throw DescriptionError(spec_.file, st.where.line, st.where.column, st.where.key_path + key, expected,
+                               std::to_string(found));
+    };
+    if (g.info().is_spike_source)
+        throw DescriptionError(spec_.file, st.where.line, st.where.column, st.where.key_path + ".targets",
+                               "a target population whose neurons take input",
+                               "\"" + spec_.populations[std::size_t(p)].name + "\" (a spike_source population)");
+    if (!(st.std_pA >= 0.0 && std::isfinite(st.std_pA))) fail(".std", "a standard deviation of at least 0 pA", st.std_pA);
+    if (!(st.tau_ms >= 0.0)) fail(".tau", "a correlation time of at least 0 ms", st.tau_ms);
+    if (!std::isfinite(st.mean_pA)) fail(".mean", "a finite mean current", st.mean_pA);
+    if (g.size() == 0) return;
+    const double h = dt();
+    NoiseInput in(st.mean_pA, st.std_pA, st.tau_ms, h, g.size());
+    in.group = p;
+    in.compartment = compartment;
+    in.first_step = to_steps(st.start_ms, h) + 1;
+    in.last_step = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2 : to_steps(st.stop_ms, h);
+    in.seed = spec_.simulation.seed;
+    in.purpose = purpose(Purpose::noise_current, std::uint32_t(si));
+    vp.noise.push_back(std::move(in));
+}
+
+const double* const* VirtualProcess::neuron_currents(int group, step_t first, int n) {
+    const NeuronGroup& g = *groups[std::size_t(group)];
+    bool any = false;
+    for (auto& in : noise) any = any || in.group == group;
+    if (!any) return nullptr;
+    const std::size_t size = g.size(), values = std::size_t(n) * size;
+    for (std::size_t c = 0; c < g.info().compartments.size(); ++c)
+        std::fill(neuron_scratch[c].begin(), neuron_scratch[c].begin() + std::ptrdiff_t(values), 0.0);
+    for (auto& in : noise)
+        if (in.group == group) in.add(g.gids().data(), size, first, n, neuron_scratch[std::size_t(in.compartment)].data());
+    return neuron_rows.data();
 }
 
 std::uint64_t Network::neuron_bytes() const {

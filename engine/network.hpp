@@ -25,8 +25,17 @@ struct VirtualProcess {
     std::vector<CurrentInput> currents;
     std::vector<std::vector<double>> stimulus_scratch;  // per compartment: one slice of current
     std::vector<const double*> stimulus_rows;           // pointers into stimulus_scratch
+    std::vector<NoiseInput> noise;                      // per (noise_current, target group)
+    std::vector<std::vector<double>> neuron_scratch;    // per compartment: [step][neuron] of a slice
+    std::vector<const double*> neuron_rows;             // pointers into neuron_scratch
     std::vector<Spike> spikes;                          // emitted in the current slice
     std::vector<double> poisson_scratch[2];             // uniforms of two steps, per neuron
+
+    // The per-neuron stimulus currents (noise_current) of group `group` for steps first ..
+    // first + n - 1, for SliceInput::neuron_current: every compartment of the group's model
+    // gets an array [step][neuron] in neuron_scratch; nullptr if no such stimulus targets the
+    // group. Advances the noise state: call once per group and slice, slices in order.
+    const double* const* neuron_currents(int group, step_t first, int n);
 };
 
 class Network {
@@ -52,6 +61,7 @@ private:
     void build_synapses(VirtualProcess& vp);
     void build_groups(VirtualProcess& vp);
     void build_stimuli(VirtualProcess& vp);
+    void add_noise(VirtualProcess& vp, const StimulusSpec& st, std::size_t si, int p, int compartment);
 
     const NetworkSpec& spec_;
     Decomposition decomposition_;

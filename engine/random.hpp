@@ -45,6 +45,7 @@ enum class Purpose : std::uint32_t {
     poisson_input = 5,  // Poisson generators / external drive (index: generator)
     neuron_noise = 6,   // noise currents inside neuron dynamics (index: population)
     sampling = 7,       // random samples of nodes, e.g. for recording (index: recorder)
+    noise_current = 8,  // Ornstein-Uhlenbeck noise_current stimuli (index: stimulus)
     test = 255,         // reserved for tests; never used by the simulator
 };
 

@@ -210,18 +210,22 @@ void Simulation::update(VirtualProcess& vp, std::size_t vp_index, step_t first, 
                 double* current = vp.stimulus_scratch[std::size_t(c.compartment)].data();
                 for (int k = 0; k < n; ++k) current[k] += c.at_step(first + k);
             }
+        const double* const* neuron_rows = vp.neuron_currents(int(p), first, n);  // noise_current
         if (!sampling_) {
-            g.update(SliceInput{first, n, vp.stimulus_rows.data()}, vp.spikes);
+            g.update(SliceInput{first, n, vp.stimulus_rows.data(), neuron_rows}, vp.spikes);
             continue;
         }
         // Split the update at sample steps (state/sampling.hpp); the current rows are shifted
         // to the first step of each piece.
         const std::size_t n_comp = vp.stimulus_rows.size();
         const double* shifted[16];
+        const double* neuron_shifted[16];
         for (step_t s = first; s < first + n;) {
             const step_t end = std::min<step_t>(first + n - 1, sampling_->next_sample(int(p), s));
             for (std::size_t c = 0; c < n_comp && c < 16; ++c) shifted[c] = vp.stimulus_rows[c] + (s - first);
-            g.update(SliceInput{s, int(end - s + 1), shifted}, vp.spikes);
+            for (std::size_t c = 0; neuron_rows && c < n_comp && c < 16; ++c)
+                neuron_shifted[c] = neuron_rows[c] + std::size_t(s - first) * g.size();
+            g.update(SliceInput{s, int(end - s + 1), shifted, neuron_rows ? neuron_shifted : nullptr}, vp.spikes);
             sampling_->sample(vp, int(vp_index), int(p), end);
             s = end + 1;
         }

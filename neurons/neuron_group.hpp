@@ -10,12 +10,14 @@
 // Time convention: the state at step s is the state at time s*dt. update(first, n, ...)
 // advances from step first-1 to step first+n-1; in the step that ends at s the model reads
 // input row s of its ring buffers (spikes that arrive at s: emitted at s - delay) and the
-// stimulus current over ((s-1) dt, s dt]; a threshold crossing in that step is a spike at s.
+// stimulus current over ((s-1) dt, s dt], constant over the step; a threshold crossing in
+// that step is a spike at s.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "engine/ring_buffer.hpp"
@@ -31,8 +33,28 @@ struct SliceInput {
     // Stimulus currents (pA) common to all neurons of the group, one value per step of the
     // slice, per compartment (index as in ModelInfo::compartments; 0 is the soma).
     const double* const* compartment_current;
+    // Stimulus currents (pA) that differ between neurons (noise_current), added to the common
+    // ones: nullptr when no such stimulus targets the group; otherwise, for every compartment
+    // of the model, an array laid out [step][neuron] (n_steps rows of size() values, zero where
+    // nothing targets that compartment). Models branch on nullptr once per slice, not per neuron.
+    const double* const* neuron_current = nullptr;
     const double* stimulus_current(int compartment = 0) const { return compartment_current[compartment]; }
+    // Row of step first_step + k of a compartment's per-neuron current (neuron_current != nullptr).
+    const double* neuron_current_row(int compartment, int k, std::size_t n_neurons) const {
+        return neuron_current[compartment] + std::size_t(k) * n_neurons;
+    }
 };
+
+// Calls f(std::true_type{}) when the slice has per-neuron stimulus currents, else
+// f(std::false_type{}): a model branches once per slice into one of two compiled loops, e.g.
+//   with_neuron_current(in, [&](auto noise) { run<decltype(noise)::value>(in, spikes); });
+template <class F>
+void with_neuron_current(const SliceInput& in, F&& f) {
+    if (in.neuron_current)
+        f(std::true_type{});
+    else
+        f(std::false_type{});
+}
 
 class NeuronGroup {
 public:

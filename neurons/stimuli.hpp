@@ -8,14 +8,19 @@
 //   delivered to that row. For lambda >= 10 per step a RandomStream's exact PTRS sampler is
 //   used instead (one stream per neuron and step).
 // - dc_current, step_current: a current (pA) common to all target neurons, summed per step.
+// - noise_current: an Ornstein-Uhlenbeck current independent for every target neuron,
+//   tau dI/dt = mean - I + std sqrt(2 tau) xi(t) (see NoiseInput below), per neuron and step.
 // Activity window: a stimulus on [start, stop) acts in the steps s whose interval
 // ((s-1) dt, s dt] starts in [start, stop), i.e. round(start/dt) < s <= round(stop/dt).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "engine/error.hpp"
+#include "engine/philox_batch.hpp"
 #include "engine/spike.hpp"
 
 namespace apical {
@@ -83,6 +88,88 @@ struct CurrentInput {
         double a = 0.0;
         for (std::size_t k = 0; k < start_index.size() && start_index[k] <= j; ++k) a = amplitude[k];
         return a;
+    }
+};
+
+// noise_current: tau dI/dt = mean - I + std sqrt(2 tau) xi(t), independently for every
+// target neuron, sampled exactly on the step grid. As every stimulus current, I is constant
+// over a step: the current of step s (acting over ((s-1) dt, s dt]) is the process at the
+// step's start, (s-1) dt. The first active step (its interval starts at `start`) draws I from
+// the stationary N(mean, std^2); each later step moves by the exact transition over dt,
+//   I_s = mean + (I_{s-1} - mean) e^{-dt/tau} + std sqrt(1 - e^{-2 dt/tau}) z_s,
+// so I is stationary at every step and its law does not depend on dt (tau = 0 gives
+// independent N(mean, std^2) values per step). Active steps: as for the other currents,
+// round(start/dt) < s <= round(stop/dt).
+// Random numbers: z_s of neuron gid comes from the Philox block with key (seed,
+// noise_current purpose of the stimulus) and counter (gid, s / 2): uniforms u0 (words 0, 1)
+// and u1 (words 2, 3), exact Box-Muller r = sqrt(-2 ln(1 - u0)) (1 - u0 in (0, 1] is exact),
+// z = r cos(2 pi u1) for even s and r sin(2 pi u1) for odd s (exact up to the 2^-53
+// resolution of the uniforms, which cuts the tails at |z| = 8.6). One Philox call serves two
+// steps and is computed for all neurons at once (philox_batch.hpp); the odd step's normals
+// are kept for the next slice when a slice ends between the two. Everything is a function of
+// (seed, stimulus, gid, step), so no decomposition changes a value. Steps up to 2^33 have
+// distinct counters (the Poisson input has the same limit).
+struct NoiseInput {
+    int group = 0;
+    int compartment = 0;  // index in the target model's ModelInfo::compartments
+    double mean = 0.0;    // pA
+    double sigma = 0.0;   // pA, stationary standard deviation
+    double decay = 0.0;   // e^{-dt/tau}
+    double kick = 0.0;    // std sqrt(1 - e^{-2 dt/tau})
+    step_t first_step = 1, last_step = 0;  // active steps, inclusive
+    std::uint32_t seed = 0, purpose = 0;
+    // Per target neuron, in the group's order: the current of step next_step - 1.
+    std::vector<double> current;
+    std::vector<double> normal[2];  // z of steps 2 pair and 2 pair + 1, per neuron
+    step_t pair = -1;
+    step_t next_step = 1;  // steps are generated in order, each once
+
+    NoiseInput() = default;
+    NoiseInput(double mean_pA, double std_pA, double tau_ms, double dt_ms, std::size_t n_neurons)
+        : mean(mean_pA), sigma(std_pA), decay(std::exp(-dt_ms / tau_ms)),
+          kick(std_pA * std::sqrt(-std::expm1(-2.0 * dt_ms / tau_ms))),
+          current(n_neurons, 0.0), normal{std::vector<double>(n_neurons), std::vector<double>(n_neurons)} {}
+
+    // Adds the currents of steps first .. first + n_steps - 1 of the neurons `gids` (n of them,
+    // the group's order) to out[k n + i]; the state moves on by those steps. No allocation.
+    void add(const gid_t* gids, std::size_t n, step_t first, int n_steps, double* out) {
+        APICAL_ASSERT(first == next_step && n == current.size());
+        next_step = first + n_steps;
+        const step_t begin = std::max(first, first_step), end = std::min(first + n_steps - 1, last_step);
+        double* I = current.data();
+        for (step_t s = begin; s <= end; ++s) {
+            const double* z = normals(gids, n, s);
+            double* row = out + std::size_t(s - first) * n;
+            if (s == first_step) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    I[i] = mean + sigma * z[i];
+                    row[i] += I[i];
+                }
+            } else {
+                for (std::size_t i = 0; i < n; ++i) {
+                    I[i] = mean + (I[i] - mean) * decay + kick * z[i];
+                    row[i] += I[i];
+                }
+            }
+        }
+    }
+
+    // The standard normals z_s of every neuron.
+    const double* normals(const gid_t* gids, std::size_t n, step_t s) {
+        if (pair != (s >> 1)) {
+            pair = s >> 1;
+            double* u0 = normal[0].data();
+            double* u1 = normal[1].data();
+            philox_uniform_pairs(seed, purpose, gids, std::uint32_t(pair), n, u0, u1);
+            constexpr double two_pi = 6.28318530717958647692;
+            for (std::size_t i = 0; i < n; ++i) {
+                const double r = std::sqrt(-2.0 * std::log(1.0 - u0[i]));
+                const double a = two_pi * u1[i];
+                u0[i] = r * std::cos(a);
+                u1[i] = r * std::sin(a);
+            }
+        }
+        return normal[s & 1].data();
     }
 };
 
