@@ -8,6 +8,7 @@
 //                - g_ex (V - E_ex) - g_in (V - E_in) - w + I_e + I_stim
 //   tau_w dw/dt = a (V - E_L) - w
 //   dg_x/dt     = -g_x / tau_syn_x,   g_x += weight (nS) for every input spike.
+// I_stim (common and per-neuron stimulus currents) is constant over a step.
 // Spike when V >= V_peak (V_th if Delta_T = 0: the exponential term is dropped and the model
 // is a LIF with hard threshold V_th plus adaptation, as in NEST): V <- V_reset, w <- w + b,
 // then t_ref of refractoriness during which V is clamped at V_reset while w keeps evolving
@@ -96,14 +97,17 @@ public:
           refractory_(size(), 0) {}
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
-        if (Delta_T_ > 0.0)
-            run<true>(in, spikes);
-        else
-            run<false>(in, spikes);
+        // Per-neuron stimulus currents (noise_current) or not, chosen once per slice.
+        with_neuron_current(in, [&](auto noise) {
+            if (Delta_T_ > 0.0)
+                run<true, decltype(noise)::value>(in, spikes);
+            else
+                run<false, decltype(noise)::value>(in, spikes);
+        });
     }
 
 private:
-    template <bool exponential>
+    template <bool exponential, bool Noise>
     void run(const SliceInput& in, std::vector<Spike>& spikes) {
         double* v = state(V_m).data();
         double* w = state(w_ad).data();
@@ -120,12 +124,14 @@ private:
             const double* x_ex = buf_ex.row(slot);
             const double* x_in = buf_in.row(slot);
             const double I = I_e_ + soma_current[k];
+            const double* noise = Noise ? in.neuron_current_row(0, k, n) : nullptr;
             for (std::size_t i = 0; i < n; ++i) {
                 if (r[i] == 0) {
+                    const double I_i = Noise ? I + noise[i] : I;
                     if (exponential && v[i] > V_th_)
-                        upswing_step(v[i], w[i], ge[i], gi[i], I);
+                        upswing_step(v[i], w[i], ge[i], gi[i], I_i);
                     else
-                        rk4_step<exponential>(v[i], w[i], ge[i], gi[i], I);
+                        rk4_step<exponential>(v[i], w[i], ge[i], gi[i], I_i);
                 } else {
                     --r[i];
                     v[i] = V_reset_;

@@ -21,6 +21,7 @@
 //   theta <- theta + dt/tau_theta (theta_0 - theta)
 //   g <- g exp(-dt/tau_AMPA or tau_GABA) + the weights arriving in this step (they act from the
 //   next step on; synaptic currents use the conductances at the start of the step).
+//   I_s, I_d: the stimulus currents of the step (common plus per-neuron, e.g. noise_current).
 // Forward Euler for V_s, V_d, w_d, theta and exact decay for w_s and g, as Auryn.
 //
 // Spikes (after the update of the step; refractory_count and burst_count are first counted
@@ -94,6 +95,13 @@ public:
     }
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
+        // Per-neuron stimulus currents (noise_current) or not, chosen once per slice.
+        with_neuron_current(in, [&](auto noise) { run<decltype(noise)::value>(in, spikes); });
+    }
+
+private:
+    template <bool Noise>
+    void run(const SliceInput& in, std::vector<Spike>& spikes) {
         const std::size_t n = size();
         double* vs = state(V_s).data();
         double* vd = state(V_d).data();
@@ -111,12 +119,12 @@ public:
         for (int k = 0; k < in.n_steps; ++k) {
             const step_t step = in.first_step + k;
             const int slot = input(soma_exc).slot_of(step);
-            const double I_s = i_s_ * soma_current[k];
-            const double I_d = i_d_ * dend_current[k];
             // Pass 1, branch-free: membranes, adaptation, threshold, conductances, counters.
-            step_all(vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref, burst, input(soma_exc).row(slot),
-                     input(soma_inh).row(slot), input(dendrite_exc).row(slot),
-                     input(dendrite_inh).row(slot), I_s, I_d, n);
+            step_all<Noise>(vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref, burst, input(soma_exc).row(slot),
+                            input(soma_inh).row(slot), input(dendrite_exc).row(slot),
+                            input(dendrite_inh).row(slot), soma_current[k], dend_current[k],
+                            Noise ? in.neuron_current_row(0, k, n) : nullptr,
+                            Noise ? in.neuron_current_row(1, k, n) : nullptr, n);
             // Pass 2: spikes.
             for (std::size_t i = 0; i < n; ++i) {
                 if (vs[i] > th[i] && ref[i] == 0.0) {
@@ -140,14 +148,20 @@ public:
         }
     }
 
-private:
+    // cur_s, cur_d: the common stimulus currents of the step (pA); noise_s, noise_d: the
+    // per-neuron ones (Noise only).
+    template <bool Noise>
     void step_all(double* __restrict vs, double* __restrict vd, double* __restrict ws,
                   double* __restrict wd, double* __restrict th, double* __restrict gsE,
                   double* __restrict gsI, double* __restrict gdE, double* __restrict gdI,
                   double* __restrict ref, double* __restrict burst, const double* __restrict xsE,
                   const double* __restrict xsI, const double* __restrict xdE,
-                  const double* __restrict xdI, double I_s, double I_d, std::size_t n) const {
+                  const double* __restrict xdI, double cur_s, double cur_d,
+                  const double* __restrict noise_s, const double* __restrict noise_d, std::size_t n) const {
+        const double I_s_common = i_s_ * cur_s, I_d_common = i_d_ * cur_d;
         for (std::size_t i = 0; i < n; ++i) {
+            const double I_s = Noise ? i_s_ * (cur_s + noise_s[i]) : I_s_common;
+            const double I_d = Noise ? i_d_ * (cur_d + noise_d[i]) : I_d_common;
             const double v_s = vs[i], v_d = vd[i];
             const double v_drive = drive_soma_ ? v_s : v_d;
             const double syn_s = gsE[i] * (E_exc_ - v_s) + gsI[i] * (E_inh_ - v_s);

@@ -39,11 +39,12 @@
 // reference_step_order: default -- a convergent discretisation of the continuous equations.
 // Within a step (length h, from t0) the conductances, w_s and theta are linear and decoupled
 // and advance exactly (g(t) = g(t0) exp(-(t - t0)/tau), likewise w_s; theta relaxes
-// exponentially to theta_0); the stimulus currents and K are constant over the step (apical's
-// stimulus convention; the bAP box edges fall on grid points). (V_s, V_d, w_d) advance by one
-// classical fourth-order Runge-Kutta step with the exact g(t), w_s(t) at the stage times t0,
-// t0 + h/2, t0 + h. Stability: the Jacobian's entries are 1/tau_s = 0.0625/ms,
-// 1/tau_d = 0.14/ms, |a_w|/C_d = 0.076/ms, 1/tau_wd = 0.033/ms, g_d max f'/C_d = 0.29/ms
+// exponentially to theta_0); the stimulus currents (common and per-neuron) and K are constant
+// over the step (apical's stimulus convention; the bAP box edges fall on grid points).
+// (V_s, V_d, w_d) advance by one classical fourth-order Runge-Kutta step with the exact g(t),
+// w_s(t) at the stage times t0, t0 + h/2, t0 + h. Stability: the Jacobian's entries are
+// 1/tau_s = 0.0625/ms, 1/tau_d = 0.14/ms, |a_w|/C_d = 0.076/ms, 1/tau_wd = 0.033/ms,
+// g_d max f'/C_d = 0.29/ms
 // (the regenerative term), plus (g_E + g_I)/C for synapses (0.27/ms per 100 nS on the soma):
 // h |lambda| ~ 0.03 at h = 0.1 ms, far inside RK4's stability interval (2.78); every
 // discontinuity (spike resets, bAP box edges, input spikes, stimulus steps) is at a grid
@@ -79,7 +80,8 @@
 //   3. Threshold V_s > theta: spike at step s, reset as above (bAP countdown <- 20 steps).
 //   4. The weights arriving at step s are added to the conductances (act from the next step).
 //   5. Current injection (Auryn's CurrentInjector, a device that runs after the threshold
-//      check): V_s += dt (I_s/C_s), V_d += dt (I_d/C_d), with the stimulus current of step s.
+//      check): V_s += dt (I_s/C_s), V_d += dt (I_d/C_d), with the stimulus current of step s
+//      (common plus per-neuron, e.g. noise_current; I/C rounded to float per neuron).
 //   While refractory (t_ref > 0; Auryn has none) V_s is set to V_reset at the end of the step
 //   and the threshold is not checked.
 // Auryn stamps a spike with the clock at the start of its cycle, apical with the step that
@@ -195,12 +197,16 @@ public:
     }
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
-        if (auryn_)
-            update_auryn(in, spikes);
-        else if (drive_soma_)
-            update_default<true>(in, spikes);
-        else
-            update_default<false>(in, spikes);
+        // Per-neuron stimulus currents (noise_current) or not, chosen once per slice.
+        with_neuron_current(in, [&](auto noise) {
+            constexpr bool Noise = decltype(noise)::value;
+            if (auryn_)
+                update_auryn<Noise>(in, spikes);
+            else if (drive_soma_)
+                update_default<true, Noise>(in, spikes);
+            else
+                update_default<false, Noise>(in, spikes);
+        });
     }
 
 private:
@@ -231,7 +237,7 @@ private:
         if (sum_) ring_[i * std::size_t(ring_len_) + std::size_t(step % ring_len_)] = 1;
     }
 
-    template <bool DriveSoma>
+    template <bool DriveSoma, bool Noise>
     void update_default(const SliceInput& in, std::vector<Spike>& spikes) {
         const std::size_t n = size();
         double* vs = state(V_s).data();
@@ -250,10 +256,12 @@ private:
             const step_t step = in.first_step + k;
             const int slot = input(soma_exc).slot_of(step);
             bap_kernel(step);
-            rk4_all<DriveSoma>(vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref, kernel_.data(),
-                               input(soma_exc).row(slot), input(soma_inh).row(slot),
-                               input(dendrite_exc).row(slot), input(dendrite_inh).row(slot),
-                               soma_current[k], dend_current[k], n);
+            rk4_all<DriveSoma, Noise>(vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref, kernel_.data(),
+                                      input(soma_exc).row(slot), input(soma_inh).row(slot),
+                                      input(dendrite_exc).row(slot), input(dendrite_inh).row(slot),
+                                      soma_current[k], dend_current[k],
+                                      Noise ? in.neuron_current_row(0, k, n) : nullptr,
+                                      Noise ? in.neuron_current_row(1, k, n) : nullptr, n);
             for (std::size_t i = 0; i < n; ++i) {
                 if (ref[i] > 0.0) {
                     ref[i] -= 1.0;
@@ -288,21 +296,25 @@ private:
     }
 
     // One step for every neuron, branch-free apart from the loop-invariant template choice.
-    template <bool DriveSoma>
+    // I_s, I_d: the common stimulus currents of the step; noise_s, noise_d: the per-neuron ones
+    // (Noise only), added to them.
+    template <bool DriveSoma, bool Noise>
     void rk4_all(double* __restrict vs, double* __restrict vd, double* __restrict ws,
                  double* __restrict wd, double* __restrict th, double* __restrict gsE,
                  double* __restrict gsI, double* __restrict gdE, double* __restrict gdI,
                  const double* __restrict ref, const double* __restrict K,
                  const double* __restrict xsE, const double* __restrict xsI,
                  const double* __restrict xdE, const double* __restrict xdI, double I_s, double I_d,
+                 const double* __restrict noise_s, const double* __restrict noise_d,
                  std::size_t n) const {
         const double h = h_, half = 0.5 * h_;
-        const double soma_ext = I_s * inv_C_s_;
+        const double soma_ext_common = I_s * inv_C_s_;
         for (std::size_t i = 0; i < n; ++i) {
             const double free = ref[i] > 0.0 ? 0.0 : 1.0;  // V_s clamped while refractory
             // Constant over the step: dendritic stimulus and bAP (mV/ms); the somatic stimulus
             // enters as a current next to the others (zeroed by `free`).
-            const double drive_d = (I_d + c_d_ * K[i]) * inv_C_d_;
+            const double soma_ext = Noise ? (I_s + noise_s[i]) * inv_C_s_ : soma_ext_common;
+            const double drive_d = ((Noise ? I_d + noise_d[i] : I_d) + c_d_ * K[i]) * inv_C_d_;
             const double v_s = vs[i], v_d = vd[i], w_dend = wd[i];
             const double ws0 = ws[i], ws1 = ws0 * decay_ws_half_, ws2 = ws0 * decay_ws_;
             const double ge_s0 = gsE[i], ge_s1 = ge_s0 * decay_exc_half_, ge_s2 = ge_s0 * decay_exc_;
@@ -334,6 +346,7 @@ private:
     }
 
     // Auryn's cycle in single precision and SI units (see the top of the file).
+    template <bool Noise>
     void update_auryn(const SliceInput& in, std::vector<Spike>& spikes) {
         const AurynConstants& c = ac_;
         const std::size_t n = size();
@@ -356,11 +369,15 @@ private:
             const double* xsI = input(soma_inh).row(slot);
             const double* xdE = input(dendrite_exc).row(slot);
             const double* xdI = input(dendrite_inh).row(slot);
-            // CurrentInjector's currents vector: I/C in V/s, float.
-            const float cur_s = float((soma_current[k] / 1e12) / c.C_s_SI);
-            const float cur_d = float((dend_current[k] / 1e12) / c.C_d_SI);
+            // CurrentInjector's currents vector: I/C in V/s, float (per neuron with noise).
+            const float cur_s_common = float((soma_current[k] / 1e12) / c.C_s_SI);
+            const float cur_d_common = float((dend_current[k] / 1e12) / c.C_d_SI);
+            const double* noise_s = Noise ? in.neuron_current_row(0, k, n) : nullptr;
+            const double* noise_d = Noise ? in.neuron_current_row(1, k, n) : nullptr;
             bap_kernel(step);
             for (std::size_t i = 0; i < n; ++i) {
+                const float cur_s = Noise ? float(((soma_current[k] + noise_s[i]) / 1e12) / c.C_s_SI) : cur_s_common;
+                const float cur_d = Noise ? float(((dend_current[k] + noise_d[i]) / 1e12) / c.C_d_SI) : cur_d_common;
                 float v_s = float(vs[i] / 1e3), v_d = float(vd[i] / 1e3);
                 float w_soma = float(ws[i]), w_dend = float(wd[i] / 1e3), thr = float(th[i] / 1e3);
                 float ge_s = float(gsE[i] / c.gL_s), gi_s = float(gsI[i] / c.gL_s);

@@ -4,6 +4,7 @@
 // NEST's iaf_cond_exp (models/iaf_cond_exp.{h,cpp}):
 //   C_m dV/dt = -g_L (V - E_L) - g_ex (V - E_ex) - g_in (V - E_in) + I_e + I_stim
 //   dg_x/dt = -g_x / tau_syn_x,   g_x += w (nS) for every input spike.
+// I_stim (common and per-neuron stimulus currents) is constant over a step.
 // Integration scheme (ours; NEST uses an adaptive RKF45 from GSL): within a step the
 // conductances are known exactly, g(t) = g(t0) exp(-(t - t0)/tau), so only V needs a
 // numerical scheme: classical fourth-order Runge-Kutta with the exact g at t0, t0 + h/2 and
@@ -57,7 +58,10 @@ public:
             const double I = I_e_ + soma_current[k];
             // Two passes: the RK4 step of every neuron in a branch-free loop the compiler
             // vectorises, then refractoriness, input and threshold.
-            rk4_all(v, ge, gi, I, v_next_.data(), n);
+            if (in.neuron_current)  // per-neuron stimulus currents (noise_current)
+                rk4_all_noise(v, ge, gi, I, in.neuron_current_row(0, k, n), v_next_.data(), n);
+            else
+                rk4_all(v, ge, gi, I, v_next_.data(), n);
             for (std::size_t i = 0; i < n; ++i) {
                 if (r[i] == 0) {
                     v[i] = v_next_[i];
@@ -88,6 +92,12 @@ private:
     void rk4_all(const double* __restrict v, const double* __restrict ge, const double* __restrict gi,
                  double I, double* __restrict out, std::size_t n) const {
         for (std::size_t i = 0; i < n; ++i) out[i] = rk4_step(v[i], ge[i], gi[i], I);
+    }
+    // The same with a per-neuron stimulus current added to I.
+    __attribute__((target_clones("avx2", "default")))
+    void rk4_all_noise(const double* __restrict v, const double* __restrict ge, const double* __restrict gi,
+                       double I, const double* __restrict noise, double* __restrict out, std::size_t n) const {
+        for (std::size_t i = 0; i < n; ++i) out[i] = rk4_step(v[i], ge[i], gi[i], I + noise[i]);
     }
     double rk4_step(double V, double ge0, double gi0, double I) const {
         const double ge1 = ge0 * decay_ex_half_, gi1 = gi0 * decay_in_half_;

@@ -3,6 +3,7 @@
 // Equations and update order: NEST's iaf_psc_delta (models/iaf_psc_delta.{h,cpp}), after
 // Rotter & Diesmann (1999), Biol Cybern 81:381, exact integration:
 //   dV/dt = -(V - E_L)/tau_m + (I_e + I_stim)/C_m,  V += w for every input spike.
+// I_stim (common and per-neuron stimulus currents) is constant over a step.
 // Per step: if not refractory, V <- E_L + P33 (V - E_L) + P30 (I_e + I_stim) + input and
 // V <- max(V, V_min); else the input is discarded (NEST's default, refractory_input false)
 // and the counter counts down. Then V >= V_th emits a spike, V <- V_reset and the neuron is
@@ -32,6 +33,13 @@ public:
           refractory_(size(), 0) {}
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
+        with_neuron_current(in, [&](auto noise) { run<decltype(noise)::value>(in, spikes); });
+    }
+
+private:
+    // Noise: per-neuron stimulus currents (SliceInput::neuron_current) are present.
+    template <bool Noise>
+    void run(const SliceInput& in, std::vector<Spike>& spikes) {
         double* v = state(V_m).data();
         int* r = refractory_.data();
         RingBuffer& buf = input(0);  // exc and inh both add to V: one buffer (see registry)
@@ -41,10 +49,13 @@ public:
             const step_t step = in.first_step + k;
             const int slot = buf.slot_of(step);
             const double* x = buf.row(slot);
-            const double drive = P30_ * (I_e_ + soma_current[k]);
+            const double I = I_e_ + soma_current[k];
+            const double drive = P30_ * I;
+            const double* noise = Noise ? in.neuron_current_row(0, k, n) : nullptr;
             for (std::size_t i = 0; i < n; ++i) {
                 if (r[i] == 0) {
-                    double vi = E_L_ + P33_ * (v[i] - E_L_) + drive + x[i];
+                    const double drive_i = Noise ? P30_ * (I + noise[i]) : drive;
+                    double vi = E_L_ + P33_ * (v[i] - E_L_) + drive_i + x[i];
                     v[i] = vi < V_min_ ? V_min_ : vi;
                 } else {
                     --r[i];
@@ -59,7 +70,6 @@ public:
         }
     }
 
-private:
     double E_L_, I_e_, V_th_, V_reset_, V_min_, P33_, P30_;
     int ref_steps_;
     std::vector<int> refractory_;

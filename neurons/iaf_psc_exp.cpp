@@ -4,6 +4,7 @@
 // Rotter & Diesmann (1999), Biol Cybern 81:381:
 //   dV/dt = -(V - E_L)/tau_m + (I_syn_ex + I_syn_in + I_e + I_stim)/C_m
 //   dI_syn_x/dt = -I_syn_x / tau_syn_x,  I_syn_x += w for every input spike (w in pA).
+// I_stim (common and per-neuron stimulus currents) is constant over a step.
 // Per step: V advances with the currents of the previous step (exact propagators), or
 // counts down its refractory period; then the currents decay and the spikes arriving in this
 // step are added (they act on V from the next step); then V >= V_th emits a spike and resets.
@@ -46,6 +47,13 @@ public:
           refractory_(size(), 0) {}
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
+        with_neuron_current(in, [&](auto noise) { run<decltype(noise)::value>(in, spikes); });
+    }
+
+private:
+    // Noise: per-neuron stimulus currents (SliceInput::neuron_current) are present.
+    template <bool Noise>
+    void run(const SliceInput& in, std::vector<Spike>& spikes) {
         double* v = state(V_m).data();
         double* i_ex = state(I_syn_ex).data();
         double* i_in = state(I_syn_in).data();
@@ -59,10 +67,13 @@ public:
             const int slot = buf_ex.slot_of(step);
             const double* x_ex = buf_ex.row(slot);
             const double* x_in = buf_in.row(slot);
-            const double drive = P20_ * (I_e_ + soma_current[k]);
+            const double I = I_e_ + soma_current[k];
+            const double drive = P20_ * I;
+            const double* noise = Noise ? in.neuron_current_row(0, k, n) : nullptr;
             for (std::size_t i = 0; i < n; ++i) {
+                const double drive_i = Noise ? P20_ * (I + noise[i]) : drive;
                 if (r[i] == 0)
-                    v[i] = E_L_ + P22_ * (v[i] - E_L_) + P21ex_ * i_ex[i] + P21in_ * i_in[i] + drive;
+                    v[i] = E_L_ + P22_ * (v[i] - E_L_) + P21ex_ * i_ex[i] + P21in_ * i_in[i] + drive_i;
                 else
                     --r[i];
                 i_ex[i] = P11ex_ * i_ex[i] + x_ex[i];
@@ -78,7 +89,6 @@ public:
         }
     }
 
-private:
     double E_L_, I_e_, V_th_, V_reset_, P22_, P20_, P11ex_, P11in_, P21ex_, P21in_;
     int ref_steps_;
     std::vector<int> refractory_;
