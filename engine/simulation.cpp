@@ -35,15 +35,18 @@ void Simulation::add_state_recorder(StateRecorder* r) {
         sampling_ = std::make_unique<StateSampling>(net_, net_.min_delay());
 }
 
-// Rank 0 receives the slice's frames of every recording, complete, and hands them on.
+// Rank 0 receives the slice's frames of every recording, complete, and hands them on; a
+// collective recorder instead gets every rank's own columns on that rank.
 void Simulation::emit_frames() {
+    const bool collective = state_recorder_ && state_recorder_->collective();
     for (std::size_t ri = 0; ri < sampling_->recordings().size(); ++ri) {
         SampledRecording& r = sampling_->recordings()[ri];
         if (r.slice_frames == 0) continue;
         for (std::size_t v = 0; v < r.state_index.size(); ++v) {
             std::span<double> frames(r.frames_of(v), r.slice_frames * r.n_columns);
-            ctx_.sum_to_root(frames);
-            if (state_recorder_ && ctx_.rank() == 0) state_recorder_->append(int(ri), int(v), frames, r.slice_frames);
+            if (!collective) ctx_.sum_to_root(frames);
+            if (state_recorder_ && (collective || ctx_.rank() == 0))
+                state_recorder_->append(int(ri), int(v), frames, r.slice_frames);
         }
     }
 }

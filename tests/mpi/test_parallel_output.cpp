@@ -1,0 +1,200 @@
+// Output files do not depend on the decomposition: `apical run` under mpiexec with (ranks,
+// threads) in (1,1), (1,2), (2,1), (2,2), (3,1), (4,1) writes spike files and state reports
+// whose datasets (everything outside /apical) are bitwise identical: same datasets, same
+// types and shapes, same bytes. One rank uses the serial SWMR writer, more ranks the
+// parallel MPI-IO writer, so this also checks the two writers against each other; /apical
+// records which one wrote the file, and the ranks and threads.
+// Models: a scaled-down Brunel network with two state recordings (a node range with a step,
+// and a random sample of nodes, so ranks own irregular sets of columns) and the COBA
+// benchmark recording V_m of all 3200 E neurons every 0.2 ms for 100 ms (500 frames: the
+// report buffer of 265 frames fills and is written between flushes, not only at flushes).
+// This test launches mpiexec itself; it is not run under mpiexec.
+#include <catch2/catch.hpp>
+
+#include <hdf5.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "tests/cli_runner.hpp"
+#include "io/hdf5.hpp"
+
+using namespace apical;
+using namespace apical::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Open MPI refuses to start as root unless both variables are set.
+const std::string mpiexec =
+    "timeout 300 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=PASSIVE "
+    "mpiexec --quiet --oversubscribe --bind-to none";
+
+CommandResult run_mpi(int ranks, const std::string& args) {
+    const std::string cmd = mpiexec + " -n " + std::to_string(ranks) + " " + APICAL_EXE + " " + args + " 2>&1 >/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    const int status = pclose(p);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+// One dataset as stored: its type, shape and raw bytes in the file's own type.
+struct RawDataset {
+    std::string type;  // H5LTdtype_to_text-like: class, size, order, sign
+    std::vector<hsize_t> shape;
+    std::vector<unsigned char> bytes;
+    bool operator==(const RawDataset&) const = default;
+};
+
+std::string describe_type(hid_t t) {
+    std::ostringstream s;
+    s << "class " << H5Tget_class(t) << " size " << H5Tget_size(t) << " order " << H5Tget_order(t);
+    if (H5Tget_class(t) == H5T_INTEGER) s << " sign " << H5Tget_sign(t);
+    return s.str();
+}
+
+herr_t collect(hid_t loc, const char* name, const H5O_info_t* info, void* out) {
+    if (info->type != H5O_TYPE_DATASET || std::string(name).rfind("apical", 0) == 0) return 0;
+    h5::Handle d(H5Dopen2(loc, name, H5P_DEFAULT));
+    h5::Handle type(H5Dget_type(d.get()));
+    RawDataset r;
+    r.type = describe_type(type.get());
+    r.shape = h5::shape(d.get());
+    hsize_t n = 1;
+    for (hsize_t k : r.shape) n *= k;
+    r.bytes.resize(n * H5Tget_size(type.get()));
+    if (n > 0 && H5Dread(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, r.bytes.data()) < 0) return -1;
+    (*static_cast<std::map<std::string, RawDataset>*>(out))[name] = std::move(r);
+    return 0;
+}
+
+// Every dataset of a file outside /apical, by path.
+std::map<std::string, RawDataset> datasets_of(const fs::path& path) {
+    std::map<std::string, RawDataset> out;
+    h5::Handle f = h5::open_file_for_reading(path);
+    REQUIRE(H5Ovisit(f.get(), H5_INDEX_NAME, H5_ITER_INC, collect, &out) >= 0);
+    return out;
+}
+
+struct RunInfo {
+    int ranks = 0, threads = 0, completed = 0;
+    std::string writer;
+};
+
+RunInfo run_info(const fs::path& spikes) {
+    h5::Handle f = h5::open_file_for_reading(spikes);
+    h5::Handle g = h5::open_group(f.get(), "apical");
+    RunInfo r;
+    auto read_int = [&](const char* name) {
+        int x = -1;
+        h5::Handle a(H5Aopen(g.get(), name, H5P_DEFAULT));
+        H5Aread(a.get(), H5T_NATIVE_INT, &x);
+        return x;
+    };
+    r.ranks = read_int("ranks");
+    r.threads = read_int("threads");
+    r.completed = read_int("completed");
+    h5::Handle a(H5Aopen(g.get(), "writer", H5P_DEFAULT));
+    h5::Handle t(H5Aget_type(a.get()));
+    char* s = nullptr;
+    if (a.valid() && H5Aread(a.get(), t.get(), &s) >= 0 && s) {
+        r.writer = s;
+        H5free_memory(s);
+    }
+    return r;
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Runs `model` under the six layouts and compares every output file with the (1, 1) run's.
+void check_decompositions(const std::string& name, const fs::path& model, const std::string& extra) {
+    const std::pair<int, int> layouts[] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 1}, {4, 1}};
+    std::map<std::string, std::map<std::string, RawDataset>> reference;  // file -> datasets
+    for (auto [ranks, threads] : layouts) {
+        const std::string layout = std::to_string(ranks) + "x" + std::to_string(threads);
+        auto dir = scratch("parallel_output_" + name + "_" + layout);
+        auto r = run_mpi(ranks, "run " + model.string() + " -o " + (dir / "out").string() + " --threads " +
+                                    std::to_string(threads) + " " + extra);
+        INFO(name << ", " << ranks << " ranks x " << threads << " threads: " << r.err);
+        REQUIRE(r.exit_code == 0);
+        const RunInfo info = run_info(dir / "out" / "spikes.h5");
+        CHECK(info.ranks == ranks);
+        CHECK(info.threads == threads);
+        CHECK(info.completed == 1);
+        CHECK(info.writer.find(ranks == 1 ? "serial HDF5 (SWMR)" : "parallel HDF5 over MPI-IO") == 0);
+        std::map<std::string, std::map<std::string, RawDataset>> files;
+        for (auto& e : fs::directory_iterator(dir / "out")) files[e.path().filename()] = datasets_of(e.path());
+        if (ranks == 1 && threads == 1) {
+            reference = files;
+            REQUIRE(files.size() >= 2);  // spikes and at least one report
+            continue;
+        }
+        REQUIRE(files.size() == reference.size());
+        for (auto& [file, datasets] : reference) {
+            INFO(file);
+            REQUIRE(files.count(file) == 1);
+            const auto& mine = files.at(file);
+            REQUIRE(mine.size() == datasets.size());
+            for (auto& [path, d] : datasets) {
+                INFO(path);
+                REQUIRE(mine.count(path) == 1);
+                CHECK(mine.at(path).type == d.type);
+                CHECK(mine.at(path).shape == d.shape);
+                CHECK(mine.at(path).bytes == d.bytes);
+            }
+        }
+    }
+    // The reference holds something worth comparing.
+    const auto& spikes = reference.at("spikes.h5");
+    REQUIRE(spikes.at("spikes/E/timestamps").shape.at(0) > 1000);
+}
+
+}  // namespace
+
+TEST_CASE("scaled-down Brunel with state recordings: identical output datasets for six layouts",
+          "[mpi][output]") {
+    auto dir = scratch("parallel_output_models");
+    const std::string yaml = R"(
+simulation: {dt: 0.1 ms, t_stop: 100 ms, seed: 12345, threads: 1, output: out, flush_interval: 10 ms}
+populations:
+  E: {model: iaf_psc_delta, size: 1000, initial: {V_m: 0 mV},
+      parameters: &neuron {C_m: 1 pF, tau_m: 20 ms, t_ref: 2 ms, E_L: 0 mV, V_reset: 0 mV, V_th: 20 mV}}
+  I: {model: iaf_psc_delta, size: 250, parameters: *neuron, initial: {V_m: 0 mV}}
+projections:
+  - {name: EE, source: E, target: E, connectivity: {rule: fixed_indegree, indegree: 100}, weight: 1 mV, delay: 1.5 ms}
+  - {name: EI, source: E, target: I, connectivity: {rule: fixed_indegree, indegree: 100}, weight: 1 mV, delay: 1.5 ms}
+  - {name: IE, source: I, target: E, connectivity: {rule: fixed_indegree, indegree: 25}, weight: -5 mV, delay: 1.5 ms}
+  - {name: II, source: I, target: I, connectivity: {rule: fixed_indegree, indegree: 25}, weight: -5 mV, delay: 1.5 ms}
+stimuli:
+  - {name: external, model: poisson_generator, targets: [E, I], rate: 2 kHz, weight: 1 mV, delay: 1.5 ms}
+recordings:
+  spikes: [E, I]
+  state:
+    - {name: vE, population: E, variables: [V_m], nodes: {range: [3, 400, 3]}, interval: 0.5 ms}
+    - {name: vI, population: I, variables: [V_m], nodes: {sample: 37, seed: 3}, interval: 1 ms, start: 10 ms, stop: 95 ms}
+)";
+    check_decompositions("brunel", write_file(dir / "brunel_state.yaml", yaml), "");
+}
+
+TEST_CASE("COBA with a state recording of all E neurons: identical output datasets for six layouts",
+          "[mpi][output]") {
+    auto dir = scratch("parallel_output_coba_model");
+    std::string yaml = read_text(fs::path(APICAL_SOURCE_DIR) / "models" / "coba.yaml");
+    yaml = yaml.substr(0, yaml.find("\nrecordings:")) + R"(
+recordings:
+  spikes: [E, I]
+  state:
+    - {name: cE, population: E, variables: [V_m], nodes: all, interval: 0.2 ms}
+)";
+    check_decompositions("coba", write_file(dir / "coba_state.yaml", yaml),
+                         "--t-stop 100 --set 'simulation.flush_interval=50 ms'");
+}
