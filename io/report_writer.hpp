@@ -59,8 +59,8 @@
 // strided hyperslabs). `time` is written by rank 0 in a collective write. The datasets hold
 // the same values as the serial writer's for any number of ranks and threads. No SWMR with
 // MPI-IO: flush() ends with a collective H5Fflush, and a killed multi-rank run leaves a file
-// that `h5clear -s FILE` makes readable, with the frames up to the last flush (as for the
-// spike file, spike_writer.hpp). In parallel mode every call is collective.
+// that plain readers open, with the frames up to the last flush and `time` describing them
+// (as for the spike file, spike_writer.hpp). In parallel mode every call is collective.
 //
 // One thread per process (Debian's HDF5 is not thread-safe).
 #pragma once

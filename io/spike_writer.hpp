@@ -27,10 +27,10 @@
 // writes its own spikes at their positions in one collective H5Dwrite (point selection).
 // The datasets hold the same values in the same order as the serial writer's, whatever the
 // number of ranks and threads. SWMR does not exist with the MPI-IO driver in HDF5 1.10, so
-// flush() is a collective H5Fflush: a killed multi-rank run leaves a file marked as open
-// for writing, which `h5clear -s FILE` makes readable; it then holds every spike up to the
-// last flush (metadata written by HDF5 after that flush, before the kill, may in rare
-// cases leave later objects inconsistent; /apical says completed = 0). finish() closes
+// flush() is a collective H5Fflush: a multi-rank run killed with SIGKILL leaves a file that
+// plain readers open (measured with 2 ranks) and that holds every spike up to the last
+// flush, with completed = 0 (HDF5 promises nothing for metadata it wrote after that flush;
+// `h5clear -s FILE` helps if a reader reports the file as still open for writing). finish() closes
 // the file on all ranks, then rank 0 reopens it serially to write the final metadata.
 // In parallel mode every call (constructor, append, flush, finish, destructor) is
 // collective: all ranks make the same calls with the same spikes.
