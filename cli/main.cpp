@@ -27,6 +27,7 @@
 #include "engine/simulation.hpp"
 #include "io/description.hpp"
 #include "io/parallel_hdf5.hpp"
+#include "io/population_rate_writer.hpp"
 #include "io/report_writer.hpp"
 #include "neurons/model_info.hpp"
 #include "io/spike_writer.hpp"
@@ -303,6 +304,9 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     meta.synapse_bytes = synapse_bytes;
     meta.build_s = build_s;
     meta.resolved_description = spec.resolved_yaml;
+    const ClassificationInfo classification{spec.simulation.spike_classification.rule,
+                                            spec.simulation.spike_classification.threshold_ms};
+    meta.spike_class_rule = classification.description();
     std::vector<PopulationRange> recorded;
     for (auto& name : spec.spike_recordings)
         for (auto& p : net.decomposition().populations())
@@ -318,6 +322,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     };
     std::unique_ptr<SpikeWriter> writer;
     std::unique_ptr<ReportFileRecorder> reports;
+    std::unique_ptr<PopulationRateRecorders> rates;  // rank 0: it sees every spike after the exchange
     if (int code = collective_phase(ctx, [&] {  // everything is valid: write
             if (root) fs::create_directories(spec.simulation.output_dir);
         }))
@@ -328,6 +333,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
                                                    spec.simulation.dt_ms, meta, collective, is_local);
             if (!spec.state_recordings.empty())
                 reports = std::make_unique<ReportFileRecorder>(spec, decomposition, collective);
+            if (root) rates = make_population_rate_recorders(spec, decomposition, spec.simulation.output_dir);
         }))
         return code;
     std::unique_ptr<SpikeFileRecorder> file_recorder;
@@ -335,6 +341,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
 
     Simulation sim(net, ctx);
     if (file_recorder) sim.add_recorder(file_recorder.get());
+    if (rates) rates->attach(sim);
     if (!spec.state_recordings.empty()) sim.add_state_recorder(reports.get());  // every rank samples
     Progress progress;
     progress.enabled = progress.enabled && root;
@@ -366,6 +373,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
                   << fmt(meta.timer_write_s, 3) << "\n";
     if (writer) writer->finish(meta);
     if (reports) reports->finish();
+    if (rates) rates->finish();
     if (!root) return stop_request.load() != 0 && reached < until ? 128 + stop_request.load() : exit_ok;
 
     const int sig = stop_request.load();

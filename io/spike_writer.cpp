@@ -194,8 +194,7 @@ void SpikeWriter::create_layout(const RunMetadata& at_start) {
         h5::write_attribute(s.spike_class.get(), "values",
                             "0 event (isolated or first spike of a burst), 1 burst (second spike of a burst), "
                             "2 other (later spikes of a burst), 255 unclassified");
-        h5::write_attribute(s.spike_class.get(), "rule", "trace of the neuron's spikes, tau 16 ms, threshold 1/e "
-                                                         "(MODELS.md 3.2)");
+        h5::write_attribute(s.spike_class.get(), "rule", at_start.spike_class_rule);
     }
 
     h5::Handle apical = h5::create_group(f, "apical");

@@ -16,8 +16,10 @@
 #include <map>
 
 #include "cli_runner.hpp"
+#include "io/hdf5.hpp"
 #include "spike_file.hpp"
 
+using namespace apical;
 using namespace apical::test;
 
 namespace {
@@ -114,4 +116,26 @@ TEST_CASE("models/dendritic_transfer.yaml: burst probability rises sigmoidally, 
     // Event rate falls: at 500 pA at most 75 % of its value at -50 pA (ours: 55 %; the
     // standard error of each ER is ~sqrt(events)/150 s ~ 0.2 Hz).
     CHECK(er[11] < 0.75 * er[0]);
+
+    // The population rate monitor (25 ms bins) counts exactly the classes of the spike file.
+    h5::Handle rf = h5::open_file_for_reading(dir / "pyramidal_rates.h5");
+    h5::Handle g = h5::open_group(rf.get(), "population_rates/pyramidal");
+    h5::Handle tds = h5::open_dataset(g.get(), "time"), eds = h5::open_dataset(g.get(), "event_count"),
+               bds = h5::open_dataset(g.get(), "burst_count"), pds = h5::open_dataset(g.get(), "burst_probability");
+    const auto time = h5::read_all<double>(tds.get());
+    const auto ev = h5::read_all<std::uint64_t>(eds.get()), bu = h5::read_all<std::uint64_t>(bds.get());
+    const auto prob = h5::read_all<double>(pds.get());
+    REQUIRE(time.size() == 480);  // 12 s / 25 ms
+    for (int k = 0; k < 12; ++k) {
+        double events = 0, bursts = 0;
+        for (std::size_t b = 0; b < time.size(); ++b)
+            if (time[b] >= 1000.0 * k + 500.0 && time[b] < 1000.0 * (k + 1)) {
+                events += double(ev[b]);
+                bursts += double(bu[b]);
+            }
+        CHECK(events / 300.0 / 0.5 == Approx(er[std::size_t(k)]).epsilon(1e-12));
+        CHECK((events > 0 ? bursts / events : 0.0) == Approx(bp[std::size_t(k)]).epsilon(1e-12));
+    }
+    for (std::size_t b = 0; b < time.size(); ++b)
+        if (ev[b] > 0) CHECK(prob[b] == Approx(double(bu[b]) / double(ev[b])).epsilon(1e-15));
 }
