@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -48,6 +49,17 @@ std::uint64_t peak_rss_bytes() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return std::uint64_t(u.ru_maxrss) * 1024;
+}
+
+// Resident memory now (not the peak): before anything is built, the process's baseline
+// (libraries, MPI, HDF5), which construction memory is measured from.
+std::uint64_t current_rss_bytes() {
+    long pages = 0, resident = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        std::fclose(f);
+    }
+    return std::uint64_t(resident) * std::uint64_t(sysconf(_SC_PAGESIZE));
 }
 
 void on_signal(int sig) { stop_request.store(sig); }
@@ -269,6 +281,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     }
 
     const auto t_build = std::chrono::steady_clock::now();
+    const std::uint64_t rss_before_build = current_rss_bytes();
     NetworkSpec spec;
     if (int code = collective_phase(ctx, [&] {
             spec = load_description(vm["model"].as<std::string>(), overrides);
@@ -286,6 +299,10 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     const double build_s = ctx.max(seconds_since(t_build));
     const std::uint64_t n_synapses = ctx.sum(net.n_synapses());
     const std::uint64_t synapse_bytes = ctx.sum(net.synapse_bytes());
+    // Construction memory per rank: what building added to the process (peak RSS so far minus
+    // the RSS before the description was read), and the network's own data structures.
+    const std::uint64_t rss_after_build = peak_rss_bytes();
+    const auto max_over_ranks = [&ctx](std::uint64_t x) { return std::uint64_t(ctx.max(double(x))); };
     if (check_only) {
         if (root) print_network(net, std::cout);  // counts of this rank (all of them with one rank)
         return exit_ok;
@@ -303,6 +320,9 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     meta.n_synapses = n_synapses;
     meta.synapse_bytes = synapse_bytes;
     meta.build_s = build_s;
+    meta.baseline_rss_bytes = max_over_ranks(rss_before_build);
+    meta.construction_bytes = max_over_ranks(rss_after_build - std::min(rss_after_build, rss_before_build));
+    meta.network_bytes = max_over_ranks(net.synapse_bytes() + net.neuron_bytes());
     meta.resolved_description = spec.resolved_yaml;
     const ClassificationInfo classification{spec.simulation.spike_classification.rule,
                                             spec.simulation.spike_classification.threshold_ms};

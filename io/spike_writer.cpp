@@ -76,6 +76,9 @@ void write_run_metadata(hid_t group, const RunMetadata& m, const std::string& wr
     h5::write_attribute(group, "build_s", m.build_s);
     h5::write_attribute(group, "simulate_s", m.simulate_s);
     h5::write_attribute(group, "peak_rss_bytes", m.peak_rss_bytes);
+    h5::write_attribute(group, "baseline_rss_bytes", m.baseline_rss_bytes);
+    h5::write_attribute(group, "construction_bytes", m.construction_bytes);
+    h5::write_attribute(group, "network_bytes", m.network_bytes);
     h5::write_attribute(group, "simulated_ms", m.simulated_ms);
     h5::write_attribute(group, "completed", static_cast<std::uint8_t>(m.completed ? 1 : 0));
     h5::write_attribute(group, "decomposition", m.decomposition);

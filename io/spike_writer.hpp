@@ -65,6 +65,10 @@ struct RunMetadata {            // written as attributes of the group /apical
     std::uint64_t n_neurons = 0, n_synapses = 0, synapse_bytes = 0;
     double build_s = 0, simulate_s = 0;
     std::uint64_t peak_rss_bytes = 0;
+    // Memory per rank, the largest over ranks: resident memory before the description was
+    // read (libraries, MPI, HDF5), what building the network added to the peak, and the
+    // network's data structures (synapse tables, neuron state, ring buffers).
+    std::uint64_t baseline_rss_bytes = 0, construction_bytes = 0, network_bytes = 0;
     std::string resolved_description;  // YAML text, stored as dataset /apical/description
     double simulated_ms = 0;           // how far the run got
     bool completed = false;            // false if stopped by a signal or an error
