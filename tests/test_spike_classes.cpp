@@ -35,3 +35,29 @@ TEST_CASE("every spike is classified as event, burst or other by the trace rule"
         REQUIRE(node1 == std::vector<std::uint8_t>{C::event, C::event});
     }
 }
+
+TEST_CASE("simulation.spike_classification selects the rule and threshold", "[kernel][bursts]") {
+    // Node 0 fires at 0/5/22 ms: under the trace rule (tau 16 ms) the trace at 22 ms is
+    // e^(-22/16) + e^(-17/16) = 0.60 >= e^-1, so 22 ms continues the burst (MODELS.md 3.2);
+    // under the ISI rule (17 ms > 16 ms) it is a new event. With an ISI threshold of 4 ms,
+    // 5 ms is an event too.
+    auto classes = [](const std::string& rule, double threshold_ms) {
+        NetworkSpec spec;
+        auto src = population("S", "spike_source", 1);
+        src.spike_times_ms = {{10, 15, 32}};
+        spec.populations = {src};
+        spec.simulation.spike_classification.rule = rule;
+        spec.simulation.spike_classification.threshold_ms = threshold_ms;
+        Network net(spec, 1, 0, 1);
+        LocalContext ctx;
+        Simulation sim(net, ctx);
+        MemorySpikeRecorder rec;
+        sim.add_recorder(&rec);
+        sim.run(1000);
+        return rec.classes;
+    };
+    using C = SpikeClass;
+    CHECK(classes("trace", 16.0) == std::vector<std::uint8_t>{C::event, C::burst, C::other});
+    CHECK(classes("isi", 16.0) == std::vector<std::uint8_t>{C::event, C::burst, C::event});
+    CHECK(classes("isi", 4.0) == std::vector<std::uint8_t>{C::event, C::event, C::event});
+}
