@@ -10,6 +10,14 @@
 // headers and a second round (MPI_Allgatherv with the exact counts) carries the full lists;
 // the capacity then grows to 1.5 x the largest count for later slices. The gathered lists
 // (each sorted by step, gid) are merged into one sorted list.
+//
+// Directed exchange: the same scheme with MPI_Alltoall, one fixed-size block per destination
+// rank: a header (the spike count for that destination, and the largest count this rank
+// sends to any other rank in this slice) and up to `directed_capacity` spikes. Every rank
+// receives every sender's largest count, so all ranks agree whether anyone overflowed: then
+// one MPI_Alltoallv carries the rest of the overflowing groups (both sides know the exact
+// counts from the headers) and the capacity grows to 1.5 x the largest count, on every rank
+// alike. One collective per slice in the common case; a rank's group for itself is copied.
 #pragma once
 
 #include <mpi.h>
@@ -42,10 +50,16 @@ private:
 
 class MpiContext final : public DistributedContext {
 public:
+    // initial_capacity: spikes per rank per round of both exchanges until the first overflow.
     explicit MpiContext(MPI_Comm comm = MPI_COMM_WORLD, std::size_t initial_capacity = 64);
     int rank() const override { return rank_; }
     int size() const override { return size_; }
     void gather_spikes(std::span<const Spike> local, std::vector<Spike>& global) override;
+    void exchange_spikes(std::span<const Spike> send, std::span<const std::size_t> send_counts,
+                         std::vector<Spike>& received) override;
+    void all_to_all(std::span<const std::uint8_t> send, std::span<const std::size_t> send_counts,
+                    std::vector<std::uint8_t>& received, std::vector<std::size_t>& received_counts) override;
+    std::uint64_t spike_bytes_sent() const override { return bytes_sent_; }
     bool any(bool flag) override;
     std::uint64_t sum(std::uint64_t x) override;
     double max(double x) override;
@@ -54,13 +68,14 @@ public:
 
     std::size_t capacity() const { return capacity_; }           // spikes per rank per round
     std::uint64_t overflow_rounds() const { return overflows_; }  // second rounds needed so far
-    std::uint64_t bytes_sent() const { return bytes_sent_; }      // by this rank, all slices
+    std::size_t directed_capacity() const { return directed_capacity_; }  // spikes per destination
+    std::uint64_t directed_overflow_rounds() const { return directed_overflows_; }
 
 private:
     MPI_Comm comm_;
     int rank_ = 0, size_ = 1;
-    std::size_t capacity_;
-    std::uint64_t overflows_ = 0, bytes_sent_ = 0;
+    std::size_t capacity_, directed_capacity_;
+    std::uint64_t overflows_ = 0, directed_overflows_ = 0, bytes_sent_ = 0;
     std::vector<Spike> send_, recv_;
 };
 

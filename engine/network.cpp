@@ -356,4 +356,48 @@ std::vector<std::uint64_t> Network::synapses_per_projection() const {
     return n;
 }
 
+bool Network::sources_within(const std::vector<std::uint8_t>& populations) const {
+    for (auto& vp : vps_)
+        for (auto& t : vp.tables)
+            if (t.size() > 0 && !populations[std::size_t(decomposition_.population_of(t.source_first_gid))]) return false;
+    return true;
+}
+
+SpikeRoutes Network::spike_routes(DistributedContext& context) const {
+    const std::size_t R = std::size_t(context.size());
+    SpikeRoutes routes;
+    routes.threads = decomposition_.threads_per_rank();
+    routes.n_vp = decomposition_.n_vp();
+    if (std::size_t(decomposition_.ranks()) != R)
+        throw std::logic_error("spike_routes: the context's ranks differ from the decomposition's");
+    // Slots per rank (the same for every rank): one per (gid / n_vp, thread).
+    const std::uint64_t V = std::uint64_t(routes.n_vp);
+    const std::size_t slots = std::size_t((n_neurons_ + V - 1) / V) * std::size_t(routes.threads);
+    const std::size_t bytes = (slots + 7) / 8;
+    std::vector<std::uint8_t> need(bytes * R, 0);  // [owner rank][slot bit]
+    for (auto& vp : vps_)
+        for (auto& t : vp.tables)
+            for (std::uint32_t node = 0; node < t.n_sources; ++node)
+                if (t.offsets[node + 1] > t.offsets[node]) {
+                    const gid_t gid = t.source_first_gid + node;
+                    const std::size_t owner = std::size_t(decomposition_.vp_of(gid) / routes.threads);
+                    const std::uint32_t s = routes.slot(gid);
+                    need[owner * bytes + s / 8] |= std::uint8_t(1u << (s % 8));
+                }
+    std::vector<std::uint8_t> wanted;
+    std::vector<std::size_t> counts(R, bytes), received;
+    context.all_to_all(need, counts, wanted, received);
+    need = {};
+    for (std::size_t r = 0; r < R; ++r)
+        if (received[r] != bytes) throw std::logic_error("spike_routes: bitmaps of unequal sizes");
+    routes.offsets.assign(slots + 1, 0);
+    for (std::size_t s = 0; s < slots; ++s) {
+        for (std::size_t r = 0; r < R; ++r)
+            if (wanted[r * bytes + s / 8] >> (s % 8) & 1u) routes.ranks.push_back(std::uint32_t(r));
+        routes.offsets[s + 1] = std::uint32_t(routes.ranks.size());
+    }
+    routes.ranks.shrink_to_fit();
+    return routes;
+}
+
 }  // namespace apical

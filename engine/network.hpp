@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "engine/decomposition.hpp"
@@ -38,6 +39,25 @@ struct VirtualProcess {
     const double* const* neuron_currents(int group, step_t first, int n);
 };
 
+// Where the spikes of this rank's neurons must go in the directed exchange
+// (simulation.spike_exchange: directed): for every source neuron the rank owns, the ranks
+// holding at least one of its targets (this rank included if it does), ascending. CSR over
+// the rank's source slots: the neuron gid owned by this rank has slot
+// (gid / n_vp) * threads + (gid % n_vp) % threads, dense up to at most `threads` unused
+// slots at the end. Memory: 4 bytes per slot + 4 per (source, needing rank).
+struct SpikeRoutes {
+    int threads = 1, n_vp = 1;
+    std::vector<std::uint32_t> offsets;  // slots + 1
+    std::vector<std::uint32_t> ranks;    // destination ranks
+    std::uint32_t slot(gid_t gid) const {
+        return (gid / gid_t(n_vp)) * gid_t(threads) + (gid % gid_t(n_vp)) % gid_t(threads);
+    }
+    std::span<const std::uint32_t> of(gid_t gid) const {
+        const std::uint32_t s = slot(gid);
+        return {ranks.data() + offsets[s], ranks.data() + offsets[s + 1]};
+    }
+};
+
 class Network {
 public:
     // Builds the VPs of `rank` (threads in parallel). Throws UserError for descriptions
@@ -56,6 +76,14 @@ public:
     std::uint64_t synapse_bytes() const { return synapse_bytes_; }
     std::uint64_t neuron_bytes() const;
     std::vector<std::uint64_t> synapses_per_projection() const;  // on this rank
+    // Whether every source neuron with a synapse onto this rank's neurons belongs to a
+    // population p with populations[p] != 0.
+    bool sources_within(const std::vector<std::uint8_t>& populations) const;
+    // The routes of the directed exchange. Collective: every rank calls it once, with its own
+    // context (one rank: every source with a target here routes to rank 0). Each rank sends
+    // every owner a bitmap of the owner's sources it needs (one bit per slot: n_neurons / 8
+    // bytes sent and received per rank in all) and turns the bitmaps it receives into routes.
+    SpikeRoutes spike_routes(DistributedContext& context) const;
 
 private:
     void build_synapses(VirtualProcess& vp);

@@ -27,7 +27,30 @@ Simulation::Simulation(Network& network, DistributedContext& context)
     : net_(network), ctx_(context),
       classifier_(classification_rule(network.spec().simulation.spike_classification),
                   network.spec().simulation.spike_classification.threshold_ms, network.dt(),
-                  std::size_t(network.n_neurons())) {}
+                  std::size_t(network.n_neurons())) {
+    const NetworkSpec& spec = network.spec();
+    const std::string& mode = spec.simulation.spike_exchange;
+    if (mode != "allgather" && mode != "directed")
+        throw UserError("spike exchange: expected allgather or directed, found \"" + mode + "\"");
+    directed_ = mode == "directed";
+    bytes_base_ = ctx_.spike_bytes_sent();
+    if (!directed_) return;
+    const auto& pops = network.decomposition().populations();
+    recorded_.assign(pops.size(), 0);
+    auto mark = [&](const std::string& name) {
+        for (std::size_t p = 0; p < pops.size(); ++p)
+            if (pops[p].name == name) recorded_[p] = 1;
+    };
+    for (auto& name : spec.spike_recordings) mark(name);
+    for (auto& r : spec.population_rates) mark(r.population);
+    any_recorded_ = std::find(recorded_.begin(), recorded_.end(), 1) != recorded_.end();
+    // Collective, and the same decision on every rank.
+    routed_ = ctx_.any(!network.sources_within(recorded_));
+    if (routed_) {
+        routes_ = network.spike_routes(ctx_);
+        to_deliver_ = &received_;
+    }
+}
 
 void Simulation::add_state_recorder(StateRecorder* r) {
     state_recorder_ = r;
@@ -95,10 +118,7 @@ step_t Simulation::run(step_t until) {
         times_.deliver += slowest_deliver;
         times_.update += slowest_update;
 
-        local_.clear();
-        for (auto& vp : vps) local_.insert(local_.end(), vp.spikes.begin(), vp.spikes.end());
-        std::sort(local_.begin(), local_.end());
-        ctx_.gather_spikes(local_, previous_);
+        exchange();
         double t2 = omp_get_wtime();
 
         now_ += n;
@@ -123,9 +143,45 @@ step_t Simulation::run(step_t until) {
     return now_;
 }
 
+void Simulation::exchange() {
+    local_.clear();
+    for (auto& vp : net_.vps()) local_.insert(local_.end(), vp.spikes.begin(), vp.spikes.end());
+    std::sort(local_.begin(), local_.end());
+    ++exchanges_;
+    if (!directed_) {
+        ctx_.gather_spikes(local_, previous_);
+        return;
+    }
+    const Decomposition& d = net_.decomposition();
+    if (any_recorded_) {
+        recorded_local_.clear();
+        for (const Spike& s : local_)
+            if (recorded_[std::size_t(d.population_of(s.gid))]) recorded_local_.push_back(s);
+        ctx_.gather_spikes(recorded_local_, previous_);
+    } else {
+        previous_.clear();
+    }
+    if (!routed_) return;
+    // Group the spikes by destination rank, each group in (step, gid) order.
+    const std::size_t R = std::size_t(ctx_.size());
+    send_counts_.assign(R, 0);
+    std::size_t total = 0;
+    for (const Spike& s : local_)
+        for (std::uint32_t r : routes_.of(s.gid)) {
+            ++send_counts_[r];
+            ++total;
+        }
+    send_at_.assign(R, 0);
+    for (std::size_t r = 1; r < R; ++r) send_at_[r] = send_at_[r - 1] + send_counts_[r - 1];
+    send_.resize(total);
+    for (const Spike& s : local_)
+        for (std::uint32_t r : routes_.of(s.gid)) send_[send_at_[r]++] = s;
+    ctx_.exchange_spikes(send_, send_counts_, received_);
+}
+
 void Simulation::deliver(VirtualProcess& vp) {
     const auto& pops = net_.decomposition().populations();
-    for (const Spike& s : previous_) {
+    for (const Spike& s : *to_deliver_) {
         int p = int(pops.size()) - 1;
         while (s.gid < pops[std::size_t(p)].first_gid) --p;
         for (int ti : vp.tables_of_source[std::size_t(p)]) {

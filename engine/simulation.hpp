@@ -7,13 +7,32 @@
 //                  slice or later, and no spike of this slice can arrive within it;
 //     2. update    each VP adds its Poisson inputs for the slice's rows, then advances its
 //                  groups min_delay steps, appending spikes to its own buffer;
-//     3. exchange  the VP buffers are merged and sorted; ranks exchange spikes;
+//     3. exchange  the VP buffers are merged and sorted; ranks exchange spikes
+//                  (simulation.spike_exchange, below);
 //     4. write     the recorders receive the slice's spikes; flushed every flush interval.
 // Phases 1 and 2 run in one parallel region with one thread per VP and no barrier between
 // them: a VP only ever writes its own ring buffers and state. Phases 3 and 4 are serial.
 // The input of every neuron is summed in a canonical order (spikes by step then gid; for one
 // spike, tables in projection order; synapses of one source in construction order; then the
 // Poisson input), so results do not depend on the number of threads or ranks.
+//
+// Spike exchange (simulation.spike_exchange):
+// * allgather: every rank receives every spike of the slice (DistributedContext::
+//   gather_spikes); deliver walks that list, and the classifier and the recorders get it.
+// * directed: each spike goes only to the ranks holding one of its targets
+//   (DistributedContext::exchange_spikes, routes from Network::spike_routes at construction),
+//   and deliver walks what this rank received: the spikes of the slice with a target here, in
+//   (step, gid) order, so every target sums the same inputs in the same order as with
+//   allgather. The classifier and the recorders need the spikes of the populations that are
+//   recorded (spike_recordings) or monitored (population_rates) on whichever rank writes
+//   them: those alone are allgathered besides (a spike's class depends only on its own
+//   neuron's earlier spikes, so the classes are those of allgather mode, and so are the
+//   files). Recorders therefore see only those populations' spikes in directed mode. The
+//   trade-off: directed saves traffic when targets are local (few ranks need each source)
+//   and few populations are recorded; with random connectivity over all ranks every rank
+//   needs nearly every source and directed only adds a second collective. When every source
+//   that any rank needs belongs to a recorded population, the directed exchange is skipped
+//   and deliver walks the recorded list (then directed moves the same bytes as allgather).
 #pragma once
 
 #include <atomic>
@@ -54,12 +73,20 @@ public:
     step_t run(step_t until);
     step_t current_step() const { return now_; }
     const PhaseTimes& times() const { return times_; }
+    // Bytes of spike exchange traffic this rank sent to other ranks since construction (both
+    // exchanges, headers and padding included; DistributedContext::spike_bytes_sent), and
+    // the exchanges (slices) run so far: bytes per exchange = the ratio.
+    std::uint64_t exchange_bytes_sent() const { return ctx_.spike_bytes_sent() - bytes_base_; }
+    std::uint64_t exchanges() const { return exchanges_; }
+    // simulation.spike_exchange == "directed".
+    bool directed() const { return directed_; }
 
 private:
     void deliver(VirtualProcess& vp);
     void add_poisson_input(VirtualProcess& vp, step_t first, int n);
     void update(VirtualProcess& vp, std::size_t vp_index, step_t first, int n);
     void emit_frames();
+    void exchange();
 
     Network& net_;
     DistributedContext& ctx_;
@@ -67,7 +94,19 @@ private:
     std::unique_ptr<StateSampling> sampling_;
     StateRecorder* state_recorder_ = nullptr;
     std::function<void(step_t)> on_slice_;
-    std::vector<Spike> previous_;  // global spikes of the previous slice
+    // allgather: the global spikes of the previous slice; directed: those of the recorded
+    // populations. Recorders and the classifier get this list.
+    std::vector<Spike> previous_;
+    const std::vector<Spike>* to_deliver_ = &previous_;  // what deliver walks
+    // Directed exchange.
+    bool directed_ = false;
+    bool routed_ = false;  // false: every needed source is recorded, deliver walks previous_
+    std::vector<std::uint8_t> recorded_;  // per population: recorded or monitored
+    bool any_recorded_ = false;
+    SpikeRoutes routes_;
+    std::vector<Spike> send_, recorded_local_, received_;
+    std::vector<std::size_t> send_counts_, send_at_;
+    std::uint64_t bytes_base_ = 0, exchanges_ = 0;
     // Every spike is classified (event, burst, other) from the global, canonically ordered
     // list, identically on every rank, by the description's simulation.spike_classification
     // (default: trace rule of MODELS.md 3.2, 16 ms).
