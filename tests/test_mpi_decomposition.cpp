@@ -1,7 +1,11 @@
 // Results do not depend on the decomposition: the same scaled-down Brunel network and the COBA
 // benchmark under mpiexec with (ranks, threads) in (1,1), (1,2), (2,1), (2,2), (3,1), (4,1)
-// (oversubscribed on this 2-core machine) give bitwise identical spike files. A bad
-// description under 3 ranks gives exit code 2, one message, and no hang.
+// (oversubscribed on this 2-core machine) give bitwise identical spike files. The directed
+// spike exchange (simulation.spike_exchange: directed) gives the same files as allgather
+// under (1,1), (2,1), (2,2), (3,1): recording only E, so the spikes of I travel only by the
+// directed exchange and those of E by both (recorded: allgathered too), and once recording
+// both (every needed source recorded: the recorded list serves delivery). A bad description
+// under 3 ranks gives exit code 2, one message, and no hang.
 #include <catch2/catch.hpp>
 
 #include "cli_runner.hpp"
@@ -34,16 +38,23 @@ CommandResult run_mpi(int ranks, const std::string& args) {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
 }
 
+// The spike file of `model` run for 200 ms under (ranks, threads) with `extra` arguments.
+SpikeFile run_layout(const std::string& name, const std::string& model, int ranks, int threads,
+                     const std::string& extra = "") {
+    auto dir = scratch("mpi_" + name + "_" + std::to_string(ranks) + "x" + std::to_string(threads));
+    auto r = run_mpi(ranks, "run " + model + " -o " + dir.string() + " --t-stop 200 --threads " +
+                                std::to_string(threads) + " " + extra);
+    INFO(name << ": " << ranks << " ranks x " << threads << " threads: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    return read_spike_file(dir / "spikes.h5");
+}
+
 void check_decompositions(const std::string& name, const std::string& model) {
     const std::pair<int, int> layouts[] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 1}, {4, 1}};
     SpikeFile reference;
     for (auto [ranks, threads] : layouts) {
-        auto dir = scratch("mpi_" + name + "_" + std::to_string(ranks) + "x" + std::to_string(threads));
-        auto r = run_mpi(ranks, "run " + model + " -o " + dir.string() + " --t-stop 200 --threads " +
-                                    std::to_string(threads));
-        INFO(ranks << " ranks x " << threads << " threads: " << r.err);
-        REQUIRE(r.exit_code == 0);
-        auto f = read_spike_file(dir / "spikes.h5");
+        INFO(ranks << " ranks x " << threads << " threads");
+        auto f = run_layout(name, model, ranks, threads);
         if (ranks == 1 && threads == 1) {
             reference = f;
             REQUIRE(f.populations.at("E").timestamps.size() > 500);
@@ -57,7 +68,44 @@ void check_decompositions(const std::string& name, const std::string& model) {
     }
 }
 
+// Directed exchange against the allgather run under (1,1): recording E only, under four
+// layouts, and recording E and I under (2,1).
+void check_directed(const std::string& name, const std::string& model) {
+    const SpikeFile reference = run_layout(name + "_allgather", model, 1, 1);
+    REQUIRE(reference.populations.at("E").timestamps.size() > 500);
+    REQUIRE(reference.populations.at("I").timestamps.size() > 100);
+    const std::string directed = "--set simulation.spike_exchange=directed";
+    auto same = [&](const SpikeFile& f, const std::string& pop) {
+        INFO(pop);
+        REQUIRE(f.populations.count(pop) == 1);
+        CHECK(f.populations.at(pop).timestamps == reference.populations.at(pop).timestamps);
+        CHECK(f.populations.at(pop).node_ids == reference.populations.at(pop).node_ids);
+        CHECK(f.populations.at(pop).spike_class == reference.populations.at(pop).spike_class);
+    };
+    const std::pair<int, int> layouts[] = {{1, 1}, {2, 1}, {2, 2}, {3, 1}};
+    for (auto [ranks, threads] : layouts) {
+        INFO("directed, E recorded, " << ranks << " ranks x " << threads << " threads");
+        auto f = run_layout(name + "_directed_E", model, ranks, threads, directed + " --set 'recordings.spikes=[E]'");
+        REQUIRE(f.populations.size() == 1);
+        same(f, "E");
+    }
+    INFO("directed, E and I recorded, 2 ranks x 1 thread");
+    auto f = run_layout(name + "_directed_EI", model, 2, 1, directed);
+    REQUIRE(f.populations.size() == 2);
+    same(f, "E");
+    same(f, "I");
+}
+
 }  // namespace
+
+TEST_CASE("scaled-down Brunel, directed exchange: spike files bitwise identical to allgather",
+          "[mpi][determinism][directed]") {
+    check_directed("brunel", small_brunel);
+}
+
+TEST_CASE("COBA, directed exchange: spike files bitwise identical to allgather", "[mpi][determinism][directed]") {
+    check_directed("coba", std::string(APICAL_SOURCE_DIR) + "/models/coba.yaml");
+}
 
 TEST_CASE("scaled-down Brunel: bitwise identical spikes for six rank x thread layouts", "[mpi][determinism]") {
     check_decompositions("brunel", small_brunel);
