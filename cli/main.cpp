@@ -387,10 +387,15 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     meta.timer_update_s = ctx.max(sim.times().update);
     meta.timer_exchange_s = ctx.max(sim.times().exchange);
     meta.timer_write_s = ctx.max(sim.times().write);
+    meta.spike_exchange = spec.simulation.spike_exchange;
+    meta.exchanges = sim.exchanges();
+    meta.exchange_bytes_sent = max_over_ranks(sim.exchange_bytes_sent());
     if (root && vm.count("timers"))
         std::cerr << "apical: timers (s, slowest rank): deliver " << fmt(meta.timer_deliver_s, 3) << ", update "
                   << fmt(meta.timer_update_s, 3) << ", exchange " << fmt(meta.timer_exchange_s, 3) << ", write "
-                  << fmt(meta.timer_write_s, 3) << "\n";
+                  << fmt(meta.timer_write_s, 3) << "; " << meta.spike_exchange << " exchange: "
+                  << human_bytes(double(meta.exchange_bytes_sent) / double(std::max<std::uint64_t>(meta.exchanges, 1)))
+                  << " sent per exchange by the busiest rank\n";
     if (writer) writer->finish(meta);
     if (reports) reports->finish();
     if (rates) rates->finish();

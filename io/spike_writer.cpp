@@ -86,6 +86,9 @@ void write_run_metadata(hid_t group, const RunMetadata& m, const std::string& wr
     h5::write_attribute(group, "timer_update_s", m.timer_update_s);
     h5::write_attribute(group, "timer_exchange_s", m.timer_exchange_s);
     h5::write_attribute(group, "timer_write_s", m.timer_write_s);
+    h5::write_attribute(group, "spike_exchange", m.spike_exchange);
+    h5::write_attribute(group, "exchanges", m.exchanges);
+    h5::write_attribute(group, "exchange_bytes_sent", m.exchange_bytes_sent);
     h5::write_attribute(group, "writer", writer);
 }
 

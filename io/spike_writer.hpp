@@ -79,6 +79,11 @@ struct RunMetadata {            // written as attributes of the group /apical
     // Built-in phase timers (s, summed over slices; deliver and update: the slowest thread
     // of the slowest rank in each slice).
     double timer_deliver_s = 0, timer_update_s = 0, timer_exchange_s = 0, timer_write_s = 0;
+    // Spike exchange: the mode (simulation.spike_exchange), the number of exchanges (slices)
+    // and the spike bytes the rank that sent most sent over the run (headers and padding
+    // included; data an allgather sends to R - 1 ranks counted R - 1 times).
+    std::string spike_exchange = "allgather";
+    std::uint64_t exchanges = 0, exchange_bytes_sent = 0;
 };
 
 class SpikeWriter {
