@@ -46,6 +46,7 @@ enum class Purpose : std::uint32_t {
     neuron_noise = 6,   // noise currents inside neuron dynamics (index: population)
     sampling = 7,       // random samples of nodes, e.g. for recording (index: recorder)
     noise_current = 8,  // Ornstein-Uhlenbeck noise_current stimuli (index: stimulus)
+    poisson_source = 9, // spikes of poisson_source populations (index: population)
     test = 255,         // reserved for tests; never used by the simulator
 };
 

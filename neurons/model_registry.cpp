@@ -12,6 +12,7 @@ const ModelEntry registry[] = {
     {&burst_poisson_info, &make_burst_poisson},
     {&aeif_cond_exp_info, &make_aeif_cond_exp},
     {&burst_pyramidal_info, &make_burst_pyramidal},
+    {&poisson_source_info, &make_poisson_source},
     {&spike_source_info, nullptr},
 };
 }  // namespace

@@ -55,6 +55,10 @@ const ModelInfo& burst_pyramidal_info();
 std::unique_ptr<NeuronGroup> make_burst_pyramidal(std::vector<gid_t>, int, double,
                                                   const std::map<std::string, double>&,
                                                   const ModelContext& = {});
+const ModelInfo& poisson_source_info();
+std::unique_ptr<NeuronGroup> make_poisson_source(std::vector<gid_t>, int, double,
+                                                 const std::map<std::string, double>&,
+                                                 const ModelContext& = {});
 const ModelInfo& spike_source_info();
 
 // Registry lookup for the engine: the factory of a model (nullptr for spike_source, which

@@ -1,0 +1,128 @@
+// poisson_source: a population of independent Poisson spike sources, for inputs that several
+// neurons share through ordinary projections (NEST: poisson_generator -> parrot_neuron;
+// Brian2: PoissonGroup). Unlike the poisson_generator stimulus, which gives every target
+// neuron a train of its own, a source here is a node with a gid whose spikes go to all of
+// its targets (e.g. 25 000 sources at 5 Hz, each target drawing ~100 of them with
+// pairwise_bernoulli p = 0.004, as Payeur et al. 2021's background input).
+//
+// Parameters: rate (Hz, >= 0), start, stop (ms; active on [start, stop) in the stimuli's step
+// convention, neurons/stimuli.hpp: the steps s with round(start/dt) < s <= round(stop/dt)).
+//
+// Model on the step grid: in every active step each source spikes with probability
+//   p = 1 - exp(-rate dt),
+// independently of other steps and sources: at most one spike per step, as Brian2's
+// PoissonGroup (which spikes when rand() < rate dt; 1 - exp(-rate dt) is the probability that
+// a Poisson process of that rate has at least one event in the step, so the two agree to
+// O((rate dt)^2)). A spike in step s is emitted at s (time s dt), as every spike of apical.
+// The count of a source over n active steps is Binomial(n, p); its intervals are geometric:
+// P(ISI = k dt) = (1 - p)^(k-1) p, mean dt / p.
+//
+// Sampling, by geometric skipping: each source keeps the step of its next spike. After a spike
+// (or before the first active step) at step s, the next spike comes at
+//   s + 1 + g,  g = floor(-ln U / (rate dt)),  U uniform in (0, 1),
+// which is exact: P(g >= k) = P(U <= e^{-k rate dt}) = (1 - p)^k, because ln(1 - p) = -rate dt.
+// A spike beyond the last active step means "never". One Philox call and one log per spike,
+// and per slice one comparison per source: a 5 Hz source with dt = 0.1 ms spikes once per
+// 2000 steps, where drawing a uniform for every source and step (as the poisson_generator
+// stimulus does for its counts, two steps per Philox call) would cost ~1000 Philox calls
+// per spike. (The 52-bit U caps -ln U at 36.7: intervals longer than 36.7 mean intervals, of
+// probability 1e-16, are not produced.)
+//
+// Random numbers: U after step s of source gid comes from the Philox block with key (seed,
+// poisson_source purpose of the population) and counter (gid, s low 32 bits, s high 32 bits,
+// 0), words 0-1 as (k + 1/2) 2^-52 (RandomStream::uniform_open). The first draw uses
+// s = round(start/dt), before every spike step, so no two draws of a source share a counter.
+// Every spike is therefore a function of (seed, population, gid, rate, start, stop, dt) only:
+// the same for any number of ranks and threads and any slice length.
+//
+// No receptors (the description layer refuses projections onto it), no compartments (a
+// current stimulus has nothing to act on and is ignored), no state variables (the next spike
+// step is kept inside the group, not initialisable or recordable).
+#include <cmath>
+#include <limits>
+
+#include "engine/random.hpp"
+#include "neurons/models.hpp"
+#include "neurons/stimuli.hpp"
+
+namespace apical {
+
+namespace {
+
+class PoissonSource final : public NeuronGroup {
+public:
+    PoissonSource(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double dt,
+                  const std::map<std::string, double>& p, const ModelContext& ctx)
+        : NeuronGroup(info, std::move(gids), n_slots, dt),
+          lambda_(parameter(p, "rate") * 1e-3 * dt),
+          first_(steps(parameter(p, "start"), dt) + 1), last_(steps(parameter(p, "stop"), dt)),
+          seed_(ctx.seed), purpose_(purpose(Purpose::poisson_source, ctx.population)) {
+        next_.resize(gids_.size());
+        for (std::size_t i = 0; i < gids_.size(); ++i) next_[i] = next_after(first_ - 1, gids_[i]);
+    }
+
+    void update(const SliceInput& in, std::vector<Spike>& spikes) override {
+        const step_t end = in.first_step + in.n_steps;
+        const std::size_t n = size();
+        step_t* next = next_.data();
+        for (std::size_t i = 0; i < n; ++i)
+            while (next[i] < end) {
+                spikes.push_back({next[i], gids_[i], 0.0f});
+                next[i] = next_after(next[i], gids_[i]);
+            }
+    }
+
+private:
+    static constexpr step_t never = std::numeric_limits<step_t>::max();
+
+    // round(ms / dt), times beyond 2^62 steps (and infinity) as 2^62: never reached.
+    static step_t steps(double ms, double dt) { return ms / dt < 0x1p62 ? to_steps(ms, dt) : step_t(1) << 62; }
+
+    // The step of the source's next spike after step s (never if beyond the active window).
+    step_t next_after(step_t s, gid_t gid) const {
+        if (!(lambda_ > 0.0) || s >= last_) return never;
+        const PhiloxBlock b = philox(seed_, purpose_, gid, std::uint32_t(s), std::uint64_t(s) >> 32);
+        const std::uint64_t x = (std::uint64_t(b[0]) << 32) | b[1];
+        const double u = (double(x >> 12) + 0.5) * 0x1p-52;  // (0, 1)
+        const double g = std::floor(-std::log(u) / lambda_);
+        if (!(g < 0x1p62)) return never;
+        const step_t next = s + 1 + step_t(g);
+        return next > last_ ? never : next;
+    }
+
+    double lambda_;       // rate dt
+    step_t first_, last_;  // active steps, inclusive
+    std::uint32_t seed_, purpose_;
+    std::vector<step_t> next_;  // per source: the step of its next spike
+};
+
+}  // namespace
+
+const ModelInfo& poisson_source_info() {
+    static const ModelInfo info = [] {
+        ModelInfo m;
+        m.name = "poisson_source";
+        const double inf = std::numeric_limits<double>::infinity();
+        m.parameters = {
+            {"rate", Dimension::frequency, 0.0, 0.0, inf},
+            {"start", Dimension::time, 0.0, 0.0, inf},
+            {"stop", Dimension::time, inf, 0.0, inf},
+        };
+        m.compartments = {};
+        m.check = [](const std::map<std::string, double>& p) -> std::string {
+            if (!std::isfinite(p.at("rate"))) return "a finite rate";
+            if (!std::isfinite(p.at("start"))) return "a finite start";
+            return p.at("stop") >= p.at("start") ? "" : "stop at or after start";
+        };
+        return m;
+    }();
+    return info;
+}
+
+std::unique_ptr<NeuronGroup> make_poisson_source(std::vector<gid_t> gids, int n_slots, double dt,
+                                                 const std::map<std::string, double>& p,
+                                                 const ModelContext& context) {
+    return std::make_unique<PoissonSource>(poisson_source_info(), std::move(gids), n_slots, dt, p, context);
+}
+
+}  // namespace apical
