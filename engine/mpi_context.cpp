@@ -47,9 +47,18 @@ void MpiSession::abort_all(int code) {
 }
 
 MpiContext::MpiContext(MPI_Comm comm, std::size_t initial_capacity)
-    : comm_(comm), capacity_(initial_capacity), directed_capacity_(initial_capacity) {
+    : comm_(comm), initial_capacity_(initial_capacity), capacity_(initial_capacity),
+      directed_capacity_(initial_capacity) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
+}
+
+void MpiContext::adapt_capacity(std::size_t largest, std::size_t& capacity, LoadWindow& window) const {
+    window.largest = std::max(window.largest, largest);
+    if (++window.slices < shrink_window) return;
+    const std::size_t wanted = std::max(initial_capacity_, window.largest + window.largest / 2);
+    if (2 * wanted <= capacity) capacity = wanted;
+    window = {};
 }
 
 void MpiContext::gather_spikes(std::span<const Spike> local, std::vector<Spike>& global) {
@@ -94,6 +103,7 @@ void MpiContext::gather_spikes(std::span<const Spike> local, std::vector<Spike>&
         bytes_sent_ += local.size() * sizeof(Spike) * std::uint64_t(size_ - 1);
         capacity_ = largest + largest / 2;
     }
+    adapt_capacity(largest, capacity_, window_);
     // Each rank's list is sorted; merging them is a sort of a nearly sorted array.
     std::sort(global.begin(), global.end());
 }
@@ -168,6 +178,7 @@ void MpiContext::exchange_spikes(std::span<const Spike> send, std::span<const st
         bytes_sent_ += std::uint64_t(soff);
         directed_capacity_ = largest + largest / 2;
     }
+    adapt_capacity(largest, directed_capacity_, directed_window_);
     // Every group is sorted; merging them is a sort of a nearly sorted array.
     std::sort(received.begin(), received.end());
 }

@@ -18,6 +18,12 @@
 // one MPI_Alltoallv carries the rest of the overflowing groups (both sides know the exact
 // counts from the headers) and the capacity grows to 1.5 x the largest count, on every rank
 // alike. One collective per slice in the common case; a rank's group for itself is copied.
+//
+// Both capacities also shrink, so a burst at the start (e.g. Brunel's first slices) does not
+// leave every later exchange padded: every rank sees the same largest count per slice, and
+// at the end of each window of `shrink_window` slices, if 1.5 x the window's largest count
+// (at least the initial capacity) is at most half the capacity, the capacity becomes that
+// (the factor 2 is hysteresis against oscillating between growing and shrinking).
 #pragma once
 
 #include <mpi.h>
@@ -71,10 +77,20 @@ public:
     std::size_t directed_capacity() const { return directed_capacity_; }  // spikes per destination
     std::uint64_t directed_overflow_rounds() const { return directed_overflows_; }
 
+    static constexpr int shrink_window = 64;  // slices
+
 private:
+    // The largest count of the current window of slices, per exchange.
+    struct LoadWindow {
+        std::size_t largest = 0;
+        int slices = 0;
+    };
+    void adapt_capacity(std::size_t largest, std::size_t& capacity, LoadWindow& window) const;
+
     MPI_Comm comm_;
     int rank_ = 0, size_ = 1;
-    std::size_t capacity_, directed_capacity_;
+    std::size_t initial_capacity_, capacity_, directed_capacity_;
+    LoadWindow window_, directed_window_;
     std::uint64_t overflows_ = 0, directed_overflows_ = 0, bytes_sent_ = 0;
     std::vector<Spike> send_, recv_;
 };

@@ -52,6 +52,30 @@ TEST_CASE("allgather exchange: complete and canonically ordered, with and withou
     REQUIRE(ctx.capacity() > 16);          // and the agreed capacity grew
 }
 
+TEST_CASE("allgather exchange: the capacity shrinks after a burst and lists stay complete", "[mpi][exchange]") {
+    MpiContext ctx(MPI_COMM_WORLD, 16);
+    std::vector<Spike> global;
+    std::size_t after_burst = 0;
+    // 10 slices of up to 400 spikes per rank, then 3 windows of up to 20: the capacity grows
+    // past 400 and then, at a window's end, shrinks to 1.5 x the window's largest count (<= 30).
+    for (int slice = 0; slice < 10 + 3 * MpiContext::shrink_window; ++slice) {
+        const std::size_t max_count = slice < 10 ? 400 : 20;
+        const auto mine = spikes_of(ctx.rank(), slice, max_count);
+        ctx.gather_spikes(mine, global);
+        std::vector<Spike> expected;
+        for (int r = 0; r < ctx.size(); ++r) {
+            auto s = spikes_of(r, slice, max_count);
+            expected.insert(expected.end(), s.begin(), s.end());
+        }
+        std::sort(expected.begin(), expected.end());
+        REQUIRE(global == expected);
+        if (slice == 9) after_burst = ctx.capacity();
+    }
+    CHECK(after_burst > 200);
+    CHECK(ctx.capacity() <= 30);
+    CHECK(ctx.capacity() >= 16);  // never below the initial capacity
+}
+
 TEST_CASE("reductions agree on every rank", "[mpi]") {
     MpiContext ctx;
     REQUIRE(ctx.sum(std::uint64_t(ctx.rank() + 1)) == std::uint64_t(ctx.size() * (ctx.size() + 1) / 2));
