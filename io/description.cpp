@@ -1295,9 +1295,13 @@ void Loader::stimuli(const Tree* t) {
         for (auto& [node, tpath] : refs) {
             const std::size_t ti = population_ref(*node, tpath);
             const PopulationSpec& pop = spec_.populations[ti];
-            if (find_model_info(pop.model)->is_spike_source)
+            const ModelInfo& tinfo = *find_model_info(pop.model);
+            if (tinfo.is_spike_source)
                 fail(node->pos, tpath, "a target population whose neurons take input",
                      quote(pop.name) + " (a spike_source population)");
+            if (tinfo.receptors.empty() && tinfo.compartments.empty())  // e.g. poisson_source
+                fail(node->pos, tpath, "a target population whose neurons take input",
+                     quote(pop.name) + " (a " + pop.model + " population, which takes no input)");
             if (std::find(targets.begin(), targets.end(), ti) != targets.end())
                 fail(node->pos, tpath, "each target population once", quote(pop.name) + " again");
             targets.push_back(ti);

@@ -339,7 +339,7 @@ TEST_CASE("poisson_source in a description: parameters, no input", "[poisson_sou
 // stimulus targets whose model has no compartments and no receptors as it does spike_source
 // ones (a poisson_generator is refused today, for want of a receptor; a current is accepted
 // and ignored).
-TEST_CASE("poisson_source: stimuli cannot target it", "[.][poisson_source][description]") {
+TEST_CASE("poisson_source: stimuli cannot target it", "[poisson_source][description]") {
     const std::string head = "simulation: {dt: 0.1 ms, t_stop: 10 ms}\npopulations:\n"
                              "  S: {model: poisson_source, size: 10, parameters: {rate: 5 Hz}}\nstimuli:\n";
     for (std::string stim : {"  - {model: dc_current, target: S, amplitude: 10 pA}\n",
