@@ -62,8 +62,10 @@
 // (they act from the next step); then, if not refractory, V >= V_peak (V_th if Delta_T = 0)
 // emits a spike: V <- V_reset, w <- w + b, counter <- t_ref / h (rounded).
 #include <cmath>
+#include <string>
 #include <limits>
 
+#include "engine/error.hpp"
 #include "neurons/models.hpp"
 
 namespace apical {
@@ -118,6 +120,7 @@ private:
         RingBuffer& buf_in = input(1);
         const std::size_t n = size();
         const double* soma_current = in.stimulus_current(0);
+        bool unstable = false;
         for (int k = 0; k < in.n_steps; ++k) {
             const step_t step = in.first_step + k;
             const int slot = buf_ex.slot_of(step);
@@ -145,10 +148,25 @@ private:
                     w[i] += b_;
                     spikes.push_back({step, gids_[i], 0.0f});
                 }
+                // NEST's aeif models throw NumericalInstability past these bounds (also NaN).
+                unstable |= !(v[i] >= -1e3 && w[i] >= -1e6 && w[i] <= 1e6);
             }
             buf_ex.clear_row(slot);
             buf_in.clear_row(slot);
+            if (unstable) throw_instability(step);
         }
+    }
+
+    [[noreturn]] void throw_instability(step_t step) {
+        const double* v = state(V_m).data();
+        const double* w = state(w_ad).data();
+        std::size_t i = 0;
+        while (i + 1 < size() && v[i] >= -1e3 && w[i] >= -1e6 && w[i] <= 1e6) ++i;
+        throw RuntimeFailure("aeif_cond_exp: numerical instability in neuron " + std::to_string(gids_[i]) + " at t = " +
+                             std::to_string(double(step) * dt_) + " ms (V_m = " + std::to_string(v[i]) +
+                             " mV, w = " + std::to_string(w[i]) +
+                             " pA; NEST stops at V_m < -1000 mV or |w| > 1e6 pA as well): check the parameters and "
+                             "inputs, or use a smaller dt");
     }
 
     // Right-hand side at (V, w) with conductances ge, gi; V is clamped to V_peak.

@@ -125,3 +125,26 @@ TEST_CASE("a bad description under 3 ranks: exit code 2, one message, no hang", 
     REQUIRE(r.err.find("bad.yaml:2:") != std::string::npos);
     REQUIRE_FALSE(std::filesystem::exists(dir / "out"));
 }
+
+TEST_CASE("a runtime failure on one rank ends the whole job with its message and exit code 1", "[mpi][errors]") {
+    // Neuron 0 (aeif_cond_exp, -1e6 pA) lives on rank 0 only (gid % ranks); within a
+    // millisecond its V_m passes -1000 mV, where aeif_cond_exp stops as NEST's does
+    // (NumericalInstability). The other ranks are inside the slice loop's collectives: the
+    // failing rank must end the job (MPI_Abort) rather than leave them waiting. The run
+    // would otherwise take ~10 s; the test's timeout (300 s) catches a hang.
+    auto dir = scratch("mpi_runtime_failure");
+    auto file = write_file(dir / "unstable.yaml", R"(simulation: {t_stop: 10000 ms}
+populations:
+  A: {model: aeif_cond_exp, size: 1}
+  B: {model: iaf_psc_delta, size: 3000}
+projections:
+  - {source: B, target: B, connectivity: {rule: fixed_indegree, indegree: 10}, weight: 0.1 mV, delay: 1 ms}
+stimuli:
+  - {name: sink, model: dc_current, target: A, amplitude: -1000000 pA}
+  - {name: drive, model: poisson_generator, target: B, rate: 20 kHz, weight: 0.1 mV, delay: 1 ms}
+)");
+    auto r = run_mpi(3, "run " + file.string() + " -o " + (dir / "out").string());
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("apical: error on rank 0: aeif_cond_exp: numerical instability in neuron 0") != std::string::npos);
+}
