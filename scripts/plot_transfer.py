@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Dendritic transfer curve of models/dendritic_transfer.yaml (Payeur et al. 2021 Fig. S5).
 
-usage: scripts/plot_transfer.py SPIKES.h5 OUT.png [--population pyramidal] [--steps -50:500:50]
+usage: scripts/plot_transfer.py SPIKES.h5 OUT.png [--population pyramidal] [--steps -50:500:50] [--neurons N]
 
 For each 1 s step of the dendritic current, the event rate (ER) and burst probability
 (BP = bursts / events) of the population over the last 0.5 s of the step, from the spike
@@ -18,6 +18,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+def population_size(spikes_path, population, given):
+    """The population's size: --neurons, else the n_neurons of its population rate file."""
+    import glob
+    import os
+
+    if given:
+        return given
+    for path in glob.glob(os.path.join(os.path.dirname(spikes_path), "*.h5")):
+        with h5py.File(path, "r", swmr=True) as r:
+            g = r.get(f"population_rates/{population}")
+            if g is not None:
+                return int(g.attrs["n_neurons"])
+    raise SystemExit(f"no population rate file for {population} beside {spikes_path}: give --neurons N")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("spikes")
@@ -25,6 +40,7 @@ def main():
     ap.add_argument("--population", default="pyramidal")
     ap.add_argument("--steps", default="-50:500:50", help="first:last:increment of the dendritic current, pA")
     ap.add_argument("--step-ms", type=float, default=1000.0)
+    ap.add_argument("--neurons", type=int, default=0, help="population size (default: from its rate file)")
     a = ap.parse_args()
     first, last, inc = (float(x) for x in a.steps.split(":"))
     currents = np.arange(first, last + inc / 2, inc)
@@ -32,7 +48,7 @@ def main():
         g = f["spikes"][a.population]
         t = g["timestamps"][:]
         c = g["spike_class"][:]
-        n = int(f["apical"].attrs.get("n_neurons", 0)) or len(np.unique(g["node_ids"][:]))
+        n = population_size(a.spikes, a.population, a.neurons)
     er, bp = [], []
     print("I_d (pA)  ER (Hz)  BR (Hz)  BP")
     for k, i_d in enumerate(currents):

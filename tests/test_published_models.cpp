@@ -80,8 +80,9 @@ TEST_CASE("models/coba.yaml: self-sustained irregular activity at about 19 Hz", 
 // sigmoidally from ~0 to ~1 as the dendritic current goes from -50 to 500 pA, while the event
 // rate, set by the 560 pA somatic drive, falls. Analysis as the authors' bpercurves: the last
 // 0.5 s of each 1 s step, trace-rule classes from the spike file, BP = bursts / events.
-// Our full run (10 000 cells, docs/figures/dendritic_transfer.png) gave BP 0.000 at -50 pA, 0.12 at 150 pA,
-// 0.52 at 250 pA, 0.89 at 350 pA, 1.00 at 500 pA; ER 8.5 Hz -> 4.7 Hz (12 s in 237 s on 2 threads). Tolerances: with 300
+// Our full run (10 000 cells and 25 000 + 25 000 poisson_source inputs as the authors',
+// docs/figures/dendritic_transfer.png) gave BP 0.000 at -50 pA, 0.126 at 150 pA, 0.500 at
+// 250 pA, 0.877 at 350 pA, 0.997 at 500 pA; ER 8.6 Hz -> 4.7 Hz (12 s in 80 s on 2 threads). Tolerances: with 300
 // cells x 0.5 s x ~5-8 Hz, ~1000-1300 events per step, the standard error of BP is at most
 // sqrt(0.25/1000) = 0.016; the bounds below leave > 4 standard errors to those values.
 TEST_CASE("models/dendritic_transfer.yaml: burst probability rises sigmoidally, event rate falls",
