@@ -3,7 +3,7 @@
 // number when stopped by SIGINT (130) or SIGTERM (143).
 // Under mpirun every rank runs this; rank 0 prints. Output files: with one rank, rank 0
 // writes them with serial HDF5 in SWMR mode; with more, all ranks write them together with
-// parallel HDF5 over MPI-IO, each its own neurons' spikes and samples. Ranks agree
+// parallel HDF5 over MPI-IO, each a share of the spikes and its own neurons' samples. Ranks agree
 // after each phase that can fail (description, network, output file), so a bad description
 // stops all ranks with one message and exit code 2 instead of leaving some waiting in a
 // collective; a failure during the simulation ends the whole job (MPI_Abort) with code 1.
@@ -332,14 +332,11 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
         for (auto& p : net.decomposition().populations())
             if (p.name == name) recorded.push_back({p.name, p.first_gid, p.size});
     // Every rank receives every spike in the exchange. One rank: rank 0 writes them (serial
-    // HDF5, SWMR). More: every rank writes its own neurons' spikes into the shared file
+    // HDF5, SWMR). More: every rank writes a contiguous share of them into the shared file
     // (parallel HDF5 over MPI-IO); the writers' constructors agree on failures themselves.
     h5::Collective collective;
     if (ctx.size() > 1) collective = {ctx.native_communicator(), ctx.rank(), ctx.size()};
     const Decomposition& decomposition = net.decomposition();
-    auto is_local = [&decomposition, rank = ctx.rank()](gid_t gid) {
-        return decomposition.vp_of(gid) / decomposition.threads_per_rank() == rank;
-    };
     std::unique_ptr<SpikeWriter> writer;
     std::unique_ptr<ReportFileRecorder> reports;
     std::unique_ptr<PopulationRateRecorders> rates;  // rank 0: it sees every spike after the exchange
@@ -350,7 +347,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     if (int code = collective_phase(ctx, [&] {
             if (!root && !collective.parallel()) return;
             writer = std::make_unique<SpikeWriter>(fs::path(spec.simulation.output_dir) / "spikes.h5", recorded,
-                                                   spec.simulation.dt_ms, meta, collective, is_local);
+                                                   spec.simulation.dt_ms, meta, collective);
             if (!spec.state_recordings.empty())
                 reports = std::make_unique<ReportFileRecorder>(spec, decomposition, collective);
             if (root) rates = make_population_rate_recorders(spec, decomposition, spec.simulation.output_dir);

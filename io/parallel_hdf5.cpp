@@ -86,17 +86,16 @@ void set_extent(hid_t dataset, std::span<const hsize_t> dims) {
     if (H5Dset_extent(dataset, dims.data()) < 0) fail("extend", dataset, "");
 }
 
-void write_points_1d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data,
-                     std::span<const hsize_t> positions) {
+void write_range_1d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data, hsize_t first, hsize_t n) {
     Handle file_space(H5Dget_space(dataset));
-    const hsize_t n = positions.size(), one = 1;
+    const hsize_t one = 1;
     Handle mem_space(H5Screate_simple(1, n ? &n : &one, nullptr));
-    if (!file_space.valid() || !mem_space.valid()) fail("select elements of", dataset, "");
+    if (!file_space.valid() || !mem_space.valid()) fail("select a range of", dataset, "");
     if (n == 0) {
         select_none(file_space.get(), dataset);
         select_none(mem_space.get(), dataset);
-    } else if (H5Sselect_elements(file_space.get(), H5S_SELECT_SET, n, positions.data()) < 0) {
-        fail("select elements of", dataset, "");
+    } else if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &first, nullptr, &n, nullptr) < 0) {
+        fail("select a range of", dataset, "");
     }
     write(dataset, mem_type, mem_space.get(), file_space.get(), dxpl, data);
 }

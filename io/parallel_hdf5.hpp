@@ -59,10 +59,9 @@ Handle collective_transfer();
 // Grows a dataset to `dims` (same value on every rank).
 void set_extent(hid_t dataset, std::span<const hsize_t> dims);
 
-// Writes data[k] at element positions[k] of a 1-D dataset (positions ascending), collectively
-// with `dxpl`; n may be 0 (the rank selects nothing but takes part).
-void write_points_1d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data,
-                     std::span<const hsize_t> positions);
+// Writes data[0 .. n) at elements [first, first + n) of a 1-D dataset, collectively with
+// `dxpl`; n may be 0 (the rank selects nothing but takes part).
+void write_range_1d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data, hsize_t first, hsize_t n);
 
 // Writes rows [first_row, first_row + rows) of the given columns (ascending) of a 2-D
 // dataset, collectively with `dxpl`, from data packed as [row][k-th column]. columns may be

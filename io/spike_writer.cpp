@@ -36,7 +36,8 @@ struct SpikeWriter::Stream {
     // number on every rank), and elements in the file.
     std::size_t pending = 0;
     hsize_t in_file = 0;
-    std::vector<hsize_t> positions;      // parallel mode: file position of each buffered spike
+    // Parallel mode: the buffer index (0 .. pending) of the first spike of this rank's share.
+    std::size_t share_first = 0;
 };
 
 namespace {
@@ -101,11 +102,9 @@ bool earlier(const Spike& a, const Spike& b) {
 }  // namespace
 
 SpikeWriter::SpikeWriter(const std::filesystem::path& path, std::vector<PopulationRange> recorded,
-                         double dt_ms, const RunMetadata& at_start, const h5::Collective& collective,
-                         std::function<bool(gid_t)> is_local)
-    : path_(path), dt_ms_(dt_ms), collective_(collective), is_local_(std::move(is_local)) {
+                         double dt_ms, const RunMetadata& at_start, const h5::Collective& collective)
+    : path_(path), dt_ms_(dt_ms), collective_(collective) {
     APICAL_ASSERT(dt_ms > 0);
-    APICAL_ASSERT(!collective_.parallel() || is_local_);
     std::sort(recorded.begin(), recorded.end(),
               [](const auto& a, const auto& b) { return a.first_gid < b.first_gid; });
     check_populations(recorded);
@@ -248,15 +247,20 @@ void SpikeWriter::append_in_time_order(std::span<const Spike> spikes, std::span<
         Stream* s = stream_of(sp.gid);
         if (s == nullptr) continue;
         // Parallel mode: every rank counts every spike (so all agree on positions and on when
-        // to write) and keeps its own.
-        if (!collective_.parallel() || is_local_(sp.gid)) {
+        // to write) and keeps those of its share of the buffer.
+        if (!collective_.parallel() || in_my_share(s->pending)) {
+            if (s->times_ms.empty()) s->share_first = s->pending;
             s->times_ms.push_back(t);
             s->ids.push_back(sp.gid - s->range.first_gid);
             s->classes.push_back(classes.empty() ? unclassified : classes[k]);
-            if (collective_.parallel()) s->positions.push_back(s->in_file + s->pending);
         }
         if (++s->pending >= buffer_spikes) write_buffers(*s);
     }
+}
+
+// Rank r's share of a buffer: indices [r B / R, (r + 1) B / R) of B = buffer_spikes.
+bool SpikeWriter::in_my_share(std::size_t buffer_index) const {
+    return buffer_index * std::size_t(collective_.size) / buffer_spikes == std::size_t(collective_.rank);
 }
 
 void SpikeWriter::write_buffers(Stream& s) {
@@ -268,10 +272,10 @@ void SpikeWriter::write_buffers(Stream& s) {
         const hsize_t size[1] = {s.in_file + s.pending};
         const hid_t x = transfer_.get();
         for (hid_t d : {s.timestamps.get(), s.node_ids.get(), s.spike_class.get()}) h5::set_extent(d, size);
-        h5::write_points_1d(s.timestamps.get(), x, H5T_NATIVE_DOUBLE, s.times_ms.data(), s.positions);
-        h5::write_points_1d(s.node_ids.get(), x, H5T_NATIVE_UINT64, s.ids.data(), s.positions);
-        h5::write_points_1d(s.spike_class.get(), x, H5T_NATIVE_UINT8, s.classes.data(), s.positions);
-        s.positions.clear();
+        const hsize_t first = s.in_file + s.share_first, n = s.times_ms.size();
+        h5::write_range_1d(s.timestamps.get(), x, H5T_NATIVE_DOUBLE, s.times_ms.data(), first, n);
+        h5::write_range_1d(s.node_ids.get(), x, H5T_NATIVE_UINT64, s.ids.data(), first, n);
+        h5::write_range_1d(s.spike_class.get(), x, H5T_NATIVE_UINT8, s.classes.data(), first, n);
     }
     s.in_file += s.pending;
     s.pending = 0;
