@@ -88,7 +88,12 @@ step_t Simulation::run(step_t until) {
         emit_frames();
     }
     while (now_ < until) {
-        if (ctx_.any(stop_request.load() != 0)) break;
+        // Every rank stops together, and learns the signal a peer received (the largest
+        // signal number if several), so all report the same reason and exit code.
+        if (const int sig = int(ctx_.max(double(stop_request.load()))); sig != 0) {
+            stop_request.store(sig);
+            break;
+        }
         const step_t first = now_ + 1;
         const int n = int(std::min<step_t>(M, until - now_));
         if (sampling_) sampling_->begin_slice(first, n);

@@ -8,6 +8,15 @@
 // under 3 ranks gives exit code 2, one message, and no hang.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 #include "cli_runner.hpp"
 #include "spike_file.hpp"
 
@@ -147,4 +156,61 @@ stimuli:
     INFO(r.err);
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("apical: error on rank 0: aeif_cond_exp: numerical instability in neuron 0") != std::string::npos);
+}
+
+namespace {
+
+// The pids of the processes whose parent is `parent` and whose command is `name`.
+std::vector<pid_t> children_named(pid_t parent, const std::string& name) {
+    std::vector<pid_t> found;
+    for (auto& e : std::filesystem::directory_iterator("/proc")) {
+        const std::string d = e.path().filename().string();
+        if (d.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream stat(e.path() / "stat");
+        std::string pid, comm, state;
+        long ppid = 0;
+        if (!(stat >> pid >> comm >> state >> ppid)) continue;
+        if (ppid == parent && comm == "(" + name + ")") found.push_back(pid_t(std::stol(pid)));
+    }
+    return found;
+}
+
+}  // namespace
+
+TEST_CASE("SIGTERM to one of 2 ranks stops both at the next slice with the output flushed and closed",
+          "[mpi][signals]") {
+    auto dir = scratch("mpi_signal");
+    const std::string cmd = "exec env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpiexec "
+                            "--quiet --oversubscribe --bind-to none -n 2 " + std::string(APICAL_EXE) + " run " +
+                            small_brunel + " -o " + dir.string() + " --t-stop 1000000 2>" + (dir / "stderr.txt").string();
+    const pid_t sh = fork();
+    if (sh == 0) {
+        execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    // sh execs timeout, which starts mpiexec, which starts the two ranks.
+    std::vector<pid_t> ranks;
+    for (int i = 0; i < 500 && ranks.size() < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ranks.clear();
+        for (pid_t launcher : children_named(sh, "mpiexec")) ranks = children_named(launcher, "apical");
+    }
+    REQUIRE(ranks.size() == 2);
+    for (int i = 0; i < 500 && !std::filesystem::exists(dir / "spikes.h5"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    kill(ranks.back(), SIGTERM);  // one rank only
+    int status = 0;
+    waitpid(sh, &status, 0);
+    std::ifstream err_file(dir / "stderr.txt");
+    const std::string err((std::istreambuf_iterator<char>(err_file)), std::istreambuf_iterator<char>());
+    INFO(err);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+    CHECK(err.find("apical: stopped by SIGTERM") != std::string::npos);
+    auto f = read_spike_file(dir / "spikes.h5");  // opens normally: the file was closed
+    CHECK(f.completed == 0);
+    CHECK(f.simulated_ms > 0.0);
+    CHECK(f.simulated_ms < 1000000.0);
+    CHECK(f.populations.at("E").timestamps.back() <= f.simulated_ms);
 }
