@@ -139,11 +139,20 @@ private:
 
 // Adapts SONATA report writers (one file per recording and variable) to the kernel's
 // state recorder interface. Parallel (`collective` with a communicator): one on every rank,
-// writing the columns of the rank's own nodes.
+// given the frames of the rank's own nodes; before each buffer write the writers
+// redistribute them with ctx.all_to_all so that every rank writes one contiguous block of
+// columns (report_writer.hpp).
 class ReportFileRecorder final : public StateRecorder {
 public:
-    ReportFileRecorder(const NetworkSpec& spec, const Decomposition& d, const h5::Collective& collective)
+    ReportFileRecorder(const NetworkSpec& spec, const Decomposition& d, const h5::Collective& collective,
+                       DistributedContext& ctx)
         : collective_(collective.parallel()) {
+        ReportWriter::AllToAll all_to_all;
+        if (collective_)
+            all_to_all = [&ctx](std::span<const std::uint8_t> send, std::span<const std::size_t> send_counts,
+                                std::vector<std::uint8_t>& received, std::vector<std::size_t>& received_counts) {
+                ctx.all_to_all(send, send_counts, received, received_counts);
+            };
         const double dt = spec.simulation.dt_ms;
         for (auto& r : spec.state_recordings) {
             const ModelInfo* info = nullptr;
@@ -166,7 +175,7 @@ public:
                 per_variable.push_back(std::make_unique<ReportWriter>(
                     fs::path(spec.simulation.output_dir) / (r.name + "_" + v + ".h5"), r.population,
                     std::vector<std::uint64_t>(r.nodes.begin(), r.nodes.end()), v, internal_unit(s->dim), start,
-                    stop, r.interval_ms, collective, local_columns));
+                    stop, r.interval_ms, collective, local_columns, all_to_all));
             }
             writers_.push_back(std::move(per_variable));
         }
@@ -349,7 +358,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
             writer = std::make_unique<SpikeWriter>(fs::path(spec.simulation.output_dir) / "spikes.h5", recorded,
                                                    spec.simulation.dt_ms, meta, collective);
             if (!spec.state_recordings.empty())
-                reports = std::make_unique<ReportFileRecorder>(spec, decomposition, collective);
+                reports = std::make_unique<ReportFileRecorder>(spec, decomposition, collective, ctx);
             if (root) rates = make_population_rate_recorders(spec, decomposition, spec.simulation.output_dir);
         }))
         return code;

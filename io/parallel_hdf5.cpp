@@ -100,39 +100,18 @@ void write_range_1d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data,
     write(dataset, mem_type, mem_space.get(), file_space.get(), dxpl, data);
 }
 
-void write_columns_2d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data,
-                      hsize_t first_row, hsize_t rows, std::span<const std::size_t> columns) {
+void write_block_2d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data, hsize_t first_row,
+                    hsize_t rows, hsize_t first_column, hsize_t columns) {
     Handle file_space(H5Dget_space(dataset));
-    const hsize_t mem_dims[2] = {rows, hsize_t(columns.size())}, one[2] = {1, 1};
-    const bool empty = rows == 0 || columns.empty();
-    Handle mem_space(H5Screate_simple(2, empty ? one : mem_dims, nullptr));
-    if (!file_space.valid() || !mem_space.valid()) fail("select columns of", dataset, "");
+    const hsize_t start[2] = {first_row, first_column}, count[2] = {rows, columns}, one[2] = {1, 1};
+    const bool empty = rows == 0 || columns == 0;
+    Handle mem_space(H5Screate_simple(2, empty ? one : count, nullptr));
+    if (!file_space.valid() || !mem_space.valid()) fail("select a block of", dataset, "");
     if (empty) {
         select_none(file_space.get(), dataset);
         select_none(mem_space.get(), dataset);
-        write(dataset, mem_type, mem_space.get(), file_space.get(), dxpl, data);
-        return;
-    }
-    // Runs of adjacent columns, then groups of runs of equal length at equal spacing: one
-    // strided hyperslab per group (a contiguous node range under the round-robin rule is one
-    // group: `threads` adjacent columns every ranks x threads columns).
-    std::vector<std::pair<hsize_t, hsize_t>> runs;  // (first column, length)
-    for (std::size_t c : columns) {
-        if (!runs.empty() && runs.back().first + runs.back().second == c) ++runs.back().second;
-        else runs.emplace_back(hsize_t(c), 1);
-    }
-    H5S_seloper_t op = H5S_SELECT_SET;
-    for (std::size_t i = 0; i < runs.size();) {
-        std::size_t j = i + 1;
-        const hsize_t spacing = j < runs.size() ? runs[j].first - runs[i].first : 1;
-        while (j < runs.size() && runs[j].second == runs[i].second && runs[j].first - runs[j - 1].first == spacing)
-            ++j;
-        const hsize_t start[2] = {first_row, runs[i].first}, stride[2] = {1, spacing},
-                      count[2] = {rows, hsize_t(j - i)}, block[2] = {1, runs[i].second};
-        if (H5Sselect_hyperslab(file_space.get(), op, start, stride, count, block) < 0)
-            fail("select columns of", dataset, "");
-        op = H5S_SELECT_OR;
-        i = j;
+    } else if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0) {
+        fail("select a block of", dataset, "");
     }
     write(dataset, mem_type, mem_space.get(), file_space.get(), dxpl, data);
 }

@@ -10,7 +10,8 @@
 //     all ranks agree on whether that worked (agree_on_failure);
 //  2. every rank opens the file with H5Pset_fapl_mpio (open_parallel_file);
 //  3. datasets grow by collective H5Dset_extent calls with the same size on every rank, and
-//     each rank writes its own elements in the same collective H5Dwrite
+//     each rank writes its own elements, one contiguous range or block per rank (a
+//     selection of scattered small pieces is slow with MPI-IO), in the same collective H5Dwrite
 //     (H5Pset_dxpl_mpio(H5FD_MPIO_COLLECTIVE), collective_transfer()); a rank with nothing
 //     to write selects nothing but takes part;
 //  4. flushes (H5Fflush) and the close are collective.
@@ -63,12 +64,11 @@ void set_extent(hid_t dataset, std::span<const hsize_t> dims);
 // `dxpl`; n may be 0 (the rank selects nothing but takes part).
 void write_range_1d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data, hsize_t first, hsize_t n);
 
-// Writes rows [first_row, first_row + rows) of the given columns (ascending) of a 2-D
-// dataset, collectively with `dxpl`, from data packed as [row][k-th column]. columns may be
-// empty (the rank selects nothing but takes part). Columns with regular spacing are selected
-// as a few strided hyperslabs, not one per column.
-void write_columns_2d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data,
-                      hsize_t first_row, hsize_t rows, std::span<const std::size_t> columns);
+// Writes the block rows [first_row, first_row + rows) x columns [first_column, first_column
+// + columns) of a 2-D dataset as one hyperslab, collectively with `dxpl`, from data packed
+// as [row][column]. rows or columns may be 0 (the rank selects nothing but takes part).
+void write_block_2d(hid_t dataset, hid_t dxpl, hid_t mem_type, const void* data, hsize_t first_row,
+                    hsize_t rows, hsize_t first_column, hsize_t columns);
 
 // Writes a whole 1-D dataset of n elements from rank 0 (the others take part in the
 // collective write with an empty selection).

@@ -5,11 +5,14 @@
 // overwrites the three values of `time` (raw data writes, which SWMR allows; `time` is a
 // contiguous dataset, so the overwrite never touches metadata).
 // With more than one rank: parallel HDF5 over MPI-IO (report_writer.hpp); rank 0 creates
-// the layout with the serial driver exactly as below, so both paths give the same datasets.
+// the layout with the serial driver exactly as below, so both paths give the same datasets,
+// and every buffer write is an all-to-all that gives each rank a contiguous block of
+// columns, written as one hyperslab.
 #include "io/report_writer.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <numeric>
 
@@ -59,9 +62,10 @@ ReportWriter::ReportWriter(const std::filesystem::path& path, const std::string&
                            std::vector<std::uint64_t> node_ids, const std::string& variable,
                            const std::string& units, double start_ms, double stop_ms,
                            double step_ms, const h5::Collective& collective,
-                           std::vector<std::size_t> local_columns)
+                           std::vector<std::size_t> local_columns, AllToAll all_to_all)
     : path_(path), n_nodes_(node_ids.size()), start_ms_(start_ms), stop_ms_(stop_ms),
-      step_ms_(step_ms), collective_(collective), local_columns_(std::move(local_columns)) {
+      step_ms_(step_ms), collective_(collective), local_columns_(std::move(local_columns)),
+      all_to_all_(std::move(all_to_all)) {
     check_arguments(path, population, node_ids, start_ms, stop_ms, step_ms);
     planned_ = planned_frames(start_ms, stop_ms, step_ms);
     chunk_ = chunk_shape(n_nodes_, planned_);
@@ -70,7 +74,9 @@ ReportWriter::ReportWriter(const std::filesystem::path& path, const std::string&
     if (collective_.parallel()) {
         APICAL_ASSERT(std::is_sorted(local_columns_.begin(), local_columns_.end()));
         APICAL_ASSERT(local_columns_.empty() || local_columns_.back() < n_nodes_);
+        APICAL_ASSERT(all_to_all_ != nullptr);
         create_then_open_parallel(population, node_ids, variable, units);
+        plan_redistribution();
         return;
     }
 
@@ -114,6 +120,36 @@ void ReportWriter::create_then_open_parallel(const std::string& population,
     data_ = h5::open_dataset(pop.get(), "data");
     time_ = h5::open_dataset(pop.get(), "mapping/time");
     transfer_ = h5::collective_transfer();
+}
+
+// Rank r's block is columns [r N / R, (r + 1) N / R). Each rank tells every other which of
+// its columns lie in that rank's block (one all-to-all), so the blocks can be put together
+// from the buffers later without sending column numbers again.
+void ReportWriter::plan_redistribution() {
+    const std::size_t R = std::size_t(collective_.size), rank = std::size_t(collective_.rank);
+    const auto block_begin = [&](std::size_t r) { return r * n_nodes_ / R; };
+    block_first_ = block_begin(rank);
+    block_columns_ = block_begin(rank + 1) - block_first_;
+    APICAL_ASSERT(block_columns_ <= 0xffffffffu);
+    to_begin_.assign(R + 1, 0);
+    std::vector<std::uint32_t> offsets(local_columns_.size());  // in the destination's block
+    std::size_t k = 0;
+    for (std::size_t r = 0; r < R; ++r) {
+        to_begin_[r] = k;
+        for (; k < local_columns_.size() && local_columns_[k] < block_begin(r + 1); ++k)
+            offsets[k] = std::uint32_t(local_columns_[k] - block_begin(r));
+    }
+    to_begin_[R] = k;
+    std::vector<std::size_t> counts(R), received_counts;
+    for (std::size_t r = 0; r < R; ++r) counts[r] = (to_begin_[r + 1] - to_begin_[r]) * sizeof(std::uint32_t);
+    all_to_all_({reinterpret_cast<const std::uint8_t*>(offsets.data()), offsets.size() * sizeof(std::uint32_t)},
+                counts, received_, received_counts);
+    APICAL_ASSERT(received_counts.size() == R && received_.size() == block_columns_ * sizeof(std::uint32_t));
+    from_columns_.resize(block_columns_);
+    if (block_columns_ > 0) std::memcpy(from_columns_.data(), received_.data(), received_.size());
+    from_begin_.assign(R + 1, 0);
+    for (std::size_t r = 0; r < R; ++r) from_begin_[r + 1] = from_begin_[r] + received_counts[r] / sizeof(std::uint32_t);
+    received_ = {};
 }
 
 ReportWriter::~ReportWriter() {
@@ -169,24 +205,29 @@ void ReportWriter::append(std::span<const double> frames, std::size_t n_frames) 
         // buffer_capacity_ frames after the last write (see report_writer.hpp).
         const std::size_t write_at = buffer_capacity_ - frames_in_file_ % chunk_.frames;
         const std::size_t take = std::min(n_frames - done, write_at - buffered_frames_);
-        const std::size_t w = width();
-        const std::size_t needed = (buffered_frames_ + take) * w;
-        if (buffer_.size() < needed) {
-            // Grow geometrically, but never beyond the capacity (reserve allocates exactly).
-            const std::size_t size =
-                std::min(buffer_capacity_ * w, std::max(needed, 2 * buffer_.size()));
-            buffer_.reserve(size);
-            buffer_.resize(size);
-        }
         const auto in = frames.subspan(done * n_nodes_, take * n_nodes_);
         if (!collective_.parallel()) {
+            const std::size_t needed = (buffered_frames_ + take) * n_nodes_;
+            if (buffer_.size() < needed) {
+                // Grow geometrically, but never beyond the capacity (reserve allocates exactly).
+                const std::size_t size =
+                    std::min(buffer_capacity_ * n_nodes_, std::max(needed, 2 * buffer_.size()));
+                buffer_.reserve(size);
+                buffer_.resize(size);
+            }
             std::transform(in.begin(), in.end(), buffer_.begin() + buffered_frames_ * n_nodes_,
                            [](double v) { return static_cast<float>(v); });
         } else {
-            float* out = buffer_.data() + buffered_frames_ * w;
-            for (std::size_t f = 0; f < take; ++f)
-                for (std::size_t k = 0; k < w; ++k)
-                    out[f * w + k] = static_cast<float>(in[f * n_nodes_ + local_columns_[k]]);
+            if (buffered_frames_ + take > group_frames_)
+                grow_grouped_buffer(
+                    std::min(buffer_capacity_, std::max(buffered_frames_ + take, 2 * group_frames_)));
+            for (std::size_t r = 0; r + 1 < to_begin_.size(); ++r) {
+                const std::size_t first = to_begin_[r], w = to_begin_[r + 1] - first;
+                float* out = buffer_.data() + group_frames_ * first + buffered_frames_ * w;
+                for (std::size_t f = 0; f < take; ++f, out += w)
+                    for (std::size_t j = 0; j < w; ++j)
+                        out[j] = static_cast<float>(in[f * n_nodes_ + local_columns_[first + j]]);
+            }
         }
         buffered_frames_ += take;
         done += take;
@@ -194,13 +235,66 @@ void ReportWriter::append(std::span<const double> frames, std::size_t n_frames) 
     }
 }
 
+// Parallel mode: room for `frames` frames in every destination group; the buffered frames
+// move up to their groups' new places (from the last group down, so nothing is overwritten
+// before it moved).
+void ReportWriter::grow_grouped_buffer(std::size_t frames) {
+    APICAL_ASSERT(frames >= group_frames_);
+    const std::size_t size = frames * local_columns_.size();
+    if (buffer_.size() < size) {
+        buffer_.reserve(size);  // allocates exactly
+        buffer_.resize(size);
+    }
+    for (std::size_t r = to_begin_.size() - 1; r-- > 0;) {
+        const std::size_t first = to_begin_[r], w = to_begin_[r + 1] - first;
+        if (w > 0 && buffered_frames_ > 0)
+            std::memmove(buffer_.data() + frames * first, buffer_.data() + group_frames_ * first,
+                         buffered_frames_ * w * sizeof(float));
+    }
+    group_frames_ = frames;
+}
+
+// Parallel mode: sends every rank the buffered values of the columns in its block and
+// receives this rank's block, which replaces the buffer's contents as [frame][column of
+// the block]. Collective.
+void ReportWriter::redistribute_buffer() {
+    const std::size_t rows = buffered_frames_, R = to_begin_.size() - 1;
+    std::vector<std::size_t> counts(R), received_counts;
+    for (std::size_t r = 0; r < R; ++r) {  // the groups, packed to `rows` frames (moving down)
+        const std::size_t first = to_begin_[r], w = to_begin_[r + 1] - first;
+        if (w > 0 && rows < group_frames_)
+            std::memmove(buffer_.data() + rows * first, buffer_.data() + group_frames_ * first,
+                         rows * w * sizeof(float));
+        counts[r] = rows * w * sizeof(float);
+    }
+    all_to_all_({reinterpret_cast<const std::uint8_t*>(buffer_.data()), rows * local_columns_.size() * sizeof(float)},
+                counts, received_, received_counts);
+    APICAL_ASSERT(received_counts.size() == R && received_.size() == rows * block_columns_ * sizeof(float));
+    const std::size_t size = rows * block_columns_;
+    if (buffer_.size() < size) {
+        buffer_.reserve(size);
+        buffer_.resize(size);
+    }
+    const std::uint8_t* in = received_.data();
+    for (std::size_t r = 0; r < R; ++r) {
+        const std::uint32_t* columns = from_columns_.data() + from_begin_[r];
+        const std::size_t w = from_begin_[r + 1] - from_begin_[r];
+        APICAL_ASSERT(received_counts[r] == rows * w * sizeof(float));
+        for (std::size_t f = 0; f < rows; ++f) {
+            float* out = buffer_.data() + f * block_columns_;
+            for (std::size_t j = 0; j < w; ++j, in += sizeof(float)) std::memcpy(out + columns[j], in, sizeof(float));
+        }
+    }
+}
+
 void ReportWriter::write_buffer() {
     if (buffered_frames_ == 0) return;  // the same on every rank
     if (collective_.parallel()) {
         const hsize_t dims[2] = {frames_in_file_ + buffered_frames_, n_nodes_};
+        redistribute_buffer();
         h5::set_extent(data_.get(), dims);
-        h5::write_columns_2d(data_.get(), transfer_.get(), H5T_NATIVE_FLOAT, buffer_.data(), frames_in_file_,
-                             buffered_frames_, local_columns_);
+        h5::write_block_2d(data_.get(), transfer_.get(), H5T_NATIVE_FLOAT, buffer_.data(), frames_in_file_,
+                           buffered_frames_, block_first_, block_columns_);
     } else {
         h5::append_rows_2d(data_.get(), H5T_NATIVE_FLOAT, buffer_.data(), buffered_frames_);
     }
@@ -246,6 +340,7 @@ void ReportWriter::finish() {
     finished_ = true;
     close_all();
     buffer_ = {};
+    received_ = {};
 }
 
 // Datasets first, then the file (which ends SWMR mode and writes the last metadata).

@@ -51,16 +51,28 @@
 // With more than one rank (a Collective with a communicator) the file is written with
 // parallel HDF5 over MPI-IO (io/parallel_hdf5.hpp): rank 0 creates the layout above with the
 // serial driver, then every rank opens the file with the MPI-IO driver. Each rank is given
-// the columns of the nodes it owns (local_columns) and full frames in which only those
-// columns need to be valid; it buffers only its columns (so the buffer of a rank holds
-// about 1/ranks of the 4 MiB), and all ranks write the same frames at the same moments
-// (frame counts are the same on every rank): a collective H5Dset_extent, then one
-// collective H5Dwrite in which each rank writes its columns of those rows (a union of
-// strided hyperslabs). `time` is written by rank 0 in a collective write. The datasets hold
-// the same values as the serial writer's for any number of ranks and threads. No SWMR with
-// MPI-IO: flush() ends with a collective H5Fflush, and a killed multi-rank run leaves a file
-// that plain readers open, with the frames up to the last flush and `time` describing them
-// (as for the spike file, spike_writer.hpp). In parallel mode every call is collective.
+// the columns of the nodes it owns (local_columns, any ascending set: under the round-robin
+// rule every R-th column) and full frames in which only those columns need to be valid; it
+// buffers only its columns (so the buffer of a rank holds about 1/ranks of the 4 MiB), and
+// all ranks write the same frames at the same moments (frame counts are the same on every
+// rank). Before each buffer write the ranks redistribute the buffered frames with one
+// personalised all-to-all (`AllToAll`, DistributedContext::all_to_all in the CLI) so that
+// rank r holds the contiguous block of columns [r N / R, (r + 1) N / R) of those frames;
+// then a collective H5Dset_extent and one collective H5Dwrite in which each rank writes its
+// block as one hyperslab (rows x contiguous columns). (Writing the owned columns directly
+// is a selection of every R-th 4-byte column, about a million scattered pieces per buffer:
+// the write phase of COBA recording 2 x 3200 columns every step for 100 ms took 4.2 s on 2
+// ranks that way, 0.07 s with blocks; docs/architecture.md, Output.) The constructor exchanges once which columns
+// of each block every rank owns. The buffer is kept grouped by destination rank
+// ([rank][frame][column]), so it is sent as it is; the received blocks are transposed back
+// into the buffer's memory (growing it to rows x block columns if that is larger), so a
+// rank holds at most the buffer plus one received buffer of the same size.
+// `time` is written by rank 0 in a collective write. The datasets hold the same values as
+// the serial writer's for any number of ranks and threads. No SWMR with MPI-IO: flush()
+// ends with a collective H5Fflush, and a killed multi-rank run leaves a file that plain
+// readers open, with the frames up to the last flush and `time` describing them (as for the
+// spike file, spike_writer.hpp). In parallel mode every call is collective (the constructor,
+// append() when it writes, flush(), finish()).
 //
 // One thread per process (Debian's HDF5 is not thread-safe).
 #pragma once
@@ -68,6 +80,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -79,6 +92,13 @@ namespace apical {
 
 class ReportWriter {
 public:
+    // Parallel mode: the ranks' personalised all-to-all of bytes, with the contract of
+    // DistributedContext::all_to_all: send_counts[r] bytes of `send` (groups in rank order)
+    // go to rank r; `received` gets every rank's group in rank order, received_counts[r]
+    // bytes from rank r. Collective.
+    using AllToAll = std::function<void(std::span<const std::uint8_t> send, std::span<const std::size_t> send_counts,
+                                        std::vector<std::uint8_t>& received,
+                                        std::vector<std::size_t>& received_counts)>;
     // Chunks of data hold at most this many values (256 KiB of float32)...
     static constexpr std::size_t chunk_values = 64 * 1024;
     // ...and at most this many columns.
@@ -104,7 +124,8 @@ public:
     ReportWriter(const std::filesystem::path& path, const std::string& population,
                  std::vector<std::uint64_t> node_ids, const std::string& variable,
                  const std::string& units, double start_ms, double stop_ms, double step_ms,
-                 const h5::Collective& collective = {}, std::vector<std::size_t> local_columns = {});
+                 const h5::Collective& collective = {}, std::vector<std::size_t> local_columns = {},
+                 AllToAll all_to_all = {});
     // If finish() was not called: flushes and closes. Never throws.
     ~ReportWriter();
     ReportWriter(const ReportWriter&) = delete;
@@ -137,6 +158,9 @@ private:
     void create_then_open_parallel(const std::string& population, const std::vector<std::uint64_t>& ids,
                                    const std::string& variable, const std::string& units);
     std::size_t width() const { return collective_.parallel() ? local_columns_.size() : n_nodes_; }
+    void plan_redistribution();
+    void grow_grouped_buffer(std::size_t frames);
+    void redistribute_buffer();
     void write_buffer();
     void write_time();
     void close_all();
@@ -147,14 +171,27 @@ private:
     std::size_t planned_;
     ChunkShape chunk_;
     std::size_t buffer_capacity_;      // frames, a multiple of chunk_.frames
-    std::vector<float> buffer_;        // buffer_capacity_ * width() values
+    std::vector<float> buffer_;        // at most buffer_capacity_ * width() values (see below)
     std::size_t buffered_frames_ = 0;
     std::size_t frames_in_file_ = 0;   // rows of data
     std::size_t frames_in_time_ = 0;   // frames `time` describes
     h5::Handle file_, data_, time_;
     h5::Collective collective_;
-    std::vector<std::size_t> local_columns_;  // parallel mode: the columns this rank writes
-    h5::Handle transfer_;                     // parallel mode: collective transfers
+    // Parallel mode.
+    std::vector<std::size_t> local_columns_;  // the columns of this rank's nodes, ascending
+    AllToAll all_to_all_;
+    // buffer_ is grouped by destination: local_columns_[to_begin_[r] .. to_begin_[r + 1]) lie
+    // in rank r's block, and their values of frame f are at
+    // buffer_[group_frames_ * to_begin_[r] + f * (to_begin_[r + 1] - to_begin_[r]) + ...].
+    std::vector<std::size_t> to_begin_;       // R + 1 values
+    std::size_t group_frames_ = 0;            // frames each group has room for
+    std::size_t block_first_ = 0, block_columns_ = 0;  // this rank's block of columns
+    // The columns of this rank's block owned by rank r, as offsets in the block:
+    // from_columns_[from_begin_[r] .. from_begin_[r + 1]), in rank r's (ascending) order.
+    std::vector<std::uint32_t> from_columns_;
+    std::vector<std::size_t> from_begin_;     // R + 1 values
+    std::vector<std::uint8_t> received_;      // the last all-to-all's bytes
+    h5::Handle transfer_;                     // collective transfers
     bool finished_ = false;
 };
 

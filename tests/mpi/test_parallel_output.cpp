@@ -8,17 +8,23 @@
 // and a random sample of nodes, so ranks own irregular sets of columns) and the COBA
 // benchmark recording V_m of all 3200 E neurons every 0.2 ms for 100 ms (500 frames: the
 // report buffer of 265 frames fills and is written between flushes, not only at flushes).
+// The parallel report writer redistributes each buffer over the ranks before writing it
+// (report_writer.hpp); a third case, under 1 and 3 ranks, writes a random sample of nodes
+// in several full buffers and a partial last one.
 // This test launches mpiexec itself; it is not run under mpiexec.
 #include <catch2/catch.hpp>
 
 #include <hdf5.h>
 
+#include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "tests/cli_runner.hpp"
 #include "io/hdf5.hpp"
+#include "io/report_writer.hpp"
 
 using namespace apical;
 using namespace apical::test;
@@ -115,10 +121,16 @@ std::string read_text(const fs::path& p) {
     return s.str();
 }
 
-// Runs `model` under the six layouts and compares every output file with the (1, 1) run's.
-void check_decompositions(const std::string& name, const fs::path& model, const std::string& extra) {
-    const std::pair<int, int> layouts[] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 1}, {4, 1}};
-    std::map<std::string, std::map<std::string, RawDataset>> reference;  // file -> datasets
+using Files = std::map<std::string, std::map<std::string, RawDataset>>;  // file -> datasets
+
+const std::vector<std::pair<int, int>> six_layouts = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 1}, {4, 1}};
+
+// Runs `model` under the layouts (ranks, threads), the first (1, 1), and compares every
+// output file with the (1, 1) run's; returns the (1, 1) run's datasets.
+Files check_decompositions(const std::string& name, const fs::path& model, const std::string& extra,
+                           const std::vector<std::pair<int, int>>& layouts = six_layouts) {
+    REQUIRE(layouts.front() == std::pair<int, int>(1, 1));
+    Files reference;
     for (auto [ranks, threads] : layouts) {
         const std::string layout = std::to_string(ranks) + "x" + std::to_string(threads);
         auto dir = scratch("parallel_output_" + name + "_" + layout);
@@ -131,7 +143,7 @@ void check_decompositions(const std::string& name, const fs::path& model, const 
         CHECK(info.threads == threads);
         CHECK(info.completed == 1);
         CHECK(info.writer.find(ranks == 1 ? "serial HDF5 (SWMR)" : "parallel HDF5 over MPI-IO") == 0);
-        std::map<std::string, std::map<std::string, RawDataset>> files;
+        Files files;
         for (auto& e : fs::directory_iterator(dir / "out")) files[e.path().filename()] = datasets_of(e.path());
         if (ranks == 1 && threads == 1) {
             reference = files;
@@ -156,15 +168,13 @@ void check_decompositions(const std::string& name, const fs::path& model, const 
     // The reference holds something worth comparing.
     const auto& spikes = reference.at("spikes.h5");
     REQUIRE(spikes.at("spikes/E/timestamps").shape.at(0) > 1000);
+    return reference;
 }
 
-}  // namespace
-
-TEST_CASE("scaled-down Brunel with state recordings: identical output datasets for six layouts",
-          "[mpi][output]") {
-    auto dir = scratch("parallel_output_models");
-    const std::string yaml = R"(
-simulation: {dt: 0.1 ms, t_stop: 100 ms, seed: 12345, threads: 1, output: out, flush_interval: 10 ms}
+// A scaled-down Brunel network (1000 E, 250 I) with the given `simulation` mapping and
+// `recordings` block.
+std::string brunel_yaml(const std::string& simulation, const std::string& recordings) {
+    return "simulation: " + simulation + "\n" + R"(
 populations:
   E: {model: iaf_psc_delta, size: 1000, initial: {V_m: 0 mV},
       parameters: &neuron {C_m: 1 pF, tau_m: 20 ms, t_ref: 2 ms, E_L: 0 mV, V_reset: 0 mV, V_th: 20 mV}}
@@ -176,12 +186,21 @@ projections:
   - {name: II, source: I, target: I, connectivity: {rule: fixed_indegree, indegree: 25}, weight: -5 mV, delay: 1.5 ms}
 stimuli:
   - {name: external, model: poisson_generator, targets: [E, I], rate: 2 kHz, weight: 1 mV, delay: 1.5 ms}
-recordings:
+recordings:)" + recordings;
+}
+
+}  // namespace
+
+TEST_CASE("scaled-down Brunel with state recordings: identical output datasets for six layouts",
+          "[mpi][output]") {
+    auto dir = scratch("parallel_output_models");
+    const std::string yaml = brunel_yaml(
+        "{dt: 0.1 ms, t_stop: 100 ms, seed: 12345, threads: 1, output: out, flush_interval: 10 ms}", R"(
   spikes: [E, I]
   state:
     - {name: vE, population: E, variables: [V_m], nodes: {range: [3, 400, 3]}, interval: 0.5 ms}
     - {name: vI, population: I, variables: [V_m], nodes: {sample: 37, seed: 3}, interval: 1 ms, start: 10 ms, stop: 95 ms}
-)";
+)");
     check_decompositions("brunel", write_file(dir / "brunel_state.yaml", yaml), "");
 }
 
@@ -197,4 +216,36 @@ recordings:
 )";
     check_decompositions("coba", write_file(dir / "coba_state.yaml", yaml),
                          "--t-stop 100 --set 'simulation.flush_interval=50 ms'");
+}
+
+TEST_CASE("a random sample of nodes written in several full buffers and a partial last one: 3 ranks as 1",
+          "[mpi][output]") {
+    // 700 of 1000 nodes every 0.1 ms for 350 ms (3500 frames), flushed only at the end: the
+    // report buffer (1400 frames) is written twice when full and once, partly filled, at the
+    // end; each write redistributes ranks' irregular column sets into contiguous blocks.
+    auto dir = scratch("parallel_output_buffers");
+    const std::size_t frames = 3500, nodes = 700;
+    {
+        ReportWriter probe(dir / "probe.h5", "E", std::vector<std::uint64_t>(nodes, 0), "V_m", "mV", 0, 350, 0.1);
+        INFO("buffer of " << probe.buffer_frames() << " frames");
+        REQUIRE(frames > 2 * probe.buffer_frames());
+        REQUIRE(frames % probe.buffer_frames() != 0);
+    }
+    const std::string yaml = brunel_yaml(
+        "{dt: 0.1 ms, t_stop: 350 ms, seed: 777, threads: 1, output: out, flush_interval: 1000 ms}", R"(
+  spikes: [E]
+  state:
+    - {name: vS, population: E, variables: [V_m], nodes: {sample: 700, seed: 11}, interval: 0.1 ms}
+)");
+    const Files reference =
+        check_decompositions("buffers", write_file(dir / "buffers.yaml", yaml), "", {{1, 1}, {3, 1}});
+    const RawDataset& data = reference.at("vS_V_m.h5").at("report/E/data");
+    CHECK(data.shape == std::vector<hsize_t>{frames, nodes});
+    // Not a range: the sampled node ids have irregular gaps.
+    const RawDataset& ids = reference.at("vS_V_m.h5").at("report/E/mapping/node_ids");
+    std::vector<std::uint64_t> id(ids.bytes.size() / 8);
+    std::memcpy(id.data(), ids.bytes.data(), ids.bytes.size());
+    std::set<std::uint64_t> gaps;
+    for (std::size_t k = 1; k < id.size(); ++k) gaps.insert(id[k] - id[k - 1]);
+    CHECK(gaps.size() > 2);
 }
