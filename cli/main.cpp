@@ -3,7 +3,7 @@
 // number when stopped by SIGINT (130) or SIGTERM (143).
 // Under mpirun every rank runs this; rank 0 prints. Output files: with one rank, rank 0
 // writes them with serial HDF5 in SWMR mode; with more, all ranks write them together with
-// parallel HDF5 over MPI-IO, each a share of the spikes and its own neurons' samples. Ranks agree
+// parallel HDF5 over MPI-IO, each a contiguous share of the spikes and of the sampled columns. Ranks agree
 // after each phase that can fail (description, network, output file), so a bad description
 // stops all ranks with one message and exit code 2 instead of leaving some waiting in a
 // collective; a failure during the simulation ends the whole job (MPI_Abort) with code 1.

@@ -30,7 +30,7 @@ public:
     // nothing to send.
     virtual void exchange_spikes(std::span<const Spike> send, std::span<const std::size_t> send_counts,
                                  std::vector<Spike>& received) = 0;
-    // Personalised all-to-all of bytes (construction, not per slice): send_counts[r] bytes
+    // Personalised all-to-all of bytes (construction, and once per report buffer write; not per slice): send_counts[r] bytes
     // of `send` (groups in rank order) go to rank r; `received` gets the groups from every
     // rank in rank order, received_counts[r] bytes from rank r.
     virtual void all_to_all(std::span<const std::uint8_t> send, std::span<const std::size_t> send_counts,
