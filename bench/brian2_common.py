@@ -168,7 +168,10 @@ def main(description, build_network, extra_args=None):
         "t_stop_ms": args.t_stop,
         "dt_ms": 0.1,
         "seed": args.seed,
-        "workdir": workdir,
+        # Relative to the repository when inside it: results files hold no machine paths.
+        "workdir": os.path.relpath(workdir, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        if os.path.abspath(workdir).startswith(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep)
+        else workdir,
         "construct_s": construct_s,
         "codegen_s": codegen_s,
         "compile_s": make_s + clean_s,
