@@ -237,19 +237,20 @@ private:
         if (sum_) ring_[i * std::size_t(ring_len_) + std::size_t(step % ring_len_)] = 1;
     }
 
+    // The state arrays both step orders work on.
+    struct Arrays {
+        double *vs, *vd, *ws, *wd, *th, *gsE, *gsI, *gdE, *gdI, *ref;
+    };
+    Arrays arrays() {
+        return {state(V_s).data(),   state(V_d).data(),   state(w_s).data(),   state(w_d).data(),
+                state(theta).data(), state(g_s_E).data(), state(g_s_I).data(), state(g_d_E).data(),
+                state(g_d_I).data(), state(refractory_count).data()};
+    }
+
     template <bool DriveSoma, bool Noise>
     void update_default(const SliceInput& in, std::vector<Spike>& spikes) {
         const std::size_t n = size();
-        double* vs = state(V_s).data();
-        double* vd = state(V_d).data();
-        double* ws = state(w_s).data();
-        double* wd = state(w_d).data();
-        double* th = state(theta).data();
-        double* gsE = state(g_s_E).data();
-        double* gsI = state(g_s_I).data();
-        double* gdE = state(g_d_E).data();
-        double* gdI = state(g_d_I).data();
-        double* ref = state(refractory_count).data();
+        auto [vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref] = arrays();
         const double* soma_current = in.stimulus_current(0);
         const double* dend_current = in.stimulus_current(1);
         for (int k = 0; k < in.n_steps; ++k) {
@@ -350,16 +351,7 @@ private:
     void update_auryn(const SliceInput& in, std::vector<Spike>& spikes) {
         const AurynConstants& c = ac_;
         const std::size_t n = size();
-        double* vs = state(V_s).data();
-        double* vd = state(V_d).data();
-        double* ws = state(w_s).data();
-        double* wd = state(w_d).data();
-        double* th = state(theta).data();
-        double* gsE = state(g_s_E).data();
-        double* gsI = state(g_s_I).data();
-        double* gdE = state(g_d_E).data();
-        double* gdI = state(g_d_I).data();
-        double* ref = state(refractory_count).data();
+        auto [vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref] = arrays();
         const double* soma_current = in.stimulus_current(0);
         const double* dend_current = in.stimulus_current(1);
         for (int k = 0; k < in.n_steps; ++k) {
