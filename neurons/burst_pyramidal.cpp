@@ -32,8 +32,9 @@
 //    spike restarts it) or sum (one box per spike, overlapping boxes add, as BurstCCN-journal).
 //  - t_ref: absolute refractory period (default 0, as Auryn; third-party re-implementations
 //    use 3 ms). During it V_s is held at V_reset and no spike is possible; the rest evolves.
-//  - Option dendritic_driving_force: V_d (default, physically correct) or V_s (Auryn: its
-//    synapse objects use the parent group's somatic potential for the dendritic synapses too).
+//  - Option dendritic_driving_force: dendrite (default, physically correct: V_d) or soma (V_s,
+//    as Auryn, whose synapse objects use the parent group's somatic potential for the
+//    dendritic synapses too); the same values as burst_poisson's option.
 //  - Option reference_step_order: default (below) or auryn (further below).
 //
 // reference_step_order: default -- a convergent discretisation of the continuous equations.
@@ -69,7 +70,7 @@
 // steps earlier and the table of MODELS.md 1.8 (a) is not reproduced. Per step s (Auryn's
 // cycle at clock s - 1):
 //   1. Synapses: current terms g (E - V_s) from the conductances at the start of the step
-//      (V_d instead of V_s for the dendritic ones if dendritic_driving_force is V_d), then the
+//      (V_d instead of V_s for the dendritic ones if dendritic_driving_force is dendrite), then the
 //      conductances decay by exp(-dt/tau).
 //   2. Membrane, forward Euler: f from V_d at the start of the step;
 //      V_s += dt/tau_s (E_L - V_s); V_s += dt b/C_s w_s; V_s += dt g_s/C_s f;
@@ -186,7 +187,7 @@ public:
           bap_steps_(refractory_steps(parameter(p, "bAP_duration"))),
           ref_steps_(refractory_steps(parameter(p, "t_ref"))),
           auryn_(ctx.options.at("reference_step_order") == "auryn"),
-          drive_soma_(ctx.options.at("dendritic_driving_force") == "V_s"),
+          drive_soma_(ctx.options.at("dendritic_driving_force") == "soma"),
           sum_(ctx.options.at("bAP_summation") == "sum"),
           ac_(p, h), kernel_(size(), 0.0) {
         if (sum_) {
@@ -512,7 +513,7 @@ const ModelInfo& burst_pyramidal_info() {
                        {"dendrite.inh", Dimension::conductance, false}};
         m.compartments = {"soma", "dendrite"};
         m.options = {{"reference_step_order", {"default", "auryn"}},
-                     {"dendritic_driving_force", {"V_d", "V_s"}},
+                     {"dendritic_driving_force", {"dendrite", "soma"}},
                      {"bAP_summation", {"restart", "sum"}}};
         m.route_by_sign = false;
         m.check = [](const std::map<std::string, double>& p) -> std::string {

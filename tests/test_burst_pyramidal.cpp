@@ -143,7 +143,7 @@ TrainStats stats_of(const std::vector<double>& t_ms) {
 }
 
 const std::map<std::string, std::string> auryn = {{"reference_step_order", "auryn"},
-                                                  {"dendritic_driving_force", "V_s"}};
+                                                  {"dendritic_driving_force", "soma"}};
 
 }  // namespace
 
