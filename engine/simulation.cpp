@@ -224,7 +224,7 @@ void Simulation::deliver(VirtualProcess& vp) {
 void Simulation::add_poisson_input(VirtualProcess& vp, step_t first, int n) {
     const std::uint32_t seed = net_.spec().simulation.seed;
     double* rows[64];
-    for (const PoissonInput& in : vp.poisson) {
+    for (PoissonInput& in : vp.poisson) {
         NeuronGroup& g = *vp.groups[std::size_t(in.group)];
         RingBuffer& buf = g.input(in.receptor);
         const gid_t* gids = g.gids().data();
@@ -242,23 +242,21 @@ void Simulation::add_poisson_input(VirtualProcess& vp, step_t first, int n) {
                                                  .poisson(in.lambda)) * in.weight;
                 continue;
             }
-            // Step pairs (2j, 2j+1) share one Philox block: uniforms for all neurons at once.
-            std::vector<double>& u_even = vp.poisson_scratch[0];
-            std::vector<double>& u_odd = vp.poisson_scratch[1];
-            u_even.resize(size);
-            u_odd.resize(size);
-            for (int k = 0; k < m;) {
+            // Steps 4j .. 4j + 3 share one Philox block (word r for step 4j + r), computed for
+            // all neurons at once and kept for the next slice.
+            if (in.words.size() != 4 * size) {
+                in.words.assign(4 * size, 0);
+                in.words_group = -1;
+            }
+            std::uint32_t* words = in.words.data();
+            for (int k = 0; k < m; ++k) {
                 const step_t e = e0 + k;
-                philox_uniform_pairs(seed, in.purpose, gids, std::uint32_t(e >> 1), size, u_even.data(), u_odd.data());
-                for (int j = k; j < m && ((e0 + j) >> 1) == (e >> 1); ++j) {
-                    const double* u = ((e0 + j) & 1) ? u_odd.data() : u_even.data();
-                    double* row = rows[j];
-                    for (std::size_t i = 0; i < size; ++i) {
-                        const std::uint64_t count = in.count(u[i]);
-                        if (count) row[i] += double(count) * in.weight;
-                    }
-                    k = j + 1;
+                if ((e >> 2) != in.words_group) {
+                    in.words_group = e >> 2;
+                    philox_word_quads(seed, in.purpose, gids, std::uint32_t(e >> 2), size, words, words + size,
+                                      words + 2 * size, words + 3 * size);
                 }
+                add_poisson_counts(in, words + std::size_t(e & 3) * size, size, rows[k]);
             }
         }
     }

@@ -1,9 +1,14 @@
 // Stimuli that act inside the target's own virtual process, without gids or synapses:
 // - poisson_generator: an independent Poisson train into every target neuron (NEST's
 //   poisson_generator semantics). The count for neuron gid emitted in step e is drawn by
-//   inversion from a 53-bit uniform: one Philox call with key (seed, poisson purpose of the
-//   stimulus) and counter (gid, e / 2) gives the uniforms of steps 2j (words 0, 1) and 2j + 1
-//   (words 2, 3). It therefore does not depend on the decomposition. The count times the
+//   inversion from a 32-bit uniform: one Philox call with key (seed, poisson purpose of the
+//   stimulus) and counter (gid, e / 4) gives the words w of steps 4j .. 4j + 3 (word r for step
+//   4j + r), each the uniform u = (w + 1/2) 2^-32 in (0, 1). It therefore does not depend on
+//   the decomposition. Resolution: u takes 2^32 equally likely values, so each count k gets
+//   the probability of the u-values in [F(k-1), F(k)), which differs from P(k) = F(k) - F(k-1)
+//   by less than 2^-32 (one grid cell at each end, 2^-33 each): far below anything a rate,
+//   variance or histogram can resolve (e.g. 10^4 neurons x 10^8 steps draw 2^40 counts, whose
+//   sampling error for P(k) is ~2^-20). The count times the
 //   weight is added to the ring-buffer row of step e + delay, after the network spikes
 //   delivered to that row. For lambda >= 10 per step a RandomStream's exact PTRS sampler is
 //   used instead (one stream per neuron and step).
@@ -15,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -41,12 +47,34 @@ struct PoissonInput {
     // result is the same as a search from 0, with fewer steps.
     static constexpr int guide_size = 256;
     std::vector<std::uint32_t> guide;
+    // Word table (build_guide()), the same inversion on the 32-bit word w itself: with T(k) the
+    // smallest w whose uniform(w) >= F(k), count(w) = #{k : T(k) <= w}. The words split into
+    // 2^bucket_bits buckets (w >> bucket_shift); in a bucket that holds at most one T(k) above
+    // its first word, count(w) = bucket_base + (w >= bucket_threshold), one comparison and no
+    // branch (add_poisson_counts()). Buckets holding more (the tail near u = 1, probability
+    // ~1e-4 per draw at lambda 2) are marked with tail_bucket and searched with count(u).
+    static constexpr int bucket_bits = 12, bucket_shift = 32 - bucket_bits;
+    static constexpr std::uint32_t tail_bucket = 0x80000000u;
+    std::vector<std::uint32_t> bucket_base, bucket_threshold;
+    // Scratch of add_poisson_input: the words of the four steps 4 words_group .. + 3, per target
+    // neuron (step 4 words_group + r at r * size), kept for the next slice.
+    std::vector<std::uint32_t> words;
+    step_t words_group = -1;
+
+    // The uniform of a word: (w + 1/2) 2^-32, exact in double, in (0, 1).
+    static double uniform(std::uint32_t w) { return (double(w) + 0.5) * 0x1p-32; }
 
     // The smallest k with u < F(k) (the count for uniform u).
     std::uint64_t count(double u) const {
         std::uint64_t k = guide[std::size_t(u * guide_size)];
         while (k < cdf.size() && u >= cdf[k]) ++k;
         return k;
+    }
+    // The count of word w from the word table; equal to count(uniform(w)).
+    std::uint64_t count_word(std::uint32_t w) const {
+        const std::uint32_t b = w >> bucket_shift;
+        if (bucket_base[b] & tail_bucket) return count(uniform(w));
+        return bucket_base[b] + std::uint32_t(w >= bucket_threshold[b]);
     }
     void build_guide() {
         guide.resize(guide_size);
@@ -56,8 +84,71 @@ struct PoissonInput {
             while (k < cdf.size() && cdf[k] <= lower) ++k;
             guide[std::size_t(j)] = k;
         }
+        // T(k) by bisection on the very comparison count() makes (2^32: no word reaches F(k)).
+        constexpr std::uint64_t n_words = std::uint64_t(1) << 32;
+        std::vector<std::uint64_t> T(cdf.size());
+        for (std::size_t i = 0; i < cdf.size(); ++i) {
+            std::uint64_t lo = 0, hi = n_words;
+            while (lo < hi) {
+                const std::uint64_t mid = (lo + hi) / 2;
+                if (uniform(std::uint32_t(mid)) >= cdf[i]) hi = mid;
+                else lo = mid + 1;
+            }
+            T[i] = lo;
+        }
+        constexpr std::size_t n_buckets = std::size_t(1) << bucket_bits;
+        bucket_base.assign(n_buckets, 0);
+        bucket_threshold.assign(n_buckets, 0);
+        std::size_t below = 0;  // #{k : T(k) <= first word of the bucket}
+        for (std::size_t b = 0; b < n_buckets; ++b) {
+            const std::uint64_t lo = std::uint64_t(b) << bucket_shift, end = lo + (std::uint64_t(1) << bucket_shift);
+            while (below < T.size() && T[below] <= lo) ++below;
+            std::size_t inside = 0;  // T(k) in (lo, end)
+            while (below + inside < T.size() && T[below + inside] < end) ++inside;
+            if (inside > 1 || (inside == 0 && end == n_words)) {
+                bucket_base[b] = tail_bucket;  // threshold 0: base + 1 keeps the mark
+                continue;
+            }
+            bucket_base[b] = std::uint32_t(below);
+            bucket_threshold[b] = std::uint32_t(inside == 1 ? T[below] : end);
+        }
     }
 };
+
+// row[i] += count_word(w[i]) * in.weight for i < n, where the count is not 0 (as the scalar
+// `if (count) row[i] += count * weight`, bitwise: a zero count adds -0.0, which changes no
+// double). Blocks of 64 neurons go through the word table without branches (vectorised);
+// a block with a tail word is then searched again for those words only (their table pass
+// added -0.0).
+__attribute__((target_clones("avx2", "default")))
+inline void add_poisson_counts(const PoissonInput& in, const std::uint32_t* __restrict w, std::size_t n,
+                               double* __restrict row) {
+    const std::uint32_t* base = in.bucket_base.data();
+    const std::uint32_t* threshold = in.bucket_threshold.data();
+    const double weight = in.weight;
+    for (std::size_t b0 = 0; b0 < n; b0 += 64) {
+        const std::size_t b1 = std::min(n, b0 + 64);
+        std::uint32_t marks = 0;
+        for (std::size_t i = b0; i < b1; ++i) {
+            const std::uint32_t x = w[i], b = x >> PoissonInput::bucket_shift;
+            const std::uint32_t c = base[b] + std::uint32_t(x >= threshold[b]);
+            marks |= c;
+            // 1 <= c < 2^31: a count to add; 0 or a tail mark: -0.0. The choice is made on the
+            // bits (a ?: on doubles keeps GCC from vectorising: it would not compute the
+            // product speculatively).
+            const std::uint64_t keep = std::uint64_t(0) - std::uint64_t(c - 1u < PoissonInput::tail_bucket - 1u);
+            const std::uint64_t add = (std::bit_cast<std::uint64_t>(double(std::int32_t(c)) * weight) & keep) |
+                                      (std::bit_cast<std::uint64_t>(-0.0) & ~keep);
+            row[i] += std::bit_cast<double>(add);
+        }
+        if (marks & PoissonInput::tail_bucket)
+            for (std::size_t i = b0; i < b1; ++i)
+                if (base[w[i] >> PoissonInput::bucket_shift] & PoissonInput::tail_bucket) {
+                    const std::uint64_t count = in.count(PoissonInput::uniform(w[i]));
+                    if (count) row[i] += double(count) * weight;
+                }
+    }
+}
 
 inline std::vector<double> poisson_cdf(double lambda) {
     std::vector<double> cdf;

@@ -370,3 +370,19 @@ TEST_CASE("philox_uniform_pairs equals philox() for every counter", "[random][ph
         }
     }
 }
+
+TEST_CASE("philox_word_quads equals philox() for every counter", "[random][philox]") {
+    // Expected: Random123's philox4x32_R(10, ...) through philox(), word by word.
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t i = 0; i < 1001; ++i) ids.push_back(i * 2654435761u);
+    std::vector<std::uint32_t> w[4];
+    for (auto& v : w) v.resize(ids.size());
+    for (std::uint32_t sub : {0u, 1u, 77777u, 0xFFFFFFFFu}) {
+        apical::philox_word_quads(12345, apical::purpose(apical::Purpose::poisson_input, 3), ids.data(), sub,
+                                  ids.size(), w[0].data(), w[1].data(), w[2].data(), w[3].data());
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            const auto b = apical::philox(12345, apical::purpose(apical::Purpose::poisson_input, 3), ids[i], sub);
+            for (int r = 0; r < 4; ++r) REQUIRE(w[r][i] == b[std::size_t(r)]);
+        }
+    }
+}
