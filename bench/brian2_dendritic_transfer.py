@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """models/dendritic_transfer.yaml in Brian2 C++ standalone mode: the open-loop dendritic transfer
-protocol (Payeur et al. 2021, Fig. S5; MODELS.md 6.1) with two-compartment burst_pyramidal
-cells (MODELS.md 1.2-1.6). Run with the Python that has brian2 (Debian: /usr/bin/python3):
+protocol (Payeur et al. 2021, Fig. S5; docs/models.md 6.1) with two-compartment burst_pyramidal
+cells (docs/models.md 1.2-1.6). Run with the Python that has brian2 (Debian: /usr/bin/python3):
 
     /usr/bin/python3 bench/brian2_dendritic_transfer.py --threads 1 --t-stop 3000 --neurons 2000 --json out.json
 
@@ -13,7 +13,7 @@ restart, bAP_delay 0, t_ref 0):
     C_d dV_d/dt = -(C_d/tau_d)(V_d - E_L) + g_d f(V_d) + c_d K + a_w w_d + g_dE (E_exc - V_d) + g_dI (E_inh - V_d) + I_d
     f(V_d) = 1/(1 + exp(-(V_d - E_d)/D_d)), dw_s/dt = -w_s/tau_ws, tau_wd dw_d/dt = V_d - E_L - w_d,
     dtheta/dt = (theta_0 - theta)/tau_theta, dg/dt = -g/tau (5 ms exc, 10 ms inh).
-  Parameters as MODELS.md 1.6 (C_s 370 pF, tau_s 16 ms, g_s 1300 pA, b -200 pA, tau_ws 100 ms,
+  Parameters as docs/models.md 1.6 (C_s 370 pF, tau_s 16 ms, g_s 1300 pA, b -200 pA, tau_ws 100 ms,
   C_d 170 pF, tau_d 7 ms, g_d 1200 pA, a_w -13 nS, tau_wd 30 ms, c_d 2600 pA, E_d -38 mV,
   D_d 6 mV, E_L = V_reset -70 mV, theta_0 -50 mV, Delta_theta 2 mV, tau_theta 27 ms,
   E_exc 0, E_inh -80 mV). Initial state V_s = V_d = E_L, theta = theta_0, w_s = w_d = g = 0

@@ -22,7 +22,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "engine/mpi_context.hpp"
 #include "engine/network.hpp"
 #include "engine/simulation.hpp"
@@ -293,7 +293,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     const std::uint64_t rss_before_build = current_rss_bytes();
     NetworkSpec spec;
     if (int code = collective_phase(ctx, [&] {
-            spec = load_description(vm["model"].as<std::string>(), overrides);
+            spec = load(vm["model"].as<std::string>(), overrides);
             if (!check_only) check_output_dir(spec);
         }))
         return code;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/spike.hpp"
+#include "core/spike.hpp"
 
 namespace apical {
 

@@ -1,4 +1,5 @@
-// The one interface to inter-process communication (STYLE.md item 10). The kernel calls
+// The one interface to inter-process communication, so that the kernel and its tests
+// build and run without MPI. The kernel calls
 // only these functions; MPI lives behind its own implementation (engine/mpi_context.hpp),
 // and the local implementation below serves single-process runs and tests.
 #pragma once
@@ -9,7 +10,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/spike.hpp"
+#include "core/spike.hpp"
 
 namespace apical {
 

@@ -7,9 +7,9 @@
 
 #include <omp.h>
 
-#include "engine/draw.hpp"
-#include "engine/error.hpp"
-#include "engine/random.hpp"
+#include "core/distribution.hpp"
+#include "core/error.hpp"
+#include "core/random.hpp"
 #include "neurons/models.hpp"
 #include "neurons/spike_source.hpp"
 #include "synapses/connection_rules.hpp"

@@ -1,5 +1,5 @@
 // A network built from its description for the virtual processes of this rank: the neuron
-// groups, incoming synapses and stimuli that each VP owns (DESIGN.md "Decomposition").
+// groups, incoming synapses and stimuli that each VP owns (docs/architecture.md, "Decomposition").
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include "engine/distributed_context.hpp"
 #include "engine/network_spec.hpp"
 #include "neurons/neuron_group.hpp"
-#include "neurons/stimuli.hpp"
+#include "engine/stimuli.hpp"
 #include "synapses/static_synapse_table.hpp"
 
 namespace apical {

@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "core/distribution.hpp"
+#include "synapses/connection_rules.hpp"
+
 namespace apical {
 
 // Where a value came from in the description file, for errors raised after parsing.
@@ -16,18 +19,6 @@ struct SourceLocation {
     int line = 0;    // 1-based; 0 = unknown
     int column = 0;  // 1-based
     std::string key_path;  // e.g. "projections[2].delay"
-};
-
-// A value that is a constant or drawn from a distribution (internal units).
-// Clipping: a drawn value below min is set to min, above max to max.
-struct Distribution {
-    enum class Kind { constant, uniform, normal, lognormal };
-    Kind kind = Kind::constant;
-    double value = 0.0;             // constant
-    double low = 0.0, high = 0.0;   // uniform on [low, high)
-    double mean = 0.0, std = 0.0;   // normal; lognormal: mean and std of the value itself
-    std::optional<double> min, max; // clipping bounds
-    bool is_constant() const { return kind == Kind::constant; }
 };
 
 struct PopulationSpec {
@@ -42,20 +33,12 @@ struct PopulationSpec {
     SourceLocation where;
 };
 
-enum class ConnectionRule {
-    all_to_all, one_to_one, pairwise_bernoulli, fixed_indegree, fixed_outdegree,
-    fixed_total_number
-};
-
-struct ProjectionSpec {
+// The connectivity fields (rule, p, degree, allow_autapses, allow_multapses) are those of
+// synapses/connection_rules.hpp.
+struct ProjectionSpec : Connectivity {
     std::string name;    // default "source->target"
     std::string source;  // population names
     std::string target;
-    ConnectionRule rule = ConnectionRule::all_to_all;
-    double p = 0.0;             // pairwise_bernoulli
-    std::uint64_t degree = 0;   // fixed_indegree / fixed_outdegree: K; fixed_total_number: N
-    bool allow_autapses = true;
-    bool allow_multapses = true;
     Distribution weight;   // in the receptor's weight unit (mV, pA or nS)
     Distribution delay;    // ms
     // Receptor of the target model; empty = the model's default (current-based models route
@@ -104,7 +87,7 @@ struct StateRecordingSpec {
     SourceLocation where;
 };
 
-// Binned event rate, burst rate and burst probability of one population (MODELS.md 3.3,
+// Binned event rate, burst rate and burst probability of one population (docs/models.md 3.3,
 // the authors' BurstRateMonitor): counts of event- and burst-class spikes per bin, divided by
 // bin width and population size. Written to <output>/<name>.h5.
 struct PopulationRateSpec {
@@ -118,7 +101,7 @@ struct PopulationRateSpec {
 
 // How every spike is classified as event / burst / other (engine/spike_classifier.hpp).
 struct SpikeClassificationSpec {
-    std::string rule = "trace";   // "trace" (MODELS.md 3.2) or "isi" (3.1)
+    std::string rule = "trace";   // "trace" (docs/models.md 3.2) or "isi" (3.1)
     double threshold_ms = 16.0;   // trace time constant or maximal intra-burst interval
     SourceLocation where;
 };

@@ -1,4 +1,4 @@
-// Binned event rate, burst rate and burst probability of one population (MODELS.md 3.3, the
+// Binned event rate, burst rate and burst probability of one population (docs/models.md 3.3, the
 // authors' BurstRateMonitor): a SpikeRecorder that counts the event-class and burst-class
 // spikes (engine/spike_classifier.hpp) of the gids [first_gid, first_gid + N) in bins, and
 // hands every finished bin to a PopulationRateSink. The kernel knows nothing of files: the
@@ -46,9 +46,9 @@
 #include <span>
 #include <string>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "engine/recorder.hpp"
-#include "engine/spike.hpp"
+#include "core/spike.hpp"
 #include "engine/spike_classifier.hpp"
 
 namespace apical {

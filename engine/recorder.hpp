@@ -1,4 +1,4 @@
-// What the kernel hands its spikes to, at slice boundaries (STYLE.md item 7): HDF5 writers,
+// What the kernel hands its spikes to, at slice boundaries, so that I/O stays outside the kernel: HDF5 writers,
 // in-memory recorders for tests. The kernel knows nothing of files.
 #pragma once
 
@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/spike.hpp"
+#include "core/spike.hpp"
 
 namespace apical {
 

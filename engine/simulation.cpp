@@ -5,8 +5,8 @@
 
 #include <omp.h>
 
-#include "engine/philox_batch.hpp"
-#include "engine/random.hpp"
+#include "core/philox_batch.hpp"
+#include "core/random.hpp"
 
 namespace apical {
 

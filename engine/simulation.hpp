@@ -1,4 +1,4 @@
-// The slice loop of the hybrid kernel (DESIGN.md "Decomposition"):
+// The slice loop of the hybrid kernel (docs/architecture.md, "How a slice runs"):
 //
 //   for each slice of min_delay steps:
 //     1. deliver   each VP walks the spikes of the previous slice (sorted by step, gid) and
@@ -109,7 +109,7 @@ private:
     std::uint64_t bytes_base_ = 0, exchanges_ = 0;
     // Every spike is classified (event, burst, other) from the global, canonically ordered
     // list, identically on every rank, by the description's simulation.spike_classification
-    // (default: trace rule of MODELS.md 3.2, 16 ms).
+    // (default: trace rule of docs/models.md 3.2, 16 ms).
     SpikeClassifier classifier_;
     std::vector<std::uint8_t> classes_;  // of previous_
     std::vector<Spike> local_;     // this rank's spikes of the current slice

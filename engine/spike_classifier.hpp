@@ -1,17 +1,17 @@
-// Online event/burst classification of spike trains (MODELS.md 3.1-3.2, DESIGN.md "Models").
+// Online event/burst classification of spike trains (docs/models.md 3.1-3.2; docs/architecture.md, "Spike classes and population rates").
 //
 // Every spike of a neuron gets one of three classes:
 //   event  - the first spike of a burst, or an isolated spike;
 //   burst  - the second spike of a burst, the one that makes it a burst (once per burst);
 //   other  - the third and later spikes of a burst.
 // Event train E(t) = events, burst train B(t) = burst-class spikes, burst probability
-// P = B/E (Payeur et al. 2021, Nat Neurosci 24:1010; MODELS.md 3.1).
+// P = B/E (Payeur et al. 2021, Nat Neurosci 24:1010; docs/models.md 3.1).
 //
 // Two rules decide whether a spike continues the current burst; the rest is common (a spike
 // that does not continue one is an event and clears the neuron's in-burst flag; the first
 // continuing spike is the burst spike and sets the flag; later continuing spikes are other):
 //
-// * Rule::trace (default; the authors' online detector, MODELS.md 3.2). A trace x of the
+// * Rule::trace (default; the authors' online detector, docs/models.md 3.2). A trace x of the
 //   neuron's own spikes, time constant tau = threshold_ms, +1 per spike, exact exponential
 //   decay. The trace is read BEFORE the current spike is added (Auryn updates traces after
 //   its monitors and connections have run), and the spike continues a burst iff
@@ -20,7 +20,7 @@
 //   than tau after the last one can still continue a burst (spikes at 0, 5, 22 ms: x = 0.60),
 //   and a regular train with period < tau (1 + ln(1 + e^-1)) ~ 21.0 ms for tau = 16 ms is one
 //   endless burst. (Auryn's monitor tests "x < e^-1 -> event", so x == e^-1 continues, as here.)
-// * Rule::isi (MODELS.md 3.1, the authors' offline analysis): the spike continues a burst iff
+// * Rule::isi (docs/models.md 3.1, the authors' offline analysis): the spike continues a burst iff
 //   its interval to the previous spike is <= threshold_ms (burst_isi, default 16 ms).
 //
 // Time is in integer steps of dt. Evaluation is lazy: the state of a neuron is (step of its
@@ -34,7 +34,7 @@
 //
 // Not modelled here: Auryn's presynaptic-side classifiers (inside TransmitBurstConnection,
 // TransmitEventConnection, EBCPConnection) increment their trace with the axonally delayed
-// spike (0.8 ms) but classify the undelayed one, an effective window of ~16.8 ms (MODELS.md
+// spike (0.8 ms) but classify the undelayed one, an effective window of ~16.8 ms (docs/models.md
 // 3.2, 9). With one previous spike that is this classifier with threshold tau + delay.
 //
 // Concurrency: one classifier per block of neurons (e.g. a NeuronGroup of one virtual
@@ -50,8 +50,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/spike.hpp"
+#include "core/error.hpp"
+#include "core/spike.hpp"
 
 namespace apical {
 

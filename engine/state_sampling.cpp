@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "neurons/stimuli.hpp"
+#include "engine/stimuli.hpp"
 
 namespace apical {
 

@@ -28,9 +28,9 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "engine/error.hpp"
-#include "engine/random.hpp"
-#include "engine/units.hpp"
+#include "core/error.hpp"
+#include "core/random.hpp"
+#include "core/units.hpp"
 #include "io/sonata_spikes.hpp"
 #include "io/units.hpp"
 #include "neurons/model_info.hpp"
@@ -1920,7 +1920,7 @@ NetworkSpec parse_description(const std::string& yaml_text, const std::string& f
     return loader.build(root);
 }
 
-NetworkSpec load_description(const std::string& path, const std::vector<std::string>& overrides) {
+NetworkSpec load(const std::string& path, const std::vector<std::string>& overrides) {
     std::error_code ec;
     const fs::path p(path);
     auto missing = [&](const std::string& found) {

@@ -18,7 +18,7 @@ namespace apical {
 // stimuli, by name ("projections.EE.weight"); the value is YAML ("200 ms", "[E, I]",
 // "{rule: all_to_all}"). Relative spike_file paths are relative to the folder of `path`.
 // Throws DescriptionError; a missing or unreadable file is line 0 of `path`.
-NetworkSpec load_description(const std::string& path, const std::vector<std::string>& overrides = {});
+NetworkSpec load(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // The same from text; `file_name` is used in messages and to resolve relative paths.
 NetworkSpec parse_description(const std::string& yaml_text, const std::string& file_name,

@@ -2,7 +2,7 @@
 // Note: Debian's parallel HDF5 is not built thread-safe; call these from one thread.
 #include "io/hdf5.hpp"
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 
 namespace apical::h5 {
 

@@ -3,7 +3,7 @@
 
 #include <mpi.h>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 
 #ifndef H5_HAVE_PARALLEL
 #error "apical needs parallel HDF5 (Debian: libhdf5-openmpi-dev); CMakeLists.txt checks HDF5_IS_PARALLEL"

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 
 namespace apical {
 
@@ -38,9 +38,9 @@ std::string format_ms(double ms) {
 
 std::string ClassificationInfo::description() const {
     if (rule == "isi")
-        return "isi (MODELS.md 3.1): a spike continues a burst iff its interval to the neuron's previous spike "
+        return "isi (docs/models.md 3.1): a spike continues a burst iff its interval to the neuron's previous spike "
                "is <= " + format_ms(threshold_ms) + "; event = a spike that does not, burst = the first that does";
-    return "trace (MODELS.md 3.2): a spike continues a burst iff the trace of the neuron's earlier spikes "
+    return "trace (docs/models.md 3.2): a spike continues a burst iff the trace of the neuron's earlier spikes "
            "(tau " + format_ms(threshold_ms) + ", +1 per spike, read before the spike) is >= 1/e; event = a "
            "spike that does not, burst = the first that does";
 }

@@ -1,5 +1,5 @@
 // Population rate files: the bins of a PopulationRateMonitor (engine/population_rate_monitor.hpp;
-// event rate, burst rate and burst probability of one population, MODELS.md 3.3) streamed
+// event rate, burst rate and burst probability of one population, docs/models.md 3.3) streamed
 // into <output>/<name>.h5, one file per population_rates entry of the description.
 //
 // For the CLI (cli/main.cpp), on the rank that writes (rank 0), three calls:
@@ -64,7 +64,7 @@ namespace apical {
 struct ClassificationInfo {
     std::string rule = "trace";     // "trace" or "isi"
     double threshold_ms = 16.0;
-    std::string description() const;  // the rule in words, with its MODELS.md section
+    std::string description() const;  // the rule in words, with its docs/models.md section
 };
 
 class PopulationRateWriter final : public PopulationRateSink {

@@ -16,7 +16,7 @@
 #include <exception>
 #include <numeric>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 
 namespace apical {
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "io/hdf5.hpp"
 
 namespace apical {

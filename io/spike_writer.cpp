@@ -20,7 +20,7 @@
 #include <exception>
 #include <set>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 
 namespace apical {
 

@@ -48,7 +48,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/spike.hpp"
+#include "core/spike.hpp"
 #include "io/hdf5.hpp"
 #include "io/parallel_hdf5.hpp"
 
@@ -79,7 +79,7 @@ struct RunMetadata {            // written as attributes of the group /apical
     std::string decomposition;         // the rule that maps neurons to ranks x threads
     // How spike_class was computed (the description's simulation.spike_classification, in
     // words); written as the `rule` attribute of every spike_class dataset.
-    std::string spike_class_rule = "trace (MODELS.md 3.2), tau 16 ms, threshold 1/e";
+    std::string spike_class_rule = "trace (docs/models.md 3.2), tau 16 ms, threshold 1/e";
     // Built-in phase timers (s, summed over slices; deliver and update: the slowest thread
     // of the slowest rank in each slice).
     double timer_deliver_s = 0, timer_update_s = 0, timer_exchange_s = 0, timer_write_s = 0;

@@ -1,6 +1,6 @@
 // Quantities with units at the edge of apical: "1.5 ms", "-70mV", "0.5 nA", "20 kHz".
 // Inside the kernel every quantity is a plain double in the internal unit of its dimension
-// (ms, mV, pA, nS, pF, Hz; engine/units.hpp). This file turns text into such doubles and back.
+// (ms, mV, pA, nS, pF, Hz; core/units.hpp). This file turns text into such doubles and back.
 //
 // Accepted units (case-sensitive; "u", "μ" (U+03BC) and "µ" (U+00B5) all mean micro):
 //   time         s ms us            voltage      V mV uV
@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "engine/units.hpp"
+#include "core/units.hpp"
 
 namespace apical {
 

@@ -65,7 +65,7 @@
 #include <string>
 #include <limits>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "neurons/models.hpp"
 
 namespace apical {

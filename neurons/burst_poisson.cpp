@@ -3,7 +3,7 @@
 // authors' BurstPoissonGroup (github apayeur/spikingburstprop, src/BurstPoissonGroup.{h,cpp}),
 // which keeps the parameters of Auryn's NaudGroup (Naud & Sprekeler 2018, PNAS 115:E6329, SI
 // eqs. S42, S44) but replaces the dendritic nonlinearity by a stochastic burst decision.
-// Specification: MODELS.md section 2 (dynamics), 1.2-1.6 (inherited equations, parameters,
+// Specification: docs/models.md section 2 (dynamics), 1.2-1.6 (inherited equations, parameters,
 // synapses), 1.7 (step order).
 //
 // Units: mV, ms, pA, pF, nS. Conductances g are dimensionless, in units of the compartment's
@@ -54,8 +54,8 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/error.hpp"
-#include "engine/random.hpp"
+#include "core/error.hpp"
+#include "core/random.hpp"
 #include "neurons/models.hpp"
 
 namespace apical {
@@ -195,8 +195,8 @@ const ModelInfo& burst_poisson_info() {
         ModelInfo m;
         m.name = "burst_poisson";
         const double inf = std::numeric_limits<double>::infinity();
-        // Defaults: Auryn NaudGroup::init (MODELS.md 1.6) with BurstPoissonGroup's E_d = -57 mV,
-        // 20 ms absolute refractory period and burst delay (MODELS.md 2).
+        // Defaults: Auryn NaudGroup::init (docs/models.md 1.6) with BurstPoissonGroup's E_d = -57 mV,
+        // 20 ms absolute refractory period and burst delay (docs/models.md 2).
         m.parameters = {
             {"E_L", Dimension::voltage, -70.0},
             {"V_reset", Dimension::voltage, -70.0},

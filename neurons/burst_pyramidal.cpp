@@ -3,10 +3,10 @@
 // (Nat Neurosci 24:1010, Figs. 2e-g, 3, S5, S10). The papers' own text could not be read;
 // equations, parameters and the discrete update follow the code that produced the published
 // figures, Auryn's NaudGroup (github apayeur/auryn src/auryn/NaudGroup.cpp, identical in
-// fzenke/auryn), as distilled in MODELS.md section 1 (1.2 equations, 1.3 spikes, 1.4 synapses,
+// fzenke/auryn), as distilled in docs/models.md section 1 (1.2 equations, 1.3 spikes, 1.4 synapses,
 // 1.6 parameters and the differences between implementations, 1.7 Auryn's step).
 //
-// Units: mV, ms, pA, pF, nS. Equations (MODELS.md 1.2, 1.4; f(V) = 1/(1 + exp(-(V - E_d)/D_d))):
+// Units: mV, ms, pA, pF, nS. Equations (docs/models.md 1.2, 1.4; f(V) = 1/(1 + exp(-(V - E_d)/D_d))):
 //   C_s dV_s/dt = -(C_s/tau_s)(V_s - E_L) + g_s f(V_d) + b w_s + I_s^syn + I_s^ext
 //   C_d dV_d/dt = -(C_d/tau_d)(V_d - E_L) + g_d f(V_d) + c_d K(t) + a_w w_d + I_d^syn + I_d^ext
 //   dw_s/dt = -w_s/tau_ws (+1 per spike)   tau_wd dw_d/dt = (V_d - E_L) - w_d
@@ -17,14 +17,14 @@
 // g_s, g_d and c_d are currents (pA); b w_s and a_w w_d are the (hyperpolarising, b < 0,
 // a_w < 0) adaptation currents. The soma sees the dendrite only through g_s f(V_d), the
 // dendrite the soma only through the back-propagation kernel K.
-// Spike when V_s > theta (strict; MODELS.md 1.3), checked at the grid point ending each step:
+// Spike when V_s > theta (strict; docs/models.md 1.3), checked at the grid point ending each step:
 // V_s <- V_reset, theta += Delta_theta, w_s += 1, a bAP box starts; V_d and w_d are not reset.
 //
 // Synaptic weights are conductances in nS (>= 0). Auryn's weights are in units of the
 // compartment's leak conductance C/tau (23.125 nS soma, 24.2857 nS dendrite): an Auryn weight
 // w corresponds to w C/tau nS here.
 //
-// Options and parameters for the points where implementations differ (MODELS.md 1.6):
+// Options and parameters for the points where implementations differ (docs/models.md 1.6):
 //  - bAP kernel K: a box of unit height on (t^ + bAP_delay, t^ + bAP_delay + bAP_duration],
 //    both rounded to whole steps (Auryn: delay 0, duration 2 ms, i.e. the 20 steps after the
 //    spike; the BurstCCN-journal re-implementation: 0.5 ms and 2 ms).
@@ -60,14 +60,14 @@
 //      V_s <- V_reset, theta += Delta_theta, w_s += 1, bAP countdown <- delay + duration
 //      (steps), refractory count <- t_ref (steps).
 //
-// reference_step_order: auryn -- Auryn's discrete update, step for step (MODELS.md 1.7), in
+// reference_step_order: auryn -- Auryn's discrete update, step for step (docs/models.md 1.7), in
 // Auryn's arithmetic: single precision (AurynState is float) in SI units (V, s, A, F), with
 // the constants computed as NaudGroup::precalculate_constants does (float members, double
 // intermediate expressions) and the operations in the order of its vector calls. State stays
 // in the declared double arrays in apical's units; every step loads it into floats, and the
 // float results are stored back exactly (float -> double -> float round-trips). Single
 // precision matters: in double the long silent phases of I_s/I_d = 400/500 pA end one to three
-// steps earlier and the table of MODELS.md 1.8 (a) is not reproduced. Per step s (Auryn's
+// steps earlier and the table of docs/models.md 1.8 (a) is not reproduced. Per step s (Auryn's
 // cycle at clock s - 1):
 //   1. Synapses: current terms g (E - V_s) from the conductances at the start of the step
 //      (V_d instead of V_s for the dendritic ones if dendritic_driving_force is dendrite), then the
@@ -99,7 +99,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "neurons/models.hpp"
 
 namespace apical {
@@ -467,7 +467,7 @@ const ModelInfo& burst_pyramidal_info() {
         ModelInfo m;
         m.name = "burst_pyramidal";
         const double inf = std::numeric_limits<double>::infinity();
-        // Defaults: Auryn NaudGroup::init (MODELS.md 1.6), the same numbers as the independent
+        // Defaults: Auryn NaudGroup::init (docs/models.md 1.6), the same numbers as the independent
         // re-implementation in neuralml/BurstCCN-journal.
         m.parameters = {
             {"E_L", Dimension::voltage, -70.0},

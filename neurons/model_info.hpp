@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/units.hpp"
+#include "core/units.hpp"
 
 namespace apical {
 

@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "engine/network_spec.hpp"
 #include "neurons/neuron_group.hpp"
 
 namespace apical {

@@ -20,8 +20,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/ring_buffer.hpp"
-#include "engine/spike.hpp"
+#include "core/ring_buffer.hpp"
+#include "core/spike.hpp"
 #include "neurons/model_info.hpp"
 
 namespace apical {

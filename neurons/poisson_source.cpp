@@ -6,7 +6,7 @@
 // pairwise_bernoulli p = 0.004, as Payeur et al. 2021's background input).
 //
 // Parameters: rate (Hz, >= 0), start, stop (ms; active on [start, stop) in the stimuli's step
-// convention, neurons/stimuli.hpp: the steps s with round(start/dt) < s <= round(stop/dt)).
+// convention, engine/stimuli.hpp: the steps s with round(start/dt) < s <= round(stop/dt)).
 //
 // Model on the step grid: in every active step each source spikes with probability
 //   p = 1 - exp(-rate dt),
@@ -41,9 +41,8 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/random.hpp"
+#include "core/random.hpp"
 #include "neurons/models.hpp"
-#include "neurons/stimuli.hpp"
 
 namespace apical {
 

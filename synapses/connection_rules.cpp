@@ -3,8 +3,8 @@
 #include <cmath>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/random.hpp"
+#include "core/error.hpp"
+#include "core/random.hpp"
 
 namespace apical {
 
@@ -15,15 +15,10 @@ constexpr std::uint32_t sub_per_target = 0;     // id = target gid
 constexpr std::uint32_t sub_per_source = 1;     // id = source gid (fixed_outdegree)
 constexpr std::uint32_t sub_total_counts = 2;   // id = 0 (fixed_total_number split)
 
-[[noreturn]] void impossible(const ProjectionSpec& spec, const std::string& expected,
-                             const std::string& found) {
-    throw DescriptionError("", spec.where.line, spec.where.column,
-                           spec.where.key_path + ".connectivity", expected, found);
-}
 
 }  // namespace
 
-ConnectionGenerator::ConnectionGenerator(const ProjectionSpec& spec, int projection_index,
+ConnectionGenerator::ConnectionGenerator(const Connectivity& spec, int projection_index,
                                          std::uint32_t seed, std::uint32_t n_sources,
                                          gid_t source_first_gid, std::uint32_t n_targets,
                                          gid_t target_first_gid,
@@ -36,17 +31,13 @@ ConnectionGenerator::ConnectionGenerator(const ProjectionSpec& spec, int project
     switch (spec.rule) {
     case ConnectionRule::fixed_indegree: {
         const std::uint64_t available = n_sources - (no_self ? 1 : 0);
-        if (spec.degree > 0 && available == 0)
-            impossible(spec, "a source population with a neuron other than the target", "none");
-        if (!spec.allow_multapses && spec.degree > available)
-            impossible(spec, "indegree at most " + std::to_string(available) + " without multapses",
-                       std::to_string(spec.degree));
+        APICAL_ASSERT(spec.degree == 0 || available > 0);
+        APICAL_ASSERT(spec.allow_multapses || spec.degree <= available);
         if (!spec.allow_multapses) taken_.assign(n_sources, 0);
         break;
     }
     case ConnectionRule::fixed_total_number: {
-        if (spec.degree > 0 && n_sources - (no_self ? 1 : 0) == 0)
-            impossible(spec, "a source population with a neuron other than the target", "none");
+        APICAL_ASSERT(spec.degree == 0 || n_sources - (no_self ? 1 : 0) > 0);
         // Every VP splits N over all targets in the same sequence (binomial splitting:
         // count_t ~ Binomial(remaining, 1/(targets left))), and keeps its own targets' counts.
         RandomStream rng(seed, purpose_, 0, sub_total_counts);
@@ -64,11 +55,8 @@ ConnectionGenerator::ConnectionGenerator(const ProjectionSpec& spec, int project
     }
     case ConnectionRule::fixed_outdegree: {
         const std::uint64_t available = n_targets - (no_self ? 1 : 0);
-        if (spec.degree > 0 && available == 0)
-            impossible(spec, "a target population with a neuron other than the source", "none");
-        if (!spec.allow_multapses && spec.degree > available)
-            impossible(spec, "outdegree at most " + std::to_string(available) + " without multapses",
-                       std::to_string(spec.degree));
+        APICAL_ASSERT(spec.degree == 0 || available > 0);
+        APICAL_ASSERT(spec.allow_multapses || spec.degree <= available);
         std::vector<std::int64_t> local_of(n_targets, -1);
         for (std::size_t i = 0; i < target_nodes.size(); ++i) local_of[target_nodes[i]] = std::int64_t(i);
         std::vector<std::uint8_t> chosen(spec.allow_multapses ? 0 : n_targets, 0);
@@ -101,9 +89,7 @@ ConnectionGenerator::ConnectionGenerator(const ProjectionSpec& spec, int project
         break;
     }
     case ConnectionRule::one_to_one:
-        if (n_sources != n_targets)
-            impossible(spec, "source and target populations of equal size for one_to_one",
-                       std::to_string(n_sources) + " and " + std::to_string(n_targets));
+        APICAL_ASSERT(n_sources == n_targets);
         break;
     default: break;
     }

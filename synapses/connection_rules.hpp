@@ -13,14 +13,30 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/network_spec.hpp"
+#include "core/spike.hpp"
 
 namespace apical {
+
+enum class ConnectionRule {
+    all_to_all, one_to_one, pairwise_bernoulli, fixed_indegree, fixed_outdegree,
+    fixed_total_number
+};
+
+// Which sources connect to which targets. The description layer has checked that the rule
+// is possible for the populations' sizes (e.g. an in-degree without multapses at most the
+// number of sources); the generator asserts it.
+struct Connectivity {
+    ConnectionRule rule = ConnectionRule::all_to_all;
+    double p = 0.0;             // pairwise_bernoulli
+    std::uint64_t degree = 0;   // fixed_indegree / fixed_outdegree: K; fixed_total_number: N
+    bool allow_autapses = true;
+    bool allow_multapses = true;
+};
 
 class ConnectionGenerator {
 public:
     // target_nodes: the target population's nodes owned by this VP, ascending.
-    ConnectionGenerator(const ProjectionSpec& spec, int projection_index, std::uint32_t seed,
+    ConnectionGenerator(const Connectivity& spec, int projection_index, std::uint32_t seed,
                         std::uint32_t n_sources, gid_t source_first_gid, std::uint32_t n_targets,
                         gid_t target_first_gid, const std::vector<std::uint32_t>& target_nodes);
 
@@ -28,7 +44,7 @@ public:
     void sources(std::size_t local, std::vector<std::uint32_t>& sources);
 
 private:
-    const ProjectionSpec& spec_;
+    Connectivity spec_;
     std::uint32_t seed_, purpose_;
     std::uint32_t n_sources_, n_targets_;
     gid_t source_first_, target_first_;

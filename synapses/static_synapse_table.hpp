@@ -1,5 +1,5 @@
 // Static synapses of one projection onto one receptor, held by one virtual process:
-// compressed sparse rows by presynaptic source (STYLE.md item 5).
+// compressed sparse rows by presynaptic source, so delivery walks one contiguous range per spike.
 //
 //   offsets[s] .. offsets[s+1]   synapses of source node s (node index in the source population)
 //   target[k]                    local index of the target in the VP's NeuronGroup (uint32)
@@ -9,13 +9,13 @@
 // offsets, 4 bytes per source and VP); heterogeneous weights add 4 and delays 2 bytes.
 // Per-synapse weights are stored in single precision (7 significant digits); constant
 // weights keep double precision. Within one source, synapses are ordered by target and, for
-// one target, in construction order: the canonical summation order (DESIGN.md).
+// one target, in construction order: the canonical summation order (docs/architecture.md, "Determinism").
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "engine/spike.hpp"
+#include "core/spike.hpp"
 
 namespace apical {
 

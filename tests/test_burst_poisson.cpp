@@ -1,6 +1,6 @@
-// Tests of burst_poisson (neurons/burst_poisson.cpp; MODELS.md section 2, catalogue item T7),
+// Tests of burst_poisson (neurons/burst_poisson.cpp; docs/models.md section 2, catalogue item T7),
 // driving NeuronGroups directly:
-// - the update against an independent step-by-step transcription of MODELS.md 1.7 / 2;
+// - the update against an independent step-by-step transcription of docs/models.md 1.7 / 2;
 // - burst probability = f(V_d) at a clamped V_d, within 4 standard errors (binomial);
 // - every burst has exactly two spikes, the 20 ms refractory period holds, the intra-burst ISI
 //   is uniform on the grid 4.9 .. 14.8 ms;
@@ -13,7 +13,7 @@
 #include <map>
 #include <vector>
 
-#include "engine/random.hpp"
+#include "core/random.hpp"
 #include "engine/spike_classifier.hpp"
 #include "neurons/models.hpp"
 #include "spec_builders.hpp"
@@ -80,8 +80,8 @@ TEST_CASE("burst_poisson: model info", "[neurons][burst_poisson]") {
     CHECK_THROWS_AS(make_group({0}, 1, {{"t_burst_min", 0.1}}), UserError);
 }
 
-TEST_CASE("burst_poisson: update equals a step-by-step transcription of MODELS.md 1.7 and 2", "[neurons][burst_poisson]") {
-    // The reference applies the operations one at a time in Auryn's order (MODELS.md 1.7 with
+TEST_CASE("burst_poisson: update equals a step-by-step transcription of docs/models.md 1.7 and 2", "[neurons][burst_poisson]") {
+    // The reference applies the operations one at a time in Auryn's order (docs/models.md 1.7 with
     // the BurstPoissonGroup changes of section 2); injected currents act in the same step
     // (apical's convention, documented in the model). The burst decision uses the model's
     // documented Philox draw. Synaptic input: random weights on all four receptors.
@@ -187,7 +187,7 @@ TEST_CASE("burst_poisson: update equals a step-by-step transcription of MODELS.m
 
 TEST_CASE("burst_poisson: burst probability equals f(V_d) at a clamped V_d", "[neurons][burst_poisson]") {
     // V_d is held at V by a constant dendritic current: with w_d = V - E_L the Euler update has
-    // the fixed point V when I_d = (V - E_L) (C_d/tau_d - a_w) (MODELS.md 1.2: the steady state
+    // the fixed point V when I_d = (V - E_L) (C_d/tau_d - a_w) (docs/models.md 1.2: the steady state
     // of V_d and w_d). A strong somatic current makes every neuron fire whenever it is not
     // refractory. Each event draws its burst independently with probability f(V_d), so the burst
     // count given n events is Binomial(n, f(V_d)): standard error sqrt(f (1 - f) / n).

@@ -1,13 +1,13 @@
-// Validation of burst_pyramidal (neurons/burst_pyramidal.cpp, MODELS.md section 1):
+// Validation of burst_pyramidal (neurons/burst_pyramidal.cpp, docs/models.md section 1):
 //  - reference_step_order: auryn reproduces the single-neuron spike trains that the authors'
-//    simulator (Auryn NaudGroup) produced, MODELS.md 1.8 (a): first spike, spike count, rates,
+//    simulator (Auryn NaudGroup) produced, docs/models.md 1.8 (a): first spike, spike count, rates,
 //    event and burst rates by the ISI rule, burst sizes and event period, for every current
 //    pair of the table, to the time step;
 //  - the default step converges: traces against an independent reference (classical RK4 on
 //    the whole state, conductances, w_s and theta included, at a 10 times finer step, the
 //    same threshold semantics at the coarse grid points) under spiking synaptic input;
 //    rates and burst sizes of the table within a few percent;
-//  - the options of MODELS.md 1.6: absolute refractory period, summed bAP boxes, bAP delay.
+//  - the options of docs/models.md 1.6: absolute refractory period, summed bAP boxes, bAP delay.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -63,7 +63,7 @@ Trace run_neuron(const std::map<std::string, double>& p, const std::map<std::str
     return t;
 }
 
-// MODELS.md 1.8 (a): Auryn's NaudGroup, one neuron per current pair, 2 s, dt 0.1 ms.
+// docs/models.md 1.8 (a): Auryn's NaudGroup, one neuron per current pair, 2 s, dt 0.1 ms.
 struct TableRow {
     double I_s, I_d, first_ms;
     int count;
@@ -97,7 +97,7 @@ const std::vector<TableRow> table = {
     {600, 600, 15.1, 113, 54.67, 54.67, 0, {1}, 18.2},
 };
 
-// The table's statistics of a train of spike times (ms), as MODELS.md 1.8 (a) defines them:
+// The table's statistics of a train of spike times (ms), as docs/models.md 1.8 (a) defines them:
 // ISI rule (16 ms) on the whole train; rates over the window [0.5, 2) s.
 struct TrainStats {
     double first_ms = -1;
@@ -147,11 +147,11 @@ const std::map<std::string, std::string> auryn = {{"reference_step_order", "aury
 
 }  // namespace
 
-TEST_CASE("burst_pyramidal, reference_step_order auryn: MODELS.md 1.8 (a) to the time step",
+TEST_CASE("burst_pyramidal, reference_step_order auryn: docs/models.md 1.8 (a) to the time step",
           "[burst_pyramidal]") {
     const auto p = default_parameters("burst_pyramidal");
     for (const auto& row : table) {
-        // Auryn starts w_d at 0.1 mV (MODELS.md 1.1) and stamps a spike with the start of its
+        // Auryn starts w_d at 0.1 mV (docs/models.md 1.1) and stamps a spike with the start of its
         // cycle: apical step s is Auryn time (s - 1) dt.
         const Trace tr = run_neuron(p, auryn, row.I_s, row.I_d, 20000, 0.1);
         std::vector<double> t_ms;
@@ -169,7 +169,7 @@ TEST_CASE("burst_pyramidal, reference_step_order auryn: MODELS.md 1.8 (a) to the
     }
 }
 
-TEST_CASE("burst_pyramidal, reference_step_order auryn: the exact trains quoted in MODELS.md 1.8",
+TEST_CASE("burst_pyramidal, reference_step_order auryn: the exact trains quoted in docs/models.md 1.8",
           "[burst_pyramidal]") {
     const auto p = default_parameters("burst_pyramidal");
     auto first_times = [&](double I_s, double I_d, std::size_t n) {
@@ -186,7 +186,7 @@ TEST_CASE("burst_pyramidal, reference_step_order auryn: the exact trains quoted 
 
 TEST_CASE("burst_pyramidal, tonic rows of 1.8 (a) separate the ISI and trace classifiers",
           "[burst_pyramidal]") {
-    // MODELS.md 1.8: a regular train with period T < tau (1 + ln(1 + e^-1)) ~ 21.0 ms is all
+    // docs/models.md 1.8: a regular train with period T < tau (1 + ln(1 + e^-1)) ~ 21.0 ms is all
     // events under the ISI rule (T > 16 ms) and one endless burst under the trace rule.
     const auto p = default_parameters("burst_pyramidal");
     const Trace tr = run_neuron(p, auryn, 400, 600, 20000, 0.1);  // event period 20.9 ms
@@ -202,7 +202,7 @@ TEST_CASE("burst_pyramidal, tonic rows of 1.8 (a) separate the ISI and trace cla
         trace_events += ct == SpikeClass::event;
         trace_bursts += ct == SpikeClass::burst;
     }
-    CHECK(in_window == 71);  // 47.33 Hz x 1.5 s (MODELS.md 1.8 (a))
+    CHECK(in_window == 71);  // 47.33 Hz x 1.5 s (docs/models.md 1.8 (a))
     CHECK(isi_events == in_window);
     CHECK(trace_events == 0);
     CHECK(trace_bursts == 0);
@@ -296,7 +296,7 @@ TEST_CASE("burst_pyramidal, default step: traces converge to RK4 at a 10x finer 
         err_theta = std::max(err_theta, std::abs(g->state(THETA)[0] - ref.y[4]));
     }
     // RK4's global error scales as h^4: with the fastest rates of the system ~0.3/ms (the
-    // dendritic regenerative term, MODELS.md 1.6 numbers; see neurons/burst_pyramidal.cpp)
+    // dendritic regenerative term, docs/models.md 1.6 numbers; see neurons/burst_pyramidal.cpp)
     // (h lambda)^4 / 120 per step ~ 1e-8 relative, times ~1e4 steps and voltage swings of
     // ~70 mV gives ~1e-4 mV at most (measured: 3e-7 mV on V_s, 7e-7 mV on V_d, so the bound
     // 1e-5 mV still leaves a factor 10); w_s and theta are exact exponentials in the model,
@@ -309,9 +309,9 @@ TEST_CASE("burst_pyramidal, default step: traces converge to RK4 at a 10x finer 
     CHECK(err_theta < 1e-9);
 }
 
-TEST_CASE("burst_pyramidal, default step: rates and burst sizes of MODELS.md 1.8 (a)", "[burst_pyramidal]") {
+TEST_CASE("burst_pyramidal, default step: rates and burst sizes of docs/models.md 1.8 (a)", "[burst_pyramidal]") {
     // The default step is a different discretisation (RK4 with exact decays) of the same
-    // equations. MODELS.md 1.8 expects such an implementation to match the table's rates and
+    // equations. docs/models.md 1.8 expects such an implementation to match the table's rates and
     // burst sizes within a few percent. Two measured exceptions, both due to the table's own
     // forward-Euler step at 0.1 ms, not to this model:
     //  - I_s 0 / I_d 600 pA: the table's 66 spikes are an artefact of Euler at 0.1 ms. Auryn's

@@ -57,8 +57,9 @@ Report read_report(const std::filesystem::path& path, const std::string& populat
     return r;
 }
 
-std::filesystem::path run(int threads) {
-    auto dir = scratch("cli_recording_" + std::to_string(threads));
+// `tag` keeps test cases that CTest runs side by side in separate directories.
+std::filesystem::path run(int threads, const std::string& tag) {
+    auto dir = scratch("cli_recording_" + tag + "_" + std::to_string(threads));
     auto file = write_file(dir / "model.yaml", description);
     auto r = run_apical("run " + file.string() + " -o " + (dir / "out").string() + " --threads " +
                         std::to_string(threads));
@@ -71,7 +72,7 @@ std::filesystem::path run(int threads) {
 
 TEST_CASE("recordings.state through the CLI: V_m of iaf_psc_exp under DC equals the closed form",
           "[recording][cli]") {
-    const auto out = run(1);
+    const auto out = run(1, "closed_form");
     const Report v = read_report(out / "v_V_m.h5", "P");
     // Samples at 0, 0.3, ..., 49.8 ms (t < 50 ms): 167 frames of 4 nodes.
     REQUIRE(v.shape == std::vector<hsize_t>{167, 4});
@@ -101,7 +102,7 @@ TEST_CASE("recordings.state through the CLI: V_m of iaf_psc_exp under DC equals 
 }
 
 TEST_CASE("recordings.state through the CLI: 1 and 2 threads give identical reports", "[recording][cli][determinism]") {
-    const auto one = run(1), two = run(2);
+    const auto one = run(1, "threads"), two = run(2, "threads");
     for (const char* file : {"v_V_m.h5", "v_I_syn_ex.h5", "all_V_m.h5"}) {
         INFO(file);
         const Report a = read_report(one / file, "P"), b = read_report(two / file, "P");

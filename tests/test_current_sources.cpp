@@ -1,7 +1,7 @@
 // dc_current and step_current through the network: the membrane potential of iaf_psc_delta
 // follows the closed form of a piecewise-constant current, V(t) = V_inf + (V(t0) - V_inf)
 // exp(-(t - t0)/tau_m) on each piece, with V_inf = E_L + R I, R = tau_m / C_m = 0.04 GOhm.
-// Window convention (neurons/stimuli.hpp): a current on [start, stop) acts on the steps whose
+// Window convention (engine/stimuli.hpp): a current on [start, stop) acts on the steps whose
 // interval begins in [start, stop).
 #include <catch2/catch.hpp>
 

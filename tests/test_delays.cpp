@@ -1,6 +1,6 @@
 // Ring buffers and delays: an input with delay d acts exactly d steps after the spike, for
 // every d from the minimum to the maximum delay, with constant and with per-synapse delays,
-// and for slices of several steps. Expected values: the definition of a delay (DESIGN.md).
+// and for slices of several steps. Expected values: the definition of a delay (docs/architecture.md, "Time"; docs/models.md 0.2).
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "io/description.hpp"
 #include "io/hdf5.hpp"
 #include "io/units.hpp"
@@ -688,14 +688,14 @@ TEST_CASE("spike sources read SONATA spike files relative to the description", "
     spike_file: {path: inputs.h5, population: lgn}
 )";
     std::ofstream(dir / "model.yaml") << yaml;
-    const NetworkSpec s = load_description((dir / "model.yaml").string());
+    const NetworkSpec s = load((dir / "model.yaml").string());
     CHECK(s.populations[0].spike_times_ms == std::vector<std::vector<double>>{{2.5}, {1.0, 3.0}});
     check_same(s, parse_description(s.resolved_yaml, "elsewhere/resolved.yaml"));  // absolute path
 
     std::ofstream(dir / "small.yaml") << replaced(yaml, "size: 2", "size: 1");
     const auto e = [&] {
         try {
-            load_description((dir / "small.yaml").string());
+            load((dir / "small.yaml").string());
         } catch (const DescriptionError& e) {
             return e;
         }
@@ -828,14 +828,14 @@ TEST_CASE("bad input: missing file", "[description][errors]") {
     const fs::path dir = scratch("missing_file");
     const std::string path = (dir / "nope.yaml").string();
     try {
-        load_description(path);
+        load(path);
         FAIL("no error");
     } catch (const DescriptionError& e) {
         check_error(e, path, 0, 0, "");
         CHECK(std::string(e.what()) == path + ": expected a readable description file, found no such file");
     }
     try {
-        load_description(dir.string());
+        load(dir.string());
         FAIL("no error");
     } catch (const DescriptionError& e) {
         CHECK(e.found() == "a directory");

@@ -1,4 +1,4 @@
-// Determinism (DESIGN.md "Determinism"): a scaled-down Brunel network gives bitwise identical
+// Determinism (docs/architecture.md, "Determinism"): a scaled-down Brunel network gives bitwise identical
 // spikes with 1, 2 and 3 threads and twice with one seed; another seed gives another result.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// noise_current: an Ornstein-Uhlenbeck current per target neuron (neurons/stimuli.hpp,
+// noise_current: an Ornstein-Uhlenbeck current per target neuron (engine/stimuli.hpp,
 // NoiseInput), tau dI/dt = mean - I + std sqrt(2 tau) xi(t), constant over each step and
 // sampled exactly on the grid: I_{k+1} = mean + (I_k - mean) a + std sqrt(1 - a^2) z_k with
 // a = exp(-dt/tau), I at `start` drawn from N(mean, std^2).
@@ -21,11 +21,11 @@
 #include <map>
 #include <numeric>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "engine/network.hpp"
-#include "engine/random.hpp"
+#include "core/random.hpp"
 #include "engine/simulation.hpp"
-#include "neurons/stimuli.hpp"
+#include "engine/stimuli.hpp"
 #include "spec_builders.hpp"
 
 using namespace apical;

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "engine/network.hpp"
 #include "engine/simulation.hpp"
 #include "io/description.hpp"

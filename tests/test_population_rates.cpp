@@ -3,8 +3,8 @@
 //
 // (a) hand-made spike lists with classes: exact counts, rates, bin edges, start/stop, the
 //     bin cut by stop and the partial bin at the end of a run;
-// (b) Poisson spike_source populations classified by the kernel with the ISI rule (MODELS.md
-//     3.1, 16 ms): event rate and burst probability over the whole recording against MODELS.md
+// (b) Poisson spike_source populations classified by the kernel with the ISI rule (docs/models.md
+//     3.1, 16 ms): event rate and burst probability over the whole recording against docs/models.md
 //     3.4 within 4 standard errors (derivation at that test);
 // (c) the HDF5 file of a run, read back with the HDF5 C API, against an in-memory monitor
 //     fed by the same run; attributes and units; a SWMR reader during the run.
@@ -188,8 +188,8 @@ TEST_CASE("monitor: the partial bin at the end of a run, and a silent population
 // Bernoulli steps with p = 1 - exp(-r dt): spike rate r_g = p / dt (= r (1 - r dt / 2 + ...),
 // 0.25 % below r at 50 Hz), and a spike is an event iff none of the W = 160 steps before it
 // holds a spike, probability q = (1 - p)^W = exp(-r theta) exactly. Hence
-//   E = r_g q      (MODELS.md 3.4: r e^{-r theta}; the factor r_g / r is the grid's)
-//   P = 1 - q      (exactly MODELS.md 3.4).
+//   E = r_g q      (docs/models.md 3.4: r e^{-r theta}; the factor r_g / r is the grid's)
+//   P = 1 - q      (exactly docs/models.md 3.4).
 // Standard errors, recording of T steps over N neurons (stationary: it starts at 100 ms).
 // * Events: per neuron a renewal-reward process with geometric cycles X (the ISIs, mean
 //   1/p, variance (1 - p)/p^2) and reward R = 1{X > W} (E R = q). The renewal-reward CLT
@@ -201,12 +201,12 @@ TEST_CASE("monitor: the partial bin at the end of a run, and a silent population
 //   given the event count E_n, bursts ~ Binomial(E_n, 1 - q) (up to the few events whose
 //   next spike falls outside the recording; stationarity makes the expected counts exact),
 //   SE(P) = sqrt(P (1 - P) / E_n).
-TEST_CASE("Poisson populations: event rate and burst probability of the ISI rule match MODELS.md 3.4",
+TEST_CASE("Poisson populations: event rate and burst probability of the ISI rule match docs/models.md 3.4",
           "[population_rates][statistics]") {
     const double dt = 0.1, theta = 16.0, t_stop = 10000.0, start = 100.0;
     const std::uint64_t n = 1000;
     const std::vector<double> rates = {5, 10, 20, 50};
-    // MODELS.md 3.4 table (E in Hz, P) for these rates: checks the formulas used below.
+    // docs/models.md 3.4 table (E in Hz, P) for these rates: checks the formulas used below.
     const std::vector<double> table_e = {4.6156, 8.5214, 14.5230, 22.4664};
     const std::vector<double> table_p = {0.0769, 0.1479, 0.2739, 0.5507};
 
@@ -253,7 +253,7 @@ TEST_CASE("Poisson populations: event rate and burst probability of the ISI rule
         const auto total = PopulationRateMonitor::make_bin(bins.front().first_step, steps, steps, events, bursts, dt, n);
 
         const double q = std::exp(-r * theta * 1e-3);
-        CHECK(r * q == Approx(table_e[k]).margin(5e-5));  // the analytic values of MODELS.md 3.4
+        CHECK(r * q == Approx(table_e[k]).margin(5e-5));  // the analytic values of docs/models.md 3.4
         CHECK(1 - q == Approx(table_p[k]).margin(5e-5));
         const double p = -std::expm1(-r * dt * 1e-3);
         const double e_expected = p / (dt * 1e-3) * q;  // Hz
@@ -261,7 +261,7 @@ TEST_CASE("Poisson populations: event rate and burst probability of the ISI rule
         const double se_events = std::sqrt(mean_events * (1 - q * p - 2 * q * p * W));
         const double se_rate = se_events / (double(n) * double(steps) * dt * 1e-3);
         const double se_p = std::sqrt((1 - q) * q / double(events));
-        INFO("event rate " << total.event_rate_hz << " Hz, expected " << e_expected << " (MODELS.md " << r * q
+        INFO("event rate " << total.event_rate_hz << " Hz, expected " << e_expected << " (docs/models.md " << r * q
                            << ") +- " << se_rate << "; burst probability " << total.burst_probability
                            << ", expected " << 1 - q << " +- " << se_p << "; " << events << " events");
         CHECK(std::abs(total.event_rate_hz - e_expected) < 4 * se_rate);
@@ -447,7 +447,7 @@ TEST_CASE("population rate files hold the monitor's bins, units and attributes; 
         CHECK(read_scalar_attribute<double>(group.get(), "dt_ms") == dt);
         CHECK(read_string_attribute(group.get(), "classification_rule") == "isi");
         CHECK(read_scalar_attribute<double>(group.get(), "classification_threshold_ms") == 16.0);
-        CHECK(read_string_attribute(group.get(), "classification").rfind("isi (MODELS.md 3.1)", 0) == 0);
+        CHECK(read_string_attribute(group.get(), "classification").rfind("isi (docs/models.md 3.1)", 0) == 0);
         CHECK(read_string_attribute(group.get(), "definition").find("event_count / (bin_width n_neurons)") !=
               std::string::npos);
     }

@@ -74,9 +74,9 @@ TEST_CASE("models/coba.yaml: self-sustained irregular activity at about 19 Hz", 
     REQUIRE(cv > 1.2);
 }
 
-// models/dendritic_transfer.yaml (Payeur et al. 2021 Fig. S5 open loop, MODELS.md 6.1), scaled
+// models/dendritic_transfer.yaml (Payeur et al. 2021 Fig. S5 open loop, docs/models.md 6.1), scaled
 // to 300 neurons (the full 10 000 take ~90 s on 2 threads). Expected behaviour (the paper's
-// figure, qualitatively; MODELS.md keeps the figure's numbers back): burst probability rises
+// figure, qualitatively; docs/models.md keeps the figure's numbers back): burst probability rises
 // sigmoidally from ~0 to ~1 as the dendritic current goes from -50 to 500 pA, while the event
 // rate, set by the 560 pA somatic drive, falls. Analysis as the authors' bpercurves: the last
 // 0.5 s of each 1 s step, trace-rule classes from the spike file, BP = bursts / events.

@@ -1,8 +1,8 @@
-// Tests of engine/random.hpp: Philox known answers, reproducibility of streams, and the
+// Tests of core/random.hpp: Philox known answers, reproducibility of streams, and the
 // moments of every sampler. Every statistical check allows 4 standard errors, computed from
 // the analytic variance of the statistic (sources given next to each); the seeds are fixed,
 // so the checks are deterministic.
-#include "engine/random.hpp"
+#include "core/random.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -353,7 +353,7 @@ TEST_CASE("binomial: mean, variance, mode frequency", "[random]") {
     CHECK(s.binomial(17, 1.0) == 17);
 }
 
-#include "engine/philox_batch.hpp"
+#include "core/philox_batch.hpp"
 
 TEST_CASE("philox_uniform_pairs equals philox() for every counter", "[random][philox]") {
     // Expected: Random123's philox4x32_R(10, ...) through philox() and u01_53().

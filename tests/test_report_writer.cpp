@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "io/hdf5.hpp"
 #include "io/report_writer.hpp"
 

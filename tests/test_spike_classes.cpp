@@ -1,4 +1,4 @@
-// The kernel classifies every spike (event, burst, other) with the trace rule of MODELS.md
+// The kernel classifies every spike (event, burst, other) with the trace rule of docs/models.md
 // 3.2 (tau 16 ms, threshold e^-1, trace read before the spike is added). Expected classes
 // computed by hand for a spike_source train, per neuron, for any thread count:
 //   10 ms event; 15 ms burst (trace e^-5/16 = 0.73); 40 ms event (e^-25/16 + e^-30/16 = 0.363
@@ -38,7 +38,7 @@ TEST_CASE("every spike is classified as event, burst or other by the trace rule"
 
 TEST_CASE("simulation.spike_classification selects the rule and threshold", "[kernel][bursts]") {
     // Node 0 fires at 0/5/22 ms: under the trace rule (tau 16 ms) the trace at 22 ms is
-    // e^(-22/16) + e^(-17/16) = 0.60 >= e^-1, so 22 ms continues the burst (MODELS.md 3.2);
+    // e^(-22/16) + e^(-17/16) = 0.60 >= e^-1, so 22 ms continues the burst (docs/models.md 3.2);
     // under the ISI rule (17 ms > 16 ms) it is a new event. With an ISI threshold of 4 ms,
     // 5 ms is an event too.
     auto classes = [](const std::string& rule, double threshold_ms) {

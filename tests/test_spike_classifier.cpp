@@ -1,7 +1,7 @@
 // Tests of engine/spike_classifier.hpp.
-// 1. Hand-made spike trains, exact classes (MODELS.md 10 T1; expected classes worked out by
-//    hand from the rules of MODELS.md 3.1 (ISI) and 3.2 (trace), numbers in the comments).
-// 2. Long Poisson trains (MODELS.md 10 T2): event rate, burst rate and burst probability
+// 1. Hand-made spike trains, exact classes (docs/models.md 10 T1; expected classes worked out by
+//    hand from the rules of docs/models.md 3.1 (ISI) and 3.2 (trace), numbers in the comments).
+// 2. Long Poisson trains (docs/models.md 10 T2): event rate, burst rate and burst probability
 //    against the analytic values, within 4 standard errors. Which rule each check uses and where
 //    each expected value comes from is said next to it. Seeds are fixed: the checks are
 //    deterministic.
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/random.hpp"
+#include "core/random.hpp"
 
 using namespace apical;
 using Rule = SpikeClassifier::Rule;
@@ -69,7 +69,7 @@ TEST_CASE("classifier: pairs with ISI 5, 15, 16, 16.1, 17 ms", "[classifier][T1]
 }
 
 TEST_CASE("classifier: triplet 0/5/22 ms continues the burst only under the trace rule", "[classifier][T1]") {
-    // MODELS.md 3.2: x(22 ms) = e^-22/16 + e^-17/16 = 0.2528 + 0.3456 = 0.598 > e^-1, while the
+    // docs/models.md 3.2: x(22 ms) = e^-22/16 + e^-17/16 = 0.2528 + 0.3456 = 0.598 > e^-1, while the
     // ISI 17 ms > 16 ms makes the third spike an event under the ISI rule.
     const std::vector<double> t = {0, 5, 22};
     CHECK(show(classify_ms(Rule::isi, t)) == "EBE");
@@ -85,7 +85,7 @@ TEST_CASE("classifier: regular 50 Hz train", "[classifier][T1]") {
     // ISI rule: every interval is 20 ms > 16 ms -> all events.
     // Trace rule (q = e^-20/16 = 0.28650): before spike 2 x = q = 0.2865 < e^-1 (event); before
     // spike 3 x = q + q^2 = 0.36859 > 0.36788 (burst); after that x only grows (towards
-    // q/(1-q) = 0.4015): all other, no new events (MODELS.md 1.8 note, 10 T1).
+    // q/(1-q) = 0.4015): all other, no new events (docs/models.md 1.8 note, 10 T1).
     const auto t = regular(0, 20, 40);
     CHECK(show(classify_ms(Rule::isi, t)) == std::string(40, 'E'));
     CHECK(show(classify_ms(Rule::trace, t)) == "EEB" + std::string(37, 'O'));
@@ -93,7 +93,7 @@ TEST_CASE("classifier: regular 50 Hz train", "[classifier][T1]") {
 
 TEST_CASE("classifier: periodic trains around the trace rule's 21.0 ms limit", "[classifier][T1]") {
     // Trace before spike n of a periodic train: sum_{k=1}^{n-1} q^k, q = e^-T/16ms; the limit
-    // q/(1-q) exceeds e^-1 iff T < 16 (1 + ln(1 + e^-1)) = 21.007 ms (MODELS.md 1.8).
+    // q/(1-q) exceeds e^-1 iff T < 16 (1 + ln(1 + e^-1)) = 21.007 ms (docs/models.md 1.8).
     // T = 21.0 ms, q = 0.269146: partial sums 0.26915, 0.34159, 0.36108, 0.36633, 0.367743 (all
     // < e^-1 = 0.367879), then 0.368123 >= e^-1: spikes 1-6 events, spike 7 burst, rest other.
     CHECK(show(classify_ms(Rule::trace, regular(0, 21.0, 30))) == "EEEEEEB" + std::string(23, 'O'));
@@ -222,17 +222,17 @@ void check_rates(const char* what, const PoissonResult& got, const Row& want) {
               << (got.P.mean - want.P) / got.P.se << ")");
 }
 
-// MODELS.md 3.4 table (ISI rule, theta_b = 16 ms, Poisson without dead time).
+// docs/models.md 3.4 table (ISI rule, theta_b = 16 ms, Poisson without dead time).
 const Row table_no_dead[] = {{1, 0.9841, 0.0156, 0.0159},  {2, 1.9370, 0.0610, 0.0315},
                              {5, 4.6156, 0.3549, 0.0769},  {10, 8.5214, 1.2599, 0.1479},
                              {20, 14.5230, 3.9771, 0.2739}, {50, 22.4664, 12.3716, 0.5507}};
-// MODELS.md 3.4 table, last column (2 ms dead time).
+// docs/models.md 3.4 table, last column (2 ms dead time).
 const Row table_dead2[] = {{5, 4.6587, 0.3180, 0.0683},
                            {10, 8.6688, 1.1540, 0.1331},
                            {20, 14.9404, 3.7796, 0.2530},
                            {50, 22.9713, 12.4177, 0.5406}};
 
-// Trace rule on a Poisson train (no dead time): derived here, not in MODELS.md (which only says
+// Trace rule on a Poisson train (no dead time): derived here, not in docs/models.md (which only says
 // the trace rule "gives slightly fewer events at high rates"). With Poisson spikes at rate r,
 // the trace just before a spike is X = sum_k exp(-T_k/tau) over the past spikes; the points
 // u = exp(-T/tau) form a Poisson process of intensity theta/u on (0,1], theta = r tau, so X has
@@ -258,7 +258,7 @@ Row trace_rule_expected(double r_hz) {
 
 }  // namespace
 
-TEST_CASE("classifier: the MODELS.md 3.4 table follows from its formulas", "[classifier][T2]") {
+TEST_CASE("classifier: the docs/models.md 3.4 table follows from its formulas", "[classifier][T2]") {
     // E = r e^{-r theta_b}, B = E (1 - e^{-r theta_b}), P = 1 - e^{-r theta_b}; with dead time
     // tau_ref replace r theta_b by lambda (theta_b - tau_ref), lambda = r / (1 - r tau_ref).
     for (const Row& w : table_no_dead) {
@@ -275,8 +275,8 @@ TEST_CASE("classifier: the MODELS.md 3.4 table follows from its formulas", "[cla
     }
 }
 
-TEST_CASE("classifier: ISI rule on Poisson trains matches MODELS.md 3.4", "[classifier][T2]") {
-    // 40 neurons x 50000 spikes per rate; expected values: MODELS.md 3.4 table.
+TEST_CASE("classifier: ISI rule on Poisson trains matches docs/models.md 3.4", "[classifier][T2]") {
+    // 40 neurons x 50000 spikes per rate; expected values: docs/models.md 3.4 table.
     std::uint32_t stream = 1;
     for (const Row& w : table_no_dead) check_rates("isi, no dead time", poisson_run(Rule::isi, w.r, 0.0, stream++), w);
     for (const Row& w : table_dead2) check_rates("isi, 2 ms dead time", poisson_run(Rule::isi, w.r, 2.0, stream++), w);
@@ -290,7 +290,7 @@ TEST_CASE("classifier: trace rule on Poisson trains matches the Dickman-distribu
     for (const Row& w : table_no_dead) {
         const Row want = trace_rule_expected(w.r);
         check_rates("trace, no dead time", poisson_run(Rule::trace, w.r, 0.0, stream++), want);
-        if (w.r >= 20) CHECK(want.E < w.E - 0.5);  // "fewer events at high rates" (MODELS.md 3.4)
+        if (w.r >= 20) CHECK(want.E < w.E - 0.5);  // "fewer events at high rates" (docs/models.md 3.4)
     }
     // At 1 Hz the derived trace-rule value is within 1e-3 Hz of the ISI-rule table value.
     const Row low = trace_rule_expected(1.0);

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 #include "io/hdf5.hpp"
 #include "io/sonata_spikes.hpp"
 #include "io/spike_writer.hpp"
@@ -28,10 +28,9 @@
 #ifndef APICAL_TEST_TMP
 #define APICAL_TEST_TMP "/tmp/apical_test"
 #endif
-// The SONATA reference examples (outside the repository; tests on them are skipped when
-// the folder is missing).
+// The SONATA reference examples (tests/data/sonata, with their origin and licences).
 #ifndef APICAL_SONATA_REFERENCE_DIR
-#define APICAL_SONATA_REFERENCE_DIR "../shared/reference/sonata"
+#define APICAL_SONATA_REFERENCE_DIR "tests/data/sonata"
 #endif
 
 using namespace apical;
@@ -625,10 +624,7 @@ TEST_CASE("read_sonata_spikes accepts every layout and type variant", "[io][sona
 
 TEST_CASE("read_sonata_spikes reads the SONATA reference files", "[io][sonata]") {
     const std::filesystem::path ref = APICAL_SONATA_REFERENCE_DIR;
-    if (!std::filesystem::is_directory(ref)) {
-        WARN("reference folder " << ref << " missing: skipped");
-        return;
-    }
+    REQUIRE(std::filesystem::is_directory(ref));  // a missing data folder fails, it does not skip
     // Expected values checked with h5py 3.7 (count, first and last entries, sum of ids).
     auto sum_ids = [](const SpikeList& s) {
         std::uint64_t n = 0;

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     for (int i = 2; i + 1 < argc; i += 2)
         if (std::string(argv[i]) == "--set") overrides.push_back(argv[i + 1]);
     try {
-        const NetworkSpec spec = load_description(argv[1], overrides);
+        const NetworkSpec spec = load(argv[1], overrides);
         Network net(spec, ctx.size(), ctx.rank(), spec.simulation.threads, &ctx);
         Simulation sim(net, ctx);
         const auto t0 = std::chrono::steady_clock::now();

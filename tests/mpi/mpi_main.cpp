@@ -1,4 +1,4 @@
-// Catch2 main for tests run under mpiexec (STYLE.md item 10): initialises MPI, runs the
+// Catch2 main for tests run under mpiexec: initialises MPI, runs the
 // session on every rank (only rank 0 reports to the console), and returns the failure count
 // max-reduced over ranks, so every rank agrees on pass or fail.
 #define CATCH_CONFIG_RUNNER

@@ -10,7 +10,7 @@
 #include <algorithm>
 
 #include "engine/mpi_context.hpp"
-#include "engine/random.hpp"
+#include "core/random.hpp"
 
 using namespace apical;
 

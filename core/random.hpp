@@ -1,6 +1,6 @@
 // Counter-based random streams (Philox4x32-10 from Random123).
 //
-// DESIGN.md "Determinism": results are bitwise identical for any number of ranks and
+// docs/architecture.md, "Determinism": results are bitwise identical for any number of ranks and
 // threads, so no stateful generator is ever shared between neurons or threads. Instead every
 // random number is a pure function of where it is used:
 //
@@ -25,7 +25,7 @@
 // (as the project does) so that no FMA contraction changes results between builds.
 #pragma once
 
-#include "engine/error.hpp"
+#include "core/error.hpp"
 
 #include <Random123/philox.h>
 
@@ -95,7 +95,7 @@ inline std::uint64_t poisson_small(double lambda, double exp_minus_lambda, doubl
     double cdf = p;
     while (u >= cdf) {
         ++k;
-        p *= lambda / static_cast<double>(k);  // neurons/stimuli.hpp poisson_cdf() matches this
+        p *= lambda / static_cast<double>(k);  // engine/stimuli.hpp poisson_cdf() matches this
         const double next = cdf + p;
         if (next == cdf) break;
         cdf = next;

@@ -4,9 +4,10 @@
 #include <cstdint>
 #include <tuple>
 
+#include "core/time.hpp"
+
 namespace apical {
 
-using step_t = std::int64_t;  // time in integer steps of dt; never accumulate ms in floats
 using gid_t = std::uint32_t;  // global neuron id, dense over all populations
 
 // A spike at time (step + offset) * dt. Grid-based models emit offset = 0; exact

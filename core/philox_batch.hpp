@@ -1,6 +1,6 @@
 // Philox4x32-10 for many counters at once, written as plain loops over arrays so the compiler
 // vectorises them (one AVX2 lane per counter; philox_word_quads also has an AVX-512 clone).
-// Bitwise equal to philox() of engine/random.hpp (Random123's philox4x32_R(10, ...));
+// Bitwise equal to philox() of core/random.hpp (Random123's philox4x32_R(10, ...));
 // tests/test_random.cpp checks both functions.
 // philox_uniform_pairs (two 53-bit uniforms per call) serves noise_current's Box-Muller, one
 // call per neuron and two steps; philox_word_quads (four 32-bit words per call) serves the

@@ -1,13 +1,27 @@
-// Drawing a value from a Distribution of the description (engine/network_spec.hpp).
+// A quantity that is a constant or drawn from a distribution (weights, delays, initial
+// state), and drawing it from a random stream.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
-#include "engine/network_spec.hpp"
-#include "engine/random.hpp"
+#include "core/random.hpp"
 
 namespace apical {
+
+// A value that is a constant or drawn from a distribution (internal units).
+// Clipping: a drawn value below min is set to min, above max to max.
+struct Distribution {
+    enum class Kind { constant, uniform, normal, lognormal };
+    Kind kind = Kind::constant;
+    double value = 0.0;             // constant
+    double low = 0.0, high = 0.0;   // uniform on [low, high)
+    double mean = 0.0, std = 0.0;   // normal; lognormal: mean and std of the value itself
+    std::optional<double> min, max; // clipping bounds
+    bool is_constant() const { return kind == Kind::constant; }
+};
+
 
 inline double draw(const Distribution& d, RandomStream& rng) {
     double x = d.value;

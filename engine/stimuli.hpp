@@ -25,9 +25,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/philox_batch.hpp"
-#include "engine/spike.hpp"
+#include "core/error.hpp"
+#include "core/philox_batch.hpp"
+#include "core/spike.hpp"
 
 namespace apical {
 
@@ -263,7 +263,5 @@ struct NoiseInput {
         return normal[s & 1].data();
     }
 };
-
-inline step_t to_steps(double ms, double dt) { return std::llround(ms / dt); }
 
 }  // namespace apical

@@ -5,13 +5,13 @@
 // and clears it. Size: a spike emitted in slice k (steps up to the slice end e) is delivered
 // at the start of slice k+1 into steps s + d with d in [min_delay, max_delay]; the rows that
 // may be pending at that moment are e+1 .. e + max_delay + min_delay - 1, so
-// max_delay + min_delay slots suffice (DESIGN.md "Time").
+// max_delay + min_delay slots suffice (docs/architecture.md, "Time" and "How a slice runs").
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
-#include "engine/spike.hpp"
+#include "core/spike.hpp"
 
 namespace apical {
 
