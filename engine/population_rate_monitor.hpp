@@ -144,6 +144,9 @@ public:
                 advance_to(s.step - 1);  // every bin before s is complete
                 if (s.step >= grid_.stop) continue;
             }
+            // The population must be one the Simulation classifies (recorded or monitored in
+            // the spec), or every spike would count as neither event nor burst.
+            APICAL_ASSERT(classes[k] != SpikeClass::unclassified);
             if (classes[k] == SpikeClass::event) ++events_;
             else if (classes[k] == SpikeClass::burst) ++bursts_;
         }

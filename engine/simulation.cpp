@@ -21,13 +21,27 @@ SpikeClassifier::Rule classification_rule(const SpikeClassificationSpec& c) {
     throw UserError("spike classification: expected rule trace or isi, found \"" + c.rule + "\"");
 }
 
+// The populations whose spike classes something uses: spike recordings (the spike_class
+// dataset) and population rate monitors. The others are not classified.
+std::vector<PopulationSpikeClassifier::Range> classified_ranges(const Network& network) {
+    const NetworkSpec& spec = network.spec();
+    std::vector<PopulationSpikeClassifier::Range> ranges;
+    for (const auto& p : network.decomposition().populations()) {
+        bool used = std::find(spec.spike_recordings.begin(), spec.spike_recordings.end(), p.name) !=
+                    spec.spike_recordings.end();
+        for (const auto& r : spec.population_rates) used = used || r.population == p.name;
+        ranges.push_back({p.first_gid, gid_t(p.size), used});
+    }
+    return ranges;
+}
+
 }  // namespace
 
 Simulation::Simulation(Network& network, DistributedContext& context)
     : net_(network), ctx_(context),
       classifier_(classification_rule(network.spec().simulation.spike_classification),
                   network.spec().simulation.spike_classification.threshold_ms, network.dt(),
-                  std::size_t(network.n_neurons())) {
+                  classified_ranges(network)) {
     const NetworkSpec& spec = network.spec();
     const std::string& mode = spec.simulation.spike_exchange;
     if (mode != "allgather" && mode != "directed")
@@ -127,9 +141,7 @@ step_t Simulation::run(step_t until) {
         double t2 = omp_get_wtime();
 
         now_ += n;
-        classes_.resize(previous_.size());
-        for (std::size_t k = 0; k < previous_.size(); ++k)
-            classes_[k] = classifier_.classify(previous_[k].gid, previous_[k].step);
+        classifier_.classify(previous_, classes_);
         for (auto* r : recorders_) r->append(previous_, classes_);
         if (sampling_) emit_frames();
         if (now_ - last_flush_ >= flush_every) {

@@ -78,6 +78,8 @@ public:
     // the exchanges (slices) run so far: bytes per exchange = the ratio.
     std::uint64_t exchange_bytes_sent() const { return ctx_.spike_bytes_sent() - bytes_base_; }
     std::uint64_t exchanges() const { return exchanges_; }
+    // Neurons whose spikes are classified (those of recorded or monitored populations).
+    std::size_t classified_neurons() const { return classifier_.classified_neurons(); }
     // simulation.spike_exchange == "directed".
     bool directed() const { return directed_; }
 
@@ -107,10 +109,11 @@ private:
     std::vector<Spike> send_, recorded_local_, received_;
     std::vector<std::size_t> send_counts_, send_at_;
     std::uint64_t bytes_base_ = 0, exchanges_ = 0;
-    // Every spike is classified (event, burst, other) from the global, canonically ordered
-    // list, identically on every rank, by the description's simulation.spike_classification
-    // (default: trace rule of docs/models.md 3.2, 16 ms).
-    SpikeClassifier classifier_;
+    // The spikes of populations whose classes are used (recorded, monitored) are classified
+    // (event, burst, other) from the global, canonically ordered list, identically on every
+    // rank, by the description's simulation.spike_classification (default: trace rule of
+    // docs/models.md 3.2, 16 ms); the others are not.
+    PopulationSpikeClassifier classifier_;
     std::vector<std::uint8_t> classes_;  // of previous_
     std::vector<Spike> local_;     // this rank's spikes of the current slice
     step_t now_ = 0;               // last computed step

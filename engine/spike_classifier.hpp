@@ -58,6 +58,9 @@ namespace apical {
 // Spike classes as uint8 values (for compact tags beside spikes): SpikeClass::event, ...
 struct SpikeClass {
     enum : std::uint8_t { event = 0, burst = 1, other = 2 };
+    // A spike of a population whose classes nothing uses (PopulationSpikeClassifier); it
+    // never reaches a file or a monitor.
+    static constexpr std::uint8_t unclassified = 255;
 };
 
 inline const char* spike_class_name(std::uint8_t c) {
@@ -76,18 +79,16 @@ public:
 
     // threshold_ms: trace time constant (Rule::trace) or maximal intra-burst interval
     // (Rule::isi); dt_ms: the step; n_neurons: neurons 0 .. n_neurons-1 of the block.
+    // The description layer has checked threshold and dt (positive, finite, threshold / dt
+    // representable in steps).
     SpikeClassifier(Rule rule, double threshold_ms, double dt_ms, std::size_t n_neurons)
         : rule_(rule), last_(n_neurons, never), in_burst_(n_neurons, 0) {
-        if (!(threshold_ms > 0.0) || !std::isfinite(threshold_ms))
-            throw UserError("burst classifier: threshold must be a positive time, found " +
-                            std::to_string(threshold_ms) + " ms");
-        if (!(dt_ms > 0.0) || !std::isfinite(dt_ms))
-            throw UserError("burst classifier: dt must be positive, found " + std::to_string(dt_ms) + " ms");
+        APICAL_ASSERT(threshold_ms > 0.0 && std::isfinite(threshold_ms));
+        APICAL_ASSERT(dt_ms > 0.0 && std::isfinite(dt_ms));
         window_ = threshold_ms / dt_ms;
         const double nearest = std::nearbyint(window_);
         if (std::abs(window_ - nearest) <= 1e-9 * std::max(1.0, nearest)) window_ = nearest;
-        if (!(window_ < 0x1p62))
-            throw UserError("burst classifier: threshold / dt too large");
+        APICAL_ASSERT(window_ < 0x1p62);
         isi_steps_ = static_cast<step_t>(std::floor(window_));
         if (rule_ == Rule::trace) trace_.assign(n_neurons, 0.0);
     }
@@ -155,6 +156,59 @@ private:
     std::vector<step_t> last_;           // step of the last spike, `never` before the first
     std::vector<std::uint8_t> in_burst_; // 1 after a burst spike until the next event
     std::vector<double> trace_;          // trace just after the last spike (trace rule only)
+};
+
+// Classifies the spikes of those populations whose classes something uses (spike recordings
+// write them, population rate monitors count them); the others cost nothing: no state, no
+// work, class SpikeClass::unclassified. Populations are gid ranges [first_gid, first_gid +
+// size) in ascending order (engine/decomposition.hpp), so a spike's population is found by
+// a search over the few range starts, and its state lives at a dense offset.
+class PopulationSpikeClassifier {
+public:
+    struct Range {
+        gid_t first_gid;
+        gid_t size;
+        bool classified;
+    };
+    PopulationSpikeClassifier(SpikeClassifier::Rule rule, double threshold_ms, double dt_ms,
+                              const std::vector<Range>& populations)
+        : classifier_(rule, threshold_ms, dt_ms, classified_neurons(populations)) {
+        std::size_t offset = 0;
+        for (const Range& r : populations) {
+            first_gid_.push_back(r.first_gid);
+            offset_.push_back(r.classified ? std::int64_t(offset) : -1);
+            if (r.classified) offset += r.size;
+        }
+    }
+
+    // classes[k] = the class of spikes[k]; spikes in canonical (step, gid) order.
+    void classify(const std::vector<Spike>& spikes, std::vector<std::uint8_t>& classes) {
+        classes.resize(spikes.size());
+        if (classifier_.size() == 0) {
+            std::fill(classes.begin(), classes.end(), SpikeClass::unclassified);
+            return;
+        }
+        for (std::size_t k = 0; k < spikes.size(); ++k) {
+            const gid_t gid = spikes[k].gid;
+            const std::size_t p =
+                std::size_t(std::upper_bound(first_gid_.begin(), first_gid_.end(), gid) - first_gid_.begin()) - 1;
+            const std::int64_t base = offset_[p];
+            classes[k] = base < 0 ? SpikeClass::unclassified
+                                  : classifier_.classify(std::size_t(base) + (gid - first_gid_[p]), spikes[k].step);
+        }
+    }
+    std::size_t classified_neurons() const { return classifier_.size(); }
+    std::size_t bytes() const { return classifier_.bytes(); }
+
+private:
+    static std::size_t classified_neurons(const std::vector<Range>& populations) {
+        std::size_t n = 0;
+        for (const Range& r : populations) n += r.classified ? r.size : 0;
+        return n;
+    }
+    SpikeClassifier classifier_;
+    std::vector<gid_t> first_gid_;
+    std::vector<std::int64_t> offset_;  // per population: first classifier index, -1 if unclassified
 };
 
 }  // namespace apical

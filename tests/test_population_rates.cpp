@@ -220,6 +220,7 @@ TEST_CASE("Poisson populations: event rate and burst probability of the ISI rule
         auto pop = population("P" + std::to_string(k), "spike_source", n);
         pop.spike_times_ms = poisson_trains(n, rates[k], t_stop, gen);
         spec.populations.push_back(pop);
+        spec.spike_recordings.push_back(pop.name);  // the kernel classifies recorded populations
     }
     Network net(spec, 1, 0, 1);
     LocalContext ctx;

@@ -19,6 +19,7 @@ TEST_CASE("every spike is classified as event, burst or other by the trace rule"
         auto src = population("S", "spike_source", 2);
         src.spike_times_ms = {{10, 15, 40, 100, 105, 110}, {12, 200}};
         spec.populations = {src};
+        spec.spike_recordings = {"S"};  // classes are computed for populations whose classes are used
         Network net(spec, 1, 0, threads);
         LocalContext ctx;
         Simulation sim(net, ctx);
@@ -46,6 +47,7 @@ TEST_CASE("simulation.spike_classification selects the rule and threshold", "[ke
         auto src = population("S", "spike_source", 1);
         src.spike_times_ms = {{10, 15, 32}};
         spec.populations = {src};
+        spec.spike_recordings = {"S"};
         spec.simulation.spike_classification.rule = rule;
         spec.simulation.spike_classification.threshold_ms = threshold_ms;
         Network net(spec, 1, 0, 1);
@@ -60,4 +62,55 @@ TEST_CASE("simulation.spike_classification selects the rule and threshold", "[ke
     CHECK(classes("trace", 16.0) == std::vector<std::uint8_t>{C::event, C::burst, C::other});
     CHECK(classes("isi", 16.0) == std::vector<std::uint8_t>{C::event, C::burst, C::event});
     CHECK(classes("isi", 4.0) == std::vector<std::uint8_t>{C::event, C::event, C::event});
+}
+
+TEST_CASE("only populations whose classes are used are classified, with the same classes", "[kernel][bursts]") {
+    // Populations A (2 neurons) and B (3): the trains of A are those of the first test case.
+    // Classes depend only on a neuron's own earlier spikes, so A's classes must not change
+    // with what else is classified; B, used by nothing, gets no classifier state.
+    auto run = [](const std::vector<std::string>& recorded, std::vector<std::string> rates) {
+        NetworkSpec spec;
+        auto a = population("A", "spike_source", 2);
+        a.spike_times_ms = {{10, 15, 40, 100, 105, 110}, {12, 200}};
+        auto b = population("B", "spike_source", 3);
+        b.spike_times_ms = {{11, 13}, {}, {14, 16, 18}};
+        spec.populations = {a, b};
+        spec.spike_recordings = recorded;
+        for (auto& pop : rates) {
+            PopulationRateSpec r;
+            r.name = pop + "_rates";
+            r.population = pop;
+            spec.population_rates.push_back(r);
+        }
+        Network net(spec, 1, 0, 1);
+        LocalContext ctx;
+        Simulation sim(net, ctx);
+        MemorySpikeRecorder rec;
+        sim.add_recorder(&rec);
+        sim.run(3000);
+        return std::pair{sim.classified_neurons(), rec};
+    };
+    using C = SpikeClass;
+    const auto [n_all, all] = run({"A", "B"}, {});
+    const auto [n_a, only_a] = run({"A"}, {});
+    const auto [n_b, b_by_rates] = run({}, {"B"});
+    const auto [n_none, none] = run({}, {});
+    CHECK(n_all == 5);
+    CHECK(n_a == 2);
+    CHECK(n_b == 3);
+    CHECK(n_none == 0);
+    REQUIRE(all.spikes.size() == 13);
+    REQUIRE(only_a.classes.size() == 13);
+    for (std::size_t k = 0; k < all.spikes.size(); ++k) {
+        const bool in_a = all.spikes[k].gid < 2;
+        INFO("spike " << k << " of gid " << all.spikes[k].gid);
+        CHECK(only_a.classes[k] == (in_a ? all.classes[k] : C::unclassified));
+        CHECK(b_by_rates.classes[k] == (in_a ? C::unclassified : all.classes[k]));
+        CHECK(none.classes[k] == C::unclassified);
+    }
+    // B's node 2 at 14, 16, 18 ms: event, burst, other (trace e^-2/16 = 0.88, then 1.67).
+    std::vector<std::uint8_t> b2;
+    for (std::size_t k = 0; k < all.spikes.size(); ++k)
+        if (all.spikes[k].gid == 4) b2.push_back(all.classes[k]);
+    CHECK(b2 == std::vector<std::uint8_t>{C::event, C::burst, C::other});
 }

@@ -115,8 +115,9 @@ TEST_CASE("classifier: threshold is a parameter, window in steps", "[classifier]
     CHECK(show(classify_ms(Rule::trace, {0, 16.0, 100, 116.25}, 0.25)) == "EBEE");
     SpikeClassifier c(Rule::trace, 16.0, 0.1, 3);
     CHECK(c.window_steps() == 160.0);
-    CHECK_THROWS_AS(SpikeClassifier(Rule::isi, 0.0, 0.1, 1), UserError);
-    CHECK_THROWS_AS(SpikeClassifier(Rule::isi, 16.0, -0.1, 1), UserError);
+    // The description layer rejects such values with a located message; the engine asserts.
+    CHECK_THROWS_AS(SpikeClassifier(Rule::isi, 0.0, 0.1, 1), std::logic_error);
+    CHECK_THROWS_AS(SpikeClassifier(Rule::isi, 16.0, -0.1, 1), std::logic_error);
 }
 
 TEST_CASE("classifier: neurons are independent, state is lazy, reset forgets", "[classifier][T1]") {
