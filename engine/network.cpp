@@ -62,10 +62,7 @@ void for_each_vp_parallel(std::vector<VirtualProcess>& vps, F body) {
 Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, DistributedContext* context)
     : spec_(spec), decomposition_(make_decomposition(spec, ranks, threads)) {
     for (auto& p : spec.populations) n_neurons_ += p.size;
-    for (int t = 0; t < threads; ++t) {
-        vps_.emplace_back();
-        vps_.back().vp = rank * threads + t;
-    }
+    for (int t = 0; t < threads; ++t) vps_.emplace_back(rank * threads + t);
     std::exception_ptr failure;
     try {
         for_each_vp_parallel(vps_, [&](VirtualProcess& vp) { build_synapses(vp); });
@@ -93,7 +90,7 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
             hi = std::max(hi, d);
         }
     for (auto& vp : vps_)
-        for (auto& t : vp.tables)
+        for (auto& t : vp.tables())
             if (t.size() > 0) {
                 lo = std::min(lo, t.min_delay);
                 hi = std::max(hi, t.max_delay);
@@ -109,9 +106,10 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
     for_each_vp_parallel(vps_, [&](VirtualProcess& vp) {
         build_groups(vp);
         build_stimuli(vp);
+        vp.finish_building(min_delay_);
     });
     for (auto& vp : vps_)
-        for (auto& t : vp.tables) {
+        for (auto& t : vp.tables()) {
             n_synapses_ += t.size();
             synapse_bytes_ += t.bytes();
         }
@@ -121,15 +119,14 @@ void Network::build_synapses(VirtualProcess& vp) {
     const auto& pops = decomposition_.populations();
     const double h = dt();
     const std::uint32_t seed = spec_.simulation.seed;
-    vp.tables_of_source.assign(pops.size(), {});
     std::vector<std::uint32_t> sources;
     for (std::size_t pi = 0; pi < spec_.projections.size(); ++pi) {
         const ProjectionSpec& proj = spec_.projections[pi];
         const int ps = population_index(spec_, proj.source), pt = population_index(spec_, proj.target);
         const ModelInfo& tinfo = *find_model_info(spec_.populations[std::size_t(pt)].model);
-        std::vector<std::uint32_t> target_nodes(decomposition_.local_count(pt, vp.vp));
+        std::vector<std::uint32_t> target_nodes(decomposition_.local_count(pt, vp.id()));
         for (std::uint32_t i = 0; i < target_nodes.size(); ++i)
-            target_nodes[i] = decomposition_.node_of_local(pt, vp.vp, i);
+            target_nodes[i] = decomposition_.node_of_local(pt, vp.id(), i);
         ConnectionGenerator gen(proj, int(pi), seed, pops[ps].size, pops[ps].first_gid,
                                 pops[pt].size, pops[pt].first_gid, target_nodes);
 
@@ -190,8 +187,7 @@ void Network::build_synapses(VirtualProcess& vp) {
                 if (!f.d.empty()) t.delay[at] = std::uint16_t(f.d[k]);
             }
             f = Flat{};  // release the temporary arrays early
-            vp.tables_of_source[std::size_t(ps)].push_back(int(vp.tables.size()));
-            vp.tables.push_back(std::move(t));
+            vp.add_table(ps, std::move(t));
         }
     }
 }
@@ -201,18 +197,18 @@ void Network::build_groups(VirtualProcess& vp) {
     const int n_slots = min_delay_ + max_delay_;
     for (std::size_t p = 0; p < pops.size(); ++p) {
         const PopulationSpec& ps = spec_.populations[p];
-        const std::uint32_t n = decomposition_.local_count(int(p), vp.vp);
+        const std::uint32_t n = decomposition_.local_count(int(p), vp.id());
         std::vector<gid_t> gids(n);
         for (std::uint32_t i = 0; i < n; ++i)
-            gids[i] = pops[p].first_gid + decomposition_.node_of_local(int(p), vp.vp, i);
+            gids[i] = pops[p].first_gid + decomposition_.node_of_local(int(p), vp.id(), i);
         const ModelEntry* entry = find_model(ps.model);
         if (!entry->make) {  // spike_source
             std::vector<std::vector<double>> times(n);
             for (std::uint32_t i = 0; i < n; ++i) {
-                const std::uint32_t node = decomposition_.node_of_local(int(p), vp.vp, i);
+                const std::uint32_t node = decomposition_.node_of_local(int(p), vp.id(), i);
                 if (node < ps.spike_times_ms.size()) times[i] = ps.spike_times_ms[node];
             }
-            vp.groups.push_back(make_spike_source(std::move(gids), n_slots, dt(), times));
+            vp.add_group(make_spike_source(std::move(gids), n_slots, dt(), times));
             continue;
         }
         ModelContext context{spec_.simulation.seed, std::uint32_t(p), ps.options};
@@ -234,7 +230,7 @@ void Network::build_groups(VirtualProcess& vp) {
                 x[i] = draw(it->second, rng);
             }
         }
-        vp.groups.push_back(std::move(group));
+        vp.add_group(std::move(group));
     }
 }
 
@@ -245,7 +241,7 @@ void Network::build_stimuli(VirtualProcess& vp) {
         for (auto& target : st.targets) {
             const int p = population_index(spec_, target);
             if (st.kind == StimulusSpec::Kind::poisson_generator) {
-                const ModelInfo& info = vp.groups[std::size_t(p)]->info();
+                const ModelInfo& info = vp.group(std::size_t(p)).info();
                 PoissonInput in;
                 in.group = p;
                 in.receptor = st.receptor.empty() ? (info.route_by_sign && st.weight < 0 ? 1 : 0)
@@ -261,14 +257,14 @@ void Network::build_stimuli(VirtualProcess& vp) {
                 in.last_emission = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2
                                                        : to_steps(st.stop_ms, h);
                 in.purpose = purpose(Purpose::poisson_input, std::uint32_t(si));
-                vp.poisson.push_back(in);
+                vp.add_poisson(std::move(in));
             } else {
                 CurrentInput in;
                 in.group = p;
-                in.compartment = vp.groups[std::size_t(p)]->info().find_compartment(st.compartment);
+                in.compartment = vp.group(std::size_t(p)).info().find_compartment(st.compartment);
                 if (in.compartment < 0)
                     throw DescriptionError(spec_.file, st.where.line, st.where.column, st.where.key_path + ".compartment",
-                                           "a compartment of " + vp.groups[std::size_t(p)]->info().name,
+                                           "a compartment of " + vp.group(std::size_t(p)).info().name,
                                            "\"" + st.compartment + "\"");
                 if (st.kind == StimulusSpec::Kind::noise_current) {
                     add_noise(vp, st, si, p, in.compartment);
@@ -285,27 +281,16 @@ void Network::build_stimuli(VirtualProcess& vp) {
                         in.amplitude.push_back(st.amplitudes_pA[k]);
                     }
                 }
-                vp.currents.push_back(std::move(in));
+                vp.add_current(std::move(in));
             }
         }
-    }
-    std::size_t n_compartments = 1;
-    for (auto& g : vp.groups) n_compartments = std::max(n_compartments, g->info().compartments.size());
-    vp.stimulus_scratch.assign(n_compartments, std::vector<double>(std::size_t(min_delay_), 0.0));
-    for (auto& row : vp.stimulus_scratch) vp.stimulus_rows.push_back(row.data());
-    // Per-neuron currents: one slice of the largest group with noise, per compartment.
-    std::size_t largest = 0;
-    for (auto& in : vp.noise) largest = std::max(largest, vp.groups[std::size_t(in.group)]->size());
-    if (largest > 0) {
-        vp.neuron_scratch.assign(n_compartments, std::vector<double>(std::size_t(min_delay_) * largest, 0.0));
-        for (auto& rows : vp.neuron_scratch) vp.neuron_rows.push_back(rows.data());
     }
 }
 
 // A noise_current on population p (its compartment already checked): one NoiseInput per VP
 // that owns neurons of p.
 void Network::add_noise(VirtualProcess& vp, const StimulusSpec& st, std::size_t si, int p, int compartment) {
-    const NeuronGroup& g = *vp.groups[std::size_t(p)];
+    const NeuronGroup& g = vp.group(std::size_t(p));
     auto fail = [&](const std::string& key, const std::string& expected, double found) {
         throw DescriptionError(spec_.file, st.where.line, st.where.column, st.where.key_path + key, expected,
                                std::to_string(found));
@@ -326,39 +311,26 @@ void Network::add_noise(VirtualProcess& vp, const StimulusSpec& st, std::size_t 
     in.last_step = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2 : to_steps(st.stop_ms, h);
     in.seed = spec_.simulation.seed;
     in.purpose = purpose(Purpose::noise_current, std::uint32_t(si));
-    vp.noise.push_back(std::move(in));
-}
-
-const double* const* VirtualProcess::neuron_currents(int group, step_t first, int n) {
-    const NeuronGroup& g = *groups[std::size_t(group)];
-    bool any = false;
-    for (auto& in : noise) any = any || in.group == group;
-    if (!any) return nullptr;
-    const std::size_t size = g.size(), values = std::size_t(n) * size;
-    for (std::size_t c = 0; c < g.info().compartments.size(); ++c)
-        std::fill(neuron_scratch[c].begin(), neuron_scratch[c].begin() + std::ptrdiff_t(values), 0.0);
-    for (auto& in : noise)
-        if (in.group == group) in.add(g.gids().data(), size, first, n, neuron_scratch[std::size_t(in.compartment)].data());
-    return neuron_rows.data();
+    vp.add_noise(std::move(in));
 }
 
 std::uint64_t Network::neuron_bytes() const {
     std::uint64_t b = 0;
     for (auto& vp : vps_)
-        for (auto& g : vp.groups) b += g->bytes();
+        for (std::size_t p = 0; p < vp.n_groups(); ++p) b += vp.group(p).bytes();
     return b;
 }
 
 std::vector<std::uint64_t> Network::synapses_per_projection() const {
     std::vector<std::uint64_t> n(spec_.projections.size(), 0);
     for (auto& vp : vps_)
-        for (auto& t : vp.tables) n[std::size_t(t.projection)] += t.size();
+        for (auto& t : vp.tables()) n[std::size_t(t.projection)] += t.size();
     return n;
 }
 
 bool Network::sources_within(const std::vector<std::uint8_t>& populations) const {
     for (auto& vp : vps_)
-        for (auto& t : vp.tables)
+        for (auto& t : vp.tables())
             if (t.size() > 0 && !populations[std::size_t(decomposition_.population_of(t.source_first_gid))]) return false;
     return true;
 }
@@ -376,7 +348,7 @@ SpikeRoutes Network::spike_routes(DistributedContext& context) const {
     const std::size_t bytes = (slots + 7) / 8;
     std::vector<std::uint8_t> need(bytes * R, 0);  // [owner rank][slot bit]
     for (auto& vp : vps_)
-        for (auto& t : vp.tables)
+        for (auto& t : vp.tables())
             for (std::uint32_t node = 0; node < t.n_sources; ++node)
                 if (t.offsets[node + 1] > t.offsets[node]) {
                     const gid_t gid = t.source_first_gid + node;

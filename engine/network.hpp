@@ -10,34 +10,9 @@
 #include "engine/decomposition.hpp"
 #include "engine/distributed_context.hpp"
 #include "engine/network_spec.hpp"
-#include "neurons/neuron_group.hpp"
-#include "engine/stimuli.hpp"
-#include "synapses/static_synapse_table.hpp"
+#include "engine/virtual_process.hpp"
 
 namespace apical {
-
-// Everything one virtual process owns; only its own thread writes to it.
-struct VirtualProcess {
-    int vp = 0;
-    std::vector<std::unique_ptr<NeuronGroup>> groups;  // one per population (possibly empty)
-    std::vector<StaticSynapseTable> tables;
-    std::vector<std::vector<int>> tables_of_source;    // per source population: table indices
-    std::vector<PoissonInput> poisson;
-    std::vector<CurrentInput> currents;
-    std::vector<std::vector<double>> stimulus_scratch;  // per compartment: one slice of current
-    std::vector<const double*> stimulus_rows;           // pointers into stimulus_scratch
-    std::vector<NoiseInput> noise;                      // per (noise_current, target group)
-    std::vector<std::vector<double>> neuron_scratch;    // per compartment: [step][neuron] of a slice
-    std::vector<const double*> neuron_rows;             // pointers into neuron_scratch
-    std::vector<Spike> spikes;                          // emitted in the current slice
-    std::vector<double> poisson_scratch[2];             // uniforms of two steps, per neuron
-
-    // The per-neuron stimulus currents (noise_current) of group `group` for steps first ..
-    // first + n - 1, for SliceInput::neuron_current: every compartment of the group's model
-    // gets an array [step][neuron] in neuron_scratch; nullptr if no such stimulus targets the
-    // group. Advances the noise state: call once per group and slice, slices in order.
-    const double* const* neuron_currents(int group, step_t first, int n);
-};
 
 // Where the spikes of this rank's neurons must go in the directed exchange
 // (simulation.spike_exchange: directed): for every source neuron the rank owns, the ranks

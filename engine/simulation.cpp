@@ -5,8 +5,6 @@
 
 #include <omp.h>
 
-#include "core/philox_batch.hpp"
-#include "core/random.hpp"
 
 namespace apical {
 
@@ -98,7 +96,7 @@ step_t Simulation::run(step_t until) {
     if (sampling_ && now_ == 0) {  // the initial state is the sample at step 0
         sampling_->begin_slice(0, 1);
         for (std::size_t v = 0; v < vps.size(); ++v)
-            for (std::size_t p = 0; p < vps[v].groups.size(); ++p) sampling_->sample(vps[v], int(v), int(p), 0);
+            for (std::size_t p = 0; p < vps[v].n_groups(); ++p) sampling_->sample(vps[v], int(v), int(p), 0);
         emit_frames();
     }
     while (now_ < until) {
@@ -116,10 +114,10 @@ step_t Simulation::run(step_t until) {
         for (std::size_t v = 0; v < vps.size(); ++v) {
             try {
                 const double a = omp_get_wtime();
-                vps[v].spikes.clear();
-                deliver(vps[v]);
+                vps[v].spikes().clear();
+                vps[v].deliver(*to_deliver_, net_.decomposition().populations());
                 const double b = omp_get_wtime();
-                add_poisson_input(vps[v], first, n);
+                vps[v].add_poisson_input(net_.spec().simulation.seed, first, n);
                 update(vps[v], v, first, n);
                 vp_times_[v] = {b - a, omp_get_wtime() - b};
             } catch (...) {
@@ -162,7 +160,7 @@ step_t Simulation::run(step_t until) {
 
 void Simulation::exchange() {
     local_.clear();
-    for (auto& vp : net_.vps()) local_.insert(local_.end(), vp.spikes.begin(), vp.spikes.end());
+    for (auto& vp : net_.vps()) local_.insert(local_.end(), vp.spikes().begin(), vp.spikes().end());
     std::sort(local_.begin(), local_.end());
     ++exchanges_;
     if (!directed_) {
@@ -196,110 +194,27 @@ void Simulation::exchange() {
     ctx_.exchange_spikes(send_, send_counts_, received_);
 }
 
-void Simulation::deliver(VirtualProcess& vp) {
-    const auto& pops = net_.decomposition().populations();
-    for (const Spike& s : *to_deliver_) {
-        int p = int(pops.size()) - 1;
-        while (s.gid < pops[std::size_t(p)].first_gid) --p;
-        for (int ti : vp.tables_of_source[std::size_t(p)]) {
-            const StaticSynapseTable& t = vp.tables[std::size_t(ti)];
-            const std::uint32_t node = s.gid - t.source_first_gid;
-            const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
-            if (begin == end) continue;
-            RingBuffer& buf = vp.groups[std::size_t(t.target_group)]->input(t.receptor);
-            const std::uint32_t* target = t.target.data();
-            if (t.delay.empty()) {
-                double* row = buf.row_of_step(s.step + t.delay_constant);
-                if (t.weight.empty()) {
-                    const double w = t.weight_constant;
-                    for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += w;
-                } else {
-                    const float* w = t.weight.data();
-                    for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += double(w[k]);
-                }
-            } else {
-                const int slots = buf.n_slots();
-                const int base = buf.slot_of(s.step);
-                double* data = buf.row(0);
-                const std::size_t stride = buf.n_neurons();
-                for (std::uint32_t k = begin; k < end; ++k) {
-                    int slot = base + t.delay[k];
-                    while (slot >= slots) slot -= slots;
-                    const double w = t.weight.empty() ? t.weight_constant : double(t.weight[k]);
-                    data[std::size_t(slot) * stride + target[k]] += w;
-                }
-            }
-        }
-    }
-}
-
-void Simulation::add_poisson_input(VirtualProcess& vp, step_t first, int n) {
-    const std::uint32_t seed = net_.spec().simulation.seed;
-    double* rows[64];
-    for (PoissonInput& in : vp.poisson) {
-        NeuronGroup& g = *vp.groups[std::size_t(in.group)];
-        RingBuffer& buf = g.input(in.receptor);
-        const gid_t* gids = g.gids().data();
-        const std::size_t size = g.size();
-        // Emission steps whose arrivals fall into this slice, clipped to the active window.
-        const step_t e_begin = std::max(first - in.delay, in.first_emission);
-        const step_t e_end = std::min(first + n - in.delay, in.last_emission + 1);
-        for (step_t e0 = e_begin; e0 < e_end; e0 += 64) {
-            const int m = int(std::min<step_t>(64, e_end - e0));
-            for (int k = 0; k < m; ++k) rows[k] = buf.row_of_step(e0 + k + in.delay);
-            if (in.cdf.empty()) {  // lambda >= 10: exact PTRS, one stream per neuron and step
-                for (std::size_t i = 0; i < size; ++i)
-                    for (int k = 0; k < m; ++k)
-                        rows[k][i] += double(RandomStream(seed, in.purpose, gids[i], std::uint32_t(e0 + k))
-                                                 .poisson(in.lambda)) * in.weight;
-                continue;
-            }
-            // Steps 4j .. 4j + 3 share one Philox block (word r for step 4j + r), computed for
-            // all neurons at once and kept for the next slice.
-            if (in.words.size() != 4 * size) {
-                in.words.assign(4 * size, 0);
-                in.words_group = -1;
-            }
-            std::uint32_t* words = in.words.data();
-            for (int k = 0; k < m; ++k) {
-                const step_t e = e0 + k;
-                if ((e >> 2) != in.words_group) {
-                    in.words_group = e >> 2;
-                    philox_word_quads(seed, in.purpose, gids, std::uint32_t(e >> 2), size, words, words + size,
-                                      words + 2 * size, words + 3 * size);
-                }
-                add_poisson_counts(in, words + std::size_t(e & 3) * size, size, rows[k]);
-            }
-        }
-    }
-}
-
 void Simulation::update(VirtualProcess& vp, std::size_t vp_index, step_t first, int n) {
-    for (std::size_t p = 0; p < vp.groups.size(); ++p) {
-        NeuronGroup& g = *vp.groups[p];
+    for (std::size_t p = 0; p < vp.n_groups(); ++p) {
+        NeuronGroup& g = vp.group(p);
         if (g.size() == 0) continue;
-        for (auto& row : vp.stimulus_scratch) std::fill(row.begin(), row.begin() + n, 0.0);
-        for (const CurrentInput& c : vp.currents)
-            if (c.group == int(p)) {
-                double* current = vp.stimulus_scratch[std::size_t(c.compartment)].data();
-                for (int k = 0; k < n; ++k) current[k] += c.at_step(first + k);
-            }
+        const double* const* common_rows = vp.common_currents(int(p), first, n);
         const double* const* neuron_rows = vp.neuron_currents(int(p), first, n);  // noise_current
         if (!sampling_) {
-            g.update(SliceInput{first, n, vp.stimulus_rows.data(), neuron_rows}, vp.spikes);
+            g.update(SliceInput{first, n, common_rows, neuron_rows}, vp.spikes());
             continue;
         }
-        // Split the update at sample steps (state/sampling.hpp); the current rows are shifted
-        // to the first step of each piece.
-        const std::size_t n_comp = vp.stimulus_rows.size();
+        // Split the update at sample steps (engine/state_sampling.hpp); the current rows are
+        // shifted to the first step of each piece.
+        const std::size_t n_comp = g.info().compartments.size();
         const double* shifted[16];
         const double* neuron_shifted[16];
         for (step_t s = first; s < first + n;) {
             const step_t end = std::min<step_t>(first + n - 1, sampling_->next_sample(int(p), s));
-            for (std::size_t c = 0; c < n_comp && c < 16; ++c) shifted[c] = vp.stimulus_rows[c] + (s - first);
+            for (std::size_t c = 0; c < n_comp && c < 16; ++c) shifted[c] = common_rows[c] + (s - first);
             for (std::size_t c = 0; neuron_rows && c < n_comp && c < 16; ++c)
                 neuron_shifted[c] = neuron_rows[c] + std::size_t(s - first) * g.size();
-            g.update(SliceInput{s, int(end - s + 1), shifted, neuron_rows ? neuron_shifted : nullptr}, vp.spikes);
+            g.update(SliceInput{s, int(end - s + 1), shifted, neuron_rows ? neuron_shifted : nullptr}, vp.spikes());
             sampling_->sample(vp, int(vp_index), int(p), end);
             s = end + 1;
         }

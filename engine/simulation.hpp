@@ -84,8 +84,6 @@ public:
     bool directed() const { return directed_; }
 
 private:
-    void deliver(VirtualProcess& vp);
-    void add_poisson_input(VirtualProcess& vp, step_t first, int n);
     void update(VirtualProcess& vp, std::size_t vp_index, step_t first, int n);
     void emit_frames();
     void exchange();

@@ -15,7 +15,7 @@ StateSampling::StateSampling(Network& net, int max_slice_steps) {
         SampledRecording s;
         for (std::size_t p = 0; p < spec.populations.size(); ++p)
             if (spec.populations[p].name == r.population) s.population = int(p);
-        const ModelInfo& info = net.vps().front().groups[std::size_t(s.population)]->info();
+        const ModelInfo& info = net.vps().front().group(std::size_t(s.population)).info();
         for (auto& v : r.variables)
             for (std::size_t i = 0; i < info.state.size(); ++i)
                 if (info.state[i].name == v) s.state_index.push_back(int(i));
@@ -26,7 +26,7 @@ StateSampling::StateSampling(Network& net, int max_slice_steps) {
                                     : std::max<step_t>(s.first - 1, to_steps(r.stop_ms, dt) - 1);
         s.per_vp.resize(net.vps().size());
         for (std::size_t v = 0; v < net.vps().size(); ++v) {
-            const int vp = net.vps()[v].vp;
+            const int vp = net.vps()[v].id();
             for (std::uint32_t c = 0; c < r.nodes.size(); ++c) {
                 const gid_t gid = d.populations()[std::size_t(s.population)].first_gid + r.nodes[c];
                 if (d.vp_of(gid) == vp) s.per_vp[v].emplace_back(d.local_index(r.nodes[c]), c);
@@ -54,7 +54,7 @@ void StateSampling::sample(VirtualProcess& vp, int vp_index, int population, ste
     for (auto& r : recordings_) {
         if (r.population != population || s < r.first || s > r.last || (s - r.first) % r.every != 0) continue;
         const std::size_t frame = std::size_t((s - r.slice_first_sample) / r.every);
-        NeuronGroup& g = *vp.groups[std::size_t(population)];
+        NeuronGroup& g = vp.group(std::size_t(population));
         for (std::size_t v = 0; v < r.state_index.size(); ++v) {
             const double* x = g.state(r.state_index[v]).data();
             double* out = r.frames_of(v) + frame * r.n_columns;

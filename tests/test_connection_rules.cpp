@@ -30,11 +30,11 @@ std::vector<Edge> edges(Network& net) {
     std::vector<Edge> e;
     const auto& d = net.decomposition();
     for (auto& vp : net.vps())
-        for (auto& t : vp.tables) {
+        for (auto& t : vp.tables()) {
             const int tp = t.target_group;
             for (std::uint32_t s = 0; s < t.n_sources; ++s)
                 for (std::uint32_t k = t.offsets[s]; k < t.offsets[s + 1]; ++k)
-                    e.push_back({s, d.node_of_local(tp, vp.vp, t.target[k]),
+                    e.push_back({s, d.node_of_local(tp, vp.id(), t.target[k]),
                                  t.weight.empty() ? t.weight_constant : double(t.weight[k]),
                                  t.delay.empty() ? t.delay_constant : int(t.delay[k])});
         }

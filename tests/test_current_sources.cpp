@@ -45,7 +45,7 @@ TEST_CASE("dc_current and step_current act in their windows as the closed form s
             v = v_inf + (v - v_inf) * std::exp(-0.1 / 10.0);
             sim.run(s);
             for (auto& vp : net.vps())
-                for (double x : vp.groups[0]->state(0)) REQUIRE(std::abs(x - v) <= 1e-12 * std::abs(v));
+                for (double x : vp.group(0).state(0)) REQUIRE(std::abs(x - v) <= 1e-12 * std::abs(v));
         }
     }
 }

@@ -36,8 +36,8 @@ TEST_CASE("an input with constant delay d acts exactly d steps later, for every 
         for (step_t s = 1; s <= 10 + max_d + 5; ++s) {
             sim.run(s);
             for (auto& vp : net.vps())
-                for (std::size_t p = 1; p < vp.groups.size(); ++p)
-                    if (vp.groups[p]->size() && seen[p] < 0 && vp.groups[p]->state(0)[0] != -70.0) seen[p] = s;
+                for (std::size_t p = 1; p < vp.n_groups(); ++p)
+                    if (vp.group(p).size() && seen[p] < 0 && vp.group(p).state(0)[0] != -70.0) seen[p] = s;
         }
         for (int d = min_d; d <= max_d; ++d) {
             INFO("delay " << d << " steps, threads " << threads);
@@ -60,12 +60,12 @@ TEST_CASE("per-synapse delays act exactly at spike step + delay, with slices of 
     Network net(spec, 1, 0, 1);
     REQUIRE(net.min_delay() >= 5);
     REQUIRE(net.max_delay() <= 60);
-    const auto& table = net.vps()[0].tables.at(0);
+    const auto& table = net.vps()[0].tables().at(0);
     REQUIRE(table.delay.size() == 200);
     LocalContext ctx;
     Simulation sim(net, ctx);
     std::vector<step_t> seen(200, -1);
-    auto& g = *net.vps()[0].groups[1];
+    auto& g = net.vps()[0].group(1);
     for (step_t s = 1; s <= 100; ++s) {
         sim.run(s);
         for (std::size_t i = 0; i < 200; ++i)
@@ -80,7 +80,7 @@ TEST_CASE("per-synapse delays act exactly at spike step + delay, with slices of 
         INFO("synapse " << k << " delay " << table.delay[k]);
         REQUIRE(seen[i] == 23 + table.delay[k]);
         // PSP decays with tau_m = 10 ms from the arrival: V(100) = E_L + exp(-(100 - arrival) h / tau)
-        REQUIRE(net2.vps()[0].groups[1]->state(0)[i] ==
+        REQUIRE(net2.vps()[0].group(1).state(0)[i] ==
                 Approx(-70.0 + std::exp(-(100 - seen[i]) * 0.1 / 10.0)).epsilon(1e-12));
     }
 }

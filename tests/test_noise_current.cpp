@@ -61,7 +61,7 @@ StimulusSpec noise(const std::string& target, double mean, double sd, double tau
 std::map<gid_t, double> state_by_gid(Network& net, int var, int population = 0) {
     std::map<gid_t, double> v;
     for (auto& vp : net.vps()) {
-        auto& g = *vp.groups[std::size_t(population)];
+        auto& g = vp.group(std::size_t(population));
         for (std::size_t i = 0; i < g.size(); ++i) v[g.gids()[i]] = g.state(var)[i];
     }
     return v;

@@ -41,7 +41,7 @@ TEST_CASE("poisson_generator counts have the Poisson mean and Fano factor", "[st
         sim.run(6000);
         std::vector<double> counts;
         for (auto& vp : net.vps())
-            for (double v : vp.groups[0]->state(0)) counts.push_back(std::round(v));
+            for (double v : vp.group(0).state(0)) counts.push_back(std::round(v));
         REQUIRE(counts.size() == n);
         double sum = 0, sum2 = 0;
         for (double c : counts) {
@@ -75,7 +75,7 @@ TEST_CASE("poisson_generator: trains are independent across neurons and honour s
     Network net(spec, 1, 0, 1);
     LocalContext ctx;
     Simulation sim(net, ctx);
-    auto& v = net.vps()[0].groups[0]->state(0);
+    auto& v = net.vps()[0].group(0).state(0);
     sim.run(120);
     REQUIRE(v[0] == 0.0);
     REQUIRE(v[1] == 0.0);
@@ -172,8 +172,8 @@ TEST_CASE("poisson_generator: counts do not depend on the slice length", "[stimu
         for (step_t t = slice; t < 130 + slice; t += slice) sim.run(std::min<step_t>(t, 130));
         std::map<gid_t, double> v;
         for (auto& vp : net.vps())
-            for (std::size_t i = 0; i < vp.groups[0]->size(); ++i)
-                v[vp.groups[0]->gids()[i]] = vp.groups[0]->state(0)[i];
+            for (std::size_t i = 0; i < vp.group(0).size(); ++i)
+                v[vp.group(0).gids()[i]] = vp.group(0).state(0)[i];
         return v;
     };
     const auto reference = simulate(10, 1);

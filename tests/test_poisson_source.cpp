@@ -278,8 +278,8 @@ TEST_CASE("poisson_source: through a projection, a target receives K x rate", "[
     const double emitted = double(of_gids(r.rec.spikes, 0, gid_t(Ns)).size());
     std::vector<double> received_T, received_all;
     for (auto& vp : r.net.vps()) {
-        for (double v : vp.groups[1]->state(0)) received_T.push_back(std::round(v));
-        for (double v : vp.groups[2]->state(0)) received_all.push_back(std::round(v));
+        for (double v : vp.group(1).state(0)) received_T.push_back(std::round(v));
+        for (double v : vp.group(2).state(0)) received_all.push_back(std::round(v));
     }
     REQUIRE(received_T.size() == Nt);
     // all_to_all: every target receives every source spike, exactly.

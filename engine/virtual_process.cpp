@@ -1,0 +1,152 @@
+#include "engine/virtual_process.hpp"
+
+#include <algorithm>
+
+#include "core/philox_batch.hpp"
+#include "core/random.hpp"
+
+namespace apical {
+
+void VirtualProcess::add_table(int source_population, StaticSynapseTable table) {
+    if (tables_of_source_.size() <= std::size_t(source_population))
+        tables_of_source_.resize(std::size_t(source_population) + 1);
+    tables_of_source_[std::size_t(source_population)].push_back(int(tables_.size()));
+    tables_.push_back(std::move(table));
+}
+
+void VirtualProcess::add_poisson(PoissonInput in) {
+    APICAL_ASSERT(in.group >= 0 && std::size_t(in.group) < groups_.size());
+    poisson_.push_back(std::move(in));
+}
+
+void VirtualProcess::add_current(CurrentInput in) {
+    APICAL_ASSERT(in.group >= 0 && std::size_t(in.group) < groups_.size());
+    APICAL_ASSERT(in.compartment >= 0 && std::size_t(in.compartment) < groups_[std::size_t(in.group)]->info().compartments.size());
+    currents_.push_back(std::move(in));
+}
+
+void VirtualProcess::add_noise(NoiseInput in) {
+    APICAL_ASSERT(in.group >= 0 && std::size_t(in.group) < groups_.size());
+    APICAL_ASSERT(in.compartment >= 0 && std::size_t(in.compartment) < groups_[std::size_t(in.group)]->info().compartments.size());
+    noise_.push_back(std::move(in));
+}
+
+void VirtualProcess::finish_building(int max_slice_steps) {
+    // Every population has its (possibly empty) list of tables, so deliver can index it.
+    tables_of_source_.resize(std::max(tables_of_source_.size(), groups_.size()));
+    std::size_t n_compartments = 1;
+    for (auto& g : groups_) n_compartments = std::max(n_compartments, g->info().compartments.size());
+    stimulus_scratch_.assign(n_compartments, std::vector<double>(std::size_t(max_slice_steps), 0.0));
+    stimulus_rows_.clear();
+    for (auto& row : stimulus_scratch_) stimulus_rows_.push_back(row.data());
+    // Per-neuron currents: one slice of the largest group with noise, per compartment.
+    std::size_t largest = 0;
+    for (auto& in : noise_) largest = std::max(largest, groups_[std::size_t(in.group)]->size());
+    neuron_scratch_.clear();
+    neuron_rows_.clear();
+    if (largest > 0) {
+        neuron_scratch_.assign(n_compartments, std::vector<double>(std::size_t(max_slice_steps) * largest, 0.0));
+        for (auto& rows : neuron_scratch_) neuron_rows_.push_back(rows.data());
+    }
+}
+
+void VirtualProcess::deliver(std::span<const Spike> spikes, const std::vector<PopulationLayout>& pops) {
+    for (const Spike& s : spikes) {
+        int p = int(pops.size()) - 1;
+        while (s.gid < pops[std::size_t(p)].first_gid) --p;
+        for (int ti : tables_of_source_[std::size_t(p)]) {
+            const StaticSynapseTable& t = tables_[std::size_t(ti)];
+            const std::uint32_t node = s.gid - t.source_first_gid;
+            const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
+            if (begin == end) continue;
+            RingBuffer& buf = groups_[std::size_t(t.target_group)]->input(t.receptor);
+            const std::uint32_t* target = t.target.data();
+            if (t.delay.empty()) {
+                double* row = buf.row_of_step(s.step + t.delay_constant);
+                if (t.weight.empty()) {
+                    const double w = t.weight_constant;
+                    for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += w;
+                } else {
+                    const float* w = t.weight.data();
+                    for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += double(w[k]);
+                }
+            } else {
+                const int slots = buf.n_slots();
+                const int base = buf.slot_of(s.step);
+                double* data = buf.row(0);
+                const std::size_t stride = buf.n_neurons();
+                for (std::uint32_t k = begin; k < end; ++k) {
+                    int slot = base + t.delay[k];
+                    while (slot >= slots) slot -= slots;
+                    const double w = t.weight.empty() ? t.weight_constant : double(t.weight[k]);
+                    data[std::size_t(slot) * stride + target[k]] += w;
+                }
+            }
+        }
+    }
+}
+
+void VirtualProcess::add_poisson_input(std::uint32_t seed, step_t first, int n) {
+    double* rows[64];
+    for (PoissonInput& in : poisson_) {
+        NeuronGroup& g = *groups_[std::size_t(in.group)];
+        RingBuffer& buf = g.input(in.receptor);
+        const gid_t* gids = g.gids().data();
+        const std::size_t size = g.size();
+        // Emission steps whose arrivals fall into this slice, clipped to the active window.
+        const step_t e_begin = std::max(first - in.delay, in.first_emission);
+        const step_t e_end = std::min(first + n - in.delay, in.last_emission + 1);
+        for (step_t e0 = e_begin; e0 < e_end; e0 += 64) {
+            const int m = int(std::min<step_t>(64, e_end - e0));
+            for (int k = 0; k < m; ++k) rows[k] = buf.row_of_step(e0 + k + in.delay);
+            if (in.cdf.empty()) {  // lambda >= 10: exact PTRS, one stream per neuron and step
+                for (std::size_t i = 0; i < size; ++i)
+                    for (int k = 0; k < m; ++k)
+                        rows[k][i] += double(RandomStream(seed, in.purpose, gids[i], std::uint32_t(e0 + k))
+                                                 .poisson(in.lambda)) * in.weight;
+                continue;
+            }
+            // Steps 4j .. 4j + 3 share one Philox block (word r for step 4j + r), computed for
+            // all neurons at once and kept for the next slice.
+            if (in.words.size() != 4 * size) {
+                in.words.assign(4 * size, 0);
+                in.words_group = -1;
+            }
+            std::uint32_t* words = in.words.data();
+            for (int k = 0; k < m; ++k) {
+                const step_t e = e0 + k;
+                if ((e >> 2) != in.words_group) {
+                    in.words_group = e >> 2;
+                    philox_word_quads(seed, in.purpose, gids, std::uint32_t(e >> 2), size, words, words + size,
+                                      words + 2 * size, words + 3 * size);
+                }
+                add_poisson_counts(in, words + std::size_t(e & 3) * size, size, rows[k]);
+            }
+        }
+    }
+}
+
+const double* const* VirtualProcess::common_currents(int group, step_t first, int n) {
+    for (auto& row : stimulus_scratch_) std::fill(row.begin(), row.begin() + n, 0.0);
+    for (const CurrentInput& c : currents_)
+        if (c.group == group) {
+            double* current = stimulus_scratch_[std::size_t(c.compartment)].data();
+            for (int k = 0; k < n; ++k) current[k] += c.at_step(first + k);
+        }
+    return stimulus_rows_.data();
+}
+
+const double* const* VirtualProcess::neuron_currents(int group, step_t first, int n) {
+    const NeuronGroup& g = *groups_[std::size_t(group)];
+    bool any = false;
+    for (auto& in : noise_) any = any || in.group == group;
+    if (!any) return nullptr;
+    const std::size_t size = g.size(), values = std::size_t(n) * size;
+    for (std::size_t c = 0; c < g.info().compartments.size(); ++c)
+        std::fill(neuron_scratch_[c].begin(), neuron_scratch_[c].begin() + std::ptrdiff_t(values), 0.0);
+    for (auto& in : noise_)
+        if (in.group == group) in.add(g.gids().data(), size, first, n, neuron_scratch_[std::size_t(in.compartment)].data());
+    return neuron_rows_.data();
+}
+
+}  // namespace apical

@@ -1,0 +1,76 @@
+// A virtual process (VP): one thread's share of a rank's network (docs/architecture.md,
+// "Decomposition"). It owns the neuron groups of its neurons (one per population, possibly
+// empty), their incoming synapses, their ring buffers and the stimuli acting on them; only
+// its own thread touches any of it during a slice, so no locks are needed.
+//
+// Invariants kept here: a table is reachable from its source population; every stimulus
+// targets an existing group and compartment; the scratch arrays for stimulus currents are
+// sized once, when building ends (finish_building), for the longest slice and the largest
+// group with per-neuron currents, so the slice work allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/spike.hpp"
+#include "engine/decomposition.hpp"
+#include "engine/stimuli.hpp"
+#include "neurons/neuron_group.hpp"
+#include "synapses/static_synapse_table.hpp"
+
+namespace apical {
+
+class VirtualProcess {
+public:
+    explicit VirtualProcess(int id) : id_(id) {}
+
+    int id() const { return id_; }  // rank * threads + thread
+
+    // Building (engine/network.cpp), in this order: tables, groups (population order),
+    // stimuli, then finish_building.
+    void add_table(int source_population, StaticSynapseTable table);
+    void add_group(std::unique_ptr<NeuronGroup> group) { groups_.push_back(std::move(group)); }
+    void add_poisson(PoissonInput in);
+    void add_current(CurrentInput in);
+    void add_noise(NoiseInput in);
+    void finish_building(int max_slice_steps);
+
+    std::size_t n_groups() const { return groups_.size(); }
+    NeuronGroup& group(std::size_t population) { return *groups_[population]; }
+    const NeuronGroup& group(std::size_t population) const { return *groups_[population]; }
+    const std::vector<StaticSynapseTable>& tables() const { return tables_; }
+
+    // The slice's work, called by the VP's own thread (engine/simulation.cpp).
+    // Adds every synapse's weight of the spikes (canonical order) into ring-buffer row
+    // spike step + delay of its target's receptor.
+    void deliver(std::span<const Spike> spikes, const std::vector<PopulationLayout>& populations);
+    // Adds the Poisson generator counts that arrive in steps first .. first + n - 1.
+    void add_poisson_input(std::uint32_t seed, step_t first, int n);
+    // The stimulus currents common to all neurons of group `group` for steps first ..
+    // first + n - 1, one row per compartment (SliceInput::compartment_current).
+    const double* const* common_currents(int group, step_t first, int n);
+    // The per-neuron stimulus currents (noise_current) of group `group` for the same steps:
+    // one [step][neuron] array per compartment, or nullptr if none targets the group.
+    // Advances the noise state: call once per group and slice, slices in order.
+    const double* const* neuron_currents(int group, step_t first, int n);
+    // Spikes emitted by this VP's neurons in the current slice.
+    std::vector<Spike>& spikes() { return spikes_; }
+
+private:
+    int id_;
+    std::vector<std::unique_ptr<NeuronGroup>> groups_;  // one per population
+    std::vector<StaticSynapseTable> tables_;
+    std::vector<std::vector<int>> tables_of_source_;    // per source population: table indices
+    std::vector<PoissonInput> poisson_;
+    std::vector<CurrentInput> currents_;
+    std::vector<NoiseInput> noise_;                     // per (noise_current, target group)
+    std::vector<std::vector<double>> stimulus_scratch_; // per compartment: one slice of current
+    std::vector<const double*> stimulus_rows_;          // pointers into stimulus_scratch_
+    std::vector<std::vector<double>> neuron_scratch_;   // per compartment: [step][neuron] of a slice
+    std::vector<const double*> neuron_rows_;            // pointers into neuron_scratch_
+    std::vector<Spike> spikes_;
+};
+
+}  // namespace apical
