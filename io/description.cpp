@@ -906,7 +906,7 @@ void Loader::population(const std::string& pop_name, Pos key_pos, const Tree& t,
         }
     }
     if (info->check) {
-        const std::string why = info->check(pop.parameters);
+        const std::string why = info->check(pop.parameters, spec_.simulation.dt_ms);
         if (!why.empty()) {
             // The values of the parameters the model's message names.
             std::vector<std::string> shown;

@@ -319,7 +319,7 @@ const ModelInfo& aeif_cond_exp_info() {
         m.route_by_sign = false;
         // NEST's checks: V_peak >= V_th, V_reset < V_peak, and no overflow of the exponential
         // at V_peak (with a margin of 1e20 for the rest of the right-hand side).
-        m.check = [](const std::map<std::string, double>& p) -> std::string {
+        m.check = [](const std::map<std::string, double>& p, double) -> std::string {
             if (!(p.at("V_peak") >= p.at("V_th"))) return "V_peak at or above V_th";
             if (!(p.at("V_reset") < p.at("V_peak"))) return "V_reset below V_peak";
             const double max_arg = std::log(std::numeric_limits<double>::max() / 1e20);

@@ -87,11 +87,7 @@ public:
           n_range_(refractory_steps(parameter(p, "t_burst_range"))),
           drive_soma_(ctx.options.at("dendritic_driving_force") == "soma"),
           seed_(ctx.seed), purpose_(purpose(Purpose::neuron_noise, ctx.population)) {
-        if (n_min_ < 2)
-            throw UserError("burst_poisson: t_burst_min must be at least 2 time steps (the second spike "
-                            "comes t_burst_min - dt after the first), found " +
-                            std::to_string(parameter(p, "t_burst_min")) + " ms with dt " +
-                            std::to_string(h) + " ms");
+        APICAL_ASSERT(n_min_ >= 2);  // ModelInfo::check
     }
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
@@ -241,6 +237,12 @@ const ModelInfo& burst_poisson_info() {
         m.compartments = {"soma", "dendrite"};
         m.options = {{"dendritic_driving_force", {"soma", "dendrite"}}};
         m.route_by_sign = false;
+        // The second spike of a burst comes t_burst_min - dt after the first (t_burst_min is
+        // rounded to the grid as a refractory period).
+        m.check = [](const std::map<std::string, double>& p, double dt_ms) -> std::string {
+            if (int(p.at("t_burst_min") / dt_ms + 0.5) < 2) return "t_burst_min of at least 2 time steps (dt)";
+            return "";
+        };
         return m;
     }();
     return info;

@@ -516,7 +516,7 @@ const ModelInfo& burst_pyramidal_info() {
                      {"dendritic_driving_force", {"dendrite", "soma"}},
                      {"bAP_summation", {"restart", "sum"}}};
         m.route_by_sign = false;
-        m.check = [](const std::map<std::string, double>& p) -> std::string {
+        m.check = [](const std::map<std::string, double>& p, double) -> std::string {
             if (!(p.at("V_reset") < p.at("theta_0"))) return "V_reset below theta_0";
             return "";
         };

@@ -141,7 +141,7 @@ const ModelInfo& iaf_cond_exp_info() {
                    {"g_in", Dimension::conductance, ""}};
         m.receptors = {{"exc", Dimension::conductance, false}, {"inh", Dimension::conductance, false}};
         m.route_by_sign = false;
-        m.check = [](const std::map<std::string, double>& p) -> std::string {
+        m.check = [](const std::map<std::string, double>& p, double) -> std::string {
             if (!(p.at("V_reset") < p.at("V_th"))) return "V_reset below V_th";
             return "";
         };

@@ -96,7 +96,7 @@ const ModelInfo& iaf_psc_delta_info() {
         // Both receptors act on the one input buffer (delta jumps of either sign).
         m.receptors = {{"exc", Dimension::voltage, true}, {"inh", Dimension::voltage, true, 0}};
         m.route_by_sign = true;
-        m.check = [](const std::map<std::string, double>& p) -> std::string {
+        m.check = [](const std::map<std::string, double>& p, double) -> std::string {
             if (!(p.at("V_reset") < p.at("V_th"))) return "V_reset below V_th";
             if (!(p.at("V_min") <= p.at("V_reset"))) return "V_min at most V_reset";
             return "";

@@ -117,7 +117,7 @@ const ModelInfo& iaf_psc_exp_info() {
                    {"I_syn_in", Dimension::current, ""}};
         m.receptors = {{"exc", Dimension::current, true}, {"inh", Dimension::current, true}};
         m.route_by_sign = true;
-        m.check = [](const std::map<std::string, double>& p) -> std::string {
+        m.check = [](const std::map<std::string, double>& p, double) -> std::string {
             if (!(p.at("V_reset") < p.at("V_th"))) return "V_reset below V_th";
             return "";
         };

@@ -50,8 +50,10 @@ struct ModelInfo {
     // weight is >= 0 and to receptors[1] when negative (NEST's current-based convention);
     // if false, a receptor must be named.
     bool route_by_sign = false;
-    // Cross-parameter checks; returns "" when fine, else what was expected (for the message).
-    std::function<std::string(const std::map<std::string, double>&)> check;
+    // Cross-parameter checks, with the run's step dt_ms (for parameters that must span some
+    // steps); returns "" when fine, else what was expected (for the message). The description
+    // layer calls it; a model's constructor may then rely on it (and assert).
+    std::function<std::string(const std::map<std::string, double>&, double dt_ms)> check;
 
     const ParameterInfo* find_parameter(const std::string& n) const {
         for (auto& p : parameters) if (p.name == n) return &p;

@@ -108,7 +108,7 @@ const ModelInfo& poisson_source_info() {
             {"stop", Dimension::time, inf, 0.0, inf},
         };
         m.compartments = {};
-        m.check = [](const std::map<std::string, double>& p) -> std::string {
+        m.check = [](const std::map<std::string, double>& p, double) -> std::string {
             if (!std::isfinite(p.at("rate"))) return "a finite rate";
             if (!std::isfinite(p.at("start"))) return "a finite start";
             return p.at("stop") >= p.at("start") ? "" : "stop at or after start";

@@ -170,11 +170,11 @@ TEST_CASE("aeif_cond_exp declares NEST's parameters, defaults and checks", "[neu
     REQUIRE_FALSE(m->receptors[0].signed_weights);
     REQUIRE_FALSE(m->route_by_sign);
     auto p = default_parameters("aeif_cond_exp");
-    REQUIRE(m->check(p).empty());
-    REQUIRE_FALSE(m->check(default_parameters("aeif_cond_exp", {{"V_peak", -55.0}})).empty());
-    REQUIRE_FALSE(m->check(default_parameters("aeif_cond_exp", {{"V_reset", 0.0}})).empty());
+    REQUIRE(m->check(p, 0.1).empty());
+    REQUIRE_FALSE(m->check(default_parameters("aeif_cond_exp", {{"V_peak", -55.0}}), 0.1).empty());
+    REQUIRE_FALSE(m->check(default_parameters("aeif_cond_exp", {{"V_reset", 0.0}}), 0.1).empty());
     // (V_peak - V_th)/Delta_T = 50.4/0.05 = 1008 > log(DBL_MAX/1e20) = 663.7: exp would overflow.
-    REQUIRE_FALSE(m->check(default_parameters("aeif_cond_exp", {{"Delta_T", 0.05}})).empty());
+    REQUIRE_FALSE(m->check(default_parameters("aeif_cond_exp", {{"Delta_T", 0.05}}), 0.1).empty());
 }
 
 TEST_CASE("aeif_cond_exp subthreshold trace matches a reference integration at a 100x finer step",

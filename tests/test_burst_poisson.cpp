@@ -77,7 +77,11 @@ TEST_CASE("burst_poisson: model info", "[neurons][burst_poisson]") {
     const auto p = default_parameters("burst_poisson");
     CHECK(p.at("E_d") == -57.0);  // BurstPoissonGroup's override of NaudGroup's -38 mV
     CHECK(p.at("t_ref") == 20.0);
-    CHECK_THROWS_AS(make_group({0}, 1, {{"t_burst_min", 0.1}}), UserError);
+    // t_burst_min spans at least 2 steps: checked by the description layer through
+    // ModelInfo::check (0.2 ms is 2 steps of 0.1 ms, 0.1 ms one).
+    CHECK(info->check(default_parameters("burst_poisson", {{"t_burst_min", 0.2}}), 0.1).empty());
+    CHECK(info->check(default_parameters("burst_poisson", {{"t_burst_min", 0.1}}), 0.1) ==
+          "t_burst_min of at least 2 time steps (dt)");
 }
 
 TEST_CASE("burst_poisson: update equals a step-by-step transcription of docs/models.md 1.7 and 2", "[neurons][burst_poisson]") {
