@@ -1,0 +1,157 @@
+// The stimuli section (docs/description.md, "stimuli"): poisson_generator, dc_current,
+// step_current and noise_current, their targets, keys and times, and the values a valid
+// stimulus lands as, in internal units (Hz, pA, ms). Error positions come from the "@@"
+// markers of each case (tests/description_cases.hpp).
+#include "description_cases.hpp"
+
+using namespace apical;
+using namespace apical::test;
+
+namespace {
+
+// A noise_current into E with `keys` besides model and target.
+std::string noise_with(const std::string& keys) {
+    return with_stimulus("{model: noise_current, target: E, " + keys + "}");
+}
+
+std::vector<error_case> stimulus_errors() {
+    return {
+        {"unknown model", with_stimulus("{model: @@ac_current, target: E}"), "stimuli[0].model",
+         "a stimulus model (one of: poisson_generator, dc_current, step_current, noise_current)",
+         "\"ac_current\" (did you mean dc_current?)"},
+        {"unknown target population",
+         small_description + "stimuli: [{model: dc_current, targets: [E, @@Q], amplitude: 1 pA}]\n",
+         "stimuli[0].targets[1]", "a population name (one of: E, C)", "\"Q\""},
+        {"unknown key", with_stimulus("{model: dc_current, target: E, amplitude: 1 pA, @@rate: 3 Hz}"),
+         "stimuli[0].rate",
+         "a key of a dc_current stimulus (one of: name, model, target, targets, amplitude, compartment, start, stop)",
+         "\"rate\""},
+        {"stop before start",
+         with_stimulus("{model: dc_current, target: E, amplitude: 1 pA, start: 5 ms, stop: @@1 ms}"),
+         "stimuli[0].stop", "a stop time at or after start (5 ms)", "1 ms"},
+        {"unknown compartment", with_stimulus("{model: dc_current, target: E, amplitude: 1 pA, compartment: @@apical}"),
+         "stimuli[0].compartment", "a compartment of iaf_psc_delta, the model of population E (one of: soma)",
+         "\"apical\""},
+
+        // step_current: times strictly increasing, one amplitude per time.
+        {"step times out of order",
+         with_stimulus("{model: step_current, target: E, times: [2 ms, @@1 ms], amplitudes: [1 pA, 2 pA]}"),
+         "stimuli[0].times[1]", "times in strictly increasing order (after 2 ms)", "1 ms"},
+        {"more amplitudes than times",
+         with_stimulus("{model: step_current, target: E, times: [1 ms], amplitudes: @@[1 pA, 2 pA]}"),
+         "stimuli[0].amplitudes", "one amplitude per time (1)", "2"},
+
+        // poisson_generator: weights as for projections, one receptor for every target.
+        {"negative weight onto a conductance receptor",
+         with_stimulus("{model: poisson_generator, target: C, rate: 20 kHz, weight: @@-1 nS, delay: 1 ms, "
+                       "receptor: exc}"),
+         "stimuli[0].weight", "a non-negative weight (receptor exc of iaf_cond_exp takes only weights >= 0 nS)",
+         "-1 nS"},
+        {"targets of models with different receptors",
+         with_stimulus("{model: poisson_generator, targets: [E, @@C], rate: 20 kHz, weight: 1 mV, delay: 1 ms, "
+                       "receptor: exc}"),
+         "stimuli[0].targets[1]", "target populations whose receptors all take a voltage as weight (E does)",
+         "\"C\" (its receptor exc takes a conductance)"},
+
+        // noise_current: std >= 0 and tau > 0 are required.
+        {"negative std", noise_with("std: @@-5 pA, tau: 2 ms"), "stimuli[0].std",
+         "a standard deviation of at least 0 pA", "-5 pA"},
+        {"no tau", with_stimulus("@@{model: noise_current, target: E, std: 5 pA}"), "stimuli[0]",
+         "a \"tau\" key (the correlation time of the current, e.g. 2 ms)", "keys model, target, std"},
+        {"zero tau", noise_with("std: 5 pA, tau: @@0 ms"), "stimuli[0].tau", "a time above 0 ms", "0 ms"},
+        {"no std", with_stimulus("@@{model: noise_current, target: E, tau: 2 ms}"), "stimuli[0]",
+         "a \"std\" key (the standard deviation of the current, e.g. 50 pA)", "keys model, target, tau"},
+        {"std of the wrong dimension", noise_with("std: @@5 mV, tau: 2 ms"), "stimuli[0].std",
+         "a current (e.g. \"100 pA\")", "\"5 mV\" (a voltage)"},
+        {"key of another stimulus model", noise_with("std: 5 pA, tau: 2 ms, @@amplitude: 1 pA"),
+         "stimuli[0].amplitude",
+         "a key of a noise_current stimulus (one of: name, model, target, targets, mean, std, tau, compartment, "
+         "start, stop)",
+         "\"amplitude\""},
+        {"unknown compartment of a noise current", noise_with("std: 5 pA, tau: 2 ms, compartment: @@dendrite"),
+         "stimuli[0].compartment", "a compartment of iaf_psc_delta, the model of population E (one of: soma)",
+         "\"dendrite\""},
+    };
+}
+
+}  // namespace
+
+TEST_CASE("bad input: stimuli", "[description][errors]") {
+    check_error_case(GENERATE(from_range(stimulus_errors())));
+}
+
+// The values as written in the full description, in Hz, pA and ms; "never" is stop 1e300.
+TEST_CASE("stimuli: the full description", "[description]") {
+    const NetworkSpec s = parse_description(full_description().text, "models/full.yaml");
+    REQUIRE(s.stimuli.size() == 5);
+    const StimulusSpec& drive = s.stimuli[0];
+    CHECK(drive.name == "drive");
+    CHECK(drive.kind == StimulusSpec::Kind::poisson_generator);
+    CHECK(drive.targets == std::vector<std::string>{"E", "I"});
+    CHECK(drive.rate_hz == 20000.0);  // 20 kHz
+    CHECK(drive.weight == 0.1);
+    CHECK(drive.delay_ms == 1.5);
+    CHECK(drive.start_ms == 0.0);
+    CHECK(drive.stop_ms == 1000.0);
+    CHECK(drive.receptor.empty());
+
+    const StimulusSpec& bias = s.stimuli[1];
+    CHECK(bias.kind == StimulusSpec::Kind::dc_current);
+    CHECK(bias.targets == std::vector<std::string>{"C"});
+    CHECK(bias.amplitude_pA == 500.0);  // 0.5 nA
+    CHECK(bias.start_ms == 10.0);
+    CHECK(bias.stop_ms == 1e300);
+    CHECK(bias.compartment == "soma");
+
+    const StimulusSpec& steps = s.stimuli[2];
+    CHECK(steps.kind == StimulusSpec::Kind::step_current);
+    CHECK(steps.times_ms == std::vector<double>{100.0, 200.0});
+    CHECK(steps.amplitudes_pA == std::vector<double>{50.0, 0.0});
+    CHECK(steps.compartment.empty());  // "" = the soma
+
+    CHECK(s.stimuli[3].receptor == "exc");
+    CHECK(s.stimuli[3].weight == 2.0);
+    CHECK(s.stimuli[3].rate_hz == 8.0);
+
+    const StimulusSpec& ou = s.stimuli[4];
+    CHECK(ou.kind == StimulusSpec::Kind::noise_current);
+    CHECK(ou.targets == std::vector<std::string>{"E", "C"});
+    CHECK(ou.mean_pA == 100.0);  // 0.1 nA
+    CHECK(ou.std_pA == 20.0);
+    CHECK(ou.tau_ms == 5.0);
+    CHECK(ou.start_ms == 0.0);
+    CHECK(ou.stop_ms == 1000.0);
+    CHECK(ou.compartment.empty());
+}
+
+// Defaults of docs/description.md, "stimuli": name <model>_<index>, start 0, stop never,
+// bare amplitudes in pA.
+TEST_CASE("stimuli: defaults", "[description]") {
+    const NetworkSpec s = parse_description(minimal_description, "d.yaml");
+    const StimulusSpec& st = s.stimuli.at(0);
+    CHECK(st.name == "dc_current_0");
+    CHECK(st.amplitude_pA == 20.0);
+    CHECK(st.start_ms == 0.0);
+    CHECK(st.stop_ms == 1e300);
+}
+
+// noise_current: mean defaults to 0 pA; std 0 is a constant current of `mean`.
+TEST_CASE("stimuli: noise_current", "[description]") {
+    const NetworkSpec s = parse_description(
+        with_stimulus("{model: noise_current, target: C, std: 0.05 nA, tau: 2 ms, compartment: soma}"), "model.yaml");
+    const StimulusSpec& st = s.stimuli.at(0);
+    CHECK(st.name == "noise_current_0");
+    CHECK(st.kind == StimulusSpec::Kind::noise_current);
+    CHECK(st.targets == std::vector<std::string>{"C"});
+    CHECK(st.mean_pA == 0.0);
+    CHECK(st.std_pA == 50.0);
+    CHECK(st.tau_ms == 2.0);
+    CHECK(st.compartment == "soma");
+    CHECK(st.start_ms == 0.0);
+    CHECK(st.stop_ms == 1e300);
+    INFO(s.resolved_yaml);
+    CHECK(contains(s.resolved_yaml, "    mean: 0 pA\n    std: 50 pA\n    tau: 2 ms\n    compartment: soma\n"));
+    check_round_trip(s);
+    const NetworkSpec c = parse_description(noise_with("mean: 5, std: 0, tau: 1"), "model.yaml");
+    CHECK(c.stimuli.at(0).mean_pA == 5.0);
+}
