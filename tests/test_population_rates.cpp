@@ -26,6 +26,7 @@
 #include "engine/simulation.hpp"
 #include "io/hdf5.hpp"
 #include "io/population_rate_writer.hpp"
+#include "hdf5_checks.hpp"
 #include "spec_builders.hpp"
 
 #ifndef APICAL_TEST_TMP
@@ -315,26 +316,6 @@ std::vector<T> read_column(hid_t group, const char* name, hid_t file_type, const
     return v;
 }
 
-template <class T>
-T read_scalar_attribute(hid_t obj, const char* name) {
-    h5::Handle a(H5Aopen(obj, name, H5P_DEFAULT));
-    REQUIRE(a.valid());
-    T v{};
-    REQUIRE(H5Aread(a.get(), h5::native_type<T>(), &v) >= 0);
-    return v;
-}
-
-std::string read_string_attribute(hid_t obj, const char* name) {
-    h5::Handle a(H5Aopen(obj, name, H5P_DEFAULT));
-    REQUIRE(a.valid());
-    h5::Handle vlen = h5::vlen_string_type();
-    char* s = nullptr;
-    REQUIRE(H5Aread(a.get(), vlen.get(), &s) >= 0);
-    std::string out = s;
-    H5free_memory(s);
-    return out;
-}
-
 // The file's columns against the bins of an in-memory monitor of the same run.
 void check_file_against(hid_t group, const std::vector<PopulationRateBin>& bins) {
     const auto time = read_column<double>(group, "time", H5T_IEEE_F64LE, "ms");
@@ -441,15 +422,15 @@ TEST_CASE("population rate files hold the monitor's bins, units and attributes; 
         h5::Handle group(H5Gopen2(file.get(), (std::string("/population_rates/") + pop).c_str(), H5P_DEFAULT));
         REQUIRE(group.valid());
         check_file_against(group.get(), sink->bins);
-        CHECK(read_scalar_attribute<std::uint64_t>(group.get(), "n_neurons") == std::uint64_t(n));
-        CHECK(read_scalar_attribute<double>(group.get(), "bin_ms") == bin);
-        CHECK(read_scalar_attribute<double>(group.get(), "start_ms") == start);
-        CHECK(read_scalar_attribute<double>(group.get(), "stop_ms") == stop);
-        CHECK(read_scalar_attribute<double>(group.get(), "dt_ms") == dt);
-        CHECK(read_string_attribute(group.get(), "classification_rule") == "isi");
-        CHECK(read_scalar_attribute<double>(group.get(), "classification_threshold_ms") == 16.0);
-        CHECK(read_string_attribute(group.get(), "classification").rfind("isi (docs/models.md 3.1)", 0) == 0);
-        CHECK(read_string_attribute(group.get(), "definition").find("event_count / (bin_width n_neurons)") !=
+        CHECK(read_attr<std::uint64_t>(group.get(), "n_neurons") == std::uint64_t(n));
+        CHECK(read_attr<double>(group.get(), "bin_ms") == bin);
+        CHECK(read_attr<double>(group.get(), "start_ms") == start);
+        CHECK(read_attr<double>(group.get(), "stop_ms") == stop);
+        CHECK(read_attr<double>(group.get(), "dt_ms") == dt);
+        CHECK(read_string_attr(group.get(), "classification_rule") == "isi");
+        CHECK(read_attr<double>(group.get(), "classification_threshold_ms") == 16.0);
+        CHECK(read_string_attr(group.get(), "classification").rfind("isi (docs/models.md 3.1)", 0) == 0);
+        CHECK(read_string_attr(group.get(), "definition").find("event_count / (bin_width n_neurons)") !=
               std::string::npos);
     }
 }
@@ -525,7 +506,7 @@ TEST_CASE("a killed run leaves a file that SWMR readers see up to the last flush
     h5::Handle group(H5Gopen2(reader.get(), "/population_rates/B", H5P_DEFAULT));
     REQUIRE(group.valid());
     check_file_against(group.get(), reference.bins);  // every dataset holds the 10 flushed bins
-    CHECK(read_scalar_attribute<std::uint64_t>(group.get(), "n_neurons") == 50);
+    CHECK(read_attr<std::uint64_t>(group.get(), "n_neurons") == 50);
 }
 
 TEST_CASE("population rate recorders: errors and the empty case", "[population_rates][io]") {

@@ -24,6 +24,7 @@
 #include "core/error.hpp"
 #include "io/hdf5.hpp"
 #include "io/report_writer.hpp"
+#include "hdf5_checks.hpp"
 
 #ifndef APICAL_TEST_TMP
 #define APICAL_TEST_TMP "/tmp/apical_test"
@@ -31,6 +32,7 @@
 
 using namespace apical;
 using h5::Handle;
+using namespace apical::test;
 
 namespace {
 
@@ -63,43 +65,6 @@ void append_frames(ReportWriter& w, std::size_t first, std::size_t n) {
     w.append(v, n);
 }
 
-// ---- raw HDF5 reading helpers for the checks -------------------------------------------
-
-Handle open_attr(hid_t obj, const char* name) {
-    Handle a(H5Aopen(obj, name, H5P_DEFAULT));
-    REQUIRE(a.valid());
-    return a;
-}
-
-bool attr_type_is(hid_t obj, const char* name, hid_t expected) {
-    Handle a = open_attr(obj, name);
-    Handle t(H5Aget_type(a.get()));
-    return H5Tequal(t.get(), expected) > 0;
-}
-
-template <class T>
-T read_attr(hid_t obj, const char* name) {
-    Handle a = open_attr(obj, name);
-    T v{};
-    REQUIRE(H5Aread(a.get(), h5::native_type<T>(), &v) >= 0);
-    return v;
-}
-
-std::string read_string_attr(hid_t obj, const char* name) {
-    Handle a = open_attr(obj, name);
-    Handle t(H5Aget_type(a.get()));
-    REQUIRE(H5Tget_class(t.get()) == H5T_STRING);
-    REQUIRE(H5Tis_variable_str(t.get()) > 0);
-    Handle space(H5Aget_space(a.get()));
-    REQUIRE(H5Sget_simple_extent_type(space.get()) == H5S_SCALAR);
-    Handle mem = h5::vlen_string_type();
-    char* p = nullptr;
-    REQUIRE(H5Aread(a.get(), mem.get(), &p) >= 0);
-    std::string s = p;
-    H5free_memory(p);
-    return s;
-}
-
 // The number of hard links to an object (H5Oget_info's signature differs across versions).
 unsigned link_count(hid_t obj) {
 #if H5_VERSION_GE(1, 12, 0)
@@ -110,17 +75,6 @@ unsigned link_count(hid_t obj) {
     REQUIRE(H5Oget_info(obj, &info) >= 0);
 #endif
     return info.rc;
-}
-
-bool dataset_type_is(hid_t d, hid_t expected) {
-    Handle t(H5Dget_type(d));
-    return H5Tequal(t.get(), expected) > 0;
-}
-
-template <class T>
-std::vector<T> read_1d(hid_t file, const std::string& path) {
-    Handle d = h5::open_dataset(file, path);
-    return h5::read_all<T>(d.get());
 }
 
 // Rows [first, first + n) of a 2-D float dataset, as float.
@@ -168,17 +122,6 @@ std::size_t mismatches(hid_t d, std::size_t n_frames, std::size_t n_nodes) {
 }
 
 std::vector<double> time_of(double start, double stop, double step) { return {start, stop, step}; }
-
-// ---- forked writers --------------------------------------------------------------------
-
-void send_byte(int fd) {
-    const char c = 1;
-    [[maybe_unused]] ssize_t r = write(fd, &c, 1);
-}
-bool receive_byte(int fd) {
-    char c = 0;
-    return read(fd, &c, 1) == 1;
-}
 
 }  // namespace
 
