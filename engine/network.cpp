@@ -22,8 +22,7 @@ Decomposition make_decomposition(const NetworkSpec& spec, int ranks, int threads
     std::vector<PopulationLayout> layout;
     std::uint64_t next = 0;
     for (auto& p : spec.populations) {
-        if (next + p.size > std::numeric_limits<gid_t>::max())
-            throw UserError(spec.file + ": populations: expected at most 2^32 - 1 neurons in all, found more");
+        APICAL_ASSERT(next + p.size <= std::numeric_limits<gid_t>::max());  // the description checks it
         layout.push_back({p.name, gid_t(next), std::uint32_t(p.size)});
         next += p.size;
     }
@@ -52,11 +51,6 @@ void for_each_vp_parallel(std::vector<VirtualProcess>& vps, F body) {
         if (e) std::rethrow_exception(e);
 }
 
-// The file name is known here, not where the rules raise their errors.
-[[noreturn]] void rethrow_with_file(const DescriptionError& e, const std::string& file) {
-    throw DescriptionError(file, e.line(), e.column(), e.key_path(), e.expected(), e.found());
-}
-
 }  // namespace
 
 Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, DistributedContext* context)
@@ -66,13 +60,6 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
     std::exception_ptr failure;
     try {
         for_each_vp_parallel(vps_, [&](VirtualProcess& vp) { build_synapses(vp); });
-    } catch (const DescriptionError& e) {
-        try {
-            if (!e.file().empty()) throw;
-            rethrow_with_file(e, spec.file);
-        } catch (...) {
-            failure = std::current_exception();
-        }
     } catch (...) {
         failure = std::current_exception();
     }
@@ -262,10 +249,6 @@ void Network::build_stimuli(VirtualProcess& vp) {
                 CurrentInput in;
                 in.group = p;
                 in.compartment = vp.group(std::size_t(p)).info().find_compartment(st.compartment);
-                if (in.compartment < 0)
-                    throw DescriptionError(spec_.file, st.where.line, st.where.column, st.where.key_path + ".compartment",
-                                           "a compartment of " + vp.group(std::size_t(p)).info().name,
-                                           "\"" + st.compartment + "\"");
                 if (st.kind == StimulusSpec::Kind::noise_current) {
                     add_noise(vp, st, si, p, in.compartment);
                     continue;
@@ -287,21 +270,12 @@ void Network::build_stimuli(VirtualProcess& vp) {
     }
 }
 
-// A noise_current on population p (its compartment already checked): one NoiseInput per VP
+// A noise_current on population p: one NoiseInput per VP
 // that owns neurons of p.
 void Network::add_noise(VirtualProcess& vp, const StimulusSpec& st, std::size_t si, int p, int compartment) {
     const NeuronGroup& g = vp.group(std::size_t(p));
-    auto fail = [&](const std::string& key, const std::string& expected, double found) {
-        throw DescriptionError(spec_.file, st.where.line, st.where.column, st.where.key_path + key, expected,
-                               std::to_string(found));
-    };
-    if (g.info().is_spike_source)
-        throw DescriptionError(spec_.file, st.where.line, st.where.column, st.where.key_path + ".targets",
-                               "a target population whose neurons take input",
-                               "\"" + spec_.populations[std::size_t(p)].name + "\" (a spike_source population)");
-    if (!(st.std_pA >= 0.0 && std::isfinite(st.std_pA))) fail(".std", "a standard deviation of at least 0 pA", st.std_pA);
-    if (!(st.tau_ms >= 0.0)) fail(".tau", "a correlation time of at least 0 ms", st.tau_ms);
-    if (!std::isfinite(st.mean_pA)) fail(".mean", "a finite mean current", st.mean_pA);
+    // The description has checked the target (one whose neurons take input), std, tau and mean.
+    APICAL_ASSERT(!g.info().is_spike_source);
     if (g.size() == 0) return;
     const double h = dt();
     NoiseInput in(st.mean_pA, st.std_pA, st.tau_ms, h, g.size());
