@@ -1,21 +1,17 @@
-// Running the apical executable from tests: exit code and standard error.
+// Running the apical executable from tests: exit code and standard error. For the
+// command line's own contract (exit codes, messages, signals, MPI launches); tests that only
+// need a run's output run it in-process (run_in_process.hpp).
 #pragma once
 
 #include <sys/wait.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "scratch.hpp"
 
 #ifndef APICAL_EXE
 #define APICAL_EXE "apical"
-#endif
-#ifndef APICAL_TEST_TMP
-#define APICAL_TEST_TMP "/tmp/apical_test"
-#endif
-#ifndef APICAL_SOURCE_DIR
-#define APICAL_SOURCE_DIR "."
 #endif
 
 namespace apical::test {
@@ -34,19 +30,6 @@ inline CommandResult run_apical(const std::string& args) {
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
     const int status = pclose(p);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
-
-// A fresh scratch directory for one test.
-inline std::filesystem::path scratch(const std::string& name) {
-    auto d = std::filesystem::path(APICAL_TEST_TMP) / name;
-    std::filesystem::remove_all(d);
-    std::filesystem::create_directories(d);
-    return d;
-}
-
-inline std::filesystem::path write_file(const std::filesystem::path& p, const std::string& text) {
-    std::ofstream(p) << text;
-    return p;
 }
 
 }  // namespace apical::test
