@@ -1,7 +1,7 @@
 // The apical command line: run, check, --version, over the run library (load, Simulation,
-// OutputFiles, run; docs/architecture.md, "The run library"). Errors become one line on stderr and an
-// exit code: 0 success, 2 bad description or arguments, 1 runtime failure, 128 + signal
-// number when stopped by SIGINT (130) or SIGTERM (143).
+// OutputFiles, run; docs/architecture.md, "The run library"). Errors become one line on
+// stderr and an exit code: 0 success, 2 bad description or arguments, 1 runtime failure,
+// 128 + signal number when stopped by SIGINT (130) or SIGTERM (143).
 // Under mpirun every rank runs this; rank 0 prints. Ranks agree (collective_phase)
 // after each phase that can fail (description, network, output file), so a bad description
 // stops all ranks with one message and exit code 2 instead of leaving some waiting in a

@@ -18,12 +18,14 @@ namespace apical::test {
 
 struct CommandResult {
     int exit_code;
-    std::string err;  // standard error
+    std::string err;  // standard error (standard output for run_apical_capturing(args, 1))
 };
 
-inline CommandResult run_apical(const std::string& args) {
-    const std::string cmd = std::string(APICAL_EXE) + " " + args + " 2>&1 >/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
+// What `apical args` wrote to `stream` (1: standard output, 2: standard error; the other
+// is discarded), and the exit code.
+inline CommandResult run_apical_capturing(const std::string& args, int stream) {
+    const std::string redirect = stream == 2 ? " 2>&1 >/dev/null" : " 2>/dev/null";
+    FILE* p = popen((std::string(APICAL_EXE) + " " + args + redirect).c_str(), "r");
     std::string out;
     char buf[4096];
     std::size_t n;
@@ -31,5 +33,7 @@ inline CommandResult run_apical(const std::string& args) {
     const int status = pclose(p);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
 }
+
+inline CommandResult run_apical(const std::string& args) { return run_apical_capturing(args, 2); }
 
 }  // namespace apical::test

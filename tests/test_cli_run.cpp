@@ -1,6 +1,7 @@
 // Runs through the command line: `apical run` writes the spike file the run library writes
-// in-process (tests/run_in_process.hpp), and SIGINT / SIGTERM stop the run at the next slice
-// with the file flushed and closed and exit code 130 / 143.
+// in-process (tests/run_in_process.hpp), `apical check` prints the built network, and
+// SIGINT / SIGTERM stop the run at the next slice with the file flushed and closed and exit
+// code 130 / 143.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -35,6 +36,27 @@ TEST_CASE("apical run writes the spike file of the run library", "[cli]") {
     CHECK(library.completed == 1);
     CHECK(cli.simulated_ms == library.simulated_ms);
     CHECK(meta.simulated_ms == 300.0);
+}
+
+TEST_CASE("apical check prints the resolved network; --version and --help", "[cli]") {
+    auto r = run_apical_capturing("check " + small_brunel_arguments(), 1);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.rfind("description: " + brunel_model + "\n", 0) == 0);
+    for (const char* line : {"simulation: dt 0.1 ms, t_stop 1000 ms, seed 12345, threads 1\n",
+                             "populations:\n  E: 1000 x iaf_psc_delta\n  I: 250 x iaf_psc_delta\n",
+                             "projections:\n  EE: E -> E, 100000 synapses\n  EI: E -> I, 25000 synapses\n"
+                             "  IE: I -> E, 25000 synapses\n  II: I -> I, 6250 synapses\n",
+                             "stimuli: 1\nneurons: 1250, synapses: 156250\n",
+                             "delays: min 1.5 ms, max 1.5 ms (15 and 15 steps)\n", "\nmemory: synapses "}) {
+        INFO(line);
+        CHECK(r.err.find(line) != std::string::npos);
+    }
+    auto version = run_apical_capturing("--version", 1);
+    CHECK(version.exit_code == 0);
+    CHECK(version.err == std::string("apical ") + APICAL_VERSION + "\n");
+    auto help = run_apical_capturing("run --help", 1);
+    CHECK(help.exit_code == 0);
+    CHECK(help.err.find("--t-stop") != std::string::npos);
 }
 
 TEST_CASE("SIGINT and SIGTERM stop the run at the next slice with the output flushed and closed", "[cli][signals]") {
