@@ -38,7 +38,7 @@ TEST_CASE("apical run writes the spike file of the run library", "[cli]") {
     CHECK(meta.simulated_ms == 300.0);
 }
 
-TEST_CASE("apical check prints the resolved network; --version and --help", "[cli]") {
+TEST_CASE("apical check prints the resolved network, --version the version, --help the options", "[cli]") {
     auto r = run_apical_capturing("check " + small_brunel_arguments(), 1);
     REQUIRE(r.exit_code == 0);
     CHECK(r.err.rfind("description: " + brunel_model + "\n", 0) == 0);
