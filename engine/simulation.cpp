@@ -5,7 +5,6 @@
 
 #include <omp.h>
 
-
 namespace apical {
 
 std::atomic<int> stop_request{0};
@@ -34,6 +33,21 @@ std::vector<PopulationSpikeClassifier::Range> classified_ranges(const Network& n
 }
 
 }  // namespace
+
+Simulation::Owned Simulation::build(const NetworkSpec& spec, DistributedContext& context) {
+    Owned owned;
+    owned.spec = std::make_unique<const NetworkSpec>(spec);
+    owned.network = std::make_unique<Network>(*owned.spec, context.size(), context.rank(), spec.simulation.threads,
+                                              &context);
+    return owned;
+}
+
+Simulation::Simulation(const NetworkSpec& spec, DistributedContext& context) : Simulation(build(spec, context), context) {}
+
+// The network lives on the heap, so it stays where net_ refers to when owned moves in.
+Simulation::Simulation(Owned owned, DistributedContext& context) : Simulation(*owned.network, context) {
+    owned_ = std::move(owned);
+}
 
 Simulation::Simulation(Network& network, DistributedContext& context)
     : net_(network), ctx_(context),

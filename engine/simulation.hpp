@@ -38,6 +38,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "engine/distributed_context.hpp"
@@ -59,7 +60,15 @@ struct PhaseTimes {
 
 class Simulation {
 public:
+    // Builds this rank's share of the network of `spec` (context.size() ranks,
+    // spec.simulation.threads threads) and owns it, with a copy of `spec`. Collective under
+    // MPI. Throws DescriptionError or UserError for what the description check cannot see.
+    Simulation(const NetworkSpec& spec, DistributedContext& context);
+    // Runs a network built by the caller, which must outlive the simulation (kernel tests).
     Simulation(Network& network, DistributedContext& context);
+
+    const Network& network() const { return net_; }
+    const NetworkSpec& spec() const { return net_.spec(); }
 
     void add_recorder(SpikeRecorder* r) { recorders_.push_back(r); }
     // Samples the description's state recordings and hands the frames to `r` (on rank 0;
@@ -84,10 +93,18 @@ public:
     bool directed() const { return directed_; }
 
 private:
+    struct Owned {  // what the spec constructor built
+        std::unique_ptr<const NetworkSpec> spec;
+        std::unique_ptr<Network> network;
+    };
+    static Owned build(const NetworkSpec& spec, DistributedContext& context);
+    Simulation(Owned owned, DistributedContext& context);
+
     void update(VirtualProcess& vp, std::size_t vp_index, step_t first, int n);
     void emit_frames();
     void exchange();
 
+    Owned owned_;  // first: destroyed after everything that refers to the network
     Network& net_;
     DistributedContext& ctx_;
     std::vector<SpikeRecorder*> recorders_;

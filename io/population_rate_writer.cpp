@@ -164,17 +164,14 @@ PopulationRateRecorders::PopulationRateRecorders(const NetworkSpec& spec, const 
     }
 }
 
-void PopulationRateRecorders::attach(Simulation& sim) {
-    sim_ = &sim;
-    for (auto& m : monitors_) {
-        sim.add_recorder(m.get());
-        m->set_clock([s = sim_] { return s->current_step(); });
-    }
+void PopulationRateRecorders::set_clock(std::function<step_t()> clock) {
+    clock_ = std::move(clock);
+    for (auto& m : monitors_) m->set_clock(clock_);
 }
 
 void PopulationRateRecorders::finish() {
-    APICAL_ASSERT(sim_ != nullptr || finished_);
-    if (!finished_) finish(sim_->current_step());
+    APICAL_ASSERT(clock_ || finished_);
+    if (!finished_) finish(clock_());
 }
 
 void PopulationRateRecorders::finish(step_t last_step) {

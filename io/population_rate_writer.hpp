@@ -2,15 +2,16 @@
 // event rate, burst rate and burst probability of one population, docs/models.md 3.3) streamed
 // into <output>/<name>.h5, one file per population_rates entry of the description.
 //
-// For the CLI (cli/main.cpp), on the rank that writes (rank 0), three calls:
+// io/output_files.cpp creates them for a run, on the rank that writes (rank 0):
 //
 //   // with the other writers, after everything was validated (throws UserError for a bad path):
 //   std::unique_ptr<PopulationRateRecorders> rates =
-//       make_population_rate_recorders(spec, net.decomposition(), spec.simulation.output_dir);
-//   // once the Simulation exists (registers the monitors, clock = sim.current_step()):
-//   if (rates) rates->attach(sim);
+//       make_population_rate_recorders(spec, decomposition, spec.simulation.output_dir);
+//   // once the Simulation exists: the monitors receive its spikes, its step is their clock
+//   for (std::size_t i = 0; i < rates->size(); ++i) sim.add_recorder(&rates->monitor(i));
+//   rates->set_clock([&sim] { return sim.current_step(); });
 //   // after sim.run(), whether it completed or was stopped:
-//   if (rates) rates->finish();
+//   rates->finish();
 //
 // make_population_rate_recorders returns nullptr when the description has no population
 // rate recordings. finish() writes the last bin (partial if the run ended inside it) and
@@ -48,6 +49,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,7 +57,6 @@
 #include "engine/decomposition.hpp"
 #include "engine/network_spec.hpp"
 #include "engine/population_rate_monitor.hpp"
-#include "engine/simulation.hpp"
 #include "io/hdf5.hpp"
 
 namespace apical {
@@ -110,7 +111,7 @@ private:
     bool finished_ = false;
 };
 
-// One monitor and its file per population_rates entry of a description; what the CLI holds.
+// One monitor and its file per population_rates entry of a description (io/output_files.hpp).
 class PopulationRateRecorders {
 public:
     // Creates <output_dir>/<name>.h5 for every entry of spec.population_rates (populations
@@ -118,12 +119,12 @@ public:
     // unknown population, a bin or start off the step grid, or an unusable output path.
     PopulationRateRecorders(const NetworkSpec& spec, const Decomposition& populations,
                             const std::filesystem::path& output_dir);
-    // Registers every monitor with `sim` and sets its clock to sim.current_step(), so that
-    // every flush of the slice loop writes the bins the run has passed. `sim` must outlive
-    // this object's finish().
-    void attach(Simulation& sim);
-    // Hands on the last bins up to `last_step` (the last computed step; the attached
-    // simulation's current step if omitted), then flushes and closes every file. Idempotent.
+    // Sets every monitor's clock: the last computed step of the run the monitors are
+    // registered with (Simulation::current_step), so that every flush of the slice loop
+    // writes the bins the run has passed. The clock must stay valid until finish().
+    void set_clock(std::function<step_t()> clock);
+    // Hands on the last bins up to `last_step` (the last computed step; the clock's if
+    // omitted), then flushes and closes every file. Idempotent.
     void finish();
     void finish(step_t last_step);
 
@@ -134,7 +135,7 @@ public:
 private:
     std::vector<std::unique_ptr<PopulationRateWriter>> writers_;
     std::vector<std::unique_ptr<PopulationRateMonitor>> monitors_;  // after writers_: destroyed first
-    const Simulation* sim_ = nullptr;
+    std::function<step_t()> clock_;
     bool finished_ = false;
 };
 

@@ -56,7 +56,8 @@
 // buffers only its columns (so the buffer of a rank holds about 1/ranks of the 4 MiB), and
 // all ranks write the same frames at the same moments (frame counts are the same on every
 // rank). Before each buffer write the ranks redistribute the buffered frames with one
-// personalised all-to-all (`AllToAll`, DistributedContext::all_to_all in the CLI) so that
+// personalised all-to-all (`AllToAll`, DistributedContext::all_to_all from
+// io/output_files.cpp) so that
 // rank r holds the contiguous block of columns [r N / R, (r + 1) N / R) of those frames;
 // then a collective H5Dset_extent and one collective H5Dwrite in which each rank writes its
 // block as one hyperslab (rows x contiguous columns). (Writing the owned columns directly

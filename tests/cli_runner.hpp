@@ -1,33 +1,31 @@
-// Running the apical executable from tests: exit code and standard error.
+// Running the apical executable from tests: exit code and standard error. For the
+// command line's own contract (exit codes, messages, signals, MPI launches); tests that only
+// need a run's output run it in-process (run_in_process.hpp).
 #pragma once
 
 #include <sys/wait.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "scratch.hpp"
 
 #ifndef APICAL_EXE
 #define APICAL_EXE "apical"
-#endif
-#ifndef APICAL_TEST_TMP
-#define APICAL_TEST_TMP "/tmp/apical_test"
-#endif
-#ifndef APICAL_SOURCE_DIR
-#define APICAL_SOURCE_DIR "."
 #endif
 
 namespace apical::test {
 
 struct CommandResult {
     int exit_code;
-    std::string err;  // standard error
+    std::string err;  // standard error (standard output for run_apical_capturing(args, 1))
 };
 
-inline CommandResult run_apical(const std::string& args) {
-    const std::string cmd = std::string(APICAL_EXE) + " " + args + " 2>&1 >/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
+// What `apical args` wrote to `stream` (1: standard output, 2: standard error; the other
+// is discarded), and the exit code.
+inline CommandResult run_apical_capturing(const std::string& args, int stream) {
+    const std::string redirect = stream == 2 ? " 2>&1 >/dev/null" : " 2>/dev/null";
+    FILE* p = popen((std::string(APICAL_EXE) + " " + args + redirect).c_str(), "r");
     std::string out;
     char buf[4096];
     std::size_t n;
@@ -36,17 +34,6 @@ inline CommandResult run_apical(const std::string& args) {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
 }
 
-// A fresh scratch directory for one test.
-inline std::filesystem::path scratch(const std::string& name) {
-    auto d = std::filesystem::path(APICAL_TEST_TMP) / name;
-    std::filesystem::remove_all(d);
-    std::filesystem::create_directories(d);
-    return d;
-}
-
-inline std::filesystem::path write_file(const std::filesystem::path& p, const std::string& text) {
-    std::ofstream(p) << text;
-    return p;
-}
+inline CommandResult run_apical(const std::string& args) { return run_apical_capturing(args, 2); }
 
 }  // namespace apical::test

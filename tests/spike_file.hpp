@@ -53,4 +53,17 @@ inline SpikeFile read_spike_file(const std::filesystem::path& path) {
     return f;
 }
 
+// The same spikes, classes and populations (metadata aside).
+inline bool same_spikes(const SpikeFile& a, const SpikeFile& b) {
+    if (a.populations.size() != b.populations.size()) return false;
+    for (auto& [name, p] : a.populations) {
+        auto it = b.populations.find(name);
+        if (it == b.populations.end()) return false;
+        if (p.timestamps != it->second.timestamps || p.node_ids != it->second.node_ids ||
+            p.spike_class != it->second.spike_class)
+            return false;
+    }
+    return true;
+}
+
 }  // namespace apical::test

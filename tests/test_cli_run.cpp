@@ -1,6 +1,7 @@
-// Runs through the command line: spike files are bitwise identical for 1 and 2 threads and
-// for a repeated seed; another seed differs; SIGINT / SIGTERM stop the run at the next slice
-// with the file flushed and closed and exit code 130 / 143.
+// Runs through the command line: `apical run` writes the spike file the run library writes
+// in-process (tests/run_in_process.hpp), `apical check` prints the built network, and
+// SIGINT / SIGTERM stop the run at the next slice with the file flushed and closed and exit
+// code 130 / 143.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -10,68 +11,59 @@
 #include <thread>
 
 #include "cli_runner.hpp"
+#include "run_in_process.hpp"
+#include "small_brunel.hpp"
 #include "spike_file.hpp"
 
+using namespace apical;
 using namespace apical::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-// A scaled-down Brunel network (models/brunel.yaml at one tenth of the size, with J scaled up
-// to keep the regime).
-const std::string small_brunel = std::string(APICAL_SOURCE_DIR) + "/models/brunel.yaml"
-    " --set populations.E.size=1000 --set populations.I.size=250"
-    " --set projections.EE.connectivity.indegree=100 --set projections.EI.connectivity.indegree=100"
-    " --set projections.IE.connectivity.indegree=25 --set projections.II.connectivity.indegree=25"
-    " --set 'projections.EE.weight=1 mV' --set 'projections.EI.weight=1 mV'"
-    " --set 'projections.IE.weight=-5 mV' --set 'projections.II.weight=-5 mV'"
-    " --set 'stimuli[0].rate=2 kHz' --set 'stimuli[0].weight=1 mV'";
-
-SpikeFile run_small(const std::string& name, const std::string& extra) {
-    auto dir = scratch("cli_run_" + name);
-    auto r = run_apical("run " + small_brunel + " -o " + dir.string() + " --t-stop 300 " + extra);
+TEST_CASE("apical run writes the spike file of the run library", "[cli]") {
+    const auto dir = scratch("cli_run_same_as_library");
+    auto r = run_apical("run " + small_brunel_arguments() + " -o " + (dir / "cli").string() + " --t-stop 300");
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    return read_spike_file(dir / "spikes.h5");
+    REQUIRE(r.err.rfind("apical: simulated 300 ms in ", 0) == 0);
+    auto overrides = small_brunel;
+    overrides.push_back("simulation.t_stop=300 ms");
+    const RunMetadata meta = run_file(brunel_model, dir / "library", overrides);
+    const SpikeFile cli = read_spike_file(dir / "cli" / "spikes.h5");
+    const SpikeFile library = read_spike_file(dir / "library" / "spikes.h5");
+    REQUIRE(cli.populations.at("E").timestamps.size() > 1000);
+    CHECK(same_spikes(cli, library));
+    CHECK(cli.completed == 1);
+    CHECK(library.completed == 1);
+    CHECK(cli.simulated_ms == library.simulated_ms);
+    CHECK(meta.simulated_ms == 300.0);
 }
 
-bool same(const SpikeFile& a, const SpikeFile& b) {
-    if (a.populations.size() != b.populations.size()) return false;
-    for (auto& [name, p] : a.populations) {
-        auto it = b.populations.find(name);
-        if (it == b.populations.end()) return false;
-        if (p.timestamps != it->second.timestamps || p.node_ids != it->second.node_ids ||
-            p.spike_class != it->second.spike_class)
-            return false;
+TEST_CASE("apical check prints the resolved network, --version the version, --help the options", "[cli]") {
+    auto r = run_apical_capturing("check " + small_brunel_arguments(), 1);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.rfind("description: " + brunel_model + "\n", 0) == 0);
+    for (const char* line : {"simulation: dt 0.1 ms, t_stop 1000 ms, seed 12345, threads 1\n",
+                             "populations:\n  E: 1000 x iaf_psc_delta\n  I: 250 x iaf_psc_delta\n",
+                             "projections:\n  EE: E -> E, 100000 synapses\n  EI: E -> I, 25000 synapses\n"
+                             "  IE: I -> E, 25000 synapses\n  II: I -> I, 6250 synapses\n",
+                             "stimuli: 1\nneurons: 1250, synapses: 156250\n",
+                             "delays: min 1.5 ms, max 1.5 ms (15 and 15 steps)\n", "\nmemory: synapses "}) {
+        INFO(line);
+        CHECK(r.err.find(line) != std::string::npos);
     }
-    return true;
-}
-
-}  // namespace
-
-TEST_CASE("spike files are bitwise identical for 1 and 2 threads and a repeated seed", "[cli][determinism]") {
-    auto one = run_small("t1", "--threads 1");
-    REQUIRE(one.populations.at("E").timestamps.size() > 1000);
-    REQUIRE(one.completed == 1);
-    REQUIRE(one.simulated_ms == 300.0);
-    REQUIRE(same(run_small("t2", "--threads 2"), one));
-    REQUIRE(same(run_small("t1_again", "--threads 1"), one));
-    REQUIRE_FALSE(same(run_small("seed", "--threads 1 --seed 7"), one));
-    // Sorted by time (SONATA sorting = by_time) and, within one step, by node id.
-    auto& e = one.populations.at("E");
-    // The spike classes are aligned with the spikes and all classified.
-    REQUIRE(e.spike_class.size() == e.timestamps.size());
-    for (auto c : e.spike_class) REQUIRE(c <= 2);
-    for (std::size_t i = 1; i < e.timestamps.size(); ++i)
-        REQUIRE((e.timestamps[i - 1] < e.timestamps[i] ||
-                 (e.timestamps[i - 1] == e.timestamps[i] && e.node_ids[i - 1] < e.node_ids[i])));
+    auto version = run_apical_capturing("--version", 1);
+    CHECK(version.exit_code == 0);
+    CHECK(version.err == std::string("apical ") + APICAL_VERSION + "\n");
+    auto help = run_apical_capturing("run --help", 1);
+    CHECK(help.exit_code == 0);
+    CHECK(help.err.find("--t-stop") != std::string::npos);
 }
 
 TEST_CASE("SIGINT and SIGTERM stop the run at the next slice with the output flushed and closed", "[cli][signals]") {
     for (int sig : {SIGINT, SIGTERM}) {
         auto dir = scratch("cli_signal_" + std::to_string(sig));
-        const std::string cmd = std::string(APICAL_EXE) + " run " + small_brunel + " -o " + dir.string() +
-                                " --t-stop 1000000 2>" + (dir / "stderr.txt").string();
+        const std::string cmd = std::string(APICAL_EXE) + " run " + small_brunel_arguments() + " -o " +
+                                dir.string() + " --t-stop 1000000 2>" + (dir / "stderr.txt").string();
         const pid_t pid = fork();
         if (pid == 0) {
             execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));

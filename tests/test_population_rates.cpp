@@ -380,7 +380,8 @@ TEST_CASE("population rate files hold the monitor's bins, units and attributes; 
     REQUIRE(rates->size() == 2);
     LocalContext ctx;
     Simulation sim(net, ctx);
-    rates->attach(sim);
+    for (std::size_t i = 0; i < rates->size(); ++i) sim.add_recorder(&rates->monitor(i));
+    rates->set_clock([&sim] { return sim.current_step(); });
     // Reference monitors of the same run, in memory.
     MemorySink sink_b, sink_a;
     const auto& pops = net.decomposition().populations();

@@ -1,4 +1,5 @@
-// The shipped models against independent reference runs, through the command line.
+// The shipped models against independent reference runs, run in-process through the run
+// library into files (run_in_process.hpp), as `apical run` would.
 // - models/brunel.yaml, 1 s: the reference runs gave NEST 3.10 E 32.1 Hz, I 31.9 Hz;
 //   Brian2 2.5 standalone 31.9 / 32.0 Hz; CV of inter-spike intervals about 0.17. Our own runs
 //   with seeds 1-4 gave 31.9-32.1 Hz and CV 0.17-0.18. Tolerance: 1 Hz (3 %) on each rate,
@@ -15,8 +16,8 @@
 #include <cmath>
 #include <map>
 
-#include "cli_runner.hpp"
 #include "io/hdf5.hpp"
+#include "run_in_process.hpp"
 #include "spike_file.hpp"
 
 using namespace apical;
@@ -41,12 +42,13 @@ double mean_cv(const PopulationSpikes& p) {
     return n ? sum / n : 0.0;
 }
 
+std::filesystem::path model_file(const std::string& model) {
+    return std::filesystem::path(APICAL_SOURCE_DIR) / "models" / (model + ".yaml");
+}
+
 SpikeFile run_model(const std::string& model) {
     auto dir = scratch("model_" + model);
-    auto r = run_apical("run " + std::string(APICAL_SOURCE_DIR) + "/models/" + model + ".yaml -o " + dir.string() +
-                        " --t-stop 1000");
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
+    REQUIRE(run_file(model_file(model), dir, {"simulation.t_stop=1000 ms"}).completed);
     return read_spike_file(dir / "spikes.h5");
 }
 
@@ -88,10 +90,8 @@ TEST_CASE("models/coba.yaml: self-sustained irregular activity at about 19 Hz", 
 TEST_CASE("models/dendritic_transfer.yaml: burst probability rises sigmoidally, event rate falls",
           "[models][dendritic_transfer]") {
     auto dir = scratch("model_dendritic_transfer");
-    auto r = run_apical("run " + std::string(APICAL_SOURCE_DIR) + "/models/dendritic_transfer.yaml -o " +
-                        dir.string() + " --threads 1 --set populations.pyramidal.size=300");
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
+    REQUIRE(run_file(model_file("dendritic_transfer"), dir, {"simulation.threads=1", "populations.pyramidal.size=300"})
+                .completed);
     auto f = read_spike_file(dir / "spikes.h5");
     const auto& p = f.populations.at("pyramidal");
     REQUIRE(p.spike_class.size() == p.timestamps.size());

@@ -1,5 +1,5 @@
-// State recordings end to end: a description with `recordings.state`, run through the command
-// line, read back from the SONATA report files.
+// State recordings end to end: a description with `recordings.state`, run in-process through
+// the run library into files, read back from the SONATA report files.
 // - iaf_psc_exp (NEST defaults: E_L -70 mV, tau_m 10 ms, C_m 250 pF, so R = 0.04 GOhm) under a
 //   300 pA DC current, far below threshold (V_inf = -58 mV < V_th = -55 mV): the recorded V_m
 //   equals the closed form V(t) = E_L + R I (1 - exp(-t/tau_m)) at every sample. The report
@@ -15,8 +15,8 @@
 #include <cstring>
 #include <vector>
 
-#include "cli_runner.hpp"
 #include "io/hdf5.hpp"
+#include "run_in_process.hpp"
 
 using namespace apical;
 using namespace apical::test;
@@ -58,21 +58,16 @@ Report read_report(const std::filesystem::path& path, const std::string& populat
 }
 
 // `tag` keeps test cases that CTest runs side by side in separate directories.
-std::filesystem::path run(int threads, const std::string& tag) {
-    auto dir = scratch("cli_recording_" + tag + "_" + std::to_string(threads));
-    auto file = write_file(dir / "model.yaml", description);
-    auto r = run_apical("run " + file.string() + " -o " + (dir / "out").string() + " --threads " +
-                        std::to_string(threads));
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    return dir / "out";
+std::filesystem::path run_recording(int threads, const std::string& tag) {
+    auto dir = scratch("recording_" + tag + "_" + std::to_string(threads));
+    run_text(description, dir, {"simulation.threads=" + std::to_string(threads)});
+    return dir;
 }
 
 }  // namespace
 
-TEST_CASE("recordings.state through the CLI: V_m of iaf_psc_exp under DC equals the closed form",
-          "[recording][cli]") {
-    const auto out = run(1, "closed_form");
+TEST_CASE("recordings.state: V_m of iaf_psc_exp under DC equals the closed form", "[recording]") {
+    const auto out = run_recording(1, "closed_form");
     const Report v = read_report(out / "v_V_m.h5", "P");
     // Samples at 0, 0.3, ..., 49.8 ms (t < 50 ms): 167 frames of 4 nodes.
     REQUIRE(v.shape == std::vector<hsize_t>{167, 4});
@@ -101,8 +96,8 @@ TEST_CASE("recordings.state through the CLI: V_m of iaf_psc_exp under DC equals 
     CHECK(double(all.data[0]) == Approx(expected_10).margin(4.3e-6));
 }
 
-TEST_CASE("recordings.state through the CLI: 1 and 2 threads give identical reports", "[recording][cli][determinism]") {
-    const auto one = run(1, "threads"), two = run(2, "threads");
+TEST_CASE("recordings.state: 1 and 2 threads give identical reports", "[recording][determinism]") {
+    const auto one = run_recording(1, "threads"), two = run_recording(2, "threads");
     for (const char* file : {"v_V_m.h5", "v_I_syn_ex.h5", "all_V_m.h5"}) {
         INFO(file);
         const Report a = read_report(one / file, "P"), b = read_report(two / file, "P");

@@ -1,0 +1,188 @@
+#include "io/output_files.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/units.hpp"
+#include "io/parallel_hdf5.hpp"
+#include "io/population_rate_writer.hpp"
+#include "io/report_writer.hpp"
+#include "neurons/model_info.hpp"
+
+namespace fs = std::filesystem;
+
+namespace apical {
+
+void check_output_dir(const NetworkSpec& spec) {
+    const auto& w = spec.simulation.output_where;
+    fs::path dir = spec.simulation.output_dir;
+    auto fail = [&](const std::string& found) {
+        throw DescriptionError(spec.file, w.line, w.column,
+                               w.key_path.empty() ? "simulation.output" : w.key_path,
+                               "a writable output directory", found);
+    };
+    std::error_code ec;
+    fs::path p = fs::absolute(dir, ec);
+    while (!p.empty() && !fs::exists(p, ec)) p = p.parent_path();
+    if (!fs::is_directory(p, ec)) fail("\"" + p.string() + "\", which is not a directory");
+    if (access(p.c_str(), W_OK | X_OK) != 0) fail("\"" + p.string() + "\", which is not writable");
+    if (fs::exists(dir / "spikes.h5", ec) && access((dir / "spikes.h5").c_str(), W_OK) != 0)
+        fail("\"" + (dir / "spikes.h5").string() + "\", which is not writable");
+}
+
+namespace {
+
+// Adapts the HDF5 writer to the kernel's recorder interface.
+class SpikeFileRecorder final : public SpikeRecorder {
+public:
+    explicit SpikeFileRecorder(SpikeWriter& w) : w_(w) {}
+    void append(std::span<const Spike> s, std::span<const std::uint8_t> c) override { w_.append(s, c); }
+    void flush() override { w_.flush(); }
+
+private:
+    SpikeWriter& w_;
+};
+
+// Adapts SONATA report writers (one file per recording and variable) to the kernel's
+// state recorder interface. Parallel (`collective` with a communicator): one on every rank,
+// given the frames of the rank's own nodes; before each buffer write the writers
+// redistribute them with ctx.all_to_all so that every rank writes one contiguous block of
+// columns (report_writer.hpp).
+class ReportFileRecorder final : public StateRecorder {
+public:
+    ReportFileRecorder(const NetworkSpec& spec, const Decomposition& d, const h5::Collective& collective,
+                       DistributedContext& ctx)
+        : collective_(collective.parallel()) {
+        ReportWriter::AllToAll all_to_all;
+        if (collective_)
+            all_to_all = [&ctx](std::span<const std::uint8_t> send, std::span<const std::size_t> send_counts,
+                                std::vector<std::uint8_t>& received, std::vector<std::size_t>& received_counts) {
+                ctx.all_to_all(send, send_counts, received, received_counts);
+            };
+        const double dt = spec.simulation.dt_ms;
+        for (auto& r : spec.state_recordings) {
+            const ModelInfo* info = nullptr;
+            for (auto& p : spec.populations)
+                if (p.name == r.population) info = find_model_info(p.model);
+            std::vector<std::unique_ptr<ReportWriter>> per_variable;
+            const double start = double(to_steps(r.start_ms, dt)) * dt;
+            const double stop = std::min(r.stop_ms, spec.simulation.t_stop_ms);
+            std::vector<std::size_t> local_columns;  // of nodes on this rank's virtual processes
+            if (collective_) {
+                gid_t first = 0;
+                for (auto& p : d.populations())
+                    if (p.name == r.population) first = p.first_gid;
+                for (std::size_t c = 0; c < r.nodes.size(); ++c)
+                    if (d.vp_of(first + r.nodes[c]) / d.threads_per_rank() == collective.rank)
+                        local_columns.push_back(c);
+            }
+            for (auto& v : r.variables) {
+                const StateInfo* s = info->find_state(v);
+                per_variable.push_back(std::make_unique<ReportWriter>(
+                    fs::path(spec.simulation.output_dir) / (r.name + "_" + v + ".h5"), r.population,
+                    std::vector<std::uint64_t>(r.nodes.begin(), r.nodes.end()), v, internal_unit(s->dim), start,
+                    stop, r.interval_ms, collective, local_columns, all_to_all));
+            }
+            writers_.push_back(std::move(per_variable));
+        }
+    }
+    void append(int recording, int variable, std::span<const double> frames, std::size_t n) override {
+        writers_[std::size_t(recording)][std::size_t(variable)]->append(frames, n);
+    }
+    void flush() override {
+        for (auto& r : writers_)
+            for (auto& w : r) w->flush();
+    }
+    void finish() {
+        for (auto& r : writers_)
+            for (auto& w : r) w->finish();
+    }
+    bool collective() const override { return collective_; }
+
+private:
+    bool collective_;
+    std::vector<std::vector<std::unique_ptr<ReportWriter>>> writers_;
+};
+
+// Runs `part` on this rank; if it failed on any rank, throws on every rank (its own error
+// where it failed, PeerFailure elsewhere), so that no rank goes on into a collective alone.
+template <class F>
+void on_every_rank(DistributedContext& ctx, F part) {
+    std::exception_ptr error;
+    try {
+        part();
+    } catch (...) {
+        error = std::current_exception();
+    }
+    if (!ctx.any(error != nullptr)) return;
+    if (error) std::rethrow_exception(error);
+    throw PeerFailure();
+}
+
+}  // namespace
+
+struct OutputFiles::Files {
+    fs::path dir;
+    std::unique_ptr<SpikeWriter> spikes;
+    std::unique_ptr<SpikeFileRecorder> spike_recorder;
+    std::unique_ptr<ReportFileRecorder> reports;
+    std::unique_ptr<PopulationRateRecorders> rates;  // rank 0: it sees every spike after the exchange
+};
+
+OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start)
+    : files_(std::make_unique<Files>()) {
+    const NetworkSpec& spec = sim.spec();
+    const Decomposition& decomposition = sim.network().decomposition();
+    const bool root = ctx.rank() == 0;
+    Files& f = *files_;
+    f.dir = spec.simulation.output_dir;
+    on_every_rank(ctx, [&] {
+        check_output_dir(spec);
+        if (root) fs::create_directories(f.dir);
+    });
+    std::vector<PopulationRange> recorded;
+    for (auto& name : spec.spike_recordings)
+        for (auto& p : decomposition.populations())
+            if (p.name == name) recorded.push_back({p.name, p.first_gid, p.size});
+    // Every rank receives every spike of the recorded populations in the exchange. One
+    // rank: rank 0 writes them (serial HDF5, SWMR). More: every rank writes a contiguous
+    // share of them into the shared file (parallel HDF5 over MPI-IO); the writers'
+    // constructors agree on failures themselves.
+    h5::Collective collective;
+    if (ctx.size() > 1) collective = {ctx.native_communicator(), ctx.rank(), ctx.size()};
+    on_every_rank(ctx, [&] {
+        if (!root && !collective.parallel()) return;
+        f.spikes = std::make_unique<SpikeWriter>(f.dir / "spikes.h5", recorded, spec.simulation.dt_ms, at_start,
+                                                 collective);
+        if (!spec.state_recordings.empty())
+            f.reports = std::make_unique<ReportFileRecorder>(spec, decomposition, collective, ctx);
+        if (root) f.rates = make_population_rate_recorders(spec, decomposition, f.dir);
+    });
+    if (f.spikes) {
+        f.spike_recorder = std::make_unique<SpikeFileRecorder>(*f.spikes);
+        sim.add_recorder(f.spike_recorder.get());
+    }
+    if (f.rates) {
+        for (std::size_t i = 0; i < f.rates->size(); ++i) sim.add_recorder(&f.rates->monitor(i));
+        f.rates->set_clock([&sim] { return sim.current_step(); });
+    }
+    if (!spec.state_recordings.empty()) sim.add_state_recorder(f.reports.get());  // every rank samples
+}
+
+OutputFiles::~OutputFiles() = default;
+
+void OutputFiles::finish(const RunMetadata& final_meta) {
+    Files& f = *files_;
+    if (f.spikes) f.spikes->finish(final_meta);
+    if (f.reports) f.reports->finish();
+    if (f.rates) f.rates->finish();
+}
+
+fs::path OutputFiles::spike_file() const { return files_->dir / "spikes.h5"; }
+
+}  // namespace apical

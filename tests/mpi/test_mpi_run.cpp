@@ -1,0 +1,90 @@
+// The run library under mpiexec with several ranks, in-process: Simulation, OutputFiles and
+// run with an MpiContext write the same spike, report and population rate datasets as one
+// process with a LocalContext (rank 0 runs that afterwards); collective_phase stops every
+// rank when one fails, with the message on that rank only.
+#include <catch2/catch.hpp>
+
+#include <hdf5.h>
+
+#include <stdexcept>
+
+#include "core/error.hpp"
+#include "engine/collective_phase.hpp"
+#include "engine/mpi_context.hpp"
+#include "io/hdf5.hpp"
+#include "../run_in_process.hpp"
+#include "../small_brunel.hpp"
+#include "../spike_file.hpp"
+
+using namespace apical;
+using namespace apical::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Every value of a dataset of any shape, as float64.
+std::vector<double> read_values(const fs::path& file, const std::string& dataset) {
+    h5::Handle f = h5::open_file_for_reading(file);
+    h5::Handle d(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT));
+    REQUIRE(d.valid());
+    h5::Handle space(H5Dget_space(d.get()));
+    std::vector<double> values(std::size_t(H5Sget_simple_extent_npoints(space.get())));
+    if (!values.empty()) H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    return values;
+}
+
+NetworkSpec recorded_brunel(const fs::path& output) {
+    auto overrides = small_brunel;
+    for (const char* o : {"simulation.t_stop=100 ms",
+                          "recordings.state=[{name: v, population: E, variables: [V_m], nodes: [0, 1, 2, 3, 4, 5, 6], "
+                          "interval: 0.5 ms}]",
+                          "recordings.population_rates=[{name: e_rates, population: E, bin: 10 ms}]"})
+        overrides.push_back(o);
+    overrides.push_back("simulation.output=" + output.string());
+    return load(brunel_model, overrides);
+}
+
+}  // namespace
+
+TEST_CASE("the run library under MPI writes the datasets of one process", "[mpi][run]") {
+    MpiContext ctx;
+    REQUIRE(ctx.size() >= 2);  // run under mpiexec -n 2 or more
+    const fs::path dir = fs::path(APICAL_TEST_TMP) / ("mpi_run_" + std::to_string(ctx.size()));
+    if (ctx.rank() == 0) scratch(dir.filename().string());
+    ctx.any(false);  // the folder exists before any rank writes
+    const NetworkSpec spec = recorded_brunel(dir / "ranks");
+    const Checkpoint before_build = Checkpoint::now();
+    Simulation sim(spec, ctx);
+    RunMetadata meta = start_metadata(sim, ctx, before_build);
+    OutputFiles files(sim, ctx, meta);
+    run(sim, ctx, meta);
+    files.finish(meta);
+    CHECK(meta.completed);
+    CHECK(meta.ranks == ctx.size());
+    if (ctx.rank() != 0) return;
+    run_spec(recorded_brunel(dir / "one"));
+    const SpikeFile ranks = read_spike_file(dir / "ranks" / "spikes.h5");
+    REQUIRE(ranks.populations.at("E").timestamps.size() > 100);
+    CHECK(same_spikes(ranks, read_spike_file(dir / "one" / "spikes.h5")));
+    CHECK(read_values(dir / "ranks" / "v_V_m.h5", "/report/E/data") ==
+          read_values(dir / "one" / "v_V_m.h5", "/report/E/data"));
+    for (const char* d : {"time", "event_count", "burst_count"}) {
+        const std::string path = std::string("/population_rates/E/") + d;
+        CHECK(read_values(dir / "ranks" / "e_rates.h5", path) == read_values(dir / "one" / "e_rates.h5", path));
+    }
+}
+
+TEST_CASE("collective_phase under MPI: a failure on one rank stops all, one message", "[mpi][errors]") {
+    MpiContext ctx;
+    const PhaseResult ok = collective_phase(ctx, [] {});
+    CHECK_FALSE(ok);
+    const PhaseResult user = collective_phase(ctx, [&] {
+        if (ctx.rank() == 1) throw UserError("bad on rank 1");
+    });
+    CHECK(user.exit_code == 2);
+    CHECK(user.message == (ctx.rank() == 1 ? "bad on rank 1" : ""));
+    // Every rank fails at runtime: exit code 1, rank 0 reports.
+    const PhaseResult runtime = collective_phase(ctx, [] { throw std::runtime_error("disk full"); });
+    CHECK(runtime.exit_code == 1);
+    CHECK(runtime.message == (ctx.rank() == 0 ? "apical: error: disk full" : ""));
+}

@@ -1,0 +1,31 @@
+// Scratch folders for tests. CTest runs test cases side by side, so every TEST_CASE uses a
+// folder of its own name.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#ifndef APICAL_TEST_TMP
+#define APICAL_TEST_TMP "/tmp/apical_test"
+#endif
+#ifndef APICAL_SOURCE_DIR
+#define APICAL_SOURCE_DIR "."
+#endif
+
+namespace apical::test {
+
+// A fresh scratch directory for one test.
+inline std::filesystem::path scratch(const std::string& name) {
+    auto d = std::filesystem::path(APICAL_TEST_TMP) / name;
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    return d;
+}
+
+inline std::filesystem::path write_file(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream(p) << text;
+    return p;
+}
+
+}  // namespace apical::test

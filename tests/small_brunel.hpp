@@ -1,0 +1,29 @@
+// A scaled-down Brunel network: models/brunel.yaml at one tenth of the size, with J scaled
+// up to keep the regime, as description overrides (--set) for the run library and the CLI.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "scratch.hpp"
+
+namespace apical::test {
+
+inline const std::string brunel_model = std::string(APICAL_SOURCE_DIR) + "/models/brunel.yaml";
+
+inline const std::vector<std::string> small_brunel = {
+    "populations.E.size=1000", "populations.I.size=250",
+    "projections.EE.connectivity.indegree=100", "projections.EI.connectivity.indegree=100",
+    "projections.IE.connectivity.indegree=25", "projections.II.connectivity.indegree=25",
+    "projections.EE.weight=1 mV", "projections.EI.weight=1 mV",
+    "projections.IE.weight=-5 mV", "projections.II.weight=-5 mV",
+    "stimuli[0].rate=2 kHz", "stimuli[0].weight=1 mV"};
+
+// The model and the overrides as arguments of `apical run`.
+inline std::string small_brunel_arguments() {
+    std::string args = brunel_model;
+    for (auto& o : small_brunel) args += " --set '" + o + "'";
+    return args;
+}
+
+}  // namespace apical::test
