@@ -78,7 +78,7 @@ public:
     // the exchanges (slices) run so far: bytes per exchange = the ratio.
     std::uint64_t exchange_bytes_sent() const { return ctx_.spike_bytes_sent() - bytes_base_; }
     std::uint64_t exchanges() const { return exchanges_; }
-    // simulation.spike_exchange == "directed".
+    // simulation.spike_exchange == SpikeExchange::directed.
     bool directed() const { return directed_; }
 
 private:

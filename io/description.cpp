@@ -34,6 +34,7 @@
 #include "io/sonata_spikes.hpp"
 #include "io/units.hpp"
 #include "neurons/model_info.hpp"
+#include "neurons/models.hpp"
 
 namespace apical {
 
@@ -787,7 +788,9 @@ void Loader::simulation(const Tree* t) {
         s.output_where = {v->pos.line, v->pos.column, "simulation.output"};
     }
     if (auto* v = t->find("spike_exchange"))
-        s.spike_exchange = choice(*v, "simulation.spike_exchange", "a spike exchange", spike_exchanges);
+        s.spike_exchange = choice(*v, "simulation.spike_exchange", "a spike exchange", spike_exchanges) == "directed"
+                               ? SpikeExchange::directed
+                               : SpikeExchange::allgather;
     // After dt, which bounds the threshold.
     if (auto* v = t->find("spike_classification"))
         spike_classification(*v, "simulation.spike_classification");
@@ -799,7 +802,9 @@ void Loader::spike_classification(const Tree& t, const std::string& path) {
     expect_map(t, path, "a mapping {rule: trace or isi, threshold: TIME}");
     check_keys(t, path, {"rule", "threshold"}, "a key of spike_classification");
     if (auto* r = t.find("rule"))
-        c.rule = choice(*r, path + ".rule", "a spike classification rule", classification_rules);
+        c.rule = choice(*r, path + ".rule", "a spike classification rule", classification_rules) == "isi"
+                     ? ClassificationRule::isi
+                     : ClassificationRule::trace;
     if (auto* v = t.find("threshold")) {
         c.threshold_ms = positive_time(*v, path + ".threshold");
         // The classifier counts in steps (engine/spike_classifier.hpp).
@@ -850,6 +855,8 @@ void Loader::population(const std::string& pop_name, Pos key_pos, const Tree& t,
     PopulationSpec pop;
     pop.name = pop_name;
     pop.model = model;
+    pop.info = info;
+    pop.entry = find_model(model);
     pop.where = {t.pos.line, t.pos.column, path};
     const Tree& size = require(t, path, "size", "the number of neurons, a positive integer");
     pop.size = integer(size, path + ".size", 1, max_gids, "a positive integer");
@@ -934,7 +941,7 @@ void Loader::population(const std::string& pop_name, Pos key_pos, const Tree& t,
     std::vector<std::string> onames;
     for (auto& [oname, allowed] : info->options) {
         onames.push_back(oname);
-        if (!allowed.empty()) pop.options[oname] = allowed.front();
+        pop.options.push_back(0);
     }
     if (const Tree* opts = t.find("options"); opts && !opts->is_null()) {
         const std::string opath = path + ".options";
@@ -946,8 +953,9 @@ void Loader::population(const std::string& pop_name, Pos key_pos, const Tree& t,
             if (it == info->options.end())
                 fail(e.key_pos, epath, "an option of " + model + " " + one_of(onames),
                      quote(e.key) + suggestion(e.key, onames));
-            pop.options[e.key] =
-                choice(e.value, epath, "a value of option " + e.key + " of " + model, it->second);
+            const std::string v = choice(e.value, epath, "a value of option " + e.key + " of " + model, it->second);
+            pop.options[std::size_t(it - info->options.begin())] =
+                int(std::find(it->second.begin(), it->second.end(), v) - it->second.begin());
         }
     }
 
@@ -1038,7 +1046,7 @@ void Loader::spike_file(PopulationSpec& pop, const Tree& t, const std::string& p
 // projections
 
 int Loader::receptor(const Tree& item, const std::string& path, const PopulationSpec& target) const {
-    const ModelInfo& info = *find_model_info(target.model);
+    const ModelInfo& info = *target.info;
     std::vector<std::string> names;
     for (auto& r : info.receptors) names.push_back(r.name);
     const std::string what = "a receptor of " + info.name + ", the model of population " + target.name;
@@ -1177,7 +1185,7 @@ void Loader::projections(const Tree* t) {
         p.source = spec_.populations[si].name;
         p.target = spec_.populations[ti].name;
         const PopulationSpec& target = spec_.populations[ti];
-        const ModelInfo& tinfo = *find_model_info(target.model);
+        const ModelInfo& tinfo = *target.info;
         if (tinfo.is_spike_source || tinfo.receptors.empty())
             fail(tt.pos, path + ".target", "a target population whose neurons take input",
                  quote(p.target) + " (a " + target.model + " population, which has no receptors)");
@@ -1196,7 +1204,7 @@ void Loader::projections(const Tree* t) {
                      path + ".connectivity");
 
         const int r = receptor(item, path, target);
-        if (r >= 0) p.receptor = tinfo.receptors[std::size_t(r)].name;
+        p.receptor = r;
         const ReceptorInfo& rinfo = tinfo.receptors[std::size_t(std::max(r, 0))];
         const Dimension wdim = rinfo.weight_dim;
         const Tree& w = require(item, path, "weight",
@@ -1295,7 +1303,7 @@ void Loader::stimuli(const Tree* t) {
         for (auto& [node, tpath] : refs) {
             const std::size_t ti = population_ref(*node, tpath);
             const PopulationSpec& pop = spec_.populations[ti];
-            const ModelInfo& tinfo = *find_model_info(pop.model);
+            const ModelInfo& tinfo = *pop.info;
             if (tinfo.is_spike_source)
                 fail(node->pos, tpath, "a target population whose neurons take input",
                      quote(pop.name) + " (a spike_source population)");
@@ -1312,14 +1320,16 @@ void Loader::stimuli(const Tree* t) {
             // Current stimuli may target a compartment other than the soma; every target
             // model must have it.
             const std::string cpath = path + ".compartment";
-            s.compartment = name(*c, cpath, "a compartment name");
+            const std::string compartment = name(*c, cpath, "a compartment name");
             for (std::size_t ti : targets) {
-                const ModelInfo& info = *find_model_info(spec_.populations[ti].model);
-                if (info.find_compartment(s.compartment) < 0)
+                const ModelInfo& info = *spec_.populations[ti].info;
+                const int ci = info.find_compartment(compartment);
+                if (ci < 0)
                     fail(c->pos, cpath,
                          "a compartment of " + info.name + ", the model of population " +
                              spec_.populations[ti].name + " " + one_of(info.compartments),
-                         quote(s.compartment) + suggestion(s.compartment, info.compartments));
+                         quote(compartment) + suggestion(compartment, info.compartments));
+                s.compartments.push_back(ci);
             }
         }
         if (auto* v = item.find("start")) {
@@ -1347,9 +1357,9 @@ void Loader::stimuli(const Tree* t) {
             const ReceptorInfo* first = nullptr;
             for (std::size_t k = 0; k < targets.size(); ++k) {
                 const PopulationSpec& pop = spec_.populations[targets[k]];
-                const ModelInfo& info = *find_model_info(pop.model);
+                const ModelInfo& info = *pop.info;
                 const int r = receptor(item, path, pop);
-                if (r >= 0) s.receptor = info.receptors[std::size_t(r)].name;
+                if (r >= 0) s.receptors.push_back(r);
                 const ReceptorInfo& ri = info.receptors[std::size_t(std::max(r, 0))];
                 if (!first)
                     first = &ri;
@@ -1366,8 +1376,8 @@ void Loader::stimuli(const Tree* t) {
                         "the weight of each input spike, " + expected_quantity(first->weight_dim));
             s.weight = quantity(w, path + ".weight", first->weight_dim);
             for (std::size_t k = 0; k < targets.size(); ++k) {
-                const ModelInfo& info = *find_model_info(spec_.populations[targets[k]].model);
-                const int r = s.receptor.empty() ? -1 : info.find_receptor(s.receptor);
+                const ModelInfo& info = *spec_.populations[targets[k]].info;
+                const int r = s.receptors.empty() ? -1 : s.receptors[k];
                 const ReceptorInfo& ri = info.receptors[std::size_t(std::max(r, 0))];
                 if (r >= 0 && !ri.signed_weights && s.weight < 0)
                     fail(w.pos, path + ".weight",
@@ -1594,7 +1604,7 @@ void Loader::state_recordings(const Tree& t, const std::string& path) {
         const Tree& p = require(item, ipath, "population", "the population whose state is sampled");
         const PopulationSpec& pop = spec_.populations[population_ref(p, ipath + ".population")];
         r.population = pop.name;
-        const ModelInfo& info = *find_model_info(pop.model);
+        const ModelInfo& info = *pop.info;
         if (info.state.empty())
             fail(p.pos, ipath + ".population", "a population whose neurons have state variables",
                  quote(pop.name) + " (a " + pop.model + " population, which has none)");
@@ -1610,15 +1620,17 @@ void Loader::state_recordings(const Tree& t, const std::string& path) {
         for (std::size_t k = 0; k < vars.items.size(); ++k) {
             const Tree& v = vars.items[k];
             const std::string n = name(v, index_path(vpath, k), what + " " + one_of(snames));
-            if (!info.find_state(n))
+            const auto at = std::find(snames.begin(), snames.end(), n);
+            if (at == snames.end())
                 fail(v.pos, index_path(vpath, k), what + " " + one_of(snames),
                      quote(n) + suggestion(n, snames));
-            if (std::find(r.variables.begin(), r.variables.end(), n) != r.variables.end())
+            const int si = int(at - snames.begin());
+            if (std::find(r.variables.begin(), r.variables.end(), si) != r.variables.end())
                 fail(v.pos, index_path(vpath, k), "each state variable once", quote(n) + " again");
-            r.variables.push_back(n);
+            r.variables.push_back(si);
         }
         std::vector<std::string> files;
-        for (auto& v : r.variables) files.push_back(r.name + "_" + v + ".h5");
+        for (int v : r.variables) files.push_back(r.name + "_" + snames[std::size_t(v)] + ".h5");
         claim_files(item, ipath, r.name, files);
 
         NodeSelection how;
@@ -1707,10 +1719,8 @@ void emit_distribution(YAML::Emitter& out, const Distribution& d, Dimension dim)
     out << YAML::EndMap;
 }
 
-Dimension weight_dim(const PopulationSpec& target, const std::string& receptor) {
-    const ModelInfo& info = *find_model_info(target.model);
-    const int r = receptor.empty() ? 0 : info.find_receptor(receptor);
-    return info.receptors[std::size_t(std::max(r, 0))].weight_dim;
+Dimension weight_dim(const PopulationSpec& target, int receptor) {
+    return target.info->receptors[std::size_t(std::max(receptor, 0))].weight_dim;
 }
 
 std::string Loader::emit() const {
@@ -1743,16 +1753,16 @@ std::string Loader::emit() const {
     out << YAML::Key << "threads" << YAML::Value << std::to_string(s.threads);
     out << YAML::Key << "output" << YAML::Value << s.output_dir;
     out << YAML::Key << "flush_interval" << YAML::Value << q(s.flush_interval_ms, time);
-    out << YAML::Key << "spike_exchange" << YAML::Value << s.spike_exchange;
+    out << YAML::Key << "spike_exchange" << YAML::Value << spike_exchange_name(s.spike_exchange);
     out << YAML::Key << "spike_classification" << YAML::Value << YAML::Flow << YAML::BeginMap;
-    out << YAML::Key << "rule" << YAML::Value << s.spike_classification.rule;
+    out << YAML::Key << "rule" << YAML::Value << classification_rule_name(s.spike_classification.rule);
     out << YAML::Key << "threshold" << YAML::Value << q(s.spike_classification.threshold_ms, time);
     out << YAML::EndMap;
     out << YAML::EndMap;
 
     out << YAML::Key << "populations" << YAML::Value << YAML::BeginMap;
     for (auto& p : spec_.populations) {
-        const ModelInfo& info = *find_model_info(p.model);
+        const ModelInfo& info = *p.info;
         out << YAML::Key << p.name << YAML::Value << YAML::BeginMap;
         out << YAML::Key << "model" << YAML::Value << p.model;
         out << YAML::Key << "size" << YAML::Value << std::to_string(p.size);
@@ -1779,9 +1789,9 @@ std::string Loader::emit() const {
             out << YAML::EndMap;
             if (!info.options.empty()) {
                 out << YAML::Key << "options" << YAML::Value << YAML::BeginMap;
-                for (auto& [oname, allowed] : info.options)
-                    if (auto it = p.options.find(oname); it != p.options.end())
-                        out << YAML::Key << oname << YAML::Value << it->second;
+                for (std::size_t o = 0; o < info.options.size(); ++o)
+                    out << YAML::Key << info.options[o].first << YAML::Value
+                        << info.options[o].second[std::size_t(p.options[o])];
                 out << YAML::EndMap;
             }
             if (!p.initial.empty()) {
@@ -1817,7 +1827,9 @@ std::string Loader::emit() const {
         emit_distribution(out, p.weight, weight_dim(pop_of(p.target), p.receptor));
         out << YAML::Key << "delay" << YAML::Value;
         emit_distribution(out, p.delay, time);
-        if (!p.receptor.empty()) out << YAML::Key << "receptor" << YAML::Value << p.receptor;
+        if (p.receptor >= 0)
+            out << YAML::Key << "receptor" << YAML::Value
+                << pop_of(p.target).info->receptors[std::size_t(p.receptor)].name;
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;
@@ -1832,9 +1844,11 @@ std::string Loader::emit() const {
         case StimulusSpec::Kind::poisson_generator:
             out << YAML::Key << "rate" << YAML::Value << q(st.rate_hz, Dimension::frequency);
             out << YAML::Key << "weight" << YAML::Value
-                << q(st.weight, weight_dim(pop_of(st.targets[0]), st.receptor));
+                << q(st.weight, weight_dim(pop_of(st.targets[0]), st.receptors.empty() ? -1 : st.receptors[0]));
             out << YAML::Key << "delay" << YAML::Value << q(st.delay_ms, time);
-            if (!st.receptor.empty()) out << YAML::Key << "receptor" << YAML::Value << st.receptor;
+            if (!st.receptors.empty())
+                out << YAML::Key << "receptor" << YAML::Value
+                    << pop_of(st.targets[0]).info->receptors[std::size_t(st.receptors[0])].name;
             break;
         case StimulusSpec::Kind::dc_current:
             out << YAML::Key << "amplitude" << YAML::Value << q(st.amplitude_pA, Dimension::current);
@@ -1853,7 +1867,9 @@ std::string Loader::emit() const {
             out << YAML::Key << "tau" << YAML::Value << q(st.tau_ms, time);
             break;
         }
-        if (!st.compartment.empty()) out << YAML::Key << "compartment" << YAML::Value << st.compartment;
+        if (!st.compartments.empty())
+            out << YAML::Key << "compartment" << YAML::Value
+                << pop_of(st.targets[0]).info->compartments[std::size_t(st.compartments[0])];
         out << YAML::Key << "start" << YAML::Value << q(st.start_ms, time);
         if (st.stop_ms < no_stop) out << YAML::Key << "stop" << YAML::Value << q(st.stop_ms, time);
         out << YAML::EndMap;
@@ -1869,7 +1885,9 @@ std::string Loader::emit() const {
         out << YAML::BeginMap;
         out << YAML::Key << "name" << YAML::Value << r.name;
         out << YAML::Key << "population" << YAML::Value << r.population;
-        out << YAML::Key << "variables" << YAML::Value << YAML::Flow << r.variables;
+        out << YAML::Key << "variables" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (int v : r.variables) out << pop_of(r.population).info->state[std::size_t(v)].name;
+        out << YAML::EndSeq;
         out << YAML::Key << "nodes" << YAML::Value;
         switch (how.kind) {
         case NodeSelection::Kind::all: out << "all"; break;

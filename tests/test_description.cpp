@@ -219,11 +219,11 @@ void check_same(const NetworkSpec& a, const NetworkSpec& b) {
         CHECK(s.rate_hz == r.rate_hz);
         CHECK(s.weight == r.weight);
         CHECK(s.delay_ms == r.delay_ms);
-        CHECK(s.receptor == r.receptor);
+        CHECK(s.receptors == r.receptors);
         CHECK(s.amplitude_pA == r.amplitude_pA);
         CHECK(s.times_ms == r.times_ms);
         CHECK(s.amplitudes_pA == r.amplitudes_pA);
-        CHECK(s.compartment == r.compartment);
+        CHECK(s.compartments == r.compartments);
         CHECK(s.mean_pA == r.mean_pA);
         CHECK(s.std_pA == r.std_pA);
         CHECK(s.tau_ms == r.tau_ms);
@@ -422,7 +422,7 @@ TEST_CASE("a full description lands in NetworkSpec in internal units", "[descrip
     CHECK(ee.weight.is_constant());
     CHECK(ee.weight.value == 0.1);
     CHECK(ee.delay.value == 1.5);
-    CHECK(ee.receptor.empty());  // route by sign
+    CHECK(ee.receptor == -1);  // route by sign
     CHECK(ee.where.line == 33);
     CHECK(ee.where.column == 5);
     CHECK(ee.where.key_path == "projections[0]");
@@ -447,11 +447,11 @@ TEST_CASE("a full description lands in NetworkSpec in internal units", "[descrip
     CHECK(ec.weight.kind == Distribution::Kind::lognormal);
     CHECK(ec.weight.mean == 2.0);
     CHECK(ec.delay.min == 0.05);
-    CHECK(ec.receptor == "exc");
+    CHECK(ec.receptor == 0);  // exc
 
     CHECK(s.projections[3].rule == ConnectionRule::all_to_all);
     CHECK(s.projections[3].weight.value == 1000.0);  // 1 uS in nS
-    CHECK(s.projections[3].receptor == "inh");
+    CHECK(s.projections[3].receptor == 1);  // inh
     CHECK(s.projections[4].rule == ConnectionRule::one_to_one);
     CHECK(s.projections[5].rule == ConnectionRule::fixed_total_number);
     CHECK(s.projections[5].degree == 500);
@@ -466,27 +466,27 @@ TEST_CASE("a full description lands in NetworkSpec in internal units", "[descrip
     CHECK(drive.delay_ms == 1.5);
     CHECK(drive.start_ms == 0.0);
     CHECK(drive.stop_ms == 1000.0);
-    CHECK(drive.receptor.empty());
+    CHECK(drive.receptors.empty());
     const StimulusSpec& bias = s.stimuli[1];
     CHECK(bias.kind == StimulusSpec::Kind::dc_current);
     CHECK(bias.targets == std::vector<std::string>{"C"});
     CHECK(bias.amplitude_pA == 500.0);  // 0.5 nA
     CHECK(bias.start_ms == 10.0);
     CHECK(bias.stop_ms == 1e300);
-    CHECK(bias.compartment == "soma");
-    CHECK(s.stimuli[2].compartment.empty());  // "" = the soma
+    CHECK(bias.compartments == std::vector<int>{0});  // soma
+    CHECK(s.stimuli[2].compartments.empty());  // none named: the soma
     const StimulusSpec& steps = s.stimuli[2];
     CHECK(steps.kind == StimulusSpec::Kind::step_current);
     CHECK(steps.times_ms == std::vector<double>{100.0, 200.0});
     CHECK(steps.amplitudes_pA == std::vector<double>{50.0, 0.0});
-    CHECK(s.stimuli[3].receptor == "exc");
+    CHECK(s.stimuli[3].receptors == std::vector<int>{0});  // exc
     CHECK(s.stimuli[3].weight == 2.0);
     CHECK(s.stimuli[3].rate_hz == 8.0);
 
     CHECK(s.spike_recordings == std::vector<std::string>{"E", "C"});
 
-    CHECK(s.simulation.spike_exchange == "directed");
-    CHECK(s.simulation.spike_classification.rule == "isi");
+    CHECK(s.simulation.spike_exchange == SpikeExchange::directed);
+    CHECK(s.simulation.spike_classification.rule == ClassificationRule::isi);
     CHECK(s.simulation.spike_classification.threshold_ms == 10.0);
     CHECK(s.simulation.spike_classification.where.line == 10);
     CHECK(s.simulation.spike_classification.where.key_path == "simulation.spike_classification");
@@ -499,13 +499,13 @@ TEST_CASE("a full description lands in NetworkSpec in internal units", "[descrip
     CHECK(ou.tau_ms == 5.0);
     CHECK(ou.start_ms == 0.0);
     CHECK(ou.stop_ms == 1000.0);
-    CHECK(ou.compartment.empty());
+    CHECK(ou.compartments.empty());
 
     REQUIRE(s.state_recordings.size() == 4);
     const StateRecordingSpec& cs = s.state_recordings[0];
     CHECK(cs.name == "C_state");  // default
     CHECK(cs.population == "C");
-    CHECK(cs.variables == std::vector<std::string>{"V_m", "g_ex"});
+    CHECK(cs.variables == std::vector<int>{0, 1});  // V_m, g_ex
     CHECK(cs.nodes == std::vector<std::uint32_t>{0, 2, 4});  // sorted
     CHECK(cs.interval_ms == 0.05);                           // default: dt
     CHECK(cs.start_ms == 0.0);
@@ -575,7 +575,7 @@ stimuli:
     CHECK(p.allow_multapses);
     CHECK(p.weight.value == -0.2);  // bare numbers: mV, ms
     CHECK(p.delay.value == 1.0);
-    CHECK(p.receptor.empty());
+    CHECK(p.receptor == -1);
     const StimulusSpec& st = s.stimuli.at(0);
     CHECK(st.name == "dc_current_0");
     CHECK(st.amplitude_pA == 20.0);
@@ -1100,17 +1100,17 @@ std::vector<std::uint32_t> sampled(const std::string& n, const std::string& seed
 
 TEST_CASE("spike exchange and spike classification", "[description]") {
     const NetworkSpec d = parse_description(small, "model.yaml");
-    CHECK(d.simulation.spike_exchange == "allgather");
-    CHECK(d.simulation.spike_classification.rule == "trace");
+    CHECK(d.simulation.spike_exchange == SpikeExchange::allgather);
+    CHECK(d.simulation.spike_classification.rule == ClassificationRule::trace);
     CHECK(d.simulation.spike_classification.threshold_ms == 16.0);
     CHECK(contains(d.resolved_yaml, "spike_exchange: allgather\n"));
     CHECK(contains(d.resolved_yaml, "spike_classification: {rule: trace, threshold: 16 ms}\n"));
     const NetworkSpec s =
         parse_description(small, "model.yaml",
                           {"simulation.spike_classification={threshold: 0.02 s}", "simulation.spike_exchange=directed"});
-    CHECK(s.simulation.spike_classification.rule == "trace");
+    CHECK(s.simulation.spike_classification.rule == ClassificationRule::trace);
     CHECK(s.simulation.spike_classification.threshold_ms == 20.0);
-    CHECK(s.simulation.spike_exchange == "directed");
+    CHECK(s.simulation.spike_exchange == SpikeExchange::directed);
     check_same(s, parse_description(s.resolved_yaml, "resolved.yaml"));
 }
 
@@ -1125,7 +1125,7 @@ TEST_CASE("noise_current stimuli", "[description]") {
     CHECK(st.mean_pA == 0.0);  // default
     CHECK(st.std_pA == 50.0);
     CHECK(st.tau_ms == 2.0);
-    CHECK(st.compartment == "soma");
+    CHECK(st.compartments == std::vector<int>{0});  // soma
     CHECK(st.start_ms == 0.0);
     CHECK(st.stop_ms == 1e300);
     INFO(s.resolved_yaml);

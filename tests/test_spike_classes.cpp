@@ -46,7 +46,7 @@ TEST_CASE("simulation.spike_classification selects the rule and threshold", "[ke
         auto src = population("S", "spike_source", 1);
         src.spike_times_ms = {{10, 15, 32}};
         spec.populations = {src};
-        spec.simulation.spike_classification.rule = rule;
+        spec.simulation.spike_classification.rule = rule == "isi" ? ClassificationRule::isi : ClassificationRule::trace;
         spec.simulation.spike_classification.threshold_ms = threshold_ms;
         Network net(spec, 1, 0, 1);
         LocalContext ctx;
