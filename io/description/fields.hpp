@@ -131,12 +131,16 @@ std::vector<std::string> enum_names(const char* (*name_of)(E), int count) {
 
 template <class S>
 struct Field {
+    using Read = std::function<void(Reader&, const Tree&, const std::string& path, S&)>;
+    using Write = std::function<void(YAML::Emitter&, const Reader&, const S&)>;
+    Field(std::string k, Read r, Write w) : key(std::move(k)), read(std::move(r)), write(std::move(w)) {}
+
     std::string key;
     // Reads the value present at `path` into the spec; null: read by the section's own code.
-    std::function<void(Reader&, const Tree&, const std::string& path, S&)> read;
+    Read read;
     // Writes the value (the key is written by write_fields); null: not written. The reader
     // gives the rest of the spec (e.g. a target population's model).
-    std::function<void(YAML::Emitter&, const Reader&, const S&)> write;
+    Write write;
     // What a missing key should be, for the message; "": optional, the spec's default stays.
     std::string required;
     // Written only when this holds (null: always).
@@ -216,8 +220,7 @@ Field<S> choice_field(const char* key, E S::*m, std::string what, std::vector<st
 
 // A field read and written by the section's own functions (structural fields).
 template <class S>
-Field<S> custom_field(const char* key, std::function<void(Reader&, const Tree&, const std::string&, S&)> read,
-                      std::function<void(YAML::Emitter&, const Reader&, const S&)> write) {
+Field<S> custom_field(const char* key, typename Field<S>::Read read, typename Field<S>::Write write) {
     return {key, std::move(read), std::move(write)};
 }
 
