@@ -6,11 +6,12 @@
 // resolved description writes them. A row is made by one of the *_field functions below,
 // which take the key, the member of the spec where the value lives, the kind's details
 // (dimension, range, names, ...) and, through .require(...), whether the key is required.
-// read_fields() walks the table to parse a mapping (unknown keys were refused before with
-// keys_of(table)); write_fields() walks the same table to write it. Adding a scalar field
+// read_fields() / FieldReader walk the table to parse a mapping (unknown keys were refused
+// before with keys_of(table)); write_fields() walks the same table to write it. Adding a scalar field
 // to a section is one row (and its entry in docs/description.md).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -231,25 +232,53 @@ std::vector<std::string> keys_of(const Table<S>& table) {
     return keys;
 }
 
-// Reads the fields of `table` present in `m` (`order`: the keys to read, in this order;
-// empty: every row with a reader, in table order). A missing required key is an error.
+// Reads the fields of `table` present in one mapping into `s`; a missing required key is an
+// error. A section whose fields depend on each other reads some first (read), or reads
+// some itself (done), then the rest in table order (read_rest), so a row added to a table
+// is read without further code.
 template <class S>
-void read_fields(Reader& in, const Tree& m, const std::string& path, const Table<S>& table, S& s,
-                 const std::vector<std::string>& order = {}) {
-    auto read_one = [&](const Field<S>& f) {
-        if (!f.read) return;
-        const Tree* v = m.find(f.key);
+class FieldReader {
+public:
+    FieldReader(Reader& in, const Tree& m, std::string path, const Table<S>& table, S& s)
+        : in_(in), m_(m), path_(std::move(path)), table_(table), s_(s) {}
+
+    // The rows of `keys`, in this order.
+    void read(const std::vector<std::string>& keys) {
+        for (auto& key : keys)
+            for (auto& f : table_)
+                if (f.key == key) read_one(f);
+    }
+    // Marks rows as read elsewhere.
+    void done(const std::vector<std::string>& keys) { done_.insert(done_.end(), keys.begin(), keys.end()); }
+    // Every row not read yet, in table order.
+    void read_rest() {
+        for (auto& f : table_) read_one(f);
+    }
+
+private:
+    void read_one(const Field<S>& f) {
+        if (!f.read || std::find(done_.begin(), done_.end(), f.key) != done_.end()) return;
+        done_.push_back(f.key);
+        const Tree* v = m_.find(f.key);
         if (!v) {
-            if (!f.required.empty()) in.require(m, path, f.key, f.required);
+            if (!f.required.empty()) in_.require(m_, path_, f.key, f.required);
             return;
         }
-        f.read(in, *v, key_path(path, f.key), s);
-    };
-    if (order.empty())
-        for (auto& f : table) read_one(f);
-    for (auto& key : order)
-        for (auto& f : table)
-            if (f.key == key) read_one(f);
+        f.read(in_, *v, key_path(path_, f.key), s_);
+    }
+
+    Reader& in_;
+    const Tree& m_;
+    std::string path_;
+    const Table<S>& table_;
+    S& s_;
+    std::vector<std::string> done_;
+};
+
+// Reads every field of `table` present in `m`, in table order.
+template <class S>
+void read_fields(Reader& in, const Tree& m, const std::string& path, const Table<S>& table, S& s) {
+    FieldReader<S>(in, m, path, table, s).read_rest();
 }
 
 // Writes the fields of `table` as keys of the open mapping, in table order.

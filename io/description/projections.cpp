@@ -97,9 +97,10 @@ void read_connectivity(Reader& in, const Tree& c, const std::string& path, Proje
     read_fields(in, c, path, tables.head, conn);
     const Table<Connectivity> table = tables.of(std::size_t(p.rule));
     in.check_keys(c, path, keys_of(table), std::string("a key of ") + rule_name(p.rule) + " connectivity");
-    // The flags first: the number's check depends on them.
-    read_fields(in, c, path, tables.tail, conn);
-    read_fields(in, c, path, tables.kinds[std::size_t(p.rule)], conn);
+    FieldReader<Connectivity> fields(in, c, path, table, conn);
+    fields.done(keys_of(tables.head));
+    fields.read(keys_of(tables.tail));  // the flags first: the number's check depends on them
+    fields.read_rest();
     check_connectivity(in, p, c, path);
 }
 
@@ -179,9 +180,10 @@ void read_projection(Reader& in, const Tree& item, const std::string& path) {
     for (auto& other : in.spec.projections) taken.push_back(other.name);
     p.name = entry_name(in, item, path, p.source + "->" + p.target, "projection", taken, "projections",
                         "; give each a different name:");
-    read_fields(in, item, path, projection_table(), p, {"connectivity"});
+    FieldReader<ProjectionSpec> fields(in, item, path, projection_table(), p);
+    fields.read({"connectivity"});
     read_weight(in, item, path, p);
-    read_fields(in, item, path, projection_table(), p, {"delay"});
+    fields.read_rest();
     in.spec.projections.push_back(std::move(p));
 }
 

@@ -266,7 +266,7 @@ void read_state_recording(Reader& in, const Tree& item, const std::string& ipath
                                     "the node ids to sample: list, {range: [first, stop]}, {sample: n, seed: s} or all"),
                          ipath + ".nodes", pop, how);
     r.interval_ms = in.spec.simulation.dt_ms;
-    read_fields(in, item, ipath, state_table(), r, {"interval"});
+    read_fields(in, item, ipath, state_table(), r);
     read_window(in, item, ipath, r);
     in.spec.state_recordings.push_back(std::move(r));
     in.node_selections.push_back(how);
@@ -279,7 +279,7 @@ void read_population_rate(Reader& in, const Tree& item, const std::string& ipath
     r.name = recording_name(in, item, ipath, r.population + "_rates");
     claim_files(in, item, ipath, r.name, {r.name + ".h5"});
     const double dt = in.spec.simulation.dt_ms;
-    read_fields(in, item, ipath, rate_table(), r, {"bin"});
+    read_fields(in, item, ipath, rate_table(), r);
     if (!item.find("bin") && !(grid_steps(r.bin_ms, dt) >= 1))
         in.require(item, ipath, "bin",
                    "the bin width; the default, " + q(r.bin_ms, Dimension::time) + ", is not a positive multiple of dt (" +

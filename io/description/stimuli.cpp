@@ -36,7 +36,6 @@ const ModelInfo& first_target(const Reader& in, const S& s) { return *population
 // have it.
 void read_compartment(Reader& in, const Tree& c, const std::string& path, S& s) {
     const std::string compartment = in.name(c, path, "a compartment name");
-    s.compartments.clear();
     for (auto& target : s.targets) {
         const PopulationSpec& pop = population_named(in, target);
         const ModelInfo& info = *pop.info;
@@ -224,7 +223,7 @@ void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::s
     in.check_keys(item, path, tables.keys(), "a key of a stimulus");
     S s;
     s.where = {item.pos.line, item.pos.column, path};
-    read_fields(in, item, path, tables.head, s, {"model"});
+    FieldReader<S>(in, item, path, tables.head, s).read({"model"});
     const std::string model = model_name(s.kind);
     const Table<S> table = tables.of(std::size_t(s.kind));
     in.check_keys(item, path, keys_of(table), "a key of a " + model + " stimulus");
@@ -232,16 +231,16 @@ void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::s
     for (auto& other : in.spec.stimuli) taken.push_back(other.name);
     s.name = entry_name(in, item, path, model + "_" + std::to_string(i), "stimulus", taken, "stimuli");
     const TargetRefs refs = read_targets(in, item, path, s);
-    read_fields(in, item, path, table, s, {"compartment", "start", "stop"});
-    switch (s.kind) {
-    case S::Kind::poisson_generator:
-        read_fields(in, item, path, table, s, {"rate"});
+    FieldReader<S> fields(in, item, path, table, s);
+    fields.done({"model"});
+    fields.read({"compartment", "start", "stop"});
+    if (s.kind == S::Kind::poisson_generator) {
+        fields.read({"rate"});
         read_poisson_weight(in, item, path, s, refs);
-        read_fields(in, item, path, table, s, {"delay"});
-        break;
-    case S::Kind::step_current: read_steps(in, item, path, s); break;
-    default: read_fields(in, item, path, tables.kinds[std::size_t(s.kind)], s);
+    } else if (s.kind == S::Kind::step_current) {
+        read_steps(in, item, path, s);
     }
+    fields.read_rest();
     in.spec.stimuli.push_back(std::move(s));
 }
 
