@@ -41,7 +41,9 @@ struct Range {
     bool contains(double v) const { return above_min ? v > min : (v >= min && v <= max); }
     std::string expected(Dimension d) const;
 };
-inline Range above(std::string what, double min) { return {std::move(what), min, std::numeric_limits<double>::infinity(), true}; }
+inline Range above(std::string what, double min) {
+    return {std::move(what), min, std::numeric_limits<double>::infinity(), true};
+}
 inline Range at_least(std::string what, double min) { return {std::move(what), min}; }
 inline Range within(std::string what, double min, double max) { return {std::move(what), min, max}; }
 inline Range positive_time() { return above("a time", 0.0); }
@@ -69,11 +71,11 @@ public:
     explicit Reader(std::string file);
 
     NetworkSpec spec;
-    std::filesystem::path base_dir;                       // of the description file
-    std::map<std::string, SpikeFileRef> spike_files;      // population name -> file
-    std::vector<NodeSelection> node_selections;           // of spec.state_recordings, in order
+    std::filesystem::path base_dir;                                    // of the description file
+    std::map<std::string, SpikeFileRef> spike_files;                   // population name -> file
+    std::vector<NodeSelection> node_selections;                        // of spec.state_recordings, in order
     std::vector<std::pair<std::string, std::string>> recording_names;  // (name, key path)
-    std::map<std::string, std::string> output_files;      // file in the output folder -> key path
+    std::map<std::string, std::string> output_files;                   // file in the output folder -> key path
 
     void warn(Pos p, const std::string& path, const std::string& what) {
         Messages::warn(p, path, what, spec.warnings);

@@ -27,7 +27,8 @@ std::string entry_name(Reader& in, const Tree& item, const std::string& path, co
     for (std::size_t k = 0; k < taken.size(); ++k)
         if (taken[k] == n)
             in.fail(nm ? nm->pos : item.pos, path + ".name",
-                    "a " + noun + " name not used before (" + index_path(list_path, k) + " is " + quote(n) + hint + ")",
+                    "a " + noun + " name not used before (" + index_path(list_path, k) + " is " + quote(n) +
+                        hint + ")",
                     quote(n));
     return n;
 }
@@ -43,7 +44,8 @@ int read_receptor(const Reader& in, const Tree& item, const std::string& path, c
     std::string listed;
     for (std::size_t i = 0; i < names.size(); ++i)
         listed += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
-    in.require(item, path, "receptor", info.name + ", the model of population " + target.name + ", needs one named: " + listed);
+    in.require(item, path, "receptor",
+               info.name + ", the model of population " + target.name + ", needs one named: " + listed);
     return -1;  // not reached
 }
 
@@ -57,6 +59,13 @@ void begin_list(YAML::Emitter& out, const char* key, bool empty) {
     out << YAML::Key << key << YAML::Value;
     if (empty) out << YAML::Flow;
     out << YAML::BeginSeq;
+}
+
+void read_list(Reader& in, const Tree* t, const std::string& path, const std::string& what,
+               const std::function<void(const Tree&, const std::string&, std::size_t)>& read_one) {
+    if (!t || t->is_null()) return;
+    if (!t->is_seq()) in.fail(t->pos, path, what, describe(*t));
+    for (std::size_t i = 0; i < t->items.size(); ++i) read_one(t->items[i], index_path(path, i), i);
 }
 
 namespace {
@@ -80,8 +89,10 @@ NetworkSpec build(Reader& in, const Tree& root) {
     if (root.is_null())
         throw DescriptionError(in.file(), 0, 0, "", "a description (a mapping with a populations key)",
                                "an empty document");
-    if (!root.is_map()) in.fail(root.pos, "", "a description (a mapping with a populations key)", describe(root));
-    in.check_keys(root, "", {"simulation", "populations", "projections", "stimuli", "recordings"}, "a top-level key");
+    if (!root.is_map())
+        in.fail(root.pos, "", "a description (a mapping with a populations key)", describe(root));
+    in.check_keys(root, "", {"simulation", "populations", "projections", "stimuli", "recordings"},
+                  "a top-level key");
     read_simulation(in, root.find("simulation"));
     read_populations(in, root);
     read_projections(in, root.find("projections"));

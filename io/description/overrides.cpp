@@ -100,8 +100,7 @@ void apply_override(const Messages& m, Tree& root, const std::string& text) {
                     quote(step.key) + suggestion(step.key, names));
         } else {
             if (cur->is_null()) cur->kind = Tree::Kind::map;
-            if (!cur->is_map())
-                bad("a mapping at " + where + " to look up " + quote(step.key), describe(*cur));
+            if (!cur->is_map()) bad("a mapping at " + where + " to look up " + quote(step.key), describe(*cur));
             next = cur->find(step.key);
             if (!next) {
                 if (where == "populations") {

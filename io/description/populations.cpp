@@ -40,7 +40,8 @@ void read_model(Reader& in, const Tree& t, const std::string& path, PopulationSp
 const Table<PopulationSpec>& head_table() {
     using P = PopulationSpec;
     static const Table<P> table = {
-        custom_field<P>("model", &read_model, [](YAML::Emitter& out, const Reader&, const P& p) { out << p.model; })
+        custom_field<P>("model", &read_model,
+                        [](YAML::Emitter& out, const Reader&, const P& p) { out << p.model; })
             .require("the neuron model, one of: " + join(model_names())),
         integer_field("size", &P::size, 1, max_gids, "a positive integer")
             .require("the number of neurons, a positive integer"),
@@ -115,12 +116,14 @@ void read_spike_file(Reader& in, PopulationSpec& pop, const Tree& t, const std::
     in.spike_files[pop.name] = {fs::absolute(file, ec).lexically_normal().string(), population};
 }
 
-void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const Tree& t, std::uint64_t& total) {
+void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const Tree& t,
+                     std::uint64_t& total) {
     const std::string path = "populations." + pop_name;
     if (!valid_population_name(pop_name))
-        in.fail(key_pos, path,
-                "a population name of letters, digits and _, not starting with a digit (it names an HDF5 group)",
-                quote(pop_name));
+        in.fail(
+            key_pos, path,
+            "a population name of letters, digits and _, not starting with a digit (it names an HDF5 group)",
+            quote(pop_name));
     in.expect_map(t, path, "a population (a mapping with model and size)");
     // The head's keys, then those of models with dynamics, then those of spike_source.
     auto keys = [](std::vector<std::string> more) {
@@ -142,8 +145,7 @@ void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const
                 std::to_string(total) + " up to this population");
 
     if (info->is_spike_source) {
-        in.check_keys(t, path, keys({"spike_times", "spike_file"}),
-                      "a key of a spike_source population",
+        in.check_keys(t, path, keys({"spike_times", "spike_file"}), "a key of a spike_source population",
                       " (spike_source neurons have no parameters and no state)");
         const Tree* times = t.find("spike_times");
         const Tree* file = t.find("spike_file");
@@ -154,8 +156,7 @@ void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const
         in.spec.populations.push_back(std::move(pop));
         return;
     }
-    in.check_keys(t, path, keys({"parameters", "initial", "options"}),
-                  "a key of a population of " + model,
+    in.check_keys(t, path, keys({"parameters", "initial", "options"}), "a key of a population of " + model,
                   " (spike_times and spike_file are for spike_source populations)");
 
     std::vector<std::string> pnames;
@@ -201,7 +202,8 @@ void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const
                 }
             }
             const Tree& at = params && !params->is_null() ? *params : t;
-            in.fail(at.pos, params ? ppath : path, why, shown.empty() ? "parameters that are not" : join(shown));
+            in.fail(at.pos, params ? ppath : path, why,
+                    shown.empty() ? "parameters that are not" : join(shown));
         }
     }
 
@@ -218,8 +220,9 @@ void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const
             if (o < 0)
                 in.fail(e.key_pos, epath, "an option of " + model + " " + one_of(onames),
                         quote(e.key) + suggestion(e.key, onames));
-            pop.options[std::size_t(o)] = int(in.choice(e.value, epath, "a value of option " + e.key + " of " + model,
-                                                        info->options[std::size_t(o)].second));
+            pop.options[std::size_t(o)] =
+                int(in.choice(e.value, epath, "a value of option " + e.key + " of " + model,
+                              info->options[std::size_t(o)].second));
         }
     }
 

@@ -45,9 +45,11 @@ const KindTables<Connectivity>& connectivity_tables() {
                  .require("the number of sources per target")},
             {integer_field("outdegree", &C::degree, 0, any, "a non-negative integer")
                  .require("the number of targets per source")},
-            {integer_field("N", &C::degree, 0, any, "a non-negative integer").require("the total number of synapses")},
+            {integer_field("N", &C::degree, 0, any, "a non-negative integer")
+                 .require("the total number of synapses")},
         },
-        {boolean_field("allow_autapses", &C::allow_autapses), boolean_field("allow_multapses", &C::allow_multapses)},
+        {boolean_field("allow_autapses", &C::allow_autapses),
+         boolean_field("allow_multapses", &C::allow_multapses)},
     };
     return tables;
 }
@@ -60,7 +62,8 @@ void check_connectivity(const Reader& in, const ProjectionSpec& p, const Tree& c
     switch (p.rule) {
     case ConnectionRule::one_to_one:
         if (src.size != tgt.size)
-            in.fail(c.find("rule")->pos, path + ".rule", "source and target populations of the same size for one_to_one",
+            in.fail(c.find("rule")->pos, path + ".rule",
+                    "source and target populations of the same size for one_to_one",
                     p.source + " with " + std::to_string(src.size) + " and " + p.target + " with " +
                         std::to_string(tgt.size) + " neurons");
         break;
@@ -120,22 +123,26 @@ const Table<ProjectionSpec>& projection_table() {
     using P = ProjectionSpec;
     static const Table<P> table = {
         custom_field<P>("name", nullptr, [](YAML::Emitter& out, const Reader&, const P& p) { out << p.name; }),
-        custom_field<P>("source", nullptr, [](YAML::Emitter& out, const Reader&, const P& p) { out << p.source; }),
-        custom_field<P>("target", nullptr, [](YAML::Emitter& out, const Reader&, const P& p) { out << p.target; }),
+        custom_field<P>("source", nullptr,
+                        [](YAML::Emitter& out, const Reader&, const P& p) { out << p.source; }),
+        custom_field<P>("target", nullptr,
+                        [](YAML::Emitter& out, const Reader&, const P& p) { out << p.target; }),
         custom_field<P>("connectivity", &read_connectivity, &write_connectivity)
             .require("the connection rule, e.g. {rule: fixed_indegree, indegree: 100}"),
         custom_field<P>("weight", nullptr,
                         [](YAML::Emitter& out, const Reader& in, const P& p) {
                             emit_distribution(out, p.weight, receptor_info(in, p).weight_dim);
                         }),
-        custom_field<P>("delay", [](Reader& in, const Tree& t, const std::string& path,
-                                    P& p) { p.delay = in.delay(t, path); },
-                        [](YAML::Emitter& out, const Reader&, const P& p) {
-                            emit_distribution(out, p.delay, Dimension::time);
-                        })
+        custom_field<P>(
+            "delay",
+            [](Reader& in, const Tree& t, const std::string& path, P& p) { p.delay = in.delay(t, path); },
+            [](YAML::Emitter& out, const Reader&, const P& p) {
+                emit_distribution(out, p.delay, Dimension::time);
+            })
             .require("the synaptic delay, a time of at least dt or a distribution"),
-        custom_field<P>("receptor", nullptr,
-                        [](YAML::Emitter& out, const Reader& in, const P& p) { out << receptor_info(in, p).name; })
+        custom_field<P>(
+            "receptor", nullptr,
+            [](YAML::Emitter& out, const Reader& in, const P& p) { out << receptor_info(in, p).name; })
             .when([](const P& p) { return p.receptor >= 0; }),
     };
     return table;
@@ -147,16 +154,18 @@ void read_weight(Reader& in, const Tree& item, const std::string& path, Projecti
     p.receptor = read_receptor(in, item, path, target);
     const ReceptorInfo& rinfo = receptor_info(in, p);
     const Dimension wdim = rinfo.weight_dim;
-    const Tree& w =
-        in.require(item, path, "weight", "the synaptic weight, " + expected_quantity(wdim) + " or a distribution");
+    const Tree& w = in.require(item, path, "weight",
+                               "the synaptic weight, " + expected_quantity(wdim) + " or a distribution");
     p.weight = in.distribution(w, path + ".weight", wdim);
     const bool may_be_negative = p.receptor < 0 || rinfo.signed_weights;  // < 0: routed by sign
     if (!may_be_negative && lower_bound(p.weight) < 0) {
-        const std::string why = "receptor " + rinfo.name + " of " + tinfo.name + " takes only weights >= " + q(0, wdim);
+        const std::string why =
+            "receptor " + rinfo.name + " of " + tinfo.name + " takes only weights >= " + q(0, wdim);
         if (p.weight.is_constant())
             in.fail(w.pos, path + ".weight", "a non-negative weight (" + why + ")", q(p.weight.value, wdim));
         in.fail(w.pos, path + ".weight",
-                "a weight distribution that never draws below " + q(0, wdim) + " (" + why + "): add min: " + q(0, wdim),
+                "a weight distribution that never draws below " + q(0, wdim) + " (" + why +
+                    "): add min: " + q(0, wdim),
                 describe(p.weight, wdim));
     }
 }
@@ -190,19 +199,14 @@ void read_projection(Reader& in, const Tree& item, const std::string& path) {
 }  // namespace
 
 void read_projections(Reader& in, const Tree* t) {
-    if (!t || t->is_null()) return;
-    if (!t->is_seq()) in.fail(t->pos, "projections", "a list of projections", describe(*t));
-    for (std::size_t i = 0; i < t->items.size(); ++i) read_projection(in, t->items[i], index_path("projections", i));
+    read_list(in, t, "projections", "a list of projections",
+              [&](const Tree& item, const std::string& path, std::size_t) { read_projection(in, item, path); });
 }
 
 void write_projections(YAML::Emitter& out, const Reader& in) {
-    begin_list(out, "projections", in.spec.projections.empty());
-    for (auto& p : in.spec.projections) {
-        out << YAML::BeginMap;
-        write_fields(out, in, projection_table(), p);
-        out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
+    write_list(
+        out, in, "projections", in.spec.projections,
+        [](const ProjectionSpec&) -> const auto& { return projection_table(); });
 }
 
 }  // namespace apical::description

@@ -51,9 +51,10 @@ void claim_files(Reader& in, const Tree& item, const std::string& path, const st
         auto [it, fresh] = in.output_files.emplace(f, path);
         if (!fresh) {
             const Tree* nm = item.find("name");
-            in.fail(nm ? nm->pos : item.pos, path + ".name",
-                    "a recording name whose output files are its own (" + it->second + " writes " + quote(f) + ")",
-                    quote(name));
+            in.fail(
+                nm ? nm->pos : item.pos, path + ".name",
+                "a recording name whose output files are its own (" + it->second + " writes " + quote(f) + ")",
+                quote(name));
         }
     }
 }
@@ -80,17 +81,20 @@ void read_window(const Reader& in, const Tree& item, const std::string& path, R&
 // Written by the table; read by the section (they depend on each other).
 template <class R>
 Table<R> head_rows() {
-    return {custom_field<R>("name", nullptr, [](YAML::Emitter& out, const Reader&, const R& r) { out << r.name; }),
-            custom_field<R>("population", nullptr,
-                            [](YAML::Emitter& out, const Reader&, const R& r) { out << r.population; })};
+    return {
+        custom_field<R>("name", nullptr, [](YAML::Emitter& out, const Reader&, const R& r) { out << r.name; }),
+        custom_field<R>("population", nullptr,
+                        [](YAML::Emitter& out, const Reader&, const R& r) { out << r.population; })};
 }
 
 template <class R>
 Table<R> window_rows() {
-    return {custom_field<R>("start", nullptr,
-                            [](YAML::Emitter& out, const Reader&, const R& r) { out << q(r.start_ms, Dimension::time); }),
-            custom_field<R>("stop", nullptr,
-                            [](YAML::Emitter& out, const Reader&, const R& r) { out << q(r.stop_ms, Dimension::time); })};
+    return {custom_field<R>(
+                "start", nullptr,
+                [](YAML::Emitter& out, const Reader&, const R& r) { out << q(r.start_ms, Dimension::time); }),
+            custom_field<R>("stop", nullptr, [](YAML::Emitter& out, const Reader&, const R& r) {
+                out << q(r.stop_ms, Dimension::time);
+            })};
 }
 
 template <class R>
@@ -133,7 +137,8 @@ std::vector<std::uint32_t> read_nodes(const Reader& in, const Tree& t, const std
         std::map<std::uint64_t, std::size_t> seen;  // node id -> first index
         for (std::size_t k = 0; k < t.items.size(); ++k) {
             const std::string ipath = index_path(path, k);
-            const std::uint64_t id = in.integer(t.items[k], ipath, 0, pop.size - 1, "a node id below " + size + of);
+            const std::uint64_t id =
+                in.integer(t.items[k], ipath, 0, pop.size - 1, "a node id below " + size + of);
             if (auto [it, fresh] = seen.emplace(id, k); !fresh)
                 in.fail(t.items[k].pos, ipath, "each node once",
                         std::to_string(id) + " again (first at " + index_path(path, it->second) + ")");
@@ -152,14 +157,17 @@ std::vector<std::uint32_t> read_nodes(const Reader& in, const Tree& t, const std
         how.kind = NodeSelection::Kind::range;
         const std::string rpath = path + ".range";
         if (!range->is_seq() || range->items.size() < 2 || range->items.size() > 3)
-            in.fail(range->pos, rpath,
-                    "a list [first, stop] or [first, stop, step] (node ids first, first + step, ... below stop)",
-                    describe(*range));
-        how.stop = in.integer(range->items[1], index_path(rpath, 1), 1, pop.size, "a stop from 1 to " + size + of);
+            in.fail(
+                range->pos, rpath,
+                "a list [first, stop] or [first, stop, step] (node ids first, first + step, ... below stop)",
+                describe(*range));
+        how.stop =
+            in.integer(range->items[1], index_path(rpath, 1), 1, pop.size, "a stop from 1 to " + size + of);
         how.first = in.integer(range->items[0], index_path(rpath, 0), 0, how.stop - 1,
                                "a first node id below stop (" + std::to_string(how.stop) + ")");
         if (range->items.size() == 3)
-            how.step = in.integer(range->items[2], index_path(rpath, 2), 1, max_gids, "a positive integer step");
+            how.step =
+                in.integer(range->items[2], index_path(rpath, 2), 1, max_gids, "a positive integer step");
         for (std::uint64_t i = how.first; i < how.stop; i += how.step) ids.push_back(std::uint32_t(i));
         return ids;
     }
@@ -167,7 +175,8 @@ std::vector<std::uint32_t> read_nodes(const Reader& in, const Tree& t, const std
     how.kind = NodeSelection::Kind::sample;
     how.n = in.integer(n, path + ".sample", 1, pop.size, "a number of nodes from 1 to " + size + of);
     const Tree& seed = in.require(t, path, "seed", "the seed of the sample, an integer in [0, 4294967295]");
-    how.seed = std::uint32_t(in.integer(seed, path + ".seed", 0, 4294967295ull, "an integer in [0, 4294967295]"));
+    how.seed =
+        std::uint32_t(in.integer(seed, path + ".seed", 0, 4294967295ull, "an integer in [0, 4294967295]"));
     return sample_nodes(pop.size, how.n, how.seed);
 }
 
@@ -184,9 +193,9 @@ void write_nodes(YAML::Emitter& out, const Reader& in, const StateRecordingSpec&
         out << YAML::EndSeq;
         break;
     case NodeSelection::Kind::range:
-        out << YAML::Flow << YAML::BeginMap << YAML::Key << "range" << YAML::Value << YAML::Flow << YAML::BeginSeq
-            << std::to_string(how.first) << std::to_string(how.stop) << std::to_string(how.step) << YAML::EndSeq
-            << YAML::EndMap;
+        out << YAML::Flow << YAML::BeginMap << YAML::Key << "range" << YAML::Value << YAML::Flow
+            << YAML::BeginSeq << std::to_string(how.first) << std::to_string(how.stop)
+            << std::to_string(how.step) << YAML::EndSeq << YAML::EndMap;
         break;
     case NodeSelection::Kind::sample:
         out << YAML::Flow << YAML::BeginMap << YAML::Key << "sample" << YAML::Value << std::to_string(how.n)
@@ -220,8 +229,8 @@ const Table<PopulationRateSpec>& rate_table() {
 // The recording's mapping, checked, and its population.
 template <class R>
 const PopulationSpec& read_head(Reader& in, const Tree& item, const std::string& path, const Table<R>& table,
-                                const std::string& what, const std::string& noun, const std::string& population_what,
-                                R& r) {
+                                const std::string& what, const std::string& noun,
+                                const std::string& population_what, R& r) {
     in.expect_map(item, path, what);
     in.check_keys(item, path, keys_of(table), "a key of a " + noun);
     r.where = {item.pos.line, item.pos.column, path};
@@ -233,12 +242,13 @@ const PopulationSpec& read_head(Reader& in, const Tree& item, const std::string&
 
 void read_state_recording(Reader& in, const Tree& item, const std::string& ipath) {
     StateRecordingSpec r;
-    const PopulationSpec& pop =
-        read_head(in, item, ipath, state_table(), "a state recording (a mapping with population, variables and nodes)",
-                  "state recording", "the population whose state is sampled", r);
+    const PopulationSpec& pop = read_head(in, item, ipath, state_table(),
+                                          "a state recording (a mapping with population, variables and nodes)",
+                                          "state recording", "the population whose state is sampled", r);
     const ModelInfo& info = *pop.info;
     if (info.state.empty())
-        in.fail(item.find("population")->pos, ipath + ".population", "a population whose neurons have state variables",
+        in.fail(item.find("population")->pos, ipath + ".population",
+                "a population whose neurons have state variables",
                 quote(pop.name) + " (a " + pop.model + " population, which has none)");
     r.name = recording_name(in, item, ipath, pop.name + "_state");
 
@@ -261,10 +271,11 @@ void read_state_recording(Reader& in, const Tree& item, const std::string& ipath
     claim_files(in, item, ipath, r.name, files);
 
     NodeSelection how;
-    r.nodes = read_nodes(in,
-                         in.require(item, ipath, "nodes",
-                                    "the node ids to sample: list, {range: [first, stop]}, {sample: n, seed: s} or all"),
-                         ipath + ".nodes", pop, how);
+    r.nodes = read_nodes(
+        in,
+        in.require(item, ipath, "nodes",
+                   "the node ids to sample: list, {range: [first, stop]}, {sample: n, seed: s} or all"),
+        ipath + ".nodes", pop, how);
     r.interval_ms = in.spec.simulation.dt_ms;
     read_fields(in, item, ipath, state_table(), r);
     read_window(in, item, ipath, r);
@@ -282,30 +293,10 @@ void read_population_rate(Reader& in, const Tree& item, const std::string& ipath
     read_fields(in, item, ipath, rate_table(), r);
     if (!item.find("bin") && !(grid_steps(r.bin_ms, dt) >= 1))
         in.require(item, ipath, "bin",
-                   "the bin width; the default, " + q(r.bin_ms, Dimension::time) + ", is not a positive multiple of dt (" +
-                       q(dt, Dimension::time) + ")");
+                   "the bin width; the default, " + q(r.bin_ms, Dimension::time) +
+                       ", is not a positive multiple of dt (" + q(dt, Dimension::time) + ")");
     read_window(in, item, ipath, r);
     in.spec.population_rates.push_back(std::move(r));
-}
-
-// A list of recordings of one kind.
-void read_list(Reader& in, const Tree& t, const std::string& path, const std::string& what,
-               void (*read_one)(Reader&, const Tree&, const std::string&)) {
-    if (t.is_null()) return;
-    if (!t.is_seq()) in.fail(t.pos, path, what, describe(t));
-    for (std::size_t i = 0; i < t.items.size(); ++i) read_one(in, t.items[i], index_path(path, i));
-}
-
-template <class R>
-void write_list(YAML::Emitter& out, const Reader& in, const char* key, const Table<R>& table,
-                const std::vector<R>& list) {
-    begin_list(out, key, list.empty());
-    for (auto& r : list) {
-        out << YAML::BeginMap;
-        write_fields(out, in, table, r);
-        out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
 }
 
 }  // namespace
@@ -319,10 +310,12 @@ void read_recordings(Reader& in, const Tree* t) {
     const std::vector<std::string> keys = {"spikes", "state", "population_rates"};
     in.expect_map(*t, "recordings", "a mapping of recordings (" + join(keys) + ")");
     in.check_keys(*t, "recordings", keys, "a key of recordings");
-    if (const Tree* s = t->find("state"))
-        read_list(in, *s, "recordings.state", "a list of state recordings", &read_state_recording);
-    if (const Tree* r = t->find("population_rates"))
-        read_list(in, *r, "recordings.population_rates", "a list of population rate recordings", &read_population_rate);
+    read_list(
+        in, t->find("state"), "recordings.state", "a list of state recordings",
+        [&](const Tree& item, const std::string& path, std::size_t) { read_state_recording(in, item, path); });
+    read_list(
+        in, t->find("population_rates"), "recordings.population_rates", "a list of population rate recordings",
+        [&](const Tree& item, const std::string& path, std::size_t) { read_population_rate(in, item, path); });
     const Tree* s = t->find("spikes");
     if (!s) return;
     const std::string path = "recordings.spikes";
@@ -340,8 +333,12 @@ void read_recordings(Reader& in, const Tree* t) {
 void write_recordings(YAML::Emitter& out, const Reader& in) {
     out << YAML::Key << "recordings" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "spikes" << YAML::Value << YAML::Flow << in.spec.spike_recordings;
-    write_list(out, in, "state", state_table(), in.spec.state_recordings);
-    write_list(out, in, "population_rates", rate_table(), in.spec.population_rates);
+    write_list(
+        out, in, "state", in.spec.state_recordings,
+        [](const StateRecordingSpec&) -> const auto& { return state_table(); });
+    write_list(
+        out, in, "population_rates", in.spec.population_rates,
+        [](const PopulationRateSpec&) -> const auto& { return rate_table(); });
     out << YAML::EndMap;
 }
 

@@ -3,6 +3,7 @@
 // this order (later ones refer to earlier ones: populations by name, dt of simulation).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,5 +43,21 @@ int read_receptor(const Reader& in, const Tree& item, const std::string& path, c
 const PopulationSpec& population_named(const Reader& in, const std::string& name);
 // A list under a key of the open mapping, written [] when empty.
 void begin_list(YAML::Emitter& out, const char* key, bool empty);
+// A list of entries at `path` (absent or null: none; else `what` is expected), each read by
+// read_one(item, item's key path, index).
+void read_list(Reader& in, const Tree* t, const std::string& path, const std::string& what,
+               const std::function<void(const Tree&, const std::string&, std::size_t)>& read_one);
+// The entries of `list` under `key`, each a mapping written by its table (table_of(entry)).
+template <class R, class TableOf>
+void write_list(YAML::Emitter& out, const Reader& in, const char* key, const std::vector<R>& list,
+                TableOf table_of) {
+    begin_list(out, key, list.empty());
+    for (auto& r : list) {
+        out << YAML::BeginMap;
+        write_fields(out, in, table_of(r), r);
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+}
 
 }  // namespace apical::description

@@ -43,7 +43,8 @@ const Table<SimulationSpec>& simulation_table() {
             },
             [](YAML::Emitter& out, const Reader&, const S& s) { out << s.output_dir; }),
         time_field("flush_interval", &S::flush_interval_ms, positive_time()),
-        choice_field("spike_exchange", &S::spike_exchange, "a spike exchange", enum_names(&spike_exchange_name, 2)),
+        choice_field("spike_exchange", &S::spike_exchange, "a spike exchange",
+                     enum_names(&spike_exchange_name, 2)),
         // Last: its threshold is bounded by dt.
         custom_field<S>("spike_classification", &read_classification,
                         [](YAML::Emitter& out, const Reader& in, const S& s) {

@@ -56,7 +56,7 @@ void read_stop(Reader& in, const Tree& t, const std::string& path, S& s) {
                 q(s.stop_ms, Dimension::time));
 }
 
-void write_times(YAML::Emitter& out, const std::vector<double>& v, Dimension d) {
+void write_quantities(YAML::Emitter& out, const std::vector<double>& v, Dimension d) {
     out << YAML::Flow << YAML::BeginSeq;
     for (double x : v) out << q(x, d);
     out << YAML::EndSeq;
@@ -64,19 +64,19 @@ void write_times(YAML::Emitter& out, const std::vector<double>& v, Dimension d) 
 
 const KindTables<S>& stimulus_tables() {
     auto write_name = [](YAML::Emitter& out, const Reader&, const S& s) { out << s.name; };
-    const auto compartment = custom_field<S>("compartment", &read_compartment,
-                                             [](YAML::Emitter& out, const Reader& in, const S& s) {
-                                                 out << first_target(in, s).compartments[std::size_t(s.compartments[0])];
-                                             })
-                                 .when([](const S& s) { return !s.compartments.empty(); });
+    const auto compartment =
+        custom_field<S>("compartment", &read_compartment, [](YAML::Emitter& out, const Reader& in, const S& s) {
+            out << first_target(in, s).compartments[std::size_t(s.compartments[0])];
+        }).when([](const S& s) { return !s.compartments.empty(); });
     static const KindTables<S> tables = {
         {
             custom_field<S>("name", nullptr, write_name),
             choice_field("model", &S::kind, "a stimulus model", model_names())
                 .require("the kind of stimulus " + one_of(model_names())),
             custom_field<S>("target", nullptr, nullptr),
-            custom_field<S>("targets", nullptr,
-                            [](YAML::Emitter& out, const Reader&, const S& s) { out << YAML::Flow << s.targets; }),
+            custom_field<S>(
+                "targets", nullptr,
+                [](YAML::Emitter& out, const Reader&, const S& s) { out << YAML::Flow << s.targets; }),
         },
         {
             {
@@ -85,13 +85,17 @@ const KindTables<S>& stimulus_tables() {
                 custom_field<S>("weight", nullptr,
                                 [](YAML::Emitter& out, const Reader& in, const S& s) {
                                     const int r = s.receptors.empty() ? 0 : s.receptors[0];
-                                    out << q(s.weight, first_target(in, s).receptors[std::size_t(r)].weight_dim);
+                                    out << q(s.weight,
+                                             first_target(in, s).receptors[std::size_t(r)].weight_dim);
                                 }),
-                custom_field<S>("delay",
-                                [](Reader& in, const Tree& t, const std::string& path, S& s) {
-                                    s.delay_ms = in.delay(t, path).value;
-                                },
-                                [](YAML::Emitter& out, const Reader&, const S& s) { out << q(s.delay_ms, Dimension::time); })
+                custom_field<S>(
+                    "delay",
+                    [](Reader& in, const Tree& t, const std::string& path, S& s) {
+                        s.delay_ms = in.delay(t, path).value;
+                    },
+                    [](YAML::Emitter& out, const Reader&, const S& s) {
+                        out << q(s.delay_ms, Dimension::time);
+                    })
                     .require("the delay of each input spike, a time of at least dt"),
                 custom_field<S>("receptor", nullptr,
                                 [](YAML::Emitter& out, const Reader& in, const S& s) {
@@ -100,17 +104,18 @@ const KindTables<S>& stimulus_tables() {
                     .when([](const S& s) { return !s.receptors.empty(); }),
             },
             {
-                quantity_field("amplitude", &S::amplitude_pA, Dimension::current).require("the current, e.g. 100 pA"),
+                quantity_field("amplitude", &S::amplitude_pA, Dimension::current)
+                    .require("the current, e.g. 100 pA"),
                 compartment,
             },
             {
                 custom_field<S>("times", nullptr,
                                 [](YAML::Emitter& out, const Reader&, const S& s) {
-                                    write_times(out, s.times_ms, Dimension::time);
+                                    write_quantities(out, s.times_ms, Dimension::time);
                                 }),
                 custom_field<S>("amplitudes", nullptr,
                                 [](YAML::Emitter& out, const Reader&, const S& s) {
-                                    write_times(out, s.amplitudes_pA, Dimension::current);
+                                    write_quantities(out, s.amplitudes_pA, Dimension::current);
                                 }),
                 compartment,
             },
@@ -118,14 +123,16 @@ const KindTables<S>& stimulus_tables() {
                 quantity_field("mean", &S::mean_pA, Dimension::current),
                 quantity_field("std", &S::std_pA, Dimension::current, at_least("a standard deviation", 0.0))
                     .require("the standard deviation of the current, e.g. 50 pA"),
-                time_field("tau", &S::tau_ms, positive_time()).require("the correlation time of the current, e.g. 2 ms"),
+                time_field("tau", &S::tau_ms, positive_time())
+                    .require("the correlation time of the current, e.g. 2 ms"),
                 compartment,
             },
         },
         {
             time_field("start", &S::start_ms, at_least("a start time", 0.0)),
-            custom_field<S>("stop", &read_stop,
-                            [](YAML::Emitter& out, const Reader&, const S& s) { out << q(s.stop_ms, Dimension::time); })
+            custom_field<S>(
+                "stop", &read_stop,
+                [](YAML::Emitter& out, const Reader&, const S& s) { out << q(s.stop_ms, Dimension::time); })
                 .when([](const S& s) { return s.stop_ms < no_stop; }),
         },
     };
@@ -175,12 +182,14 @@ void read_poisson_weight(Reader& in, const Tree& item, const std::string& path, 
             first = &ri;
         else if (ri.weight_dim != first->weight_dim)
             in.fail(refs[k].first->pos, refs[k].second,
-                    "target populations whose receptors all take " + std::string(dimension_name(first->weight_dim)) +
-                        " as weight (" + s.targets[0] + " does)",
-                    quote(pop.name) + " (its receptor " + ri.name + " takes " + dimension_name(ri.weight_dim) + ")");
+                    "target populations whose receptors all take " +
+                        std::string(dimension_name(first->weight_dim)) + " as weight (" + s.targets[0] +
+                        " does)",
+                    quote(pop.name) + " (its receptor " + ri.name + " takes " + dimension_name(ri.weight_dim) +
+                        ")");
     }
-    const Tree& w =
-        in.require(item, path, "weight", "the weight of each input spike, " + expected_quantity(first->weight_dim));
+    const Tree& w = in.require(item, path, "weight",
+                               "the weight of each input spike, " + expected_quantity(first->weight_dim));
     s.weight = in.quantity(w, path + ".weight", first->weight_dim);
     for (std::size_t k = 0; k < s.targets.size(); ++k) {
         const ModelInfo& info = *population_named(in, s.targets[k]).info;
@@ -188,8 +197,8 @@ void read_poisson_weight(Reader& in, const Tree& item, const std::string& path, 
         const ReceptorInfo& ri = info.receptors[std::size_t(std::max(r, 0))];
         if (r >= 0 && !ri.signed_weights && s.weight < 0)
             in.fail(w.pos, path + ".weight",
-                    "a non-negative weight (receptor " + ri.name + " of " + info.name + " takes only weights >= " +
-                        q(0, ri.weight_dim) + ")",
+                    "a non-negative weight (receptor " + ri.name + " of " + info.name +
+                        " takes only weights >= " + q(0, ri.weight_dim) + ")",
                     q(s.weight, ri.weight_dim));
     }
 }
@@ -198,11 +207,13 @@ void read_steps(Reader& in, const Tree& item, const std::string& path, S& s) {
     const Tree& times = in.require(item, path, "times", "a list of times at which the amplitude changes");
     const Tree& amps = in.require(item, path, "amplitudes", "a list of currents, one per time");
     if (!times.is_seq() || times.items.empty())
-        in.fail(times.pos, path + ".times", "a non-empty list of times, e.g. [100 ms, 200 ms]", describe(times));
+        in.fail(times.pos, path + ".times", "a non-empty list of times, e.g. [100 ms, 200 ms]",
+                describe(times));
     if (!amps.is_seq())
         in.fail(amps.pos, path + ".amplitudes", "a list of currents, e.g. [50 pA, 0 pA]", describe(amps));
     if (amps.items.size() != times.items.size())
-        in.fail(amps.pos, path + ".amplitudes", "one amplitude per time (" + std::to_string(times.items.size()) + ")",
+        in.fail(amps.pos, path + ".amplitudes",
+                "one amplitude per time (" + std::to_string(times.items.size()) + ")",
                 std::to_string(amps.items.size()));
     for (std::size_t k = 0; k < times.items.size(); ++k) {
         const std::string tp = index_path(path + ".times", k);
@@ -247,19 +258,14 @@ void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::s
 }  // namespace
 
 void read_stimuli(Reader& in, const Tree* t) {
-    if (!t || t->is_null()) return;
-    if (!t->is_seq()) in.fail(t->pos, "stimuli", "a list of stimuli", describe(*t));
-    for (std::size_t i = 0; i < t->items.size(); ++i) read_stimulus(in, t->items[i], index_path("stimuli", i), i);
+    read_list(
+        in, t, "stimuli", "a list of stimuli",
+        [&](const Tree& item, const std::string& path, std::size_t i) { read_stimulus(in, item, path, i); });
 }
 
 void write_stimuli(YAML::Emitter& out, const Reader& in) {
-    begin_list(out, "stimuli", in.spec.stimuli.empty());
-    for (auto& s : in.spec.stimuli) {
-        out << YAML::BeginMap;
-        write_fields(out, in, stimulus_tables().of(std::size_t(s.kind)), s);
-        out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
+    write_list(out, in, "stimuli", in.spec.stimuli,
+               [](const S& s) { return stimulus_tables().of(std::size_t(s.kind)); });
 }
 
 }  // namespace apical::description

@@ -121,9 +121,7 @@ std::string key_path(const std::string& path, const std::string& key) {
     return path.empty() ? key : path + "." + key;
 }
 
-std::string index_path(const std::string& path, std::size_t i) {
-    return path + "[" + std::to_string(i) + "]";
-}
+std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -167,8 +165,10 @@ std::string describe(const Distribution& d, Dimension dim) {
     return s + (d.min ? " with min " + q(*d.min, dim) : " without min");
 }
 
-void Messages::fail(Pos p, const std::string& path, const std::string& expected, const std::string& found) const {
-    throw DescriptionError(p.line > 0 ? file_ : "--set", p.line, p.column, path, one_line(expected), one_line(found));
+void Messages::fail(Pos p, const std::string& path, const std::string& expected,
+                    const std::string& found) const {
+    throw DescriptionError(p.line > 0 ? file_ : "--set", p.line, p.column, path, one_line(expected),
+                           one_line(found));
 }
 
 void Messages::warn(Pos p, const std::string& path, const std::string& what,
@@ -209,16 +209,16 @@ Tree convert(const Messages& m, const YAML::Node& n, const std::string& path, bo
             const Pos kp = from_set ? Pos{} : pos_of(kv.first.Mark());
             if (!kv.first.IsScalar())
                 m.fail(kp, path, "a name as each key of a mapping",
-                     kv.first.IsMap()        ? "a mapping as a key"
-                     : kv.first.IsSequence() ? "a list as a key"
-                                             : "an empty key");
+                       kv.first.IsMap()        ? "a mapping as a key"
+                       : kv.first.IsSequence() ? "a list as a key"
+                                               : "an empty key");
             const std::string key = kv.first.Scalar();
             for (auto& e : t.entries)
                 if (e.key == key)
                     m.fail(kp, key_path(path, key), "each key once in a mapping",
-                         quote(key) + " a second time" +
-                             (e.key_pos.line > 0 ? " (first at line " + std::to_string(e.key_pos.line) + ")"
-                                                 : ""));
+                           quote(key) + " a second time" +
+                               (e.key_pos.line > 0 ? " (first at line " + std::to_string(e.key_pos.line) + ")"
+                                                   : ""));
             t.entries.push_back({key, kp, convert(m, kv.second, key_path(path, key), from_set, depth + 1)});
         }
         break;

@@ -57,7 +57,8 @@ public:
     [[noreturn]] void fail(Pos p, const std::string& path, const std::string& expected,
                            const std::string& found) const;
     // "file:line:col: path: what" into `warnings`.
-    void warn(Pos p, const std::string& path, const std::string& what, std::vector<std::string>& warnings) const;
+    void warn(Pos p, const std::string& path, const std::string& what,
+              std::vector<std::string>& warnings) const;
 
     // The YAML text as a tree (one document; a syntax error is a DescriptionError).
     Tree parse_text(const std::string& text) const;
@@ -69,8 +70,8 @@ private:
 };
 
 // Message pieces.
-std::string quote(std::string_view s);                  // "\"text\"", escaped, at most 80 chars
-std::string one_line(std::string s);                    // the CLI prints one line per error
+std::string quote(std::string_view s);  // "\"text\"", escaped, at most 80 chars
+std::string one_line(std::string s);    // the CLI prints one line per error
 std::string join(const std::vector<std::string>& v, const std::string& sep = ", ");
 std::string one_of(const std::vector<std::string>& v);  // "(one of: a, b)"
 std::string describe(const Tree& t);                    // "nothing", "\"x\"", "a mapping", "a list"
