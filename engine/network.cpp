@@ -4,6 +4,7 @@
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <stdexcept>
 
 #include <omp.h>
 
@@ -55,7 +56,10 @@ void for_each_vp_parallel(std::vector<VirtualProcess>& vps, F body) {
 
 Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, DistributedContext* context)
     : spec_(spec), decomposition_(make_decomposition(spec, ranks, threads)) {
-    for (auto& p : spec.populations) n_neurons_ += p.size;
+    for (auto& p : spec.populations) {
+        APICAL_ASSERT(p.info && p.entry);  // the description layer resolves them; code must too
+        n_neurons_ += p.size;
+    }
     for (int t = 0; t < threads; ++t) vps_.emplace_back(rank * threads + t);
     std::exception_ptr failure;
     try {
@@ -110,14 +114,14 @@ void Network::build_synapses(VirtualProcess& vp) {
     for (std::size_t pi = 0; pi < spec_.projections.size(); ++pi) {
         const ProjectionSpec& proj = spec_.projections[pi];
         const int ps = population_index(spec_, proj.source), pt = population_index(spec_, proj.target);
-        const ModelInfo& tinfo = *find_model_info(spec_.populations[std::size_t(pt)].model);
+        const ModelInfo& tinfo = *spec_.populations[std::size_t(pt)].info;
         std::vector<std::uint32_t> target_nodes(decomposition_.local_count(pt, vp.id()));
         for (std::uint32_t i = 0; i < target_nodes.size(); ++i)
             target_nodes[i] = decomposition_.node_of_local(pt, vp.id(), i);
         ConnectionGenerator gen(proj, int(pi), seed, pops[ps].size, pops[ps].first_gid,
                                 pops[pt].size, pops[pt].first_gid, target_nodes);
 
-        const int named = proj.receptor.empty() ? -1 : tinfo.find_receptor(proj.receptor);
+        const int named = proj.receptor;
         const std::size_t n_rec = std::max<std::size_t>(1, tinfo.receptors.size());
         // Synapses per receptor, in target order then construction order.
         struct Flat { std::vector<std::uint32_t> src, tgt; std::vector<double> w; std::vector<int> d; };
@@ -188,7 +192,7 @@ void Network::build_groups(VirtualProcess& vp) {
         std::vector<gid_t> gids(n);
         for (std::uint32_t i = 0; i < n; ++i)
             gids[i] = pops[p].first_gid + decomposition_.node_of_local(int(p), vp.id(), i);
-        const ModelEntry* entry = find_model(ps.model);
+        const ModelEntry* entry = ps.entry;
         if (!entry->make) {  // spike_source
             std::vector<std::vector<double>> times(n);
             for (std::uint32_t i = 0; i < n; ++i) {
@@ -198,9 +202,7 @@ void Network::build_groups(VirtualProcess& vp) {
             vp.add_group(make_spike_source(std::move(gids), n_slots, dt(), times));
             continue;
         }
-        ModelContext context{spec_.simulation.seed, std::uint32_t(p), ps.options};
-        for (auto& [name, allowed] : entry->info().options)  // defaults, if the parser left any out
-            context.options.emplace(name, allowed.front());
+        const ModelContext context{spec_.simulation.seed, std::uint32_t(p), ps.options};
         auto group = entry->make(std::move(gids), n_slots, dt(), ps.parameters, context);
         // Initial state: defaults, then the user's constants or per-neuron draws from the
         // stream (seed, initial_state purpose of the population and variable, gid).
@@ -225,14 +227,14 @@ void Network::build_stimuli(VirtualProcess& vp) {
     const double h = dt();
     for (std::size_t si = 0; si < spec_.stimuli.size(); ++si) {
         const StimulusSpec& st = spec_.stimuli[si];
-        for (auto& target : st.targets) {
-            const int p = population_index(spec_, target);
+        for (std::size_t k = 0; k < st.targets.size(); ++k) {
+            const int p = population_index(spec_, st.targets[k]);
             if (st.kind == StimulusSpec::Kind::poisson_generator) {
                 const ModelInfo& info = vp.group(std::size_t(p)).info();
                 PoissonInput in;
                 in.group = p;
-                in.receptor = st.receptor.empty() ? (info.route_by_sign && st.weight < 0 ? 1 : 0)
-                                                  : info.find_receptor(st.receptor);
+                in.receptor = st.receptors.empty() ? (info.route_by_sign && st.weight < 0 ? 1 : 0)
+                                                   : st.receptors[k];
                 in.weight = st.weight;
                 in.lambda = st.rate_hz * h * 1e-3;
                 if (in.lambda < 10.0) {
@@ -248,7 +250,7 @@ void Network::build_stimuli(VirtualProcess& vp) {
             } else {
                 CurrentInput in;
                 in.group = p;
-                in.compartment = vp.group(std::size_t(p)).info().find_compartment(st.compartment);
+                in.compartment = st.compartments.empty() ? 0 : st.compartments[k];
                 if (st.kind == StimulusSpec::Kind::noise_current) {
                     add_noise(vp, st, si, p, in.compartment);
                     continue;

@@ -1,6 +1,8 @@
 // The lowered network description: plain data in internal units (ms, mV, pA, nS, pF, Hz),
-// produced by io/description.cpp from a YAML file and consumed by the network builder.
+// produced by io/description/ from a YAML file and consumed by the network builder.
 // Nothing here knows about YAML; every entry keeps where it came from for later errors.
+// Names the description resolved (models, options, receptors, compartments, state
+// variables, rules) are held resolved: handles, indices and enums, never looked up again.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,9 @@
 
 namespace apical {
 
+struct ModelInfo;   // neurons/model_info.hpp
+struct ModelEntry;  // neurons/models.hpp
+
 // Where a value came from in the description file, for errors raised after parsing.
 struct SourceLocation {
     int line = 0;    // 1-based; 0 = unknown
@@ -23,11 +28,14 @@ struct SourceLocation {
 
 struct PopulationSpec {
     std::string name;
-    std::string model;  // a name from the model registry (neurons/model_registry.hpp)
+    std::string model;  // a name from the model registry (neurons/model_registry.cpp), for output
+    const ModelInfo* info = nullptr;    // that model, resolved
+    const ModelEntry* entry = nullptr;  // its registry entry (factory; nullptr make: spike_source)
     std::uint64_t size = 0;
     std::map<std::string, double> parameters;       // all parameters, defaults filled in
     std::map<std::string, Distribution> initial;    // state variables given by the user
-    std::map<std::string, std::string> options;     // model options (ModelInfo::options), defaults filled in
+    // Per ModelInfo::options entry, the index of the chosen value (0, the default, if absent).
+    std::vector<int> options;
     // spike_source only: spike times (ms) per node, from the description or a SONATA file.
     std::vector<std::vector<double>> spike_times_ms;
     SourceLocation where;
@@ -41,9 +49,10 @@ struct ProjectionSpec : Connectivity {
     std::string target;
     Distribution weight;   // in the receptor's weight unit (mV, pA or nS)
     Distribution delay;    // ms
-    // Receptor of the target model; empty = the model's default (current-based models route
-    // by the sign of each weight: positive to receptors[0], negative to receptors[1]).
-    std::string receptor;
+    // Index into the target model's receptors; -1 = none named, the model's default
+    // (current-based models route by the sign of each weight: positive to receptors[0],
+    // negative to receptors[1]).
+    int receptor = -1;
     SourceLocation where;
 };
 
@@ -59,7 +68,9 @@ struct StimulusSpec {
     double rate_hz = 0.0;
     double weight = 0.0;
     double delay_ms = 0.0;
-    std::string receptor;
+    // Per target (as `targets`): the index of the named receptor in the target's model;
+    // empty = none named (each target's default, as ProjectionSpec::receptor = -1).
+    std::vector<int> receptors;
     // dc_current: amplitude_pA; step_current: amplitude_pA[k] from times_ms[k] on.
     double amplitude_pA = 0.0;
     std::vector<double> times_ms;
@@ -71,7 +82,9 @@ struct StimulusSpec {
     double mean_pA = 0.0;
     double std_pA = 0.0;
     double tau_ms = 0.0;
-    std::string compartment;  // compartment of the target model; "" = its first (soma)
+    // Per target (as `targets`): the index of the named compartment in the target's model;
+    // empty = none named (the first compartment, the soma, of every target).
+    std::vector<int> compartments;
     SourceLocation where;
 };
 
@@ -79,7 +92,7 @@ struct StimulusSpec {
 struct StateRecordingSpec {
     std::string name;                    // report files: <output>/<name>_<variable>.h5
     std::string population;
-    std::vector<std::string> variables;  // declared state variables of the population's model
+    std::vector<int> variables;          // indices into the population model's state variables
     std::vector<std::uint32_t> nodes;    // population node ids, ascending, no duplicates
     double interval_ms = 0.1;            // a multiple of dt
     double start_ms = 0.0;               // first sample: the state at this time
@@ -99,12 +112,23 @@ struct PopulationRateSpec {
     SourceLocation where;
 };
 
-// How every spike is classified as event / burst / other (engine/spike_classifier.hpp).
+// How every spike is classified as event / burst / other (engine/spike_classifier.hpp):
+// by a spike trace (docs/models.md 3.2) or by inter-spike intervals (3.1).
+enum class ClassificationRule { trace, isi };
+
+inline const char* classification_rule_name(ClassificationRule r) { return r == ClassificationRule::isi ? "isi" : "trace"; }
+
 struct SpikeClassificationSpec {
-    std::string rule = "trace";   // "trace" (docs/models.md 3.2) or "isi" (3.1)
+    ClassificationRule rule = ClassificationRule::trace;
     double threshold_ms = 16.0;   // trace time constant or maximal intra-burst interval
     SourceLocation where;
 };
+
+// How spikes travel between ranks: allgather (every rank receives every spike) or directed
+// (each spike goes only to the ranks that hold one of its targets).
+enum class SpikeExchange { allgather, directed };
+
+inline const char* spike_exchange_name(SpikeExchange e) { return e == SpikeExchange::directed ? "directed" : "allgather"; }
 
 struct SimulationSpec {
     double dt_ms = 0.1;
@@ -113,9 +137,7 @@ struct SimulationSpec {
     int threads = 1;
     std::string output_dir = "out";
     double flush_interval_ms = 1000.0;  // spikes reach the file at least this often
-    // How spikes travel between ranks: "allgather" (every rank receives every spike) or
-    // "directed" (each spike goes only to the ranks that hold one of its targets).
-    std::string spike_exchange = "allgather";
+    SpikeExchange spike_exchange = SpikeExchange::allgather;
     SpikeClassificationSpec spike_classification;
     SourceLocation output_where;
 };

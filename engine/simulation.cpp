@@ -11,11 +11,8 @@ std::atomic<int> stop_request{0};
 
 namespace {
 
-// The rule named in the description (io/description.cpp accepts only these names).
 SpikeClassifier::Rule classification_rule(const SpikeClassificationSpec& c) {
-    if (c.rule == "trace") return SpikeClassifier::Rule::trace;
-    if (c.rule == "isi") return SpikeClassifier::Rule::isi;
-    throw UserError("spike classification: expected rule trace or isi, found \"" + c.rule + "\"");
+    return c.rule == ClassificationRule::isi ? SpikeClassifier::Rule::isi : SpikeClassifier::Rule::trace;
 }
 
 // The populations whose spike classes something uses: spike recordings (the spike_class
@@ -55,10 +52,7 @@ Simulation::Simulation(Network& network, DistributedContext& context)
                   network.spec().simulation.spike_classification.threshold_ms, network.dt(),
                   classified_ranges(network)) {
     const NetworkSpec& spec = network.spec();
-    const std::string& mode = spec.simulation.spike_exchange;
-    if (mode != "allgather" && mode != "directed")
-        throw UserError("spike exchange: expected allgather or directed, found \"" + mode + "\"");
-    directed_ = mode == "directed";
+    directed_ = spec.simulation.spike_exchange == SpikeExchange::directed;
     bytes_base_ = ctx_.spike_bytes_sent();
     if (!directed_) return;
     const auto& pops = network.decomposition().populations();

@@ -89,7 +89,7 @@ public:
     std::uint64_t exchanges() const { return exchanges_; }
     // Neurons whose spikes are classified (those of recorded or monitored populations).
     std::size_t classified_neurons() const { return classifier_.classified_neurons(); }
-    // simulation.spike_exchange == "directed".
+    // simulation.spike_exchange == SpikeExchange::directed.
     bool directed() const { return directed_; }
 
 private:

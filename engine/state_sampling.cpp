@@ -15,10 +15,7 @@ StateSampling::StateSampling(Network& net, int max_slice_steps) {
         SampledRecording s;
         for (std::size_t p = 0; p < spec.populations.size(); ++p)
             if (spec.populations[p].name == r.population) s.population = int(p);
-        const ModelInfo& info = net.vps().front().group(std::size_t(s.population)).info();
-        for (auto& v : r.variables)
-            for (std::size_t i = 0; i < info.state.size(); ++i)
-                if (info.state[i].name == v) s.state_index.push_back(int(i));
+        s.state_index = r.variables;
         s.n_columns = r.nodes.size();
         s.every = std::max<step_t>(1, to_steps(r.interval_ms, dt));
         s.first = to_steps(r.start_ms, dt);

@@ -68,7 +68,7 @@ public:
         for (auto& r : spec.state_recordings) {
             const ModelInfo* info = nullptr;
             for (auto& p : spec.populations)
-                if (p.name == r.population) info = find_model_info(p.model);
+                if (p.name == r.population) info = p.info;
             std::vector<std::unique_ptr<ReportWriter>> per_variable;
             const double start = double(to_steps(r.start_ms, dt)) * dt;
             const double stop = std::min(r.stop_ms, spec.simulation.t_stop_ms);
@@ -81,11 +81,11 @@ public:
                     if (d.vp_of(first + r.nodes[c]) / d.threads_per_rank() == collective.rank)
                         local_columns.push_back(c);
             }
-            for (auto& v : r.variables) {
-                const StateInfo* s = info->find_state(v);
+            for (int v : r.variables) {
+                const StateInfo& s = info->state[std::size_t(v)];
                 per_variable.push_back(std::make_unique<ReportWriter>(
-                    fs::path(spec.simulation.output_dir) / (r.name + "_" + v + ".h5"), r.population,
-                    std::vector<std::uint64_t>(r.nodes.begin(), r.nodes.end()), v, internal_unit(s->dim), start,
+                    fs::path(spec.simulation.output_dir) / (r.name + "_" + s.name + ".h5"), r.population,
+                    std::vector<std::uint64_t>(r.nodes.begin(), r.nodes.end()), s.name, internal_unit(s.dim), start,
                     stop, r.interval_ms, collective, local_columns, all_to_all));
             }
             writers_.push_back(std::move(per_variable));

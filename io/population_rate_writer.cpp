@@ -37,7 +37,7 @@ std::string format_ms(double ms) {
 }  // namespace
 
 std::string ClassificationInfo::description() const {
-    if (rule == "isi")
+    if (rule == ClassificationRule::isi)
         return "isi (docs/models.md 3.1): a spike continues a burst iff its interval to the neuron's previous spike "
                "is <= " + format_ms(threshold_ms) + "; event = a spike that does not, burst = the first that does";
     return "trace (docs/models.md 3.2): a spike continues a burst iff the trace of the neuron's earlier spikes "
@@ -78,7 +78,7 @@ void PopulationRateWriter::create_layout(const std::string& population, std::uin
     h5::write_attribute(g, "start_ms", start_ms);
     h5::write_attribute(g, "stop_ms", stop_ms);
     h5::write_attribute(g, "dt_ms", dt_ms);
-    h5::write_attribute(g, "classification_rule", classification.rule);
+    h5::write_attribute(g, "classification_rule", std::string(classification_rule_name(classification.rule)));
     h5::write_attribute(g, "classification_threshold_ms", classification.threshold_ms);
     h5::write_attribute(g, "classification", classification.description());
     h5::write_attribute(g, "definition",

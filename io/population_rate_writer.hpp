@@ -63,7 +63,7 @@ namespace apical {
 
 // What the file says about the spike classification (engine/spike_classifier.hpp).
 struct ClassificationInfo {
-    std::string rule = "trace";     // "trace" or "isi"
+    ClassificationRule rule = ClassificationRule::trace;
     double threshold_ms = 16.0;
     std::string description() const;  // the rule in words, with its docs/models.md section
 };

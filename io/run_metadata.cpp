@@ -82,7 +82,7 @@ step_t run(Simulation& sim, DistributedContext& ctx, RunMetadata& meta) {
     meta.timer_update_s = ctx.max(sim.times().update);
     meta.timer_exchange_s = ctx.max(sim.times().exchange);
     meta.timer_write_s = ctx.max(sim.times().write);
-    meta.spike_exchange = spec.simulation.spike_exchange;
+    meta.spike_exchange = spike_exchange_name(spec.simulation.spike_exchange);
     meta.exchanges = sim.exchanges();
     meta.exchange_bytes_sent = max_over_ranks(ctx, sim.exchange_bytes_sent());
     return reached;

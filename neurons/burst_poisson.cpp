@@ -64,6 +64,9 @@ namespace {
 
 enum State { V_s, V_d, w_s, w_d, theta, g_s_E, g_s_I, g_d_E, g_d_I, refractory_count, burst_count };
 enum Receptor { soma_exc, soma_inh, dendrite_exc, dendrite_inh };
+// ModelInfo::options in declaration order, and the indices of their values.
+enum Option { dendritic_driving_force };
+enum DrivingForce { driving_soma, driving_dendrite };
 
 class BurstPoisson final : public NeuronGroup {
 public:
@@ -85,7 +88,7 @@ public:
           ref_steps_(refractory_steps(parameter(p, "t_ref"))),
           n_min_(refractory_steps(parameter(p, "t_burst_min"))),
           n_range_(refractory_steps(parameter(p, "t_burst_range"))),
-          drive_soma_(ctx.options.at("dendritic_driving_force") == "soma"),
+          drive_soma_(ctx.option(dendritic_driving_force) == driving_soma),
           seed_(ctx.seed), purpose_(purpose(Purpose::neuron_noise, ctx.population)) {
         APICAL_ASSERT(n_min_ >= 2);  // ModelInfo::check
     }
@@ -251,9 +254,7 @@ const ModelInfo& burst_poisson_info() {
 std::unique_ptr<NeuronGroup> make_burst_poisson(std::vector<gid_t> gids, int n_slots, double dt,
                                                 const std::map<std::string, double>& p,
                                                 const ModelContext& context) {
-    ModelContext ctx = context;
-    for (auto& [name, allowed] : burst_poisson_info().options) ctx.options.emplace(name, allowed.front());
-    return std::make_unique<BurstPoisson>(burst_poisson_info(), std::move(gids), n_slots, dt, p, ctx);
+    return std::make_unique<BurstPoisson>(burst_poisson_info(), std::move(gids), n_slots, dt, p, context);
 }
 
 }  // namespace apical

@@ -108,6 +108,11 @@ namespace {
 
 enum State { V_s, V_d, w_s, w_d, theta, g_s_E, g_s_I, g_d_E, g_d_I, bAP_countdown, refractory_count };
 enum Receptor { soma_exc, soma_inh, dendrite_exc, dendrite_inh };
+// ModelInfo::options in declaration order, and the indices of their values.
+enum Option { reference_step_order, dendritic_driving_force, bAP_summation };
+enum StepOrder { order_default, order_auryn };
+enum DrivingForce { driving_dendrite, driving_soma };
+enum Summation { summation_restart, summation_sum };
 
 // Auryn's constants (NaudGroup::precalculate_constants and the synapse classes), float
 // members computed from float parameters in SI units with double intermediate expressions.
@@ -186,9 +191,9 @@ public:
           bap_delay_(refractory_steps(parameter(p, "bAP_delay"))),
           bap_steps_(refractory_steps(parameter(p, "bAP_duration"))),
           ref_steps_(refractory_steps(parameter(p, "t_ref"))),
-          auryn_(ctx.options.at("reference_step_order") == "auryn"),
-          drive_soma_(ctx.options.at("dendritic_driving_force") == "soma"),
-          sum_(ctx.options.at("bAP_summation") == "sum"),
+          auryn_(ctx.option(reference_step_order) == order_auryn),
+          drive_soma_(ctx.option(dendritic_driving_force) == driving_soma),
+          sum_(ctx.option(bAP_summation) == summation_sum),
           ac_(p, h), kernel_(size(), 0.0) {
         if (sum_) {
             ring_len_ = bap_delay_ + bap_steps_ + 1;
@@ -528,13 +533,13 @@ const ModelInfo& burst_pyramidal_info() {
 std::unique_ptr<NeuronGroup> make_burst_pyramidal(std::vector<gid_t> gids, int n_slots, double dt,
                                                   const std::map<std::string, double>& p,
                                                   const ModelContext& context) {
-    ModelContext ctx = context;
-    for (auto& [name, allowed] : burst_pyramidal_info().options) ctx.options.emplace(name, allowed.front());
-    for (auto& [name, allowed] : burst_pyramidal_info().options)
-        if (std::find(allowed.begin(), allowed.end(), ctx.options.at(name)) == allowed.end())
-            throw UserError("burst_pyramidal: option " + name + " must be one of the declared values, found \"" +
-                            ctx.options.at(name) + "\"");
-    return std::make_unique<BurstPyramidal>(burst_pyramidal_info(), std::move(gids), n_slots, dt, p, ctx);
+    const auto& options = burst_pyramidal_info().options;
+    for (std::size_t o = 0; o < options.size(); ++o)
+        if (context.option(o) < 0 || std::size_t(context.option(o)) >= options[o].second.size())
+            throw UserError("burst_pyramidal: option " + options[o].first +
+                            " must be one of the declared values, found value index " +
+                            std::to_string(context.option(o)));
+    return std::make_unique<BurstPyramidal>(burst_pyramidal_info(), std::move(gids), n_slots, dt, p, context);
 }
 
 }  // namespace apical

@@ -2,9 +2,11 @@
 // defaults), state variables (initialisable and recordable by name) and receptors.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,7 +44,8 @@ struct ModelInfo {
     std::vector<StateInfo> state;
     std::vector<ReceptorInfo> receptors;
     // String-valued options (e.g. reference_step_order: auryn): name -> allowed values, the
-    // first being the default.
+    // first being the default. A population holds its choices resolved, as the index of the
+    // value per option (ModelContext::option), so models compare named constants, not text.
     std::vector<std::pair<std::string, std::vector<std::string>>> options;
     // Compartments that current stimuli can target by name; the first is the soma.
     std::vector<std::string> compartments = {"soma"};
@@ -71,6 +74,25 @@ struct ModelInfo {
     int find_receptor(const std::string& n) const {
         for (std::size_t i = 0; i < receptors.size(); ++i) if (receptors[i].name == n) return int(i);
         return -1;
+    }
+    int find_option(const std::string& n) const {
+        for (std::size_t i = 0; i < options.size(); ++i) if (options[i].first == n) return int(i);
+        return -1;
+    }
+    // The option indices of named choices, defaults elsewhere (for code that builds
+    // populations without a description); throws std::invalid_argument for an unknown
+    // option or value.
+    std::vector<int> option_indices(const std::map<std::string, std::string>& chosen) const {
+        std::vector<int> v(options.size(), 0);
+        for (auto& [n, value] : chosen) {
+            const int o = find_option(n);
+            if (o < 0) throw std::invalid_argument(name + ": no option " + n);
+            const auto& allowed = options[std::size_t(o)].second;
+            auto it = std::find(allowed.begin(), allowed.end(), value);
+            if (it == allowed.end()) throw std::invalid_argument(name + ": option " + n + " has no value " + value);
+            v[std::size_t(o)] = int(it - allowed.begin());
+        }
+        return v;
     }
 };
 

@@ -13,11 +13,13 @@ namespace apical {
 
 // What a model may need beyond its parameters: the run's seed and the population's index
 // (to key its own random streams: RandomStream(seed, purpose(Purpose::neuron_noise,
-// population), gid, ...)), and its string-valued options (ModelInfo::options), all filled in.
+// population), gid, ...)), and its options (ModelInfo::options) as the index of the chosen
+// value per option; missing entries are the default, value 0.
 struct ModelContext {
     std::uint32_t seed = 0;
     std::uint32_t population = 0;
-    std::map<std::string, std::string> options;
+    std::vector<int> options;
+    int option(std::size_t i) const { return i < options.size() ? options[i] : 0; }
 };
 
 using GroupFactory = std::unique_ptr<NeuronGroup> (*)(std::vector<gid_t> gids, int n_slots,

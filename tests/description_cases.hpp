@@ -21,6 +21,7 @@
 
 #include "core/error.hpp"
 #include "io/description.hpp"
+#include "neurons/model_info.hpp"
 
 #ifndef APICAL_TEST_TMP
 #define APICAL_TEST_TMP "/tmp/apical_test"
@@ -325,11 +326,17 @@ inline void check_error_case(const error_case& c) {
 // ---------------------------------------------------------------------------------------
 // Specs
 
-// Fields whose type is about to change (names now; enums or a resolved model later), each
-// read here only, so that the tests adapt in one place.
-inline std::string spike_exchange_name(const SimulationSpec& s) { return s.spike_exchange; }
-inline std::string classification_rule_name(const SpikeClassificationSpec& c) { return c.rule; }
-inline std::string model_name(const PopulationSpec& p) { return p.model; }
+// Resolved fields as the names a description gives them, each read here only.
+inline std::string spike_exchange_name(const SimulationSpec& s) { return apical::spike_exchange_name(s.spike_exchange); }
+inline std::string classification_rule_name(const SpikeClassificationSpec& c) {
+    return apical::classification_rule_name(c.rule);
+}
+// The model name, which must agree with the resolved model.
+inline std::string model_name(const PopulationSpec& p) {
+    CHECK(p.info != nullptr);
+    CHECK((p.info ? p.info->name : std::string()) == p.model);
+    return p.model;
+}
 
 inline const PopulationSpec& population_of(const NetworkSpec& s, const std::string& name) {
     for (auto& p : s.populations)
@@ -413,11 +420,11 @@ inline void check_same(const NetworkSpec& a, const NetworkSpec& b) {
         CHECK(s.rate_hz == r.rate_hz);
         CHECK(s.weight == r.weight);
         CHECK(s.delay_ms == r.delay_ms);
-        CHECK(s.receptor == r.receptor);
+        CHECK(s.receptors == r.receptors);
         CHECK(s.amplitude_pA == r.amplitude_pA);
         CHECK(s.times_ms == r.times_ms);
         CHECK(s.amplitudes_pA == r.amplitudes_pA);
-        CHECK(s.compartment == r.compartment);
+        CHECK(s.compartments == r.compartments);
         CHECK(s.mean_pA == r.mean_pA);
         CHECK(s.std_pA == r.std_pA);
         CHECK(s.tau_ms == r.tau_ms);

@@ -7,6 +7,7 @@
 
 #include "engine/network_spec.hpp"
 #include "neurons/model_info.hpp"
+#include "neurons/models.hpp"
 
 namespace apical::test {
 
@@ -23,6 +24,8 @@ inline PopulationSpec population(const std::string& name, const std::string& mod
     PopulationSpec p;
     p.name = name;
     p.model = model;
+    p.entry = find_model(model);
+    p.info = &p.entry->info();
     p.size = size;
     p.parameters = default_parameters(model, set);
     return p;

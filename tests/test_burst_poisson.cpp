@@ -32,7 +32,7 @@ std::unique_ptr<NeuronGroup> make_group(std::vector<gid_t> gids, std::uint32_t s
     ModelContext ctx;
     ctx.seed = seed;
     ctx.population = 3;
-    ctx.options["dendritic_driving_force"] = driving_force;
+    ctx.options = burst_poisson_info().option_indices({{"dendritic_driving_force", driving_force}});
     auto g = make_burst_poisson(std::move(gids), 4, dt, default_parameters("burst_poisson", set), ctx);
     // The engine's default initial state (ModelInfo::state default_from_parameter).
     const auto p = default_parameters("burst_poisson", set);

@@ -39,7 +39,7 @@ struct Trace {
 Trace run_neuron(const std::map<std::string, double>& p, const std::map<std::string, std::string>& options,
                  double I_s, double I_d, int n_steps, double w_d0, double h = 0.1, bool keep_trace = false) {
     ModelContext ctx;
-    ctx.options = options;
+    ctx.options = burst_pyramidal_info().option_indices(options);
     auto g = make_burst_pyramidal({0}, 16, h, p, ctx);
     g->state(V_S)[0] = p.at("E_L");
     g->state(V_D)[0] = p.at("E_L");

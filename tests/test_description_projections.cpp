@@ -160,7 +160,7 @@ TEST_CASE("projections: the full description", "[description]") {
     CHECK(ee.weight.is_constant());
     CHECK(ee.weight.value == 0.1);
     CHECK(ee.delay.value == 1.5);
-    CHECK(ee.receptor.empty());  // route by sign
+    CHECK(ee.receptor == -1);  // none named: route by sign
     check_where(ee.where, full.at("EE"), "projections[0]");
 
     const ProjectionSpec& ie = s.projections[1];
@@ -183,11 +183,11 @@ TEST_CASE("projections: the full description", "[description]") {
     CHECK(ec.weight.kind == Distribution::Kind::lognormal);
     CHECK(ec.weight.mean == 2.0);
     CHECK(ec.delay.min == 0.05);
-    CHECK(ec.receptor == "exc");
+    CHECK(ec.receptor == 0);  // exc
 
     CHECK(s.projections[3].rule == ConnectionRule::all_to_all);
     CHECK(s.projections[3].weight.value == 1000.0);  // 1 uS in nS
-    CHECK(s.projections[3].receptor == "inh");
+    CHECK(s.projections[3].receptor == 1);  // inh
     CHECK(s.projections[4].rule == ConnectionRule::one_to_one);
     CHECK(s.projections[5].rule == ConnectionRule::fixed_total_number);
     CHECK(s.projections[5].degree == 500);
@@ -203,5 +203,5 @@ TEST_CASE("projections: defaults", "[description]") {
     CHECK(p.allow_multapses);
     CHECK(p.weight.value == -0.2);
     CHECK(p.delay.value == 1.0);
-    CHECK(p.receptor.empty());
+    CHECK(p.receptor == -1);
 }

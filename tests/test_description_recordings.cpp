@@ -157,7 +157,7 @@ TEST_CASE("recordings: the full description", "[description]") {
     const StateRecordingSpec& cs = s.state_recordings[0];
     CHECK(cs.name == "C_state");  // default
     CHECK(cs.population == "C");
-    CHECK(cs.variables == std::vector<std::string>{"V_m", "g_ex"});
+    CHECK(cs.variables == std::vector<int>{0, 1});  // V_m, g_ex: indices into the model's state
     CHECK(cs.nodes == std::vector<std::uint32_t>{0, 2, 4});  // sorted
     CHECK(cs.interval_ms == 0.05);                           // default: dt
     CHECK(cs.start_ms == 0.0);

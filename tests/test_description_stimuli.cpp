@@ -93,7 +93,7 @@ TEST_CASE("stimuli: the full description", "[description]") {
     CHECK(drive.delay_ms == 1.5);
     CHECK(drive.start_ms == 0.0);
     CHECK(drive.stop_ms == 1000.0);
-    CHECK(drive.receptor.empty());
+    CHECK(drive.receptors.empty());
 
     const StimulusSpec& bias = s.stimuli[1];
     CHECK(bias.kind == StimulusSpec::Kind::dc_current);
@@ -101,15 +101,15 @@ TEST_CASE("stimuli: the full description", "[description]") {
     CHECK(bias.amplitude_pA == 500.0);  // 0.5 nA
     CHECK(bias.start_ms == 10.0);
     CHECK(bias.stop_ms == 1e300);
-    CHECK(bias.compartment == "soma");
+    CHECK(bias.compartments == std::vector<int>{0});  // soma
 
     const StimulusSpec& steps = s.stimuli[2];
     CHECK(steps.kind == StimulusSpec::Kind::step_current);
     CHECK(steps.times_ms == std::vector<double>{100.0, 200.0});
     CHECK(steps.amplitudes_pA == std::vector<double>{50.0, 0.0});
-    CHECK(steps.compartment.empty());  // "" = the soma
+    CHECK(steps.compartments.empty());  // none named: the soma
 
-    CHECK(s.stimuli[3].receptor == "exc");
+    CHECK(s.stimuli[3].receptors == std::vector<int>{0});  // exc
     CHECK(s.stimuli[3].weight == 2.0);
     CHECK(s.stimuli[3].rate_hz == 8.0);
 
@@ -121,7 +121,7 @@ TEST_CASE("stimuli: the full description", "[description]") {
     CHECK(ou.tau_ms == 5.0);
     CHECK(ou.start_ms == 0.0);
     CHECK(ou.stop_ms == 1000.0);
-    CHECK(ou.compartment.empty());
+    CHECK(ou.compartments.empty());
 }
 
 // Defaults of docs/description.md, "stimuli": name <model>_<index>, start 0, stop never,
@@ -146,7 +146,7 @@ TEST_CASE("stimuli: noise_current", "[description]") {
     CHECK(st.mean_pA == 0.0);
     CHECK(st.std_pA == 50.0);
     CHECK(st.tau_ms == 2.0);
-    CHECK(st.compartment == "soma");
+    CHECK(st.compartments == std::vector<int>{0});  // soma
     CHECK(st.start_ms == 0.0);
     CHECK(st.stop_ms == 1e300);
     INFO(s.resolved_yaml);

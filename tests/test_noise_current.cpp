@@ -54,7 +54,7 @@ StimulusSpec noise(const std::string& target, double mean, double sd, double tau
     s.mean_pA = mean;
     s.std_pA = sd;
     s.tau_ms = tau;
-    s.compartment = compartment;
+    if (!compartment.empty()) s.compartments = {compartment == "dendrite" ? 1 : 0};  // index in the models used here
     return s;
 }
 
@@ -265,7 +265,7 @@ TEST_CASE("burst_pyramidal: dendritic noise moves V_d, and V_s only through the 
             auto run = [&](const std::string& compartment, bool with_noise) {
                 NetworkSpec spec;
                 spec.populations = {population("Y", "burst_pyramidal", N, {{"theta_0", 1e9}, {"g_s", g_s}})};
-                spec.populations[0].options["reference_step_order"] = order;
+                spec.populations[0].options = burst_pyramidal_info().option_indices({{"reference_step_order", order}});
                 if (with_noise) spec.stimuli = {noise("Y", 0.0, 50.0, 3.0, compartment)};
                 Network net(spec, 1, 0, 1);
                 LocalContext ctx;
@@ -376,7 +376,7 @@ TEST_CASE("noise_current: identical spikes and voltages for any threads, ranks a
         StateRecordingSpec r;
         r.name = "v";
         r.population = "P";
-        r.variables = {"V_m"};
+        r.variables = {0};  // V_m
         r.nodes = {0, 5, 100};
         r.interval_ms = 0.5;
         spec.state_recordings = {r};

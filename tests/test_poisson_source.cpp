@@ -335,7 +335,7 @@ TEST_CASE("poisson_source in a description: parameters, no input", "[poisson_sou
                                "found \"T\" (a poisson_source population, which has no receptors)"));
 }
 
-// Stimuli onto a poisson_source must be errors. Hidden until io/description.cpp rejects
+// Stimuli onto a poisson_source must be errors. Hidden until io/description/stimuli.cpp rejects
 // stimulus targets whose model has no compartments and no receptors as it does spike_source
 // ones (a poisson_generator is refused today, for want of a receptor; a current is accepted
 // and ignored).

@@ -214,7 +214,7 @@ TEST_CASE("Poisson populations: event rate and burst probability of the ISI rule
     NetworkSpec spec;
     spec.simulation.dt_ms = dt;
     spec.simulation.t_stop_ms = t_stop;
-    spec.simulation.spike_classification.rule = "isi";
+    spec.simulation.spike_classification.rule = ClassificationRule::isi;
     spec.simulation.spike_classification.threshold_ms = theta;
     std::mt19937_64 gen(20240611);
     for (std::size_t k = 0; k < rates.size(); ++k) {
@@ -354,7 +354,7 @@ TEST_CASE("population rate files hold the monitor's bins, units and attributes; 
     spec.simulation.dt_ms = dt;
     spec.simulation.t_stop_ms = 2000;
     spec.simulation.flush_interval_ms = 100;
-    spec.simulation.spike_classification.rule = "isi";
+    spec.simulation.spike_classification.rule = ClassificationRule::isi;
     auto a = population("A", "spike_source", 3);
     a.spike_times_ms = {{10, 15, 40, 100, 105, 110}, {12, 200}, {}};  // all within the first second
     auto b = population("B", "spike_source", 200);

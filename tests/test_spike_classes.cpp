@@ -48,7 +48,7 @@ TEST_CASE("simulation.spike_classification selects the rule and threshold", "[ke
         src.spike_times_ms = {{10, 15, 32}};
         spec.populations = {src};
         spec.spike_recordings = {"S"};
-        spec.simulation.spike_classification.rule = rule;
+        spec.simulation.spike_classification.rule = rule == "isi" ? ClassificationRule::isi : ClassificationRule::trace;
         spec.simulation.spike_classification.threshold_ms = threshold_ms;
         Network net(spec, 1, 0, 1);
         LocalContext ctx;

@@ -41,7 +41,7 @@ NetworkSpec dc_network(int threads) {
     StateRecordingSpec r;
     r.name = "v";
     r.population = "P";
-    r.variables = {"V_m", "I_syn_ex"};
+    r.variables = {0, 1};  // V_m, I_syn_ex
     r.nodes = {1, 4, 5, 9};
     r.interval_ms = 0.3;
     r.start_ms = 0.0;

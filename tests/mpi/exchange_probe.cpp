@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
             std::printf("{\"ranks\": %d, \"threads\": %d, \"spike_exchange\": \"%s\", \"exchanges\": %llu, "
                         "\"exchange_bytes_sent_max\": %.0f, \"exchange_bytes_sent_min\": %.0f, "
                         "\"timer_exchange_s\": %.6f, \"simulate_s\": %.6f}\n",
-                        ctx.size(), spec.simulation.threads, spec.simulation.spike_exchange.c_str(),
+                        ctx.size(), spec.simulation.threads, spike_exchange_name(spec.simulation.spike_exchange),
                         static_cast<unsigned long long>(sim.exchanges()), bytes_max, bytes_min, exchange_s,
                         simulate_s);
     } catch (const std::exception& e) {

@@ -1,0 +1,134 @@
+// The entry point of the description layer: YAML text -> a tree with positions -> --set
+// overrides -> the sections read into a NetworkSpec -> the resolved description as YAML.
+// The user reference of the format is docs/description.md; keep the two in step.
+#include "io/description.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/error.hpp"
+#include "io/description/overrides.hpp"
+#include "io/description/sections.hpp"
+#include "neurons/model_info.hpp"
+
+namespace apical {
+
+namespace description {
+
+namespace fs = std::filesystem;
+
+std::string entry_name(Reader& in, const Tree& item, const std::string& path, const std::string& fallback,
+                       const std::string& noun, const std::vector<std::string>& taken,
+                       const std::string& list_path, const std::string& hint) {
+    const Tree* nm = item.find("name");
+    const std::string n = nm ? in.name(*nm, path + ".name", "a " + noun + " name") : fallback;
+    for (std::size_t k = 0; k < taken.size(); ++k)
+        if (taken[k] == n)
+            in.fail(nm ? nm->pos : item.pos, path + ".name",
+                    "a " + noun + " name not used before (" + index_path(list_path, k) + " is " + quote(n) +
+                        hint + ")",
+                    quote(n));
+    return n;
+}
+
+int read_receptor(const Reader& in, const Tree& item, const std::string& path, const PopulationSpec& target) {
+    const ModelInfo& info = *target.info;
+    std::vector<std::string> names;
+    for (auto& r : info.receptors) names.push_back(r.name);
+    if (const Tree* r = item.find("receptor"))
+        return int(in.choice(*r, key_path(path, "receptor"),
+                             "a receptor of " + info.name + ", the model of population " + target.name, names));
+    if (info.route_by_sign && !info.receptors.empty()) return -1;
+    std::string listed;
+    for (std::size_t i = 0; i < names.size(); ++i)
+        listed += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+    in.require(item, path, "receptor",
+               info.name + ", the model of population " + target.name + ", needs one named: " + listed);
+    return -1;  // not reached
+}
+
+const PopulationSpec& population_named(const Reader& in, const std::string& name) {
+    for (auto& p : in.spec.populations)
+        if (p.name == name) return p;
+    throw std::logic_error("description: unknown population " + name);
+}
+
+void begin_list(YAML::Emitter& out, const char* key, bool empty) {
+    out << YAML::Key << key << YAML::Value;
+    if (empty) out << YAML::Flow;
+    out << YAML::BeginSeq;
+}
+
+void read_list(Reader& in, const Tree* t, const std::string& path, const std::string& what,
+               const std::function<void(const Tree&, const std::string&, std::size_t)>& read_one) {
+    if (!t || t->is_null()) return;
+    if (!t->is_seq()) in.fail(t->pos, path, what, describe(*t));
+    for (std::size_t i = 0; i < t->items.size(); ++i) read_one(t->items[i], index_path(path, i), i);
+}
+
+namespace {
+
+std::string resolved_description(const Reader& in) {
+    YAML::Emitter out;
+    out << YAML::Comment("apical: the resolved description of " + fs::path(in.file()).filename().string() +
+                         " (every value that was simulated)");
+    out << YAML::BeginMap;
+    write_simulation(out, in);
+    write_populations(out, in);
+    write_projections(out, in);
+    write_stimuli(out, in);
+    write_recordings(out, in);
+    out << YAML::EndMap;
+    if (!out.good()) throw std::logic_error("resolved description: " + out.GetLastError());
+    return std::string(out.c_str()) + "\n";
+}
+
+NetworkSpec build(Reader& in, const Tree& root) {
+    if (root.is_null())
+        throw DescriptionError(in.file(), 0, 0, "", "a description (a mapping with a populations key)",
+                               "an empty document");
+    if (!root.is_map())
+        in.fail(root.pos, "", "a description (a mapping with a populations key)", describe(root));
+    in.check_keys(root, "", {"simulation", "populations", "projections", "stimuli", "recordings"},
+                  "a top-level key");
+    read_simulation(in, root.find("simulation"));
+    read_populations(in, root);
+    read_projections(in, root.find("projections"));
+    read_stimuli(in, root.find("stimuli"));
+    read_recordings(in, root.find("recordings"));
+    in.spec.resolved_yaml = resolved_description(in);
+    return std::move(in.spec);
+}
+
+}  // namespace
+
+}  // namespace description
+
+NetworkSpec parse_description(const std::string& yaml_text, const std::string& file_name,
+                              const std::vector<std::string>& overrides) {
+    description::Reader in(file_name);
+    description::Tree root = in.parse_text(yaml_text);
+    for (auto& o : overrides) description::apply_override(in, root, o);
+    return description::build(in, root);
+}
+
+NetworkSpec load(const std::string& path, const std::vector<std::string>& overrides) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path p(path);
+    auto missing = [&](const std::string& found) {
+        throw DescriptionError(path, 0, 0, "", "a readable description file", found);
+    };
+    if (!fs::exists(p, ec)) missing("no such file");
+    if (fs::is_directory(p, ec)) missing("a directory");
+    std::ifstream in(p, std::ios::binary);
+    if (!in) missing("a file that cannot be opened for reading");
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) missing("a file that cannot be read");
+    return parse_description(text.str(), path, overrides);
+}
+
+}  // namespace apical

@@ -1,0 +1,212 @@
+// The projections section: source and target, a connectivity per connection rule (one
+// field table per rule), weight, delay and receptor.
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "io/description/sections.hpp"
+#include "neurons/model_info.hpp"
+
+namespace apical::description {
+
+namespace {
+
+const char* rule_name(ConnectionRule r) {
+    switch (r) {
+    case ConnectionRule::all_to_all: return "all_to_all";
+    case ConnectionRule::one_to_one: return "one_to_one";
+    case ConnectionRule::pairwise_bernoulli: return "pairwise_bernoulli";
+    case ConnectionRule::fixed_indegree: return "fixed_indegree";
+    case ConnectionRule::fixed_outdegree: return "fixed_outdegree";
+    case ConnectionRule::fixed_total_number: return "fixed_total_number";
+    }
+    return "";
+}
+
+const std::vector<std::string>& rule_names() {
+    static const auto names = enum_names(&rule_name, 6);
+    return names;
+}
+
+// The connectivity fields of each rule: the rule, the rule's number, then the two flags.
+const KindTables<Connectivity>& connectivity_tables() {
+    using C = Connectivity;
+    constexpr auto any = std::numeric_limits<std::uint64_t>::max();
+    static const KindTables<C> tables = {
+        {choice_field("rule", &C::rule, "a connection rule", rule_names())
+             .require("a connection rule " + one_of(rule_names()))},
+        {
+            {},  // all_to_all
+            {},  // one_to_one
+            {quantity_field("p", &C::p, Dimension::dimensionless, within("a probability", 0.0, 1.0))
+                 .require("the connection probability, a number in [0, 1]")},
+            {integer_field("indegree", &C::degree, 0, any, "a non-negative integer")
+                 .require("the number of sources per target")},
+            {integer_field("outdegree", &C::degree, 0, any, "a non-negative integer")
+                 .require("the number of targets per source")},
+            {integer_field("N", &C::degree, 0, any, "a non-negative integer")
+                 .require("the total number of synapses")},
+        },
+        {boolean_field("allow_autapses", &C::allow_autapses),
+         boolean_field("allow_multapses", &C::allow_multapses)},
+    };
+    return tables;
+}
+
+// What the rule's number may be, given the populations and the flags.
+void check_connectivity(const Reader& in, const ProjectionSpec& p, const Tree& c, const std::string& path) {
+    const PopulationSpec& src = population_named(in, p.source);
+    const PopulationSpec& tgt = population_named(in, p.target);
+    const bool same = p.source == p.target;
+    switch (p.rule) {
+    case ConnectionRule::one_to_one:
+        if (src.size != tgt.size)
+            in.fail(c.find("rule")->pos, path + ".rule",
+                    "source and target populations of the same size for one_to_one",
+                    p.source + " with " + std::to_string(src.size) + " and " + p.target + " with " +
+                        std::to_string(tgt.size) + " neurons");
+        break;
+    case ConnectionRule::fixed_indegree:
+    case ConnectionRule::fixed_outdegree: {
+        const bool in_degree = p.rule == ConnectionRule::fixed_indegree;
+        const std::string key = in_degree ? "indegree" : "outdegree";
+        const PopulationSpec& pool = in_degree ? src : tgt;
+        const std::uint64_t available = pool.size - (same && !p.allow_autapses ? 1 : 0);
+        if (p.degree > 0 && (available == 0 || (!p.allow_multapses && p.degree > available)))
+            in.fail(c.find(key)->pos, path + "." + key,
+                    "an " + key + " of at most " + std::to_string(available) + " (" +
+                        (in_degree ? "source " : "target ") + pool.name + " has " + std::to_string(pool.size) +
+                        " neurons" + (same && !p.allow_autapses ? ", one of them excluded as an autapse" : "") +
+                        (p.allow_multapses ? "" : "; multapses are off") + ")",
+                    std::to_string(p.degree));
+        break;
+    }
+    case ConnectionRule::fixed_total_number:
+        if (!p.allow_multapses)
+            in.fail(c.find("allow_multapses")->pos, path + ".allow_multapses",
+                    "allow_multapses: true (fixed_total_number without multapses is not supported, as in NEST)",
+                    "false");
+        break;
+    default: break;
+    }
+}
+
+void read_connectivity(Reader& in, const Tree& c, const std::string& path, ProjectionSpec& p) {
+    const KindTables<Connectivity>& tables = connectivity_tables();
+    in.expect_map(c, path, "a mapping {rule: ..., ...} with rule " + one_of(rule_names()));
+    in.check_keys(c, path, tables.keys(), "a key of connectivity");
+    Connectivity& conn = p;
+    read_fields(in, c, path, tables.head, conn);
+    const Table<Connectivity> table = tables.of(std::size_t(p.rule));
+    in.check_keys(c, path, keys_of(table), std::string("a key of ") + rule_name(p.rule) + " connectivity");
+    FieldReader<Connectivity> fields(in, c, path, table, conn);
+    fields.done(keys_of(tables.head));
+    fields.read(keys_of(tables.tail));  // the flags first: the number's check depends on them
+    fields.read_rest();
+    check_connectivity(in, p, c, path);
+}
+
+void write_connectivity(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p) {
+    out << YAML::Flow << YAML::BeginMap;
+    write_fields(out, in, connectivity_tables().of(std::size_t(p.rule)), static_cast<const Connectivity&>(p));
+    out << YAML::EndMap;
+}
+
+const ReceptorInfo& receptor_info(const Reader& in, const ProjectionSpec& p) {
+    return population_named(in, p.target).info->receptors[std::size_t(std::max(p.receptor, 0))];
+}
+
+// The fields of a projection. Source, target, name, receptor and weight depend on each
+// other and on the populations, so the section reads them itself; the table writes them.
+const Table<ProjectionSpec>& projection_table() {
+    using P = ProjectionSpec;
+    static const Table<P> table = {
+        custom_field<P>("name", nullptr, [](YAML::Emitter& out, const Reader&, const P& p) { out << p.name; }),
+        custom_field<P>("source", nullptr,
+                        [](YAML::Emitter& out, const Reader&, const P& p) { out << p.source; }),
+        custom_field<P>("target", nullptr,
+                        [](YAML::Emitter& out, const Reader&, const P& p) { out << p.target; }),
+        custom_field<P>("connectivity", &read_connectivity, &write_connectivity)
+            .require("the connection rule, e.g. {rule: fixed_indegree, indegree: 100}"),
+        custom_field<P>("weight", nullptr,
+                        [](YAML::Emitter& out, const Reader& in, const P& p) {
+                            emit_distribution(out, p.weight, receptor_info(in, p).weight_dim);
+                        }),
+        custom_field<P>(
+            "delay",
+            [](Reader& in, const Tree& t, const std::string& path, P& p) { p.delay = in.delay(t, path); },
+            [](YAML::Emitter& out, const Reader&, const P& p) {
+                emit_distribution(out, p.delay, Dimension::time);
+            })
+            .require("the synaptic delay, a time of at least dt or a distribution"),
+        custom_field<P>(
+            "receptor", nullptr,
+            [](YAML::Emitter& out, const Reader& in, const P& p) { out << receptor_info(in, p).name; })
+            .when([](const P& p) { return p.receptor >= 0; }),
+    };
+    return table;
+}
+
+void read_weight(Reader& in, const Tree& item, const std::string& path, ProjectionSpec& p) {
+    const PopulationSpec& target = population_named(in, p.target);
+    const ModelInfo& tinfo = *target.info;
+    p.receptor = read_receptor(in, item, path, target);
+    const ReceptorInfo& rinfo = receptor_info(in, p);
+    const Dimension wdim = rinfo.weight_dim;
+    const Tree& w = in.require(item, path, "weight",
+                               "the synaptic weight, " + expected_quantity(wdim) + " or a distribution");
+    p.weight = in.distribution(w, path + ".weight", wdim);
+    const bool may_be_negative = p.receptor < 0 || rinfo.signed_weights;  // < 0: routed by sign
+    if (!may_be_negative && lower_bound(p.weight) < 0) {
+        const std::string why =
+            "receptor " + rinfo.name + " of " + tinfo.name + " takes only weights >= " + q(0, wdim);
+        if (p.weight.is_constant())
+            in.fail(w.pos, path + ".weight", "a non-negative weight (" + why + ")", q(p.weight.value, wdim));
+        in.fail(w.pos, path + ".weight",
+                "a weight distribution that never draws below " + q(0, wdim) + " (" + why +
+                    "): add min: " + q(0, wdim),
+                describe(p.weight, wdim));
+    }
+}
+
+void read_projection(Reader& in, const Tree& item, const std::string& path) {
+    in.expect_map(item, path, "a projection (a mapping with source, target, connectivity, weight and delay)");
+    in.check_keys(item, path, keys_of(projection_table()), "a key of a projection");
+    ProjectionSpec p;
+    p.where = {item.pos.line, item.pos.column, path};
+    const std::size_t si =
+        in.population_ref(in.require(item, path, "source", "the source population"), path + ".source");
+    const Tree& tt = in.require(item, path, "target", "the target population");
+    const std::size_t ti = in.population_ref(tt, path + ".target");
+    p.source = in.spec.populations[si].name;
+    p.target = in.spec.populations[ti].name;
+    const PopulationSpec& target = in.spec.populations[ti];
+    if (target.info->is_spike_source || target.info->receptors.empty())
+        in.fail(tt.pos, path + ".target", "a target population whose neurons take input",
+                quote(p.target) + " (a " + target.model + " population, which has no receptors)");
+    std::vector<std::string> taken;
+    for (auto& other : in.spec.projections) taken.push_back(other.name);
+    p.name = entry_name(in, item, path, p.source + "->" + p.target, "projection", taken, "projections",
+                        "; give each a different name:");
+    FieldReader<ProjectionSpec> fields(in, item, path, projection_table(), p);
+    fields.read({"connectivity"});
+    read_weight(in, item, path, p);
+    fields.read_rest();
+    in.spec.projections.push_back(std::move(p));
+}
+
+}  // namespace
+
+void read_projections(Reader& in, const Tree* t) {
+    read_list(in, t, "projections", "a list of projections",
+              [&](const Tree& item, const std::string& path, std::size_t) { read_projection(in, item, path); });
+}
+
+void write_projections(YAML::Emitter& out, const Reader& in) {
+    write_list(
+        out, in, "projections", in.spec.projections,
+        [](const ProjectionSpec&) -> const auto& { return projection_table(); });
+}
+
+}  // namespace apical::description

@@ -1,0 +1,78 @@
+// The simulation section: run settings and the spike classification, two field tables.
+#include <string>
+
+#include "io/description/sections.hpp"
+
+namespace apical::description {
+
+namespace {
+
+const Table<SpikeClassificationSpec>& classification_table() {
+    using C = SpikeClassificationSpec;
+    static const Table<C> table = {
+        choice_field("rule", &C::rule, "a spike classification rule", enum_names(&classification_rule_name, 2)),
+        time_field("threshold", &C::threshold_ms, positive_time()),
+    };
+    return table;
+}
+
+void read_classification(Reader& in, const Tree& t, const std::string& path, SimulationSpec& s) {
+    SpikeClassificationSpec& c = s.spike_classification;
+    c.where = {t.pos.line, t.pos.column, path};
+    in.expect_map(t, path, "a mapping {rule: trace or isi, threshold: TIME}");
+    in.check_keys(t, path, keys_of(classification_table()), "a key of spike_classification");
+    read_fields(in, t, path, classification_table(), c);
+    // The classifier counts in steps (engine/spike_classifier.hpp); dt is read before.
+    if (const Tree* v = t.find("threshold"); v && !(c.threshold_ms / s.dt_ms < 0x1p53))
+        in.fail(v->pos, path + ".threshold", "a threshold of at most 2^53 steps of dt",
+                q(c.threshold_ms, Dimension::time));
+}
+
+const Table<SimulationSpec>& simulation_table() {
+    using S = SimulationSpec;
+    static const Table<S> table = {
+        time_field("dt", &S::dt_ms, positive_time()),
+        time_field("t_stop", &S::t_stop_ms, positive_time()),
+        integer_field("seed", &S::seed, 0, 4294967295ull, "an integer in [0, 4294967295]"),
+        integer_field("threads", &S::threads, 1, 2147483647ull, "a positive integer"),
+        custom_field<S>(
+            "output",
+            [](Reader& in, const Tree& t, const std::string& path, S& s) {
+                s.output_dir = in.name(t, path, "an output directory (a path)");
+                s.output_where = {t.pos.line, t.pos.column, path};
+            },
+            [](YAML::Emitter& out, const Reader&, const S& s) { out << s.output_dir; }),
+        time_field("flush_interval", &S::flush_interval_ms, positive_time()),
+        choice_field("spike_exchange", &S::spike_exchange, "a spike exchange",
+                     enum_names(&spike_exchange_name, 2)),
+        // Last: its threshold is bounded by dt.
+        custom_field<S>("spike_classification", &read_classification,
+                        [](YAML::Emitter& out, const Reader& in, const S& s) {
+                            out << YAML::Flow << YAML::BeginMap;
+                            write_fields(out, in, classification_table(), s.spike_classification);
+                            out << YAML::EndMap;
+                        }),
+    };
+    return table;
+}
+
+}  // namespace
+
+void read_simulation(Reader& in, const Tree* t) {
+    SimulationSpec& s = in.spec.simulation;
+    s.output_where = {0, 0, "simulation.output"};
+    if (!t || t->is_null()) return;
+    const std::string path = "simulation";
+    const auto keys = keys_of(simulation_table());
+    in.expect_map(*t, path, "a mapping of simulation settings (" + join(keys) + ")");
+    in.check_keys(*t, path, keys, "a key of simulation");
+    read_fields(in, *t, path, simulation_table(), s);
+}
+
+void write_simulation(YAML::Emitter& out, const Reader& in) {
+    out << YAML::Key << "simulation" << YAML::Value << YAML::BeginMap;
+    write_fields(out, in, simulation_table(), in.spec.simulation);
+    out << YAML::EndMap;
+}
+
+}  // namespace apical::description

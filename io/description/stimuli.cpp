@@ -1,0 +1,271 @@
+// The stimuli section: one field table per stimulus model (poisson_generator, dc_current,
+// step_current, noise_current) between the fields every stimulus has.
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/description/sections.hpp"
+#include "neurons/model_info.hpp"
+
+namespace apical::description {
+
+namespace {
+
+using S = StimulusSpec;
+using TargetRefs = std::vector<std::pair<const Tree*, std::string>>;  // node, key path
+
+const char* model_name(S::Kind k) {
+    switch (k) {
+    case S::Kind::poisson_generator: return "poisson_generator";
+    case S::Kind::dc_current: return "dc_current";
+    case S::Kind::step_current: return "step_current";
+    case S::Kind::noise_current: return "noise_current";
+    }
+    return "";
+}
+
+const std::vector<std::string>& model_names() {
+    static const auto names = enum_names(&model_name, 4);
+    return names;
+}
+
+const ModelInfo& first_target(const Reader& in, const S& s) { return *population_named(in, s.targets[0]).info; }
+
+// Current stimuli may target a compartment other than the soma; every target model must
+// have it.
+void read_compartment(Reader& in, const Tree& c, const std::string& path, S& s) {
+    const std::string compartment = in.name(c, path, "a compartment name");
+    for (auto& target : s.targets) {
+        const PopulationSpec& pop = population_named(in, target);
+        const ModelInfo& info = *pop.info;
+        const int ci = info.find_compartment(compartment);
+        if (ci < 0)
+            in.fail(c.pos, path,
+                    "a compartment of " + info.name + ", the model of population " + pop.name + " " +
+                        one_of(info.compartments),
+                    quote(compartment) + suggestion(compartment, info.compartments));
+        s.compartments.push_back(ci);
+    }
+}
+
+void read_stop(Reader& in, const Tree& t, const std::string& path, S& s) {
+    s.stop_ms = in.quantity(t, path, Dimension::time);
+    if (!(s.stop_ms >= s.start_ms))
+        in.fail(t.pos, path, "a stop time at or after start (" + q(s.start_ms, Dimension::time) + ")",
+                q(s.stop_ms, Dimension::time));
+}
+
+void write_quantities(YAML::Emitter& out, const std::vector<double>& v, Dimension d) {
+    out << YAML::Flow << YAML::BeginSeq;
+    for (double x : v) out << q(x, d);
+    out << YAML::EndSeq;
+}
+
+const KindTables<S>& stimulus_tables() {
+    auto write_name = [](YAML::Emitter& out, const Reader&, const S& s) { out << s.name; };
+    const auto compartment =
+        custom_field<S>("compartment", &read_compartment, [](YAML::Emitter& out, const Reader& in, const S& s) {
+            out << first_target(in, s).compartments[std::size_t(s.compartments[0])];
+        }).when([](const S& s) { return !s.compartments.empty(); });
+    static const KindTables<S> tables = {
+        {
+            custom_field<S>("name", nullptr, write_name),
+            choice_field("model", &S::kind, "a stimulus model", model_names())
+                .require("the kind of stimulus " + one_of(model_names())),
+            custom_field<S>("target", nullptr, nullptr),
+            custom_field<S>(
+                "targets", nullptr,
+                [](YAML::Emitter& out, const Reader&, const S& s) { out << YAML::Flow << s.targets; }),
+        },
+        {
+            {
+                quantity_field("rate", &S::rate_hz, Dimension::frequency, at_least("a rate", 0.0))
+                    .require("the rate of each neuron's Poisson train, e.g. 20 kHz"),
+                custom_field<S>("weight", nullptr,
+                                [](YAML::Emitter& out, const Reader& in, const S& s) {
+                                    const int r = s.receptors.empty() ? 0 : s.receptors[0];
+                                    out << q(s.weight,
+                                             first_target(in, s).receptors[std::size_t(r)].weight_dim);
+                                }),
+                custom_field<S>(
+                    "delay",
+                    [](Reader& in, const Tree& t, const std::string& path, S& s) {
+                        s.delay_ms = in.delay(t, path).value;
+                    },
+                    [](YAML::Emitter& out, const Reader&, const S& s) {
+                        out << q(s.delay_ms, Dimension::time);
+                    })
+                    .require("the delay of each input spike, a time of at least dt"),
+                custom_field<S>("receptor", nullptr,
+                                [](YAML::Emitter& out, const Reader& in, const S& s) {
+                                    out << first_target(in, s).receptors[std::size_t(s.receptors[0])].name;
+                                })
+                    .when([](const S& s) { return !s.receptors.empty(); }),
+            },
+            {
+                quantity_field("amplitude", &S::amplitude_pA, Dimension::current)
+                    .require("the current, e.g. 100 pA"),
+                compartment,
+            },
+            {
+                custom_field<S>("times", nullptr,
+                                [](YAML::Emitter& out, const Reader&, const S& s) {
+                                    write_quantities(out, s.times_ms, Dimension::time);
+                                }),
+                custom_field<S>("amplitudes", nullptr,
+                                [](YAML::Emitter& out, const Reader&, const S& s) {
+                                    write_quantities(out, s.amplitudes_pA, Dimension::current);
+                                }),
+                compartment,
+            },
+            {
+                quantity_field("mean", &S::mean_pA, Dimension::current),
+                quantity_field("std", &S::std_pA, Dimension::current, at_least("a standard deviation", 0.0))
+                    .require("the standard deviation of the current, e.g. 50 pA"),
+                time_field("tau", &S::tau_ms, positive_time())
+                    .require("the correlation time of the current, e.g. 2 ms"),
+                compartment,
+            },
+        },
+        {
+            time_field("start", &S::start_ms, at_least("a start time", 0.0)),
+            custom_field<S>(
+                "stop", &read_stop,
+                [](YAML::Emitter& out, const Reader&, const S& s) { out << q(s.stop_ms, Dimension::time); })
+                .when([](const S& s) { return s.stop_ms < no_stop; }),
+        },
+    };
+    return tables;
+}
+
+// target: NAME or targets: [NAME, ...], each a population whose neurons take input, once.
+TargetRefs read_targets(Reader& in, const Tree& item, const std::string& path, S& s) {
+    const Tree* one = item.find("target");
+    const Tree* many = item.find("targets");
+    if (one && many) in.fail(many->pos, path + ".targets", "either target or targets, not both", "both");
+    if (!one && !many) in.require(item, path, "targets", "a list of population names (or target: NAME)");
+    TargetRefs refs;
+    if (one)
+        refs.push_back({one, path + ".target"});
+    else {
+        if (!many->is_seq() || many->items.empty())
+            in.fail(many->pos, path + ".targets", "a non-empty list of population names", describe(*many));
+        for (std::size_t k = 0; k < many->items.size(); ++k)
+            refs.push_back({&many->items[k], index_path(path + ".targets", k)});
+    }
+    for (auto& [node, tpath] : refs) {
+        const PopulationSpec& pop = in.spec.populations[in.population_ref(*node, tpath)];
+        const ModelInfo& tinfo = *pop.info;
+        if (tinfo.is_spike_source)
+            in.fail(node->pos, tpath, "a target population whose neurons take input",
+                    quote(pop.name) + " (a spike_source population)");
+        if (tinfo.receptors.empty() && tinfo.compartments.empty())  // e.g. poisson_source
+            in.fail(node->pos, tpath, "a target population whose neurons take input",
+                    quote(pop.name) + " (a " + pop.model + " population, which takes no input)");
+        if (std::find(s.targets.begin(), s.targets.end(), pop.name) != s.targets.end())
+            in.fail(node->pos, tpath, "each target population once", quote(pop.name) + " again");
+        s.targets.push_back(pop.name);
+    }
+    return refs;
+}
+
+// One receptor name (or routing by sign) for every target; one weight dimension.
+void read_poisson_weight(Reader& in, const Tree& item, const std::string& path, S& s, const TargetRefs& refs) {
+    const ReceptorInfo* first = nullptr;
+    for (std::size_t k = 0; k < s.targets.size(); ++k) {
+        const PopulationSpec& pop = population_named(in, s.targets[k]);
+        const int r = read_receptor(in, item, path, pop);
+        if (r >= 0) s.receptors.push_back(r);
+        const ReceptorInfo& ri = pop.info->receptors[std::size_t(std::max(r, 0))];
+        if (!first)
+            first = &ri;
+        else if (ri.weight_dim != first->weight_dim)
+            in.fail(refs[k].first->pos, refs[k].second,
+                    "target populations whose receptors all take " +
+                        std::string(dimension_name(first->weight_dim)) + " as weight (" + s.targets[0] +
+                        " does)",
+                    quote(pop.name) + " (its receptor " + ri.name + " takes " + dimension_name(ri.weight_dim) +
+                        ")");
+    }
+    const Tree& w = in.require(item, path, "weight",
+                               "the weight of each input spike, " + expected_quantity(first->weight_dim));
+    s.weight = in.quantity(w, path + ".weight", first->weight_dim);
+    for (std::size_t k = 0; k < s.targets.size(); ++k) {
+        const ModelInfo& info = *population_named(in, s.targets[k]).info;
+        const int r = s.receptors.empty() ? -1 : s.receptors[k];
+        const ReceptorInfo& ri = info.receptors[std::size_t(std::max(r, 0))];
+        if (r >= 0 && !ri.signed_weights && s.weight < 0)
+            in.fail(w.pos, path + ".weight",
+                    "a non-negative weight (receptor " + ri.name + " of " + info.name +
+                        " takes only weights >= " + q(0, ri.weight_dim) + ")",
+                    q(s.weight, ri.weight_dim));
+    }
+}
+
+void read_steps(Reader& in, const Tree& item, const std::string& path, S& s) {
+    const Tree& times = in.require(item, path, "times", "a list of times at which the amplitude changes");
+    const Tree& amps = in.require(item, path, "amplitudes", "a list of currents, one per time");
+    if (!times.is_seq() || times.items.empty())
+        in.fail(times.pos, path + ".times", "a non-empty list of times, e.g. [100 ms, 200 ms]",
+                describe(times));
+    if (!amps.is_seq())
+        in.fail(amps.pos, path + ".amplitudes", "a list of currents, e.g. [50 pA, 0 pA]", describe(amps));
+    if (amps.items.size() != times.items.size())
+        in.fail(amps.pos, path + ".amplitudes",
+                "one amplitude per time (" + std::to_string(times.items.size()) + ")",
+                std::to_string(amps.items.size()));
+    for (std::size_t k = 0; k < times.items.size(); ++k) {
+        const std::string tp = index_path(path + ".times", k);
+        const double v = in.bounded(times.items[k], tp, Dimension::time, at_least("a time", 0.0));
+        if (k > 0 && !(v > s.times_ms.back()))
+            in.fail(times.items[k].pos, tp,
+                    "times in strictly increasing order (after " + q(s.times_ms.back(), Dimension::time) + ")",
+                    q(v, Dimension::time));
+        s.times_ms.push_back(v);
+        s.amplitudes_pA.push_back(
+            in.quantity(amps.items[k], index_path(path + ".amplitudes", k), Dimension::current));
+    }
+}
+
+void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::size_t i) {
+    const KindTables<S>& tables = stimulus_tables();
+    in.expect_map(item, path, "a stimulus (a mapping with model and targets)");
+    in.check_keys(item, path, tables.keys(), "a key of a stimulus");
+    S s;
+    s.where = {item.pos.line, item.pos.column, path};
+    FieldReader<S>(in, item, path, tables.head, s).read({"model"});
+    const std::string model = model_name(s.kind);
+    const Table<S> table = tables.of(std::size_t(s.kind));
+    in.check_keys(item, path, keys_of(table), "a key of a " + model + " stimulus");
+    std::vector<std::string> taken;
+    for (auto& other : in.spec.stimuli) taken.push_back(other.name);
+    s.name = entry_name(in, item, path, model + "_" + std::to_string(i), "stimulus", taken, "stimuli");
+    const TargetRefs refs = read_targets(in, item, path, s);
+    FieldReader<S> fields(in, item, path, table, s);
+    fields.done({"model"});
+    fields.read({"compartment", "start", "stop"});
+    if (s.kind == S::Kind::poisson_generator) {
+        fields.read({"rate"});
+        read_poisson_weight(in, item, path, s, refs);
+    } else if (s.kind == S::Kind::step_current) {
+        read_steps(in, item, path, s);
+    }
+    fields.read_rest();
+    in.spec.stimuli.push_back(std::move(s));
+}
+
+}  // namespace
+
+void read_stimuli(Reader& in, const Tree* t) {
+    read_list(
+        in, t, "stimuli", "a list of stimuli",
+        [&](const Tree& item, const std::string& path, std::size_t i) { read_stimulus(in, item, path, i); });
+}
+
+void write_stimuli(YAML::Emitter& out, const Reader& in) {
+    write_list(out, in, "stimuli", in.spec.stimuli,
+               [](const S& s) { return stimulus_tables().of(std::size_t(s.kind)); });
+}
+
+}  // namespace apical::description
