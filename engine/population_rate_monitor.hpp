@@ -88,35 +88,28 @@ public:
         step_t stop = std::numeric_limits<step_t>::max() / 4;
     };
 
-    // The grid of a recording given in ms: bin and start must be whole numbers of steps
-    // (within 1e-9 relative, as the description layer checks), bin >= 1 step, start >= 0;
-    // stop is rounded up to the grid (spikes at s dt < stop count); stop must be after start.
-    // Throws UserError otherwise, naming `what` (e.g. the recording's name).
-    static Grid grid(double bin_ms, double start_ms, double stop_ms, double dt_ms,
-                     const std::string& what = "population rate recording") {
-        auto fail = [&](const std::string& m) { throw UserError(what + ": " + m); };
-        if (!(dt_ms > 0) || !std::isfinite(dt_ms)) fail("dt must be positive");
-        auto whole = [&](double ms, const char* name) {
+    // The grid of a recording given in ms: bin and start are whole numbers of steps (within
+    // 1e-9 relative), bin >= 1 step, start >= 0, stop after start, as the description layer
+    // checks (asserted here); stop is rounded up to the grid (spikes at s dt < stop count).
+    static Grid grid(double bin_ms, double start_ms, double stop_ms, double dt_ms) {
+        APICAL_ASSERT(dt_ms > 0 && std::isfinite(dt_ms));
+        auto whole = [&](double ms) {
             const double x = ms / dt_ms, r = std::nearbyint(x);
-            if (!std::isfinite(x) || std::abs(x - r) > 1e-9 * std::max(1.0, std::abs(r)) || r < 0 ||
-                r > 0x1p60)
-                fail(std::string(name) + " must be a non-negative multiple of dt (" + std::to_string(dt_ms) +
-                     " ms), found " + std::to_string(ms) + " ms");
+            APICAL_ASSERT(std::isfinite(x) && std::abs(x - r) <= 1e-9 * std::max(1.0, std::abs(r)) && r >= 0 &&
+                          r <= 0x1p60);
             return static_cast<step_t>(r);
         };
         Grid g;
-        g.bin = whole(bin_ms, "the bin width");
-        if (g.bin < 1) fail("the bin width must be at least one step");
-        g.start = whole(start_ms, "the start");
+        g.bin = whole(bin_ms);
+        APICAL_ASSERT(g.bin >= 1);
+        g.start = whole(start_ms);
         const double x = stop_ms / dt_ms;
-        if (std::isnan(x)) fail("the stop must be a time");
+        APICAL_ASSERT(!std::isnan(x));
         if (x < 0x1p60) {
             const double c = std::ceil(x - 1e-9 * std::max(1.0, std::abs(x)));
             g.stop = static_cast<step_t>(c);
         }
-        if (g.stop <= g.start)
-            fail("the stop (" + std::to_string(stop_ms) + " ms) must be after the start (" +
-                 std::to_string(start_ms) + " ms)");
+        APICAL_ASSERT(g.stop > g.start);
         return g;
     }
 
@@ -126,8 +119,7 @@ public:
                           PopulationRateSink& sink)
         : first_gid_(first_gid), size_(size), dt_ms_(dt_ms), grid_(grid), sink_(sink),
           bin_start_(grid.start) {
-        if (size == 0) throw UserError("population rate recording: the population has no neurons");
-        APICAL_ASSERT(dt_ms > 0 && grid.bin >= 1 && grid.start >= 0 && grid.stop > grid.start);
+        APICAL_ASSERT(size > 0 && dt_ms > 0 && grid.bin >= 1 && grid.start >= 0 && grid.stop > grid.start);
     }
 
     // The last computed step, asked by flush() (e.g. [&sim] { return sim.current_step(); }).

@@ -155,7 +155,7 @@ PopulationRateRecorders::PopulationRateRecorders(const NetworkSpec& spec, const 
             throw UserError("population rate recording '" + r.name + "': no population '" + r.population + "'");
         const double stop_ms = std::min(r.stop_ms, spec.simulation.t_stop_ms);
         const PopulationRateMonitor::Grid grid =
-            PopulationRateMonitor::grid(r.bin_ms, r.start_ms, stop_ms, dt, "population rate recording '" + r.name + "'");
+            PopulationRateMonitor::grid(r.bin_ms, r.start_ms, stop_ms, dt);
         writers_.push_back(std::make_unique<PopulationRateWriter>(output_dir / (r.name + ".h5"), r.population,
                                                                   pop->size, dt, r.bin_ms, r.start_ms, stop_ms,
                                                                   classification));

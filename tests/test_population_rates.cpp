@@ -101,10 +101,12 @@ TEST_CASE("grid: bin and start on the step grid, stop rounded up", "[population_
     CHECK(g.stop == 101);  // spikes at steps <= 100 (10.0 ms < 10.05 ms) count
     CHECK(PopulationRateMonitor::grid(1, 0, 1.1, 0.1).stop == 11);  // 1.1 / 0.1 = 11.000000000000002
     CHECK(PopulationRateMonitor::grid(1, 0, 1e300, 0.1).stop > step_t(1) << 60);
-    CHECK_THROWS_AS(PopulationRateMonitor::grid(0.15, 0, 10, 0.1), UserError);
-    CHECK_THROWS_AS(PopulationRateMonitor::grid(0, 0, 10, 0.1), UserError);
-    CHECK_THROWS_AS(PopulationRateMonitor::grid(1, 0.05, 10, 0.1), UserError);
-    CHECK_THROWS_AS(PopulationRateMonitor::grid(1, 10, 10, 0.1), UserError);
+    // The description layer refuses these with a located message (test_description_recordings);
+    // the engine asserts.
+    CHECK_THROWS_AS(PopulationRateMonitor::grid(0.15, 0, 10, 0.1), std::logic_error);
+    CHECK_THROWS_AS(PopulationRateMonitor::grid(0, 0, 10, 0.1), std::logic_error);
+    CHECK_THROWS_AS(PopulationRateMonitor::grid(1, 0.05, 10, 0.1), std::logic_error);
+    CHECK_THROWS_AS(PopulationRateMonitor::grid(1, 10, 10, 0.1), std::logic_error);
 }
 
 TEST_CASE("monitor: counts, rates, bin edges, start and the bin cut by stop", "[population_rates]") {
@@ -519,11 +521,11 @@ TEST_CASE("population rate recorders: errors and the empty case", "[population_r
     PopulationRateSpec r;
     r.name = "x";
     r.population = "A";
-    r.bin_ms = 0.25;
+    r.bin_ms = 0.3;
     spec.population_rates = {r};
     CHECK_THROWS_AS(make_population_rate_recorders(spec, net.decomposition(), dir / "missing"), UserError);
-    spec.population_rates[0].bin_ms = 0.05;  // half a step
-    CHECK_THROWS_AS(make_population_rate_recorders(spec, net.decomposition(), dir), UserError);
+    spec.population_rates[0].bin_ms = 0.05;  // half a step: the description refuses it, the engine asserts
+    CHECK_THROWS_AS(make_population_rate_recorders(spec, net.decomposition(), dir), std::logic_error);
     spec.population_rates[0].bin_ms = 1;
     spec.population_rates[0].population = "nope";
     CHECK_THROWS_AS(make_population_rate_recorders(spec, net.decomposition(), dir), UserError);
