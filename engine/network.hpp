@@ -35,8 +35,10 @@ struct SpikeRoutes {
 
 class Network {
 public:
-    // Builds the VPs of `rank` (threads in parallel). Throws UserError for descriptions
-    // that turn out impossible while building (e.g. an in-degree larger than the sources).
+    // Builds the VPs of `rank` (threads in parallel) from a spec the description layer has
+    // checked (asserted here). The one user error it can still raise is a DescriptionError
+    // for a drawn delay beyond the 16-bit per-synapse delay (65,535 steps), which depends on
+    // the drawn values.
     // `context` (optional) agrees on the delays across ranks.
     Network(const NetworkSpec& spec, int ranks, int rank, int threads, DistributedContext* context = nullptr);
 

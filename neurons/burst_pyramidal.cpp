@@ -534,11 +534,8 @@ std::unique_ptr<NeuronGroup> make_burst_pyramidal(std::vector<gid_t> gids, int n
                                                   const std::map<std::string, double>& p,
                                                   const ModelContext& context) {
     const auto& options = burst_pyramidal_info().options;
-    for (std::size_t o = 0; o < options.size(); ++o)
-        if (context.option(o) < 0 || std::size_t(context.option(o)) >= options[o].second.size())
-            throw UserError("burst_pyramidal: option " + options[o].first +
-                            " must be one of the declared values, found value index " +
-                            std::to_string(context.option(o)));
+    for (std::size_t o = 0; o < options.size(); ++o)  // resolved by the description layer
+        APICAL_ASSERT(context.option(o) >= 0 && std::size_t(context.option(o)) < options[o].second.size());
     return std::make_unique<BurstPyramidal>(burst_pyramidal_info(), std::move(gids), n_slots, dt, p, context);
 }
 
