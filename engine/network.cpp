@@ -126,6 +126,29 @@ void Network::build_synapses(VirtualProcess& vp) {
         // Synapses per receptor, in target order then construction order.
         struct Flat { std::vector<std::uint32_t> src, tgt; std::vector<double> w; std::vector<int> d; };
         std::vector<Flat> flat(n_rec);
+        // With a constant weight every synapse goes to one receptor: reserve the expected count
+        // there, so the arrays do not grow (and copy) step by step.
+        if (proj.weight.is_constant()) {
+            const double n_local = double(target_nodes.size()), n_src = double(pops[ps].size);
+            double expected = 0;
+            switch (proj.rule) {
+            case ConnectionRule::all_to_all: expected = n_local * n_src; break;
+            case ConnectionRule::one_to_one: expected = n_local; break;
+            case ConnectionRule::pairwise_bernoulli: expected = n_local * n_src * proj.p; break;
+            case ConnectionRule::fixed_indegree: expected = n_local * double(proj.degree); break;
+            case ConnectionRule::fixed_outdegree:
+            case ConnectionRule::fixed_total_number:
+                expected = n_local * double(proj.degree) / std::max(1.0, double(pops[pt].size)) *
+                           (proj.rule == ConnectionRule::fixed_outdegree ? n_src : 1.0);
+                break;
+            }
+            const int r = named >= 0 ? named : (tinfo.route_by_sign && proj.weight.value < 0 ? 1 : 0);
+            Flat& f = flat[std::size_t(r)];
+            const auto n = std::size_t(expected * 1.05) + 16;  // a binomial count rarely exceeds its mean by 5 %
+            f.src.reserve(n);
+            f.tgt.reserve(n);
+            if (!proj.delay.is_constant()) f.d.reserve(n);
+        }
         for (std::size_t local = 0; local < target_nodes.size(); ++local) {
             sources.clear();
             gen.sources(local, sources);
