@@ -23,6 +23,16 @@ inline std::filesystem::path scratch(const std::string& name) {
     return d;
 }
 
+// A path `name` in the (kept) scratch folder `folder`, with no file there yet: for tests
+// whose cases write distinct files into one folder.
+inline std::filesystem::path scratch_file(const std::string& folder, const std::string& name) {
+    const auto dir = std::filesystem::path(APICAL_TEST_TMP) / folder;
+    std::filesystem::create_directories(dir);
+    const auto p = dir / name;
+    std::filesystem::remove(p);
+    return p;
+}
+
 inline std::filesystem::path write_file(const std::filesystem::path& p, const std::string& text) {
     std::ofstream(p) << text;
     return p;

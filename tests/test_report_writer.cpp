@@ -24,11 +24,9 @@
 #include "core/error.hpp"
 #include "io/hdf5.hpp"
 #include "io/report_writer.hpp"
+#include "scratch.hpp"
 #include "hdf5_checks.hpp"
 
-#ifndef APICAL_TEST_TMP
-#define APICAL_TEST_TMP "/tmp/apical_test"
-#endif
 
 using namespace apical;
 using h5::Handle;
@@ -36,13 +34,7 @@ using namespace apical::test;
 
 namespace {
 
-std::filesystem::path scratch_file(const std::string& name) {
-    const auto dir = std::filesystem::path(APICAL_TEST_TMP) / "report_writer";
-    std::filesystem::create_directories(dir);
-    const auto p = dir / name;
-    std::filesystem::remove(p);
-    return p;
-}
+std::filesystem::path scratch_file(const std::string& name) { return test::scratch_file("report_writer", name); }
 
 // The value appended for node column i in frame t (not exact in float32, so the checks
 // see the writer's rounding, which must be static_cast<float>).

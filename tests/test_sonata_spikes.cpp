@@ -14,10 +14,8 @@
 #include "core/error.hpp"
 #include "io/hdf5.hpp"
 #include "io/sonata_spikes.hpp"
+#include "scratch.hpp"
 
-#ifndef APICAL_TEST_TMP
-#define APICAL_TEST_TMP "/tmp/apical_test"
-#endif
 // The SONATA reference examples (tests/data/sonata, with their origin and licences).
 #ifndef APICAL_SONATA_REFERENCE_DIR
 #define APICAL_SONATA_REFERENCE_DIR "tests/data/sonata"
@@ -29,13 +27,7 @@ using SpikeList = std::vector<std::pair<std::uint64_t, double>>;
 
 namespace {
 
-std::filesystem::path scratch_file(const std::string& name) {
-    const auto dir = std::filesystem::path(APICAL_TEST_TMP) / "sonata_spikes";
-    std::filesystem::create_directories(dir);
-    const auto p = dir / name;
-    std::filesystem::remove(p);
-    return p;
-}
+std::filesystem::path scratch_file(const std::string& name) { return test::scratch_file("sonata_spikes", name); }
 
 // Writes a small spike file with the given layout and dataset types.
 template <class Id, class Time>

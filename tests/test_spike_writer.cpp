@@ -24,11 +24,9 @@
 #include "io/hdf5.hpp"
 #include "io/sonata_spikes.hpp"
 #include "io/spike_writer.hpp"
+#include "scratch.hpp"
 #include "hdf5_checks.hpp"
 
-#ifndef APICAL_TEST_TMP
-#define APICAL_TEST_TMP "/tmp/apical_test"
-#endif
 
 using namespace apical;
 using h5::Handle;
@@ -37,13 +35,7 @@ using SpikeList = std::vector<std::pair<std::uint64_t, double>>;
 
 namespace {
 
-std::filesystem::path scratch_file(const std::string& name) {
-    const auto dir = std::filesystem::path(APICAL_TEST_TMP) / "spike_writer";
-    std::filesystem::create_directories(dir);
-    const auto p = dir / name;
-    std::filesystem::remove(p);
-    return p;
-}
+std::filesystem::path scratch_file(const std::string& name) { return test::scratch_file("spike_writer", name); }
 
 // The time the writer must store for a spike: (step + offset) * dt in double.
 double time_of(const Spike& s, double dt) {
