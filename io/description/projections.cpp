@@ -1,5 +1,5 @@
 // The projections section: source and target, a connectivity per connection rule (one
-// field table per rule), weight, delay and receptor.
+// field table per rule), weight, delay, receptor and the synapse model (short-term plasticity).
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -113,6 +113,81 @@ void write_connectivity(YAML::Emitter& out, const Reader& in, const ProjectionSp
     out << YAML::EndMap;
 }
 
+// The synapse key: a model with short-term plasticity (absent: static), its parameters
+// given one by one or started from a preset (docs/description.md, "Synapse models").
+const std::vector<std::string>& synapse_models() {
+    static const std::vector<std::string> names = {"tsodyks_markram"};  // SynapseModel 1, 2, ...
+    return names;
+}
+
+const std::vector<std::string>& synapse_presets() {
+    static const std::vector<std::string> names = {"depressing", "facilitating"};  // SynapsePreset 1, 2
+    return names;
+}
+
+// Payeur et al. 2021's sets (docs/models.md 4.2): U, f, tau_F, tau_D.
+void apply_preset(SynapseSpec& s) {
+    const bool depressing = s.preset == SynapsePreset::depressing;
+    s.U = depressing ? 0.9 : 0.02;
+    s.f = 0.1;
+    s.tau_F_ms = depressing ? 1000.0 : 100.0;
+    s.tau_D_ms = depressing ? 20.0 : 100.0;
+}
+
+const Table<SynapseSpec>& synapse_table() {
+    using S = SynapseSpec;
+    const Range fraction = above_up_to("a fraction", 0.0, 1.0);
+    const Range state = within("a fraction", 0.0, 1.0);
+    static const Table<S> table = {
+        custom_field<S>("model", nullptr,
+                        [](YAML::Emitter& out, const Reader&, const S& s) {
+                            out << synapse_models()[std::size_t(s.model) - 1];
+                        }),
+        custom_field<S>("preset", nullptr,
+                        [](YAML::Emitter& out, const Reader&, const S& s) {
+                            out << synapse_presets()[std::size_t(s.preset) - 1];
+                        })
+            .when([](const S& s) { return s.preset != SynapsePreset::none; }),
+        quantity_field<S>("U", &S::U, Dimension::dimensionless, fraction),
+        quantity_field<S>("f", &S::f, Dimension::dimensionless, fraction),
+        time_field<S>("tau_F", &S::tau_F_ms, positive_time()),
+        time_field<S>("tau_D", &S::tau_D_ms, positive_time()),
+        quantity_field<S>("u0", &S::u0, Dimension::dimensionless, state),
+        quantity_field<S>("x0", &S::x0, Dimension::dimensionless, state),
+    };
+    return table;
+}
+
+void read_synapse(Reader& in, const Tree& t, const std::string& path, ProjectionSpec& p) {
+    SynapseSpec& s = p.synapse;
+    s.where = {t.pos.line, t.pos.column, path};
+    in.expect_map(t, path, "a mapping {model: tsodyks_markram, ...}");
+    in.check_keys(t, path, keys_of(synapse_table()), "a key of synapse");
+    const std::string model_what = "a synapse model";
+    s.model = SynapseModel(1 + in.choice(in.require(t, path, "model", model_what + " " + one_of(synapse_models())),
+                                         path + ".model", model_what, synapse_models()));
+    if (const Tree* preset = t.find("preset")) {
+        s.preset = SynapsePreset(1 + in.choice(*preset, path + ".preset", "a preset", synapse_presets()));
+        apply_preset(s);
+    } else {
+        in.require(t, path, "U", "the utilisation U, a number in (0, 1], or a preset " + one_of(synapse_presets()));
+        in.require(t, path, "tau_F", "the facilitation time constant, a time above 0 ms");
+        in.require(t, path, "tau_D", "the depression time constant, a time above 0 ms");
+    }
+    FieldReader<SynapseSpec> fields(in, t, path, synapse_table(), s);
+    fields.read({"U"});
+    if (s.preset == SynapsePreset::none) s.f = s.U;  // tsodyks2_synapse unless f is given
+    s.u0 = s.U;                                      // at rest unless given
+    s.x0 = 1.0;
+    fields.read_rest();
+}
+
+void write_synapse(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p) {
+    out << YAML::Flow << YAML::BeginMap;
+    write_fields(out, in, synapse_table(), p.synapse);
+    out << YAML::EndMap;
+}
+
 const ReceptorInfo& receptor_info(const Reader& in, const ProjectionSpec& p) {
     return population_named(in, p.target).info->receptors[std::size_t(std::max(p.receptor, 0))];
 }
@@ -144,6 +219,8 @@ const Table<ProjectionSpec>& projection_table() {
             "receptor", nullptr,
             [](YAML::Emitter& out, const Reader& in, const P& p) { out << receptor_info(in, p).name; })
             .when([](const P& p) { return p.receptor >= 0; }),
+        custom_field<P>("synapse", &read_synapse, &write_synapse)
+            .when([](const P& p) { return p.synapse.model != SynapseModel::static_synapse; }),
     };
     return table;
 }
