@@ -173,8 +173,8 @@ void Network::build_synapses(VirtualProcess& vp) {
         for (std::size_t r = 0; r < n_rec; ++r) {
             Flat& f = flat[r];
             if (f.src.empty()) continue;
-            if (proj.synapse.model == SynapseModel::tsodyks_markram && short_term < 0)
-                short_term = vp.add_short_term(TsodyksMarkramSources(proj.synapse, pops[ps].size, h));
+            if (proj.synapse.model != SynapseModel::static_synapse && short_term < 0)
+                short_term = vp.add_short_term(TsodyksMarkramSources(proj.synapse.model, proj.synapse, pops[ps].size, h));
             StaticSynapseTable t;
             t.short_term = short_term;
             t.projection = int(pi);
