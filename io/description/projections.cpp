@@ -114,9 +114,10 @@ void write_connectivity(YAML::Emitter& out, const Reader& in, const ProjectionSp
 }
 
 // The synapse key: a model with short-term plasticity (absent: static), its parameters
-// given one by one or started from a preset (docs/description.md, "Synapse models").
+// given one by one or, for tsodyks_markram, started from a preset (docs/description.md,
+// "Synapse models"). One field table per model.
 const std::vector<std::string>& synapse_models() {
-    static const std::vector<std::string> names = {"tsodyks_markram"};  // SynapseModel 1, 2, ...
+    static const std::vector<std::string> names = {"tsodyks_markram", "tsodyks_3state"};  // SynapseModel 1, 2
     return names;
 }
 
@@ -134,57 +135,79 @@ void apply_preset(SynapseSpec& s) {
     s.tau_D_ms = depressing ? 20.0 : 100.0;
 }
 
-const Table<SynapseSpec>& synapse_table() {
+const KindTables<SynapseSpec>& synapse_tables() {
     using S = SynapseSpec;
     const Range fraction = above_up_to("a fraction", 0.0, 1.0);
     const Range state = within("a fraction", 0.0, 1.0);
-    static const Table<S> table = {
-        custom_field<S>("model", nullptr,
-                        [](YAML::Emitter& out, const Reader&, const S& s) {
-                            out << synapse_models()[std::size_t(s.model) - 1];
-                        }),
-        custom_field<S>("preset", nullptr,
-                        [](YAML::Emitter& out, const Reader&, const S& s) {
-                            out << synapse_presets()[std::size_t(s.preset) - 1];
-                        })
-            .when([](const S& s) { return s.preset != SynapsePreset::none; }),
-        quantity_field<S>("U", &S::U, Dimension::dimensionless, fraction),
-        quantity_field<S>("f", &S::f, Dimension::dimensionless, fraction),
-        time_field<S>("tau_F", &S::tau_F_ms, positive_time()),
-        time_field<S>("tau_D", &S::tau_D_ms, positive_time()),
-        quantity_field<S>("u0", &S::u0, Dimension::dimensionless, state),
-        quantity_field<S>("x0", &S::x0, Dimension::dimensionless, state),
+    const auto U = quantity_field<S>("U", &S::U, Dimension::dimensionless, fraction);
+    const auto tau_F = time_field<S>("tau_F", &S::tau_F_ms, positive_time());
+    const auto tau_D = time_field<S>("tau_D", &S::tau_D_ms, positive_time());
+    const auto u0 = quantity_field<S>("u0", &S::u0, Dimension::dimensionless, state);
+    const auto x0 = quantity_field<S>("x0", &S::x0, Dimension::dimensionless, state);
+    static const KindTables<S> tables = {
+        {custom_field<S>("model", nullptr,
+                         [](YAML::Emitter& out, const Reader&, const S& s) {
+                             out << synapse_models()[std::size_t(s.model) - 1];
+                         })},
+        {
+            {},  // static: no synapse key
+            {custom_field<S>("preset", nullptr,
+                             [](YAML::Emitter& out, const Reader&, const S& s) {
+                                 out << synapse_presets()[std::size_t(s.preset) - 1];
+                             })
+                 .when([](const S& s) { return s.preset != SynapsePreset::none; }),
+             U, quantity_field<S>("f", &S::f, Dimension::dimensionless, fraction), tau_F, tau_D, u0, x0},
+            {U, tau_F, tau_D, time_field<S>("tau_psc", &S::tau_psc_ms, positive_time()), u0, x0},
+        },
+        {},
     };
-    return table;
+    return tables;
 }
 
 void read_synapse(Reader& in, const Tree& t, const std::string& path, ProjectionSpec& p) {
     SynapseSpec& s = p.synapse;
     s.where = {t.pos.line, t.pos.column, path};
+    const KindTables<SynapseSpec>& tables = synapse_tables();
     in.expect_map(t, path, "a mapping {model: tsodyks_markram, ...}");
-    in.check_keys(t, path, keys_of(synapse_table()), "a key of synapse");
+    in.check_keys(t, path, tables.keys(), "a key of synapse");
     const std::string model_what = "a synapse model";
     s.model = SynapseModel(1 + in.choice(in.require(t, path, "model", model_what + " " + one_of(synapse_models())),
                                          path + ".model", model_what, synapse_models()));
-    if (const Tree* preset = t.find("preset")) {
+    const std::string& name = synapse_models()[std::size_t(s.model) - 1];
+    const Table<SynapseSpec> table = tables.of(std::size_t(s.model));
+    in.check_keys(t, path, keys_of(table), "a key of a " + name + " synapse");
+    const Tree* preset = t.find("preset");
+    if (preset) {
         s.preset = SynapsePreset(1 + in.choice(*preset, path + ".preset", "a preset", synapse_presets()));
         apply_preset(s);
     } else {
-        in.require(t, path, "U", "the utilisation U, a number in (0, 1], or a preset " + one_of(synapse_presets()));
+        in.require(t, path, "U", "the utilisation U, a number in (0, 1]" +
+                                     (table[1].key == "preset" ? ", or a preset " + one_of(synapse_presets()) : ""));
         in.require(t, path, "tau_F", "the facilitation time constant, a time above 0 ms");
-        in.require(t, path, "tau_D", "the depression time constant, a time above 0 ms");
+        in.require(t, path, "tau_D", "the recovery time constant, a time above 0 ms");
     }
-    FieldReader<SynapseSpec> fields(in, t, path, synapse_table(), s);
+    FieldReader<SynapseSpec> fields(in, t, path, table, s);
     fields.read({"U"});
-    if (s.preset == SynapsePreset::none) s.f = s.U;  // tsodyks2_synapse unless f is given
-    s.u0 = s.U;                                      // at rest unless given
+    if (s.model == SynapseModel::tsodyks_markram) {
+        if (!preset) s.f = s.U;  // tsodyks2_synapse unless f is given
+        s.u0 = s.U;              // at rest unless given
+    } else {
+        s.u0 = 0.0;              // NEST tsodyks_synapse: u relaxes to 0, the spike adds U
+    }
     s.x0 = 1.0;
     fields.read_rest();
+    // The three-state propagator divides by tau_psc - tau_D (docs/models.md 4.3).
+    if (s.model == SynapseModel::tsodyks_3state && s.tau_psc_ms == s.tau_D_ms) {
+        const Tree* at = t.find("tau_psc");
+        in.fail(at ? at->pos : t.pos, path + (at ? ".tau_psc" : ""),
+                "a tau_psc different from tau_D (" + q(s.tau_D_ms, Dimension::time) + ")",
+                q(s.tau_psc_ms, Dimension::time));
+    }
 }
 
 void write_synapse(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p) {
     out << YAML::Flow << YAML::BeginMap;
-    write_fields(out, in, synapse_table(), p.synapse);
+    write_fields(out, in, synapse_tables().of(std::size_t(p.synapse.model)), p.synapse);
     out << YAML::EndMap;
 }
 
