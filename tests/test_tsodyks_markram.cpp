@@ -29,12 +29,19 @@ TsodyksMarkramParameters parameters(double U, double f, double tau_F, double tau
 const TsodyksMarkramParameters depressing = parameters(0.9, 0.1, 1000.0, 20.0);
 const TsodyksMarkramParameters facilitating = parameters(0.02, 0.1, 100.0, 100.0);
 
-// Efficacies of `n` spikes with the intervals `isi_ms` between them, through the model.
-std::vector<double> efficacies(const TsodyksMarkramParameters& p, int n, double isi_ms) {
-    TsodyksMarkramState s(p);
-    std::vector<double> e{s.first()};
-    for (int k = 1; k < n; ++k) e.push_back(s.spike(p, isi_ms));
+// The efficacies of spikes with the intervals `isi_ms` after the first, through the model.
+template <class State>
+std::vector<double> train(const TsodyksMarkramParameters& p, const std::vector<double>& isi_ms) {
+    State s(p);
+    std::vector<double> e{s.first(p)};
+    for (double h : isi_ms) e.push_back(s.spike(p, h));
     return e;
+}
+
+// Efficacies of `n` spikes at regular intervals `isi_ms`.
+template <class State = TsodyksMarkramState>
+std::vector<double> efficacies(const TsodyksMarkramParameters& p, int n, double isi_ms) {
+    return train<State>(p, std::vector<double>(std::size_t(n) - 1, isi_ms));
 }
 
 // An independent reference: the continuous form where u relaxes to U and x to 1 between
@@ -118,24 +125,32 @@ TEST_CASE("tsodyks_markram: two-spike bursts, Payeur's sets", "[stp]") {
     }
 }
 
-TEST_CASE("tsodyks_markram with f = U is NEST's tsodyks2_synapse", "[stp]") {
-    // NEST tsodyks2_synapse at regular 20 Hz, weight-normalised, docs/models.md 4.5 (five
-    // decimals). tau_F = 0: NEST's "no facilitation" (decay factor exp(-h/0) = 0).
-    struct NestRow { double U, tau_D, tau_F, e[6]; };
+TEST_CASE("NEST's tsodyks2_synapse (tsodyks_markram with f = U) and tsodyks_synapse (tsodyks_3state)", "[stp]") {
+    // NEST at regular 20 Hz, weight-normalised, docs/models.md 4.5 (five decimals).
+    // tau_F = 0: NEST's "no facilitation" (decay factor exp(-h/0) = 0). tsodyks_3state starts
+    // from NEST's u = 0, x = 1, y = 0 with tau_psc 3 ms.
+    struct NestRow { bool three_state; double U, tau_D, tau_F, e[6]; };
     const NestRow rows[] = {
-        {0.5, 800, 0, {0.5, 0.26515, 0.15483, 0.10302, 0.07868, 0.05713}},
-        {0.67, 450, 0, {0.67, 0.26831, 0.14969, 0.11466, 0.10432, 0.09998}},
-        {0.1, 100, 1000, {0.1, 0.17435, 0.22200, 0.25053, 0.26799, 0.33552}},
+        {false, 0.5, 800, 0, {0.5, 0.26515, 0.15483, 0.10302, 0.07868, 0.05713}},
+        {false, 0.67, 450, 0, {0.67, 0.26831, 0.14969, 0.11466, 0.10432, 0.09998}},
+        {false, 0.1, 100, 1000, {0.1, 0.17435, 0.22200, 0.25053, 0.26799, 0.33552}},
+        {true, 0.5, 800, 0, {0.5, 0.26426, 0.15395, 0.10233, 0.07818, 0.05694}},
+        {true, 0.67, 450, 0, {0.67, 0.26561, 0.14782, 0.11351, 0.10352, 0.09941}},
+        {true, 0.1, 100, 1000, {0.1, 0.17400, 0.22091, 0.24859, 0.26531, 0.33024}},
     };
     for (const NestRow& row : rows) {
-        INFO("U " << row.U << ", tau_D " << row.tau_D << ", tau_F " << row.tau_F);
-        check_row(efficacies(parameters(row.U, row.U, row.tau_F, row.tau_D), 200, 50.0),
-                  std::vector<double>(row.e, row.e + 6));
+        INFO((row.three_state ? "tsodyks_3state" : "tsodyks_markram") << ", U " << row.U << ", tau_D "
+                                                                       << row.tau_D << ", tau_F " << row.tau_F);
+        TsodyksMarkramParameters p = parameters(row.U, row.U, row.tau_F, row.tau_D);
+        if (row.three_state) p.u0 = 0.0;
+        const std::vector<double> e = row.three_state ? efficacies<Tsodyks3State>(p, 200, 50.0)
+                                                      : efficacies(p, 200, 50.0);
+        check_row(e, std::vector<double>(row.e, row.e + 6));
     }
 }
 
 TEST_CASE("tsodyks_markram: per-source state on the step grid", "[stp]") {
-    TsodyksMarkramSources sources(facilitating, 3, 0.1);
+    TsodyksMarkramSources sources(SynapseModel::tsodyks_markram, facilitating, 3, 0.1);
     // Source 1 spikes at steps 100, 120 (2 ms); source 0 and 2 stay at rest.
     const double e1 = sources.efficacy(1, 100);
     CHECK(e1 == facilitating.U);
@@ -145,14 +160,22 @@ TEST_CASE("tsodyks_markram: per-source state on the step grid", "[stp]") {
     CHECK(sources.efficacy(1, 120) == e2);
     CHECK(sources.efficacy(0, 120) == facilitating.U);
     CHECK(sources.bytes() == 3 * (2 * sizeof(double) + sizeof(step_t)));
+    // tsodyks_3state keeps u, x, y and the last release per source.
+    TsodyksMarkramSources three(SynapseModel::tsodyks_3state, facilitating, 2, 0.1);
+    CHECK(three.bytes() == 2 * (4 * sizeof(double) + sizeof(step_t)));
+    // The first spike facilitates u0 by U (1 - u0), then releases u x0 (docs/models.md 4.3).
+    const double u1 = facilitating.u0 + facilitating.U * (1.0 - facilitating.u0);
+    CHECK(three.efficacy(0, 5) == u1 * facilitating.x0);
+    CHECK(three.efficacy(0, 5) == u1 * facilitating.x0);  // asked again for the same spike
 }
 
 namespace {
 
 // One spike_source (spikes at `times`) onto `n` iaf_psc_delta neurons, all to all, through a
-// tsodyks_markram projection with weights drawn uniformly in [low, high] mV (both signs: the
+// short-term plastic projection (`model`, the depressing set; tau_psc 3 ms) with weights drawn uniformly in [low, high] mV (both signs: the
 // projection then has two tables, exc and inh, on a VP). The threshold is out of reach.
-NetworkSpec stp_network(int threads, std::uint64_t n, double low, double high, const std::vector<double>& times) {
+NetworkSpec stp_network(SynapseModel model, int threads, std::uint64_t n, double low, double high,
+                        const std::vector<double>& times) {
     NetworkSpec spec;
     spec.simulation.threads = threads;
     auto src = population("src", "spike_source", 1);
@@ -163,7 +186,7 @@ NetworkSpec stp_network(int threads, std::uint64_t n, double low, double high, c
     proj.weight.kind = Distribution::Kind::uniform;
     proj.weight.low = low;
     proj.weight.high = high;
-    proj.synapse.model = SynapseModel::tsodyks_markram;
+    proj.synapse.model = model;
     static_cast<TsodyksMarkramParameters&>(proj.synapse) = depressing;
     spec.projections.push_back(proj);
     return spec;
@@ -210,37 +233,47 @@ Jumps run_jumps(const NetworkSpec& spec, int steps) {
 
 }  // namespace
 
-TEST_CASE("tsodyks_markram in a network: jumps are weight x efficacy, once per spike", "[stp][kernel]") {
+TEST_CASE("short-term plasticity in a network: jumps are weight x efficacy, once per spike", "[stp][kernel]") {
     // Spikes at 10, 12, 17, 67 ms: intervals 2, 5 and 50 ms; arrivals 1 ms (10 steps) later.
     const std::vector<double> times = {10.0, 12.0, 17.0, 67.0};
-    // Expected efficacies: the model itself, checked against docs/models.md 4.5 above.
-    TsodyksMarkramState s(depressing);
-    const std::vector<double> e = {s.first(), s.spike(depressing, 2.0), s.spike(depressing, 5.0),
-                                   s.spike(depressing, 50.0)};
-    Jumps j = run_jumps(stp_network(1, 6, -5.0, 5.0, times), 800);
-    bool both_signs[2] = {false, false};
-    for (std::size_t node = 0; node < 6; ++node) {
-        INFO("node " << node << ", weight " << j.weight[node]);
-        both_signs[j.weight[node] < 0] = true;
-        for (std::size_t k = 0; k < times.size(); ++k) {
-            const std::size_t arrival = std::size_t(std::llround(times[k] * 10)) + 10;
-            CHECK(std::abs(j.by_node[node][arrival] - j.weight[node] * e[k]) <= 1e-9);
-            j.by_node[node][arrival] = 0.0;
+    for (SynapseModel model : {SynapseModel::tsodyks_markram, SynapseModel::tsodyks_3state}) {
+        INFO("model " << int(model));
+        // Expected efficacies: the models themselves, checked against docs/models.md 4.5 above.
+        const NetworkSpec spec = stp_network(model, 1, 6, -5.0, 5.0, times);
+        const auto& p = spec.projections[0].synapse;
+        const std::vector<double> e = model == SynapseModel::tsodyks_markram
+                                          ? train<TsodyksMarkramState>(p, {2.0, 5.0, 50.0})
+                                          : train<Tsodyks3State>(p, {2.0, 5.0, 50.0});
+        Jumps j = run_jumps(spec, 800);
+        bool both_signs[2] = {false, false};
+        for (std::size_t node = 0; node < 6; ++node) {
+            INFO("node " << node << ", weight " << j.weight[node]);
+            both_signs[j.weight[node] < 0] = true;
+            for (std::size_t k = 0; k < times.size(); ++k) {
+                const std::size_t arrival = std::size_t(std::llround(times[k] * 10)) + 10;
+                CHECK(std::abs(j.by_node[node][arrival] - j.weight[node] * e[k]) <= 1e-9);
+                j.by_node[node][arrival] = 0.0;
+            }
+            for (double r : j.by_node[node]) CHECK(std::abs(r) <= 1e-9);  // nothing else arrives
         }
-        for (double r : j.by_node[node]) CHECK(std::abs(r) <= 1e-9);  // nothing else arrives
+        CHECK((both_signs[0] && both_signs[1]));  // two tables (exc and inh) shared one state
     }
-    CHECK((both_signs[0] && both_signs[1]));  // two tables (exc and inh) shared one state
 }
 
-TEST_CASE("tsodyks_markram in a network: bitwise identical for 1 and 2 threads", "[stp][determinism]") {
+TEST_CASE("short-term plasticity in a network: bitwise identical for 1, 2 and 3 threads", "[stp][determinism]") {
     const std::vector<double> times = {5.0, 7.5, 9.0, 30.0, 31.0, 80.0};
-    const Jumps one = run_jumps(stp_network(1, 9, -3.0, 4.0, times), 1000);
-    const Jumps two = run_jumps(stp_network(2, 9, -3.0, 4.0, times), 1000);
-    REQUIRE(one.final_v.size() == two.final_v.size());
-    CHECK(std::memcmp(one.final_v.data(), two.final_v.data(), one.final_v.size() * sizeof(double)) == 0);
-    for (std::size_t node = 0; node < one.by_node.size(); ++node)
-        CHECK(std::memcmp(one.by_node[node].data(), two.by_node[node].data(),
-                          one.by_node[node].size() * sizeof(double)) == 0);
+    for (SynapseModel model : {SynapseModel::tsodyks_markram, SynapseModel::tsodyks_3state}) {
+        const Jumps one = run_jumps(stp_network(model, 1, 9, -3.0, 4.0, times), 1000);
+        for (int threads : {2, 3}) {
+            INFO("model " << int(model) << ", threads " << threads);
+            const Jumps more = run_jumps(stp_network(model, threads, 9, -3.0, 4.0, times), 1000);
+            REQUIRE(one.final_v.size() == more.final_v.size());
+            CHECK(std::memcmp(one.final_v.data(), more.final_v.data(), one.final_v.size() * sizeof(double)) == 0);
+            for (std::size_t node = 0; node < one.by_node.size(); ++node)
+                CHECK(std::memcmp(one.by_node[node].data(), more.by_node[node].data(),
+                                  one.by_node[node].size() * sizeof(double)) == 0);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -261,13 +294,26 @@ std::vector<error_case> synapse_errors() {
         {"not a mapping", with_synapse("@@tsodyks_markram"), path, "a mapping {model: tsodyks_markram, ...}",
          "…"},
         {"unknown model", with_synapse("{model: @@tsodyks_markam, U: 0.5, tau_F: 1 s, tau_D: 1 s}"), path + ".model",
-         "a synapse model (one of: tsodyks_markram)", "\"tsodyks_markam\" (did you mean tsodyks_markram?)"},
+         "a synapse model (one of: tsodyks_markram, tsodyks_3state)", "\"tsodyks_markam\" (did you mean tsodyks_markram?)"},
         {"unknown preset", with_synapse("{model: tsodyks_markram, preset: @@depression}"), path + ".preset",
          "a preset " + presets, "\"depression\"…"},
         {"unknown key", with_synapse("{model: tsodyks_markram, preset: depressing, @@tau_rec: 1 s}"),
-         path + ".tau_rec", "a key of synapse (one of: model, preset, U, f, tau_F, tau_D, u0, x0)", "\"tau_rec\"…"},
+         path + ".tau_rec", "a key of synapse (one of: model, preset, f, U, tau_F, tau_D, tau_psc, u0, x0)",
+         "\"tau_rec\"…"},
+        {"a key of another model", with_synapse("{model: tsodyks_markram, preset: depressing, @@tau_psc: 3 ms}"),
+         path + ".tau_psc", "a key of a tsodyks_markram synapse (one of: model, preset, U, f, tau_F, tau_D, u0, x0)",
+         "\"tau_psc\"…"},
+        {"a preset for tsodyks_3state", with_synapse("{model: tsodyks_3state, @@preset: depressing}"),
+         path + ".preset", "a key of a tsodyks_3state synapse (one of: model, U, tau_F, tau_D, tau_psc, u0, x0)",
+         "\"preset\"…"},
+        {"no tau_D for tsodyks_3state", with_synapse("@@{model: tsodyks_3state, U: 0.5, tau_F: 1 ms}"), path,
+         "a \"tau_D\" key (the recovery time constant, a time above 0 ms)", "…"},
+        {"tau_psc equal to tau_D", with_synapse("{model: tsodyks_3state, U: 0.5, tau_F: 1 ms, tau_D: 3 ms, tau_psc: @@3 ms}"),
+         path + ".tau_psc", "a tau_psc different from tau_D (3 ms)", "3 ms"},
+        {"tau_psc of 0", with_synapse("{model: tsodyks_3state, U: 0.5, tau_F: 1 ms, tau_D: 1 s, tau_psc: @@0 ms}"),
+         path + ".tau_psc", "a time above 0 ms", "0 ms"},
         {"no model", with_synapse("@@{U: 0.5, tau_F: 1 s, tau_D: 1 s}"), path,
-         "a \"model\" key (a synapse model (one of: tsodyks_markram))", "…"},
+         "a \"model\" key (a synapse model (one of: tsodyks_markram, tsodyks_3state))", "…"},
         {"no U without a preset", with_synapse("@@{model: tsodyks_markram, tau_F: 1 s, tau_D: 1 s}"), path,
          "a \"U\" key (the utilisation U, a number in (0, 1], or a preset " + presets + ")", "…"},
         {"U of 0", with_synapse("{model: tsodyks_markram, preset: facilitating, U: @@0}"), path + ".U",
@@ -314,4 +360,15 @@ TEST_CASE("synapse: presets, overrides, defaults and the resolved description", 
     const SynapseSpec& p = plain.projections[0].synapse;
     CHECK((p.U == 0.3 && p.f == 0.3 && p.u0 == 0.3 && p.x0 == 0.5 && p.tau_F_ms == 100.0 && p.tau_D_ms == 200.0));
     CHECK(p.preset == SynapsePreset::none);
+
+    // tsodyks_3state: u0 defaults to 0 (NEST tsodyks_synapse), tau_psc to 3 ms; round trip.
+    const NetworkSpec three = parse_description(
+        with_synapse("{model: tsodyks_3state, U: 0.5, tau_F: 10 ms, tau_D: 800 ms}"), "model.yaml", {});
+    const SynapseSpec& t = three.projections[0].synapse;
+    CHECK((t.model == SynapseModel::tsodyks_3state && t.U == 0.5 && t.u0 == 0.0 && t.x0 == 1.0 &&
+           t.tau_psc_ms == 3.0 && t.tau_F_ms == 10.0 && t.tau_D_ms == 800.0));
+    CHECK(contains(three.resolved_yaml, "synapse: {model: tsodyks_3state, U: 0.5, tau_F: 10 ms, tau_D: 800 ms, "
+                                        "tau_psc: 3 ms, u0: 0, x0: 1}"));
+    const SynapseSpec& t2 = parse_description(three.resolved_yaml, "resolved.yaml", {}).projections[0].synapse;
+    CHECK((t2.model == t.model && t2.u0 == t.u0 && t2.tau_psc_ms == t.tau_psc_ms));
 }
