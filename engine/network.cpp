@@ -99,11 +99,13 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
         build_stimuli(vp);
         vp.finish_building(min_delay_);
     });
-    for (auto& vp : vps_)
+    for (auto& vp : vps_) {
         for (auto& t : vp.tables()) {
             n_synapses_ += t.size();
             synapse_bytes_ += t.bytes();
         }
+        for (auto& stp : vp.short_term()) synapse_bytes_ += stp.bytes();
+    }
 }
 
 void Network::build_synapses(VirtualProcess& vp) {
@@ -166,10 +168,15 @@ void Network::build_synapses(VirtualProcess& vp) {
                 if (!proj.delay.is_constant()) f.d.push_back(d);
             }
         }
+        // Short-term plasticity: one per-source state for the projection's tables on this VP.
+        int short_term = -1;
         for (std::size_t r = 0; r < n_rec; ++r) {
             Flat& f = flat[r];
             if (f.src.empty()) continue;
+            if (proj.synapse.model != SynapseModel::static_synapse && short_term < 0)
+                short_term = vp.add_short_term(TsodyksMarkramSources(proj.synapse.model, proj.synapse, pops[ps].size, h));
             StaticSynapseTable t;
+            t.short_term = short_term;
             t.projection = int(pi);
             t.receptor = int(r);
             t.target_group = pt;

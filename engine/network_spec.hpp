@@ -13,6 +13,7 @@
 
 #include "core/distribution.hpp"
 #include "synapses/connection_rules.hpp"
+#include "synapses/tsodyks_markram.hpp"
 
 namespace apical {
 
@@ -41,6 +42,18 @@ struct PopulationSpec {
     SourceLocation where;
 };
 
+// Presets of the synapse key (docs/models.md 4.2): Payeur et al. 2021's depressing and
+// facilitating sets.
+enum class SynapsePreset { none, depressing, facilitating };
+
+// How a projection's synapses transmit: static (weight alone) or with short-term plasticity,
+// its parameters the same for the whole projection (docs/models.md 4).
+struct SynapseSpec : TsodyksMarkramParameters {
+    SynapseModel model = SynapseModel::static_synapse;
+    SynapsePreset preset = SynapsePreset::none;  // for the resolved description
+    SourceLocation where;
+};
+
 // The connectivity fields (rule, p, degree, allow_autapses, allow_multapses) are those of
 // synapses/connection_rules.hpp.
 struct ProjectionSpec : Connectivity {
@@ -53,6 +66,7 @@ struct ProjectionSpec : Connectivity {
     // (current-based models route by the sign of each weight: positive to receptors[0],
     // negative to receptors[1]).
     int receptor = -1;
+    SynapseSpec synapse;
     SourceLocation where;
 };
 

@@ -50,6 +50,45 @@ void VirtualProcess::finish_building(int max_slice_steps) {
     }
 }
 
+namespace {
+
+// The synapses begin .. end of one spike's source in table t. Scaled: every weight times
+// `efficacy` (short-term plasticity); the static instantiation is the plain loop.
+template <bool Scaled>
+void add_synapses(const StaticSynapseTable& t, RingBuffer& buf, step_t step, std::uint32_t begin,
+                  std::uint32_t end, double efficacy) {
+    const auto scaled = [efficacy](double w) { return Scaled ? w * efficacy : w; };
+    const std::uint32_t* target = t.target.data();
+    if (t.delay.empty()) {
+        double* row = buf.row_of_step(step + t.delay_constant);
+        if (t.weight.empty()) {
+            const double w = scaled(t.weight_constant);
+            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += w;
+        } else {
+            const float* w = t.weight.data();
+            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(double(w[k]));
+        }
+    } else {
+        const int slots = buf.n_slots();
+        const int base = buf.slot_of(step);
+        double* data = buf.row(0);
+        const std::size_t stride = buf.n_neurons();
+        for (std::uint32_t k = begin; k < end; ++k) {
+            int slot = base + t.delay[k];
+            while (slot >= slots) slot -= slots;
+            const double w = t.weight.empty() ? t.weight_constant : double(t.weight[k]);
+            data[std::size_t(slot) * stride + target[k]] += scaled(w);
+        }
+    }
+}
+
+}  // namespace
+
+int VirtualProcess::add_short_term(TsodyksMarkramSources sources) {
+    short_term_.push_back(std::move(sources));
+    return int(short_term_.size()) - 1;
+}
+
 void VirtualProcess::deliver(std::span<const Spike> spikes, const std::vector<PopulationLayout>& pops) {
     for (const Spike& s : spikes) {
         int p = int(pops.size()) - 1;
@@ -60,27 +99,12 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, const std::vector<Po
             const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
             if (begin == end) continue;
             RingBuffer& buf = groups_[std::size_t(t.target_group)]->input(t.receptor);
-            const std::uint32_t* target = t.target.data();
-            if (t.delay.empty()) {
-                double* row = buf.row_of_step(s.step + t.delay_constant);
-                if (t.weight.empty()) {
-                    const double w = t.weight_constant;
-                    for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += w;
-                } else {
-                    const float* w = t.weight.data();
-                    for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += double(w[k]);
-                }
+            if (t.short_term < 0) {
+                add_synapses<false>(t, buf, s.step, begin, end, 1.0);
             } else {
-                const int slots = buf.n_slots();
-                const int base = buf.slot_of(s.step);
-                double* data = buf.row(0);
-                const std::size_t stride = buf.n_neurons();
-                for (std::uint32_t k = begin; k < end; ++k) {
-                    int slot = base + t.delay[k];
-                    while (slot >= slots) slot -= slots;
-                    const double w = t.weight.empty() ? t.weight_constant : double(t.weight[k]);
-                    data[std::size_t(slot) * stride + target[k]] += w;
-                }
+                // Once per spike and projection, even with two tables (receptors by sign).
+                const double e = short_term_[std::size_t(t.short_term)].efficacy(node, s.step);
+                add_synapses<true>(t, buf, s.step, begin, end, e);
             }
         }
     }

@@ -19,6 +19,7 @@
 #include "engine/stimuli.hpp"
 #include "neurons/neuron_group.hpp"
 #include "synapses/static_synapse_table.hpp"
+#include "synapses/tsodyks_markram.hpp"
 
 namespace apical {
 
@@ -31,6 +32,9 @@ public:
     // Building (engine/network.cpp), in this order: tables, groups (population order),
     // stimuli, then finish_building.
     void add_table(int source_population, StaticSynapseTable table);
+    // The per-source state of one projection with short-term plasticity; its tables on this
+    // VP name the returned index in StaticSynapseTable::short_term.
+    int add_short_term(TsodyksMarkramSources sources);
     void add_group(std::unique_ptr<NeuronGroup> group) { groups_.push_back(std::move(group)); }
     void add_poisson(PoissonInput in);
     void add_current(CurrentInput in);
@@ -41,10 +45,12 @@ public:
     NeuronGroup& group(std::size_t population) { return *groups_[population]; }
     const NeuronGroup& group(std::size_t population) const { return *groups_[population]; }
     const std::vector<StaticSynapseTable>& tables() const { return tables_; }
+    const std::vector<TsodyksMarkramSources>& short_term() const { return short_term_; }
 
     // The slice's work, called by the VP's own thread (engine/simulation.cpp).
     // Adds every synapse's weight of the spikes (canonical order) into ring-buffer row
-    // spike step + delay of its target's receptor.
+    // spike step + delay of its target's receptor; for a table with short-term plasticity,
+    // weight x the efficacy of the spike, its source's state advanced once per spike.
     void deliver(std::span<const Spike> spikes, const std::vector<PopulationLayout>& populations);
     // Adds the Poisson generator counts that arrive in steps first .. first + n - 1.
     void add_poisson_input(std::uint32_t seed, step_t first, int n);
@@ -62,6 +68,7 @@ private:
     int id_;
     std::vector<std::unique_ptr<NeuronGroup>> groups_;  // one per population
     std::vector<StaticSynapseTable> tables_;
+    std::vector<TsodyksMarkramSources> short_term_;     // per projection with STP on this VP
     std::vector<std::vector<int>> tables_of_source_;    // per source population: table indices
     std::vector<PoissonInput> poisson_;
     std::vector<CurrentInput> currents_;

@@ -33,6 +33,10 @@ struct StaticSynapseTable {
     double weight_constant = 0.0;
     int delay_constant = 1;              // steps
     int min_delay = 1, max_delay = 1;    // steps, over this table
+    // Short-term plasticity: index of the projection's per-source state on the VP
+    // (VirtualProcess::add_short_term, synapses/tsodyks_markram.hpp), whose efficacy scales
+    // every weight; -1 = static. The state is per source, so no bytes per synapse.
+    int short_term = -1;
 
     std::size_t size() const { return target.size(); }
     std::size_t bytes() const {

@@ -11,8 +11,9 @@
 namespace apical::description {
 
 std::string Range::expected(Dimension d) const {
-    if (above_min) return what + " above " + q(min, d);
-    const bool has_min = std::isfinite(min), has_max = std::isfinite(max);
+    const bool has_max = std::isfinite(max);
+    if (above_min) return has_max ? what + " in (" + q(min, d) + ", " + q(max, d) + "]" : what + " above " + q(min, d);
+    const bool has_min = std::isfinite(min);
     if (has_min && has_max) return what + " in [" + q(min, d) + ", " + q(max, d) + "]";
     return has_min ? what + " of at least " + q(min, d) : what + " of at most " + q(max, d);
 }

@@ -38,12 +38,14 @@ struct Range {
     double min = -std::numeric_limits<double>::infinity();
     double max = std::numeric_limits<double>::infinity();
     bool above_min = false;  // min itself excluded
-    bool contains(double v) const { return above_min ? v > min : (v >= min && v <= max); }
+    bool contains(double v) const { return (above_min ? v > min : v >= min) && v <= max; }
     std::string expected(Dimension d) const;
 };
 inline Range above(std::string what, double min) {
     return {std::move(what), min, std::numeric_limits<double>::infinity(), true};
 }
+// (min, max]
+inline Range above_up_to(std::string what, double min, double max) { return {std::move(what), min, max, true}; }
 inline Range at_least(std::string what, double min) { return {std::move(what), min}; }
 inline Range within(std::string what, double min, double max) { return {std::move(what), min, max}; }
 inline Range positive_time() { return above("a time", 0.0); }

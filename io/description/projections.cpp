@@ -1,5 +1,5 @@
 // The projections section: source and target, a connectivity per connection rule (one
-// field table per rule), weight, delay and receptor.
+// field table per rule), weight, delay, receptor and the synapse model (short-term plasticity).
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -113,6 +113,104 @@ void write_connectivity(YAML::Emitter& out, const Reader& in, const ProjectionSp
     out << YAML::EndMap;
 }
 
+// The synapse key: a model with short-term plasticity (absent: static), its parameters
+// given one by one or, for tsodyks_markram, started from a preset (docs/description.md,
+// "Synapse models"). One field table per model.
+const std::vector<std::string>& synapse_models() {
+    static const std::vector<std::string> names = {"tsodyks_markram", "tsodyks_3state"};  // SynapseModel 1, 2
+    return names;
+}
+
+const std::vector<std::string>& synapse_presets() {
+    static const std::vector<std::string> names = {"depressing", "facilitating"};  // SynapsePreset 1, 2
+    return names;
+}
+
+// Payeur et al. 2021's sets (docs/models.md 4.2): U, f, tau_F, tau_D.
+void apply_preset(SynapseSpec& s) {
+    const bool depressing = s.preset == SynapsePreset::depressing;
+    s.U = depressing ? 0.9 : 0.02;
+    s.f = 0.1;
+    s.tau_F_ms = depressing ? 1000.0 : 100.0;
+    s.tau_D_ms = depressing ? 20.0 : 100.0;
+}
+
+const KindTables<SynapseSpec>& synapse_tables() {
+    using S = SynapseSpec;
+    const Range fraction = above_up_to("a fraction", 0.0, 1.0);
+    const Range state = within("a fraction", 0.0, 1.0);
+    const auto U = quantity_field<S>("U", &S::U, Dimension::dimensionless, fraction);
+    const auto tau_F = time_field<S>("tau_F", &S::tau_F_ms, positive_time());
+    const auto tau_D = time_field<S>("tau_D", &S::tau_D_ms, positive_time());
+    const auto u0 = quantity_field<S>("u0", &S::u0, Dimension::dimensionless, state);
+    const auto x0 = quantity_field<S>("x0", &S::x0, Dimension::dimensionless, state);
+    static const KindTables<S> tables = {
+        {custom_field<S>("model", nullptr,
+                         [](YAML::Emitter& out, const Reader&, const S& s) {
+                             out << synapse_models()[std::size_t(s.model) - 1];
+                         })},
+        {
+            {},  // static: no synapse key
+            {custom_field<S>("preset", nullptr,
+                             [](YAML::Emitter& out, const Reader&, const S& s) {
+                                 out << synapse_presets()[std::size_t(s.preset) - 1];
+                             })
+                 .when([](const S& s) { return s.preset != SynapsePreset::none; }),
+             U, quantity_field<S>("f", &S::f, Dimension::dimensionless, fraction), tau_F, tau_D, u0, x0},
+            {U, tau_F, tau_D, time_field<S>("tau_psc", &S::tau_psc_ms, positive_time()), u0, x0},
+        },
+        {},
+    };
+    return tables;
+}
+
+void read_synapse(Reader& in, const Tree& t, const std::string& path, ProjectionSpec& p) {
+    SynapseSpec& s = p.synapse;
+    s.where = {t.pos.line, t.pos.column, path};
+    const KindTables<SynapseSpec>& tables = synapse_tables();
+    in.expect_map(t, path, "a mapping {model: tsodyks_markram, ...}");
+    in.check_keys(t, path, tables.keys(), "a key of synapse");
+    const std::string model_what = "a synapse model";
+    s.model = SynapseModel(1 + in.choice(in.require(t, path, "model", model_what + " " + one_of(synapse_models())),
+                                         path + ".model", model_what, synapse_models()));
+    const std::string& name = synapse_models()[std::size_t(s.model) - 1];
+    const Table<SynapseSpec> table = tables.of(std::size_t(s.model));
+    in.check_keys(t, path, keys_of(table), "a key of a " + name + " synapse");
+    const Tree* preset = t.find("preset");
+    if (preset) {
+        s.preset = SynapsePreset(1 + in.choice(*preset, path + ".preset", "a preset", synapse_presets()));
+        apply_preset(s);
+    } else {
+        in.require(t, path, "U", "the utilisation U, a number in (0, 1]" +
+                                     (table[1].key == "preset" ? ", or a preset " + one_of(synapse_presets()) : ""));
+        in.require(t, path, "tau_F", "the facilitation time constant, a time above 0 ms");
+        in.require(t, path, "tau_D", "the recovery time constant, a time above 0 ms");
+    }
+    FieldReader<SynapseSpec> fields(in, t, path, table, s);
+    fields.read({"U"});
+    if (s.model == SynapseModel::tsodyks_markram) {
+        if (!preset) s.f = s.U;  // tsodyks2_synapse unless f is given
+        s.u0 = s.U;              // at rest unless given
+    } else {
+        s.u0 = 0.0;              // NEST tsodyks_synapse: u relaxes to 0, the spike adds U
+    }
+    s.x0 = 1.0;
+    fields.read_rest();
+    // The three-state propagator divides by tau_psc - tau_D (docs/models.md 4.3).
+    if (s.model == SynapseModel::tsodyks_3state && s.tau_psc_ms == s.tau_D_ms) {
+        const Tree* at = t.find("tau_psc");
+        in.fail(at ? at->pos : t.pos, path + (at ? ".tau_psc" : ""),
+                "a tau_psc different from tau_D (" + q(s.tau_D_ms, Dimension::time) + ")",
+                q(s.tau_psc_ms, Dimension::time));
+    }
+}
+
+void write_synapse(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p) {
+    out << YAML::Flow << YAML::BeginMap;
+    write_fields(out, in, synapse_tables().of(std::size_t(p.synapse.model)), p.synapse);
+    out << YAML::EndMap;
+}
+
 const ReceptorInfo& receptor_info(const Reader& in, const ProjectionSpec& p) {
     return population_named(in, p.target).info->receptors[std::size_t(std::max(p.receptor, 0))];
 }
@@ -144,6 +242,8 @@ const Table<ProjectionSpec>& projection_table() {
             "receptor", nullptr,
             [](YAML::Emitter& out, const Reader& in, const P& p) { out << receptor_info(in, p).name; })
             .when([](const P& p) { return p.receptor >= 0; }),
+        custom_field<P>("synapse", &read_synapse, &write_synapse)
+            .when([](const P& p) { return p.synapse.model != SynapseModel::static_synapse; }),
     };
     return table;
 }

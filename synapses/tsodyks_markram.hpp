@@ -1,0 +1,137 @@
+// Short-term plasticity of the Tsodyks-Markram family (docs/models.md 4): the extended model
+// of Costa et al. 2013 (tsodyks_markram: U, f, tau_F, tau_D), which is NEST's
+// tsodyks2_synapse for f = U, and the three-state model of NEST's tsodyks_synapse
+// (tsodyks_3state: U, tau_F, tau_D, tau_psc).
+//
+// The state belongs to a presynaptic neuron, not to a synapse: every synapse of one source in
+// one projection sees the same efficacy (docs/models.md 4.4). It is advanced lazily, only at
+// the source's spikes, with the exact exponential decay since the last one.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "core/spike.hpp"
+
+namespace apical {
+
+enum class SynapseModel { static_synapse, tsodyks_markram, tsodyks_3state };
+
+struct TsodyksMarkramParameters {
+    double U = 0.5;        // utilisation, in (0, 1]
+    double f = 0.5;        // tsodyks_markram: facilitation increment, in (0, 1]; f = U: tsodyks2_synapse
+    double tau_F_ms = 1000.0;
+    double tau_D_ms = 800.0;
+    double u0 = 0.5;       // initial u and x, in [0, 1]
+    double x0 = 1.0;
+    double tau_psc_ms = 3.0;  // tsodyks_3state: decay of the released (active) resources
+};
+
+// tsodyks_markram, one source. `first()` is the efficacy u x of the first spike, at (u0, x0);
+// `spike(h)` advances the state to a spike h ms after the previous one and returns its
+// efficacy. Update order of NEST tsodyks2_synapse (docs/models.md 4.3): x recovers from the
+// release of the previous spike with the old u, then u relaxes to U from its post-jump
+// value; the spike transmits the new u x.
+struct TsodyksMarkramState {
+    double u = 0.5, x = 1.0;
+
+    explicit TsodyksMarkramState(const TsodyksMarkramParameters& p) : u(p.u0), x(p.x0) {}
+    double first(const TsodyksMarkramParameters&) { return efficacy(); }
+    double spike(const TsodyksMarkramParameters& p, double h_ms) {
+        const double decay_D = std::exp(-h_ms / p.tau_D_ms), decay_F = std::exp(-h_ms / p.tau_F_ms);
+        x = 1.0 + (x - x * u - 1.0) * decay_D;
+        u = p.U + (u + p.f * (1.0 - u) - p.U) * decay_F;
+        return efficacy();
+    }
+    double efficacy() const { return u * x; }
+};
+
+// tsodyks_3state (NEST tsodyks_synapse, docs/models.md 4.3): resources x (recovered), y
+// (active, decaying with tau_psc into the inactive z = 1 - x - y, which recovers with tau_D);
+// u relaxes to 0 and jumps by U (1 - u) at a spike before the release u x moves to y. The
+// spike transmits the released amount. The first spike releases from (u0, x0, y = 0) as given.
+struct Tsodyks3State {
+    double u = 0.0, x = 1.0, y = 0.0;
+    double released = 0.0;  // by the last spike: its efficacy
+
+    explicit Tsodyks3State(const TsodyksMarkramParameters& p) : u(p.u0), x(p.x0) {}
+    double first(const TsodyksMarkramParameters& p) { return release(p); }
+    double spike(const TsodyksMarkramParameters& p, double h_ms) {
+        // NEST's propagators, exact for the linear x, y, z system.
+        const double p_yy = std::exp(-h_ms / p.tau_psc_ms), p_zz = std::expm1(-h_ms / p.tau_D_ms);
+        const double p_xy = (p_zz * p.tau_D_ms - (p_yy - 1.0) * p.tau_psc_ms) / (p.tau_psc_ms - p.tau_D_ms);
+        const double z = 1.0 - x - y;
+        u *= std::exp(-h_ms / p.tau_F_ms);
+        x += p_xy * y - p_zz * z;
+        y *= p_yy;
+        return release(p);
+    }
+    double efficacy() const { return released; }
+
+private:
+    double release(const TsodyksMarkramParameters& p) {
+        u += p.U * (1.0 - u);
+        released = u * x;
+        x -= released;
+        y += released;
+        return released;
+    }
+};
+
+// The states of one model for every source node, advanced lazily at the sources' spikes.
+template <class State>
+class PerSourceStates {
+public:
+    PerSourceStates() = default;
+    PerSourceStates(const TsodyksMarkramParameters& p, std::uint32_t n_sources)
+        : state_(n_sources, State(p)), last_(n_sources, never) {}
+
+    double efficacy(const TsodyksMarkramParameters& p, double dt_ms, std::uint32_t node, step_t step) {
+        State& s = state_[node];
+        const step_t last = last_[node];
+        if (last == step) return s.efficacy();
+        last_[node] = step;
+        return last == never ? s.first(p) : s.spike(p, double(step - last) * dt_ms);
+    }
+    std::size_t bytes() const { return state_.size() * sizeof(State) + last_.size() * sizeof(step_t); }
+
+private:
+    static constexpr step_t never = std::numeric_limits<step_t>::min();
+    std::vector<State> state_;
+    std::vector<step_t> last_;  // step of the last spike; `never` before the first
+};
+
+// The short-term state of every source node of one projection on one VP (docs/architecture.md,
+// "Synapse storage"), beside the projection's tables. Each VP holding synapses of a source
+// sees all its spikes in the same order and so keeps an identical copy; no exchange is needed.
+class TsodyksMarkramSources {
+public:
+    TsodyksMarkramSources(SynapseModel model, const TsodyksMarkramParameters& p, std::uint32_t n_sources,
+                          double dt_ms)
+        : model_(model), p_(p), dt_ms_(dt_ms) {
+        if (model == SynapseModel::tsodyks_3state)
+            three_ = PerSourceStates<Tsodyks3State>(p, n_sources);
+        else
+            two_ = PerSourceStates<TsodyksMarkramState>(p, n_sources);
+    }
+
+    // The efficacy of source `node`'s spike at `step`. A neuron spikes at most once per step,
+    // so a second call for the same step (a second table of the projection: receptors
+    // routed by sign) returns the same value without advancing the state again.
+    double efficacy(std::uint32_t node, step_t step) {
+        return model_ == SynapseModel::tsodyks_3state ? three_.efficacy(p_, dt_ms_, node, step)
+                                                      : two_.efficacy(p_, dt_ms_, node, step);
+    }
+    std::size_t bytes() const { return two_.bytes() + three_.bytes(); }
+
+private:
+    SynapseModel model_;
+    TsodyksMarkramParameters p_;
+    double dt_ms_;
+    PerSourceStates<TsodyksMarkramState> two_;  // tsodyks_markram
+    PerSourceStates<Tsodyks3State> three_;      // tsodyks_3state
+};
+
+}  // namespace apical
