@@ -174,10 +174,12 @@ public:
                               const std::vector<Range>& populations)
         : classifier_(rule, threshold_ms, dt_ms, classified_neurons(populations)) {
         std::size_t offset = 0;
+        all_ = true;
         for (const Range& r : populations) {
             first_gid_.push_back(r.first_gid);
             offset_.push_back(r.classified ? std::int64_t(offset) : -1);
             if (r.classified) offset += r.size;
+            all_ = all_ && r.classified;
         }
     }
 
@@ -186,6 +188,10 @@ public:
         classes.resize(spikes.size());
         if (classifier_.size() == 0) {
             std::fill(classes.begin(), classes.end(), SpikeClass::unclassified);
+            return;
+        }
+        if (all_) {  // gids are dense from 0, so a gid is its own classifier index
+            for (std::size_t k = 0; k < spikes.size(); ++k) classes[k] = classifier_.classify(spikes[k].gid, spikes[k].step);
             return;
         }
         for (std::size_t k = 0; k < spikes.size(); ++k) {
@@ -209,6 +215,7 @@ private:
     SpikeClassifier classifier_;
     std::vector<gid_t> first_gid_;
     std::vector<std::int64_t> offset_;  // per population: first classifier index, -1 if unclassified
+    bool all_ = true;                   // every population classified
 };
 
 }  // namespace apical
