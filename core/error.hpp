@@ -36,11 +36,12 @@ public:
     static std::string format(const std::string& file, int line, int column,
                               const std::string& key_path, const std::string& expected,
                               const std::string& found) {
-        std::string where = file.empty() ? std::string("<description>") : file;
-        if (line > 0) where += ":" + std::to_string(line) + ":" + std::to_string(column);
-        std::string msg = where + ": ";
-        if (!key_path.empty()) msg += key_path + ": ";
-        msg += "expected " + expected + ", found " + found;
+        // Appends only: GCC 12 reports a false -Wrestrict on "literal" + string here.
+        std::string msg = file.empty() ? std::string("<description>") : file;
+        if (line > 0) msg.append(":").append(std::to_string(line)).append(":").append(std::to_string(column));
+        msg.append(": ");
+        if (!key_path.empty()) msg.append(key_path).append(": ");
+        msg.append("expected ").append(expected).append(", found ").append(found);
         return msg;
     }
 

@@ -22,9 +22,9 @@ TEST_CASE("an input with constant delay d acts exactly d steps later, for every 
         src.spike_times_ms = {{1.0}};  // step 10
         spec.populations.push_back(src);
         for (int d = min_d; d <= max_d; ++d) {
-            spec.populations.push_back(population("t" + std::to_string(d), "iaf_psc_delta", 1));
-            spec.projections.push_back(projection("src", "t" + std::to_string(d), ConnectionRule::all_to_all,
-                                                  1.0, d * 0.1));
+            const std::string target = std::string("t").append(std::to_string(d));
+            spec.populations.push_back(population(target, "iaf_psc_delta", 1));
+            spec.projections.push_back(projection("src", target, ConnectionRule::all_to_all, 1.0, d * 0.1));
         }
         Network net(spec, 1, 0, threads);
         REQUIRE(net.min_delay() == min_d);

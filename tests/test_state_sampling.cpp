@@ -40,7 +40,7 @@ NetworkSpec dc_network(int threads) {
     spec.stimuli = {dc};
     StateRecordingSpec r;
     r.name = "v";
-    r.population = "P";
+    r.population.assign(1, 'P');  // not = "P": GCC 12 warns -Wrestrict falsely on that assignment here
     r.variables = {0, 1};  // V_m, I_syn_ex
     r.nodes = {1, 4, 5, 9};
     r.interval_ms = 0.3;
