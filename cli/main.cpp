@@ -111,9 +111,9 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
          "override a description value: --set key.path=value (repeatable)");
     if (!check_only)
         opts.add_options()("output,o", po::value<std::string>(), "output directory")
-            ("threads", po::value<int>(), "OpenMP threads")
-            ("seed", po::value<std::uint32_t>(), "random seed")
-            ("t-stop", po::value<double>(), "biological time to simulate (ms)")
+            ("threads", po::value<std::string>(), "OpenMP threads")
+            ("seed", po::value<std::string>(), "random seed")
+            ("t-stop", po::value<std::string>(), "biological time to simulate (ms, or with a unit)")
             ("timers", "print the time spent in each phase of the slice loop");
     po::options_description hidden;
     hidden.add_options()("model", po::value<std::string>());
@@ -137,13 +137,12 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     if (vm.count("output")) overrides.push_back("simulation.output=" + vm["output"].as<std::string>());
-    if (vm.count("threads")) overrides.push_back("simulation.threads=" + std::to_string(vm["threads"].as<int>()));
-    if (vm.count("seed")) overrides.push_back("simulation.seed=" + std::to_string(vm["seed"].as<std::uint32_t>()));
-    if (vm.count("t-stop")) {
-        char b[64];
-        std::snprintf(b, sizeof b, "%.17g ms", vm["t-stop"].as<double>());
-        overrides.push_back(std::string("simulation.t_stop=") + b);
-    }
+    // The options' texts go to the description layer as they are, so --seed, --threads and
+    // --t-stop are checked exactly as the same keys in a file or --set (a --seed of -1 is
+    // refused, not wrapped).
+    for (auto [option, key] : {std::pair{"threads", "simulation.threads="}, std::pair{"seed", "simulation.seed="},
+                               std::pair{"t-stop", "simulation.t_stop="}})
+        if (vm.count(option)) overrides.push_back(key + vm[option].as<std::string>());
 
     const Checkpoint before_build = Checkpoint::now();
     NetworkSpec spec;

@@ -143,7 +143,17 @@ OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMeta
     f.dir = spec.simulation.output_dir;
     on_every_rank(ctx, [&] {
         check_output_dir(spec);
-        if (root) fs::create_directories(f.dir);
+        if (!root) return;
+        // Some directories pass every check and still cannot be created (e.g. below /proc):
+        // a user error, said in a sentence, before any file is written.
+        std::error_code ec;
+        fs::create_directories(f.dir, ec);
+        if (ec) {
+            const auto& w = spec.simulation.output_where;
+            throw DescriptionError(spec.file, w.line, w.column, w.key_path.empty() ? "simulation.output" : w.key_path,
+                                   "an output directory that can be created",
+                                   "\"" + f.dir.string() + "\" (" + ec.message() + ")");
+        }
     });
     std::vector<PopulationRange> recorded;
     for (auto& name : spec.spike_recordings)

@@ -146,3 +146,26 @@ TEST_CASE("bad arguments: unknown option and unknown command exit with 2", "[cli
     REQUIRE(run_apical("fly").exit_code == 2);
     REQUIRE(run_apical("run").exit_code == 2);
 }
+
+TEST_CASE("bad input: --seed, --threads and --t-stop are checked as the description's keys", "[cli][errors]") {
+    // The options' texts are handed to the description layer unchanged (docs/description.md,
+    // "simulation"): a seed of -1 is refused, not wrapped to 4294967295.
+    CHECK(contains(expect_bad("seed", valid, "--seed -1"),
+                   "--set: simulation.seed: expected an integer in [0, 4294967295], found -1"));
+    CHECK(contains(expect_bad("threads", valid, "--threads 0"), "simulation.threads: expected a positive integer"));
+    CHECK(contains(expect_bad("t_stop", valid, "--t-stop abc"), "simulation.t_stop: expected a time"));
+}
+
+TEST_CASE("bad input: an output directory that cannot be created", "[cli][errors]") {
+    // /proc passes the checks of an existing, writable parent (for root), but nothing can be
+    // created below it: exit 2 with the directory and the reason, nothing written.
+    auto dir = scratch("cli_errors_proc");
+    auto file = write_file(dir / "model.yaml", valid);
+    auto r = run_apical("run " + file.string() + " -o /proc/apical_cannot_exist");
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(contains(r.err, "simulation.output: expected an output directory that can be created, found "
+                          "\"/proc/apical_cannot_exist\""));
+    CHECK_FALSE(fs::exists("/proc/apical_cannot_exist"));
+}
