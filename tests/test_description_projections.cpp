@@ -113,6 +113,13 @@ std::vector<error_case> projection_errors() {
         // Delays (docs/description.md, "Delays"): at least dt.
         {"delay below dt", with_delay("delay: @@0.05 ms"), "projections[0].delay",
          "a delay of at least dt (0.1 ms)", "0.05 ms"},
+        // At most 65535 steps (16-bit per-synapse delays), so that no delay wraps.
+        {"a delay too long to store", with_delay("delay: @@3e8 ms"), "projections[0].delay",
+         "a delay of at most 65535 steps (6553.5 ms)", "3e+08 ms"},
+        {"uniform delays beyond 65535 steps",
+         with_delay("delay: @@{distribution: uniform, low: 1 ms, high: 1e9 ms}"), "projections[0].delay",
+         "a delay of at most 65535 steps (6553.5 ms) for every draw: add max: 6553.5 ms",
+         "a uniform distribution on [1 ms, 1e+09 ms) without min"},
         {"normal delays without min", with_delay("delay: @@{distribution: normal, mean: 1.5 ms, std: 0.5 ms}"),
          "projections[0].delay", "a delay of at least dt (0.1 ms) for every draw: add min: 0.1 ms",
          "a normal distribution (mean 1.5 ms, std 0.5 ms) without min"},

@@ -36,6 +36,11 @@ std::vector<error_case> simulation_errors() {
     return {
         {"dt of the wrong dimension", replaced(small_description, "dt: 0.1 ms", "dt: @@0.1 mV"), "simulation.dt",
          "a time (e.g. \"1.5 ms\")", "\"0.1 mV\" (a voltage)"},
+        // A run of round(t_stop / dt) steps: at least one, at most 2^53 (exact step numbers).
+        {"a t_stop that overflows the step count", with_simulation_line("  t_stop: @@1e30 ms\n"), "simulation.t_stop",
+         "a t_stop of at least one step and at most 2^53 steps of dt (0.1 ms)", "1e+30 ms"},
+        {"a t_stop below half a step", with_simulation_line("  t_stop: @@1e-300 ms\n"), "simulation.t_stop",
+         "a t_stop of at least one step and at most 2^53 steps of dt (0.1 ms)", "1e-300 ms"},
         {"unknown spike exchange", with_simulation_line("  spike_exchange: @@alltoall\n"),
          "simulation.spike_exchange", "a spike exchange (one of: allgather, directed)", "\"alltoall\""},
         {"unknown classification rule", with_simulation_line("  spike_classification: {rule: @@bursts}\n"),

@@ -185,6 +185,13 @@ Distribution Reader::delay(const Tree& t, const std::string& path) {
     const double dt = spec.simulation.dt_ms;
     const double tolerance = dt * 1e-9;
     Distribution d = distribution(t, path, Dimension::time);
+    // Per-synapse delays are stored in 16 bits (synapses/static_synapse_table.hpp); larger
+    // ones would wrap. Draws of unbounded distributions are checked when they are drawn.
+    constexpr double max_steps = 65535;
+    const std::string at_most = "a delay of at most 65535 steps (" + q(max_steps * dt, Dimension::time) + ")";
+    if (const double hi = upper_bound(d); std::isfinite(hi) && hi / dt > max_steps + 0.5)
+        fail(t.pos, path, d.is_constant() ? at_most : at_most + " for every draw: add max: " + q(max_steps * dt, Dimension::time),
+             d.is_constant() ? q(d.value, Dimension::time) : describe(d, Dimension::time));
     if (d.is_constant()) {
         if (d.value < dt - tolerance)
             fail(t.pos, path, "a delay of at least dt (" + q(dt, Dimension::time) + ")",
@@ -213,6 +220,21 @@ std::size_t Reader::population_ref(const Tree& t, const std::string& path) const
     for (std::size_t i = 0; i < spec.populations.size(); ++i)
         if (spec.populations[i].name == t.text) return i;
     fail(t.pos, path, "a population name " + one_of(names), quote(t.text) + suggestion(t.text, names));
+}
+
+// The largest value a draw can take (+infinity for unbounded distributions without max).
+double upper_bound(const Distribution& d) {
+    double hi = 0.0;
+    switch (d.kind) {
+    case Distribution::Kind::constant: return d.value;
+    case Distribution::Kind::uniform: hi = d.high; break;
+    case Distribution::Kind::normal:
+        hi = d.std == 0.0 ? d.mean : std::numeric_limits<double>::infinity();
+        break;
+    case Distribution::Kind::lognormal: hi = std::numeric_limits<double>::infinity(); break;
+    }
+    if (d.max) hi = std::min(hi, *d.max);
+    return hi;
 }
 
 double lower_bound(const Distribution& d) {

@@ -121,6 +121,7 @@ public:
 double grid_steps(double ms, double dt);
 // The smallest value a distribution can produce (after clipping).
 double lower_bound(const Distribution& d);
+double upper_bound(const Distribution& d);
 // A constant as its quantity, a distribution as a flow mapping.
 void emit_distribution(YAML::Emitter& out, const Distribution& d, Dimension dim);
 // The names of an enum whose values are 0, 1, ... (as `name_of` gives them).

@@ -1,4 +1,5 @@
 // The simulation section: run settings and the spike classification, two field tables.
+#include <cmath>
 #include <string>
 
 #include "io/description/sections.hpp"
@@ -67,6 +68,15 @@ void read_simulation(Reader& in, const Tree* t) {
     in.expect_map(*t, path, "a mapping of simulation settings (" + join(keys) + ")");
     in.check_keys(*t, path, keys, "a key of simulation");
     read_fields(in, *t, path, simulation_table(), s);
+    // The run lasts round(t_stop / dt) steps: at least one, and few enough that every step
+    // number is exact (a t_stop of 1e30 ms must not overflow to a run of 0 steps).
+    const double steps = s.t_stop_ms / s.dt_ms;
+    if (!(std::nearbyint(steps) >= 1.0 && steps < 0x1p53)) {
+        const Tree* at = t->find("t_stop") ? t->find("t_stop") : t->find("dt");
+        in.fail(at ? at->pos : t->pos, path + (at == t->find("dt") ? ".dt" : ".t_stop"),
+                "a t_stop of at least one step and at most 2^53 steps of dt (" + q(s.dt_ms, Dimension::time) + ")",
+                q(s.t_stop_ms, Dimension::time));
+    }
 }
 
 void write_simulation(YAML::Emitter& out, const Reader& in) {
