@@ -222,35 +222,30 @@ std::size_t Reader::population_ref(const Tree& t, const std::string& path) const
     fail(t.pos, path, "a population name " + one_of(names), quote(t.text) + suggestion(t.text, names));
 }
 
-// The largest value a draw can take (+infinity for unbounded distributions without max).
-double upper_bound(const Distribution& d) {
-    double hi = 0.0;
+namespace {
+
+// The smallest and largest values a draw can take, after clipping (infinite when unbounded).
+std::pair<double, double> draw_range(const Distribution& d) {
+    const double inf = std::numeric_limits<double>::infinity();
+    double lo = d.value, hi = d.value;
     switch (d.kind) {
-    case Distribution::Kind::constant: return d.value;
-    case Distribution::Kind::uniform: hi = d.high; break;
+    case Distribution::Kind::constant: return {d.value, d.value};
+    case Distribution::Kind::uniform: lo = d.low, hi = d.high; break;
     case Distribution::Kind::normal:
-        hi = d.std == 0.0 ? d.mean : std::numeric_limits<double>::infinity();
+        lo = d.std == 0.0 ? d.mean : -inf;
+        hi = d.std == 0.0 ? d.mean : inf;
         break;
-    case Distribution::Kind::lognormal: hi = std::numeric_limits<double>::infinity(); break;
+    case Distribution::Kind::lognormal: lo = 0.0, hi = inf; break;
     }
-    if (d.max) hi = std::min(hi, *d.max);
-    return hi;
+    if (d.min) lo = std::max(lo, *d.min), hi = std::max(hi, *d.min);
+    if (d.max) lo = std::min(lo, *d.max), hi = std::min(hi, *d.max);
+    return {lo, hi};
 }
 
-double lower_bound(const Distribution& d) {
-    double lo = 0.0;
-    switch (d.kind) {
-    case Distribution::Kind::constant: return d.value;
-    case Distribution::Kind::uniform: lo = d.low; break;
-    case Distribution::Kind::normal:
-        lo = d.std == 0.0 ? d.mean : -std::numeric_limits<double>::infinity();
-        break;
-    case Distribution::Kind::lognormal: lo = 0.0; break;
-    }
-    if (d.min) lo = std::max(lo, *d.min);
-    if (d.max) lo = std::min(lo, *d.max);
-    return lo;
-}
+}  // namespace
+
+double lower_bound(const Distribution& d) { return draw_range(d).first; }
+double upper_bound(const Distribution& d) { return draw_range(d).second; }
 
 void emit_distribution(YAML::Emitter& out, const Distribution& d, Dimension dim) {
     if (d.is_constant()) {
