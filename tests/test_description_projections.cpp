@@ -47,7 +47,7 @@ std::vector<error_case> projection_errors() {
          small_description +
              "  - {name: @@E->E, source: E, target: E, connectivity: {rule: all_to_all}, weight: 1, delay: 1}\n",
          "projections[2].name",
-         "a projection name not used before (projections[0] is \"E->E\"; give each a different name:)", "\"E->E\""},
+         "a projection name not used before (projections[0] is \"E->E\"; give each projection its own name)", "\"E->E\""},
         {"unknown target population", replaced(small_description, "target: C", "target: @@X"),
          "projections[1].target", "a population name (one of: E, C)", "\"X\""},
         {"a spike source as target",

@@ -93,7 +93,7 @@ TEST_CASE("classifier: regular 50 Hz train", "[classifier][T1]") {
 
 TEST_CASE("classifier: periodic trains around the trace rule's 21.0 ms limit", "[classifier][T1]") {
     // Trace before spike n of a periodic train: sum_{k=1}^{n-1} q^k, q = e^-T/16ms; the limit
-    // q/(1-q) exceeds e^-1 iff T < 16 (1 + ln(1 + e^-1)) = 21.007 ms (docs/models.md 1.8).
+    // q/(1-q) exceeds e^-1 iff T < 16 (1 + ln(1 + e^-1)) = 21.012 ms (docs/models.md 1.8).
     // T = 21.0 ms, q = 0.269146: partial sums 0.26915, 0.34159, 0.36108, 0.36633, 0.367743 (all
     // < e^-1 = 0.367879), then 0.368123 >= e^-1: spikes 1-6 events, spike 7 burst, rest other.
     CHECK(show(classify_ms(Rule::trace, regular(0, 21.0, 30))) == "EEEEEEB" + std::string(23, 'O'));

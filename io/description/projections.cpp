@@ -288,7 +288,7 @@ void read_projection(Reader& in, const Tree& item, const std::string& path) {
     std::vector<std::string> taken;
     for (auto& other : in.spec.projections) taken.push_back(other.name);
     p.name = entry_name(in, item, path, p.source + "->" + p.target, "projection", taken, "projections",
-                        "; give each a different name:");
+                        "; give each projection its own name");
     FieldReader<ProjectionSpec> fields(in, item, path, projection_table(), p);
     fields.read({"connectivity"});
     read_weight(in, item, path, p);
