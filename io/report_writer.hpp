@@ -1,5 +1,5 @@
 // Streams one state variable (membrane potential, a conductance, ...) of one population into
-// a SONATA frame-oriented report file (SONATA.md 8.1), one value per node and frame:
+// a SONATA frame-oriented report file (docs/sonata.md 2.1), one value per node and frame:
 //
 //   /                                  attributes magic (uint32 0x0A7A), version (uint32 [0, 1])
 //   /report/<pop>/data                 float32 [T, N], T unlimited, chunked (see below);

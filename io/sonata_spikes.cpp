@@ -1,4 +1,4 @@
-// Reader of SONATA spike files in all their layouts (see sonata_spikes.hpp, SONATA.md 7).
+// Reader of SONATA spike files in all their layouts (see sonata_spikes.hpp, docs/sonata.md 1).
 #include "io/sonata_spikes.hpp"
 
 #include <algorithm>

@@ -10,7 +10,7 @@
 namespace apical {
 
 // The spikes of one population as (node_id, time_ms) pairs, in file order. Accepts every
-// layout of SONATA.md 7.2:
+// layout of docs/sonata.md 1.2:
 //   /spikes/<pop>/{timestamps, node_ids | gids}   per-population (current) layout;
 //   /spikes/{timestamps, node_ids | gids}         flat layout: `population` is ignored.
 // In the per-population layout an empty `population` selects the only population there

@@ -1,4 +1,4 @@
-// ReportWriter: the SONATA frame-oriented report (SONATA.md 8.1), streamed under SWMR.
+// ReportWriter: the SONATA frame-oriented report (docs/sonata.md 2.1), streamed under SWMR.
 //
 // Files are checked here with the HDF5 C API only. Checked once by hand with h5py 3.7
 // (HDF5 1.10.8) on the file of the first test case:
