@@ -15,17 +15,28 @@ SpikeClassifier::Rule classification_rule(const SpikeClassificationSpec& c) {
     return c.rule == ClassificationRule::isi ? SpikeClassifier::Rule::isi : SpikeClassifier::Rule::trace;
 }
 
-// The populations whose spike classes something uses: spike recordings (the spike_class
-// dataset) and population rate monitors. The others are not classified.
-std::vector<PopulationSpikeClassifier::Range> classified_ranges(const Network& network) {
+// Per population: 1 if its spikes go to a writer or monitor (spike recordings, population
+// rate monitors), which need them on their rank and with their classes. One answer for the
+// classifier and for the directed exchange.
+std::vector<std::uint8_t> recorded_or_monitored(const Network& network) {
     const NetworkSpec& spec = network.spec();
+    const auto& pops = network.decomposition().populations();
+    std::vector<std::uint8_t> used(pops.size(), 0);
+    auto mark = [&](const std::string& name) {
+        for (std::size_t p = 0; p < pops.size(); ++p)
+            if (pops[p].name == name) used[p] = 1;
+    };
+    for (auto& name : spec.spike_recordings) mark(name);
+    for (auto& r : spec.population_rates) mark(r.population);
+    return used;
+}
+
+// The populations as gid ranges, classified where their classes are used.
+std::vector<PopulationSpikeClassifier::Range> classified_ranges(const Network& network,
+                                                                const std::vector<std::uint8_t>& used) {
     std::vector<PopulationSpikeClassifier::Range> ranges;
-    for (const auto& p : network.decomposition().populations()) {
-        bool used = std::find(spec.spike_recordings.begin(), spec.spike_recordings.end(), p.name) !=
-                    spec.spike_recordings.end();
-        for (const auto& r : spec.population_rates) used = used || r.population == p.name;
-        ranges.push_back({p.first_gid, gid_t(p.size), used});
-    }
+    const auto& pops = network.decomposition().populations();
+    for (std::size_t p = 0; p < pops.size(); ++p) ranges.push_back({pops[p].first_gid, gid_t(pops[p].size), used[p] != 0});
     return ranges;
 }
 
@@ -50,19 +61,12 @@ Simulation::Simulation(Network& network, DistributedContext& context)
     : net_(network), ctx_(context),
       classifier_(classification_rule(network.spec().simulation.spike_classification),
                   network.spec().simulation.spike_classification.threshold_ms, network.dt(),
-                  classified_ranges(network)) {
+                  classified_ranges(network, recorded_or_monitored(network))) {
     const NetworkSpec& spec = network.spec();
     directed_ = spec.simulation.spike_exchange == SpikeExchange::directed;
     bytes_base_ = ctx_.spike_bytes_sent();
     if (!directed_) return;
-    const auto& pops = network.decomposition().populations();
-    recorded_.assign(pops.size(), 0);
-    auto mark = [&](const std::string& name) {
-        for (std::size_t p = 0; p < pops.size(); ++p)
-            if (pops[p].name == name) recorded_[p] = 1;
-    };
-    for (auto& name : spec.spike_recordings) mark(name);
-    for (auto& r : spec.population_rates) mark(r.population);
+    recorded_ = recorded_or_monitored(network);
     any_recorded_ = std::find(recorded_.begin(), recorded_.end(), 1) != recorded_.end();
     // Collective, and the same decision on every rank.
     routed_ = ctx_.any(!network.sources_within(recorded_));
