@@ -27,4 +27,22 @@ inline bool operator==(const Spike& a, const Spike& b) {
     return a.step == b.step && a.gid == b.gid && a.offset == b.offset;
 }
 
+// Spike classes (engine/spike_classifier.hpp says how spikes get them) as uint8 values, for
+// compact tags beside spikes: SpikeClass::event, ...
+struct SpikeClass {
+    enum : std::uint8_t { event = 0, burst = 1, other = 2 };
+    // A spike of a population whose classes nothing uses (PopulationSpikeClassifier); it
+    // never reaches a file or a monitor.
+    static constexpr std::uint8_t unclassified = 255;
+};
+
+inline const char* spike_class_name(std::uint8_t c) {
+    switch (c) {
+    case SpikeClass::event: return "event";
+    case SpikeClass::burst: return "burst";
+    case SpikeClass::other: return "other";
+    }
+    return "?";
+}
+
 }  // namespace apical

@@ -177,6 +177,7 @@ void Network::build_synapses(VirtualProcess& vp) {
                 short_term = vp.add_short_term(TsodyksMarkramSources(proj.synapse.model, proj.synapse, pops[ps].size, h));
             StaticSynapseTable t;
             t.short_term = short_term;
+            t.transmit = proj.transmit;
             t.projection = int(pi);
             t.receptor = int(r);
             t.target_group = pt;

@@ -13,6 +13,7 @@
 
 #include "core/distribution.hpp"
 #include "synapses/connection_rules.hpp"
+#include "synapses/static_synapse_table.hpp"
 #include "synapses/tsodyks_markram.hpp"
 
 namespace apical {
@@ -67,6 +68,7 @@ struct ProjectionSpec : Connectivity {
     // negative to receptors[1]).
     int receptor = -1;
     SynapseSpec synapse;
+    Transmit transmit = Transmit::all;  // which classes of the source's spikes pass
     SourceLocation where;
 };
 

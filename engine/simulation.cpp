@@ -31,13 +31,30 @@ std::vector<std::uint8_t> recorded_or_monitored(const Network& network) {
     return used;
 }
 
-// The populations as gid ranges, classified where their classes are used.
-std::vector<PopulationSpikeClassifier::Range> classified_ranges(const Network& network,
-                                                                const std::vector<std::uint8_t>& used) {
+// Per population: 1 if it is the source of a projection that transmits one class of spikes.
+std::vector<std::uint8_t> transmitted_by_class(const Network& network) {
+    const auto& pops = network.decomposition().populations();
+    std::vector<std::uint8_t> used(pops.size(), 0);
+    for (const ProjectionSpec& proj : network.spec().projections)
+        if (proj.transmit != Transmit::all)
+            for (std::size_t p = 0; p < pops.size(); ++p)
+                if (pops[p].name == proj.source) used[p] = 1;
+    return used;
+}
+
+std::vector<std::uint8_t> either(std::vector<std::uint8_t> a, const std::vector<std::uint8_t>& b) {
+    for (std::size_t p = 0; p < a.size(); ++p) a[p] = a[p] || b[p];
+    return a;
+}
+
+// A classifier of the populations marked in `classified`, by the description's rule.
+PopulationSpikeClassifier classifier_of(const Network& network, const std::vector<std::uint8_t>& classified) {
+    const SpikeClassificationSpec& c = network.spec().simulation.spike_classification;
     std::vector<PopulationSpikeClassifier::Range> ranges;
     const auto& pops = network.decomposition().populations();
-    for (std::size_t p = 0; p < pops.size(); ++p) ranges.push_back({pops[p].first_gid, gid_t(pops[p].size), used[p] != 0});
-    return ranges;
+    for (std::size_t p = 0; p < pops.size(); ++p)
+        ranges.push_back({pops[p].first_gid, gid_t(pops[p].size), classified[p] != 0});
+    return PopulationSpikeClassifier(classification_rule(c), c.threshold_ms, network.dt(), ranges);
 }
 
 }  // namespace
@@ -58,21 +75,28 @@ Simulation::Simulation(Owned owned, DistributedContext& context) : Simulation(*o
 }
 
 Simulation::Simulation(Network& network, DistributedContext& context)
-    : net_(network), ctx_(context),
-      classifier_(classification_rule(network.spec().simulation.spike_classification),
-                  network.spec().simulation.spike_classification.threshold_ms, network.dt(),
-                  classified_ranges(network, recorded_or_monitored(network))) {
+    : net_(network), ctx_(context), classifier_(classifier_of(network, recorded_or_monitored(network))) {
     const NetworkSpec& spec = network.spec();
     directed_ = spec.simulation.spike_exchange == SpikeExchange::directed;
     bytes_base_ = ctx_.spike_bytes_sent();
-    if (!directed_) return;
-    recorded_ = recorded_or_monitored(network);
-    any_recorded_ = std::find(recorded_.begin(), recorded_.end(), 1) != recorded_.end();
-    // Collective, and the same decision on every rank.
-    routed_ = ctx_.any(!network.sources_within(recorded_));
+    const std::vector<std::uint8_t> by_class = transmitted_by_class(network);
+    const bool any_by_class = std::find(by_class.begin(), by_class.end(), 1) != by_class.end();
+    if (directed_) {
+        recorded_ = recorded_or_monitored(network);
+        any_recorded_ = std::find(recorded_.begin(), recorded_.end(), 1) != recorded_.end();
+        // Collective, and the same decision on every rank.
+        routed_ = ctx_.any(!network.sources_within(recorded_));
+        if (routed_) {
+            routes_ = network.spike_routes(ctx_);
+            to_deliver_ = &received_;
+        }
+    }
+    if (!any_by_class) return;
     if (routed_) {
-        routes_ = network.spike_routes(ctx_);
-        to_deliver_ = &received_;
+        deliver_classifier_.emplace(classifier_of(network, by_class));
+        to_deliver_classes_ = &received_classes_;
+    } else {
+        classifier_ = classifier_of(network, either(recorded_or_monitored(network), by_class));
     }
 }
 
@@ -127,7 +151,7 @@ step_t Simulation::run(step_t until) {
             try {
                 const double a = omp_get_wtime();
                 vps[v].spikes().clear();
-                vps[v].deliver(*to_deliver_, net_.decomposition().populations());
+                vps[v].deliver(*to_deliver_, *to_deliver_classes_, net_.decomposition().populations());
                 const double b = omp_get_wtime();
                 vps[v].add_poisson_input(net_.spec().simulation.seed, first, n);
                 update(vps[v], v, first, n);
@@ -152,6 +176,7 @@ step_t Simulation::run(step_t until) {
 
         now_ += n;
         classifier_.classify(previous_, classes_);
+        if (deliver_classifier_) deliver_classifier_->classify(received_, received_classes_);
         for (auto* r : recorders_) r->append(previous_, classes_);
         if (sampling_) emit_frames();
         if (now_ - last_flush_ >= flush_every) {

@@ -2,7 +2,8 @@
 //
 //   for each slice of min_delay steps:
 //     1. deliver   each VP walks the spikes of the previous slice (sorted by step, gid) and
-//                  adds each synapse's weight into its target's ring-buffer row
+//                  adds each synapse's weight (projections with `transmit`: of the
+//                  spikes of the transmitted class) into its target's ring-buffer row
 //                  step + delay; since every delay >= min_delay, those rows all lie in this
 //                  slice or later, and no spike of this slice can arrive within it;
 //     2. update    each VP adds its Poisson inputs for the slice's rows, then advances its
@@ -33,12 +34,21 @@
 //   needs nearly every source and directed only adds a second collective. When every source
 //   that any rank needs belongs to a recorded population, the directed exchange is skipped
 //   and deliver walks the recorded list (then directed moves the same bytes as allgather).
+//
+// Projections that transmit only events or only bursts (`transmit`) need the classes of
+// their source's spikes where they deliver. The classifier classifies the list deliver
+// walks: previous_ (allgather, or directed without routing), where the sources of such
+// projections are classified beside the recorded populations; or received_ (directed with
+// routing), which a second classifier classifies for those sources alone. Either way every
+// rank that delivers a source's spikes receives all of them in order and so computes the
+// same classes, without extra traffic.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/distributed_context.hpp"
@@ -88,8 +98,11 @@ public:
     // the exchanges (slices) run so far: bytes per exchange = the ratio.
     std::uint64_t exchange_bytes_sent() const { return ctx_.spike_bytes_sent() - bytes_base_; }
     std::uint64_t exchanges() const { return exchanges_; }
-    // Neurons whose spikes are classified (those of recorded or monitored populations).
-    std::size_t classified_neurons() const { return classifier_.classified_neurons(); }
+    // Neurons whose spikes are classified (those of recorded or monitored populations and
+    // the sources of projections that transmit one class).
+    std::size_t classified_neurons() const {
+        return classifier_.classified_neurons() + (deliver_classifier_ ? deliver_classifier_->classified_neurons() : 0);
+    }
     // simulation.spike_exchange == SpikeExchange::directed.
     bool directed() const { return directed_; }
 
@@ -131,6 +144,10 @@ private:
     // docs/models.md 3.2, 16 ms); the others are not.
     PopulationSpikeClassifier classifier_;
     std::vector<std::uint8_t> classes_;  // of previous_
+    // Directed with routing and projections with `transmit`: the classes of received_.
+    std::optional<PopulationSpikeClassifier> deliver_classifier_;
+    std::vector<std::uint8_t> received_classes_;
+    const std::vector<std::uint8_t>* to_deliver_classes_ = &classes_;  // of *to_deliver_
     std::vector<Spike> local_;     // this rank's spikes of the current slice
     step_t now_ = 0;               // last computed step
     step_t last_flush_ = 0;

@@ -89,12 +89,15 @@ int VirtualProcess::add_short_term(TsodyksMarkramSources sources) {
     return int(short_term_.size()) - 1;
 }
 
-void VirtualProcess::deliver(std::span<const Spike> spikes, const std::vector<PopulationLayout>& pops) {
-    for (const Spike& s : spikes) {
+void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std::uint8_t> classes,
+                             const std::vector<PopulationLayout>& pops) {
+    for (std::size_t k = 0; k < spikes.size(); ++k) {
+        const Spike& s = spikes[k];
         int p = int(pops.size()) - 1;
         while (s.gid < pops[std::size_t(p)].first_gid) --p;
         for (int ti : tables_of_source_[std::size_t(p)]) {
             const StaticSynapseTable& t = tables_[std::size_t(ti)];
+            if (t.transmit != Transmit::all && !transmits(t.transmit, classes[k])) continue;
             const std::uint32_t node = s.gid - t.source_first_gid;
             const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
             if (begin == end) continue;

@@ -50,8 +50,11 @@ public:
     // The slice's work, called by the VP's own thread (engine/simulation.cpp).
     // Adds every synapse's weight of the spikes (canonical order) into ring-buffer row
     // spike step + delay of its target's receptor; for a table with short-term plasticity,
-    // weight x the efficacy of the spike, its source's state advanced once per spike.
-    void deliver(std::span<const Spike> spikes, const std::vector<PopulationLayout>& populations);
+    // weight x the efficacy of the spike, its source's state advanced once per spike. A table
+    // that transmits one class (StaticSynapseTable::transmit) takes only the spikes whose
+    // class (classes[k] of spikes[k]) is that one.
+    void deliver(std::span<const Spike> spikes, std::span<const std::uint8_t> classes,
+                 const std::vector<PopulationLayout>& populations);
     // Adds the Poisson generator counts that arrive in steps first .. first + n - 1.
     void add_poisson_input(std::uint32_t seed, step_t first, int n);
     // The stimulus currents common to all neurons of group `group` for steps first ..

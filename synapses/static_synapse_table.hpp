@@ -19,6 +19,25 @@
 
 namespace apical {
 
+// Which presynaptic spikes a projection transmits (docs/models.md 4.6): all of them, only
+// events (first spikes of bursts and isolated spikes) or only burst spikes (the second spike
+// of each burst), by the classes the kernel's classifier gives the source's spikes.
+enum class Transmit : std::uint8_t { all, events, bursts };
+
+inline const char* transmit_name(Transmit t) {
+    switch (t) {
+    case Transmit::all: return "all";
+    case Transmit::events: return "events";
+    case Transmit::bursts: return "bursts";
+    }
+    return "";
+}
+
+// Whether a spike of class `spike_class` passes a projection that transmits `t`.
+inline bool transmits(Transmit t, std::uint8_t spike_class) {
+    return t == Transmit::all || spike_class == (t == Transmit::events ? SpikeClass::event : SpikeClass::burst);
+}
+
 struct StaticSynapseTable {
     int projection = 0;     // index in NetworkSpec::projections
     int receptor = 0;       // receptor index of the target model
@@ -37,6 +56,9 @@ struct StaticSynapseTable {
     // (VirtualProcess::add_short_term, synapses/tsodyks_markram.hpp), whose efficacy scales
     // every weight; -1 = static. The state is per source, so no bytes per synapse.
     int short_term = -1;
+    // The spikes the projection transmits; the others skip the table (and its short-term
+    // state) entirely.
+    Transmit transmit = Transmit::all;
 
     std::size_t size() const { return target.size(); }
     std::size_t bytes() const {

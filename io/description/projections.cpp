@@ -211,6 +211,11 @@ void write_synapse(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p
     out << YAML::EndMap;
 }
 
+const std::vector<std::string>& transmit_names() {
+    static const auto names = enum_names(&transmit_name, 3);
+    return names;
+}
+
 const ReceptorInfo& receptor_info(const Reader& in, const ProjectionSpec& p) {
     return population_named(in, p.target).info->receptors[std::size_t(std::max(p.receptor, 0))];
 }
@@ -244,6 +249,8 @@ const Table<ProjectionSpec>& projection_table() {
             .when([](const P& p) { return p.receptor >= 0; }),
         custom_field<P>("synapse", &read_synapse, &write_synapse)
             .when([](const P& p) { return p.synapse.model != SynapseModel::static_synapse; }),
+        choice_field("transmit", &P::transmit, "which spikes the projection transmits", transmit_names())
+            .when([](const P& p) { return p.transmit != Transmit::all; }),
     };
     return table;
 }
