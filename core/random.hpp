@@ -47,6 +47,7 @@ enum class Purpose : std::uint32_t {
     sampling = 7,       // random samples of nodes, e.g. for recording (index: recorder)
     noise_current = 8,  // Ornstein-Uhlenbeck noise_current stimuli (index: stimulus)
     poisson_source = 9, // spikes of poisson_source populations (index: population)
+    short_term = 10,    // short-term plasticity parameters drawn per synapse (index: projection)
     test = 255,         // reserved for tests; never used by the simulator
 };
 

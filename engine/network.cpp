@@ -1,9 +1,11 @@
 #include "engine/network.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <omp.h>
@@ -105,8 +107,42 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
             synapse_bytes_ += t.bytes();
         }
         for (auto& stp : vp.short_term()) synapse_bytes_ += stp.bytes();
+        for (auto& stp : vp.short_term_synapses()) synapse_bytes_ += stp.bytes();
     }
 }
+
+namespace {
+
+// Which short-term parameters a projection draws per synapse (ShortTermParameter order).
+std::array<bool, ShortTermParameter::count> drawn_short_term(const SynapseSpec& s) {
+    return {!s.U.is_constant(), !s.f.is_constant() || (s.f_is_U && !s.U.is_constant()), !s.tau_F.is_constant(),
+            !s.tau_D.is_constant(), !s.tau_psc.is_constant()};
+}
+
+// One synapse's short-term parameters and initial state, drawn in a fixed order from the
+// stream of its projection and target (so independent of the decomposition). Drawn
+// parameters are rounded to single precision here, as they are stored; an f or u0 not given
+// is the synapse's own U.
+TsodyksMarkramParameters draw_short_term(const std::string& file, const ProjectionSpec& proj, RandomStream& rng) {
+    const SynapseSpec& s = proj.synapse;
+    const auto stored = [&](const Distribution& d) { return d.is_constant() ? d.value : double(float(draw(d, rng))); };
+    TsodyksMarkramParameters p;
+    p.U = stored(s.U);
+    p.f = s.f_is_U ? p.U : stored(s.f);
+    p.tau_F_ms = stored(s.tau_F);
+    p.tau_D_ms = stored(s.tau_D);
+    p.tau_psc_ms = stored(s.tau_psc);
+    p.u0 = s.u0_is_U ? p.U : draw(s.u0, rng);
+    p.x0 = draw(s.x0, rng);
+    // The three-state propagator divides by tau_psc - tau_D (docs/models.md 4.3).
+    if (s.model == SynapseModel::tsodyks_3state && p.tau_psc_ms == p.tau_D_ms)
+        throw DescriptionError(file, s.where.line, s.where.column, s.where.key_path + ".tau_psc",
+                               "a tau_psc different from tau_D for every synapse",
+                               "a synapse with both " + std::to_string(p.tau_D_ms) + " ms");
+    return p;
+}
+
+}  // namespace
 
 void Network::build_synapses(VirtualProcess& vp) {
     const auto& pops = decomposition_.populations();
@@ -126,7 +162,14 @@ void Network::build_synapses(VirtualProcess& vp) {
         const int named = proj.receptor;
         const std::size_t n_rec = std::max<std::size_t>(1, tinfo.receptors.size());
         // Synapses per receptor, in target order then construction order.
-        struct Flat { std::vector<std::uint32_t> src, tgt; std::vector<double> w; std::vector<int> d; };
+        struct Flat {
+            std::vector<std::uint32_t> src, tgt;
+            std::vector<double> w;
+            std::vector<int> d;
+            std::vector<TsodyksMarkramParameters> stp;  // drawn short-term parameters
+        };
+        const bool stp_per_synapse =
+            proj.synapse.model != SynapseModel::static_synapse && proj.synapse.per_synapse();
         std::vector<Flat> flat(n_rec);
         // With a constant weight every synapse goes to one receptor: reserve the expected count
         // there, so the arrays do not grow (and copy) step by step.
@@ -157,6 +200,7 @@ void Network::build_synapses(VirtualProcess& vp) {
             const gid_t tgid = pops[pt].first_gid + target_nodes[local];
             RandomStream wrng(seed, purpose(Purpose::weight, std::uint32_t(pi)), tgid);
             RandomStream drng(seed, purpose(Purpose::delay, std::uint32_t(pi)), tgid);
+            RandomStream srng(seed, purpose(Purpose::short_term, std::uint32_t(pi)), tgid);
             for (std::uint32_t s : sources) {
                 const double w = draw(proj.weight, wrng);
                 const int d = std::max(1, int(to_steps(draw(proj.delay, drng), h)));
@@ -166,15 +210,22 @@ void Network::build_synapses(VirtualProcess& vp) {
                 f.tgt.push_back(std::uint32_t(local));
                 if (!proj.weight.is_constant()) f.w.push_back(w);
                 if (!proj.delay.is_constant()) f.d.push_back(d);
+                if (stp_per_synapse) f.stp.push_back(draw_short_term(spec_.file, proj, srng));
             }
         }
-        // Short-term plasticity: one per-source state for the projection's tables on this VP.
+        // Short-term plasticity: one per-source state for the projection's tables on this VP,
+        // or a per-synapse state for each table.
         int short_term = -1;
         for (std::size_t r = 0; r < n_rec; ++r) {
             Flat& f = flat[r];
             if (f.src.empty()) continue;
-            if (proj.synapse.model != SynapseModel::static_synapse && short_term < 0)
-                short_term = vp.add_short_term(TsodyksMarkramSources(proj.synapse.model, proj.synapse, pops[ps].size, h));
+            std::optional<TsodyksMarkramSynapses> per_synapse;
+            if (stp_per_synapse)
+                per_synapse.emplace(proj.synapse.model, proj.synapse.constants(), drawn_short_term(proj.synapse),
+                                    pops[ps].size, f.src.size(), h);
+            else if (proj.synapse.model != SynapseModel::static_synapse && short_term < 0)
+                short_term = vp.add_short_term(
+                    TsodyksMarkramSources(proj.synapse.model, proj.synapse.constants(), pops[ps].size, h));
             StaticSynapseTable t;
             t.short_term = short_term;
             t.transmit = proj.transmit;
@@ -207,6 +258,11 @@ void Network::build_synapses(VirtualProcess& vp) {
                 t.target[at] = f.tgt[k];
                 if (!f.w.empty()) t.weight[at] = float(f.w[k]);
                 if (!f.d.empty()) t.delay[at] = std::uint16_t(f.d[k]);
+                if (per_synapse) per_synapse->set(at, f.stp[k]);
+            }
+            if (per_synapse) {
+                t.short_term = vp.add_short_term_synapses(std::move(*per_synapse));
+                t.short_term_per_synapse = true;
             }
             f = Flat{};  // release the temporary arrays early
             vp.add_table(ps, std::move(t));

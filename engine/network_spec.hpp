@@ -47,12 +47,47 @@ struct PopulationSpec {
 // facilitating sets.
 enum class SynapsePreset { none, depressing, facilitating };
 
-// How a projection's synapses transmit: static (weight alone) or with short-term plasticity,
-// its parameters the same for the whole projection (docs/models.md 4).
-struct SynapseSpec : TsodyksMarkramParameters {
+// How a projection's synapses transmit: static (weight alone) or with short-term plasticity
+// (docs/models.md 4). Each parameter is a constant or drawn per synapse (times in ms).
+struct SynapseSpec {
     SynapseModel model = SynapseModel::static_synapse;
     SynapsePreset preset = SynapsePreset::none;  // for the resolved description
+    Distribution U, f, tau_F, tau_D, u0, x0, tau_psc;
+    // tsodyks_markram: f and u0 not given are each synapse's own U (not a second draw).
+    bool f_is_U = false, u0_is_U = false;
+    // Keep the state per synapse although every value is a constant (the storage the engine
+    // chooses for drawn values; tests compare the two storages).
+    bool state_per_synapse = false;
     SourceLocation where;
+
+    // The parameters as constants: each constant's value (a drawn one's is not meaningful).
+    TsodyksMarkramParameters constants() const {
+        TsodyksMarkramParameters p;
+        p.U = U.value, p.f = f.value, p.tau_F_ms = tau_F.value, p.tau_D_ms = tau_D.value;
+        p.u0 = u0.value, p.x0 = x0.value, p.tau_psc_ms = tau_psc.value;
+        return p;
+    }
+    // Sets every parameter to a constant.
+    void set(const TsodyksMarkramParameters& p) {
+        U = constant(p.U), f = constant(p.f), tau_F = constant(p.tau_F_ms), tau_D = constant(p.tau_D_ms);
+        u0 = constant(p.u0), x0 = constant(p.x0), tau_psc = constant(p.tau_psc_ms);
+    }
+    // Whether some parameter or initial value is drawn per synapse.
+    bool drawn() const {
+        for (const Distribution* d : {&U, &f, &tau_F, &tau_D, &u0, &x0, &tau_psc})
+            if (!d->is_constant()) return true;
+        return false;
+    }
+    bool per_synapse() const { return state_per_synapse || drawn(); }
+
+    SynapseSpec() { set(TsodyksMarkramParameters{}); }
+
+private:
+    static Distribution constant(double v) {
+        Distribution d;
+        d.value = v;
+        return d;
+    }
 };
 
 // The connectivity fields (rule, p, degree, allow_autapses, allow_multapses) are those of

@@ -52,21 +52,22 @@ void VirtualProcess::finish_building(int max_slice_steps) {
 
 namespace {
 
-// The synapses begin .. end of one spike's source in table t. Scaled: every weight times
-// `efficacy` (short-term plasticity); the static instantiation is the plain loop.
-template <bool Scaled>
+// The synapses begin .. end of one spike's source in table t. Scaled: synapse k's weight times
+// efficacy(k) (short-term plasticity: one value per spike, or each synapse's own); the static
+// instantiation is the plain loop.
+template <bool Scaled, class Efficacy>
 void add_synapses(const StaticSynapseTable& t, RingBuffer& buf, step_t step, std::uint32_t begin,
-                  std::uint32_t end, double efficacy) {
-    const auto scaled = [efficacy](double w) { return Scaled ? w * efficacy : w; };
+                  std::uint32_t end, Efficacy efficacy) {
+    const auto scaled = [&efficacy](double w, std::uint32_t k) { return Scaled ? w * efficacy(k) : w; };
     const std::uint32_t* target = t.target.data();
     if (t.delay.empty()) {
         double* row = buf.row_of_step(step + t.delay_constant);
         if (t.weight.empty()) {
-            const double w = scaled(t.weight_constant);
-            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += w;
+            const double w = t.weight_constant;
+            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += Scaled ? scaled(t.weight_constant, k) : w;
         } else {
             const float* w = t.weight.data();
-            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(double(w[k]));
+            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(double(w[k]), k);
         }
     } else {
         const int slots = buf.n_slots();
@@ -77,7 +78,7 @@ void add_synapses(const StaticSynapseTable& t, RingBuffer& buf, step_t step, std
             int slot = base + t.delay[k];
             while (slot >= slots) slot -= slots;
             const double w = t.weight.empty() ? t.weight_constant : double(t.weight[k]);
-            data[std::size_t(slot) * stride + target[k]] += scaled(w);
+            data[std::size_t(slot) * stride + target[k]] += scaled(w, k);
         }
     }
 }
@@ -87,6 +88,11 @@ void add_synapses(const StaticSynapseTable& t, RingBuffer& buf, step_t step, std
 int VirtualProcess::add_short_term(TsodyksMarkramSources sources) {
     short_term_.push_back(std::move(sources));
     return int(short_term_.size()) - 1;
+}
+
+int VirtualProcess::add_short_term_synapses(TsodyksMarkramSynapses synapses) {
+    short_term_synapses_.push_back(std::move(synapses));
+    return int(short_term_synapses_.size()) - 1;
 }
 
 void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std::uint8_t> classes,
@@ -103,11 +109,16 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
             if (begin == end) continue;
             RingBuffer& buf = groups_[std::size_t(t.target_group)]->input(t.receptor);
             if (t.short_term < 0) {
-                add_synapses<false>(t, buf, s.step, begin, end, 1.0);
+                add_synapses<false>(t, buf, s.step, begin, end, [](std::uint32_t) { return 1.0; });
+            } else if (t.short_term_per_synapse) {
+                TsodyksMarkramSynapses& stp = short_term_synapses_[std::size_t(t.short_term)];
+                const step_t last = stp.spike(node, s.step);
+                add_synapses<true>(t, buf, s.step, begin, end,
+                                   [&](std::uint32_t k) { return stp.efficacy(k, last, s.step); });
             } else {
                 // Once per spike and projection, even with two tables (receptors by sign).
                 const double e = short_term_[std::size_t(t.short_term)].efficacy(node, s.step);
-                add_synapses<true>(t, buf, s.step, begin, end, e);
+                add_synapses<true>(t, buf, s.step, begin, end, [e](std::uint32_t) { return e; });
             }
         }
     }

@@ -35,6 +35,9 @@ public:
     // The per-source state of one projection with short-term plasticity; its tables on this
     // VP name the returned index in StaticSynapseTable::short_term.
     int add_short_term(TsodyksMarkramSources sources);
+    // The per-synapse state of one table whose short-term parameters are drawn per synapse;
+    // the table names the returned index (StaticSynapseTable::short_term_per_synapse).
+    int add_short_term_synapses(TsodyksMarkramSynapses synapses);
     void add_group(std::unique_ptr<NeuronGroup> group) { groups_.push_back(std::move(group)); }
     void add_poisson(PoissonInput in);
     void add_current(CurrentInput in);
@@ -46,11 +49,13 @@ public:
     const NeuronGroup& group(std::size_t population) const { return *groups_[population]; }
     const std::vector<StaticSynapseTable>& tables() const { return tables_; }
     const std::vector<TsodyksMarkramSources>& short_term() const { return short_term_; }
+    const std::vector<TsodyksMarkramSynapses>& short_term_synapses() const { return short_term_synapses_; }
 
     // The slice's work, called by the VP's own thread (engine/simulation.cpp).
     // Adds every synapse's weight of the spikes (canonical order) into ring-buffer row
     // spike step + delay of its target's receptor; for a table with short-term plasticity,
-    // weight x the efficacy of the spike, its source's state advanced once per spike. A table
+    // weight x the efficacy of the spike, its source's state advanced once per spike (or each
+    // synapse's own efficacy, with per-synapse state). A table
     // that transmits one class (StaticSynapseTable::transmit) takes only the spikes whose
     // class (classes[k] of spikes[k]) is that one.
     void deliver(std::span<const Spike> spikes, std::span<const std::uint8_t> classes,
@@ -72,6 +77,7 @@ private:
     std::vector<std::unique_ptr<NeuronGroup>> groups_;  // one per population
     std::vector<StaticSynapseTable> tables_;
     std::vector<TsodyksMarkramSources> short_term_;     // per projection with STP on this VP
+    std::vector<TsodyksMarkramSynapses> short_term_synapses_;  // per table with per-synapse STP
     std::vector<std::vector<int>> tables_of_source_;    // per source population: table indices
     std::vector<PoissonInput> poisson_;
     std::vector<CurrentInput> currents_;

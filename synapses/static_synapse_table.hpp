@@ -54,8 +54,11 @@ struct StaticSynapseTable {
     int min_delay = 1, max_delay = 1;    // steps, over this table
     // Short-term plasticity: index of the projection's per-source state on the VP
     // (VirtualProcess::add_short_term, synapses/tsodyks_markram.hpp), whose efficacy scales
-    // every weight; -1 = static. The state is per source, so no bytes per synapse.
+    // every weight; -1 = static. The state is per source, so no bytes per synapse. With
+    // short_term_per_synapse, the index of this table's own per-synapse state instead
+    // (VirtualProcess::add_short_term_synapses), for parameters drawn per synapse.
     int short_term = -1;
+    bool short_term_per_synapse = false;
     // The spikes the projection transmits; the others skip the table (and its short-term
     // state) entirely.
     Transmit transmit = Transmit::all;

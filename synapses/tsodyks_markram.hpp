@@ -3,11 +3,16 @@
 // tsodyks2_synapse for f = U, and the three-state model of NEST's tsodyks_synapse
 // (tsodyks_3state: U, tau_F, tau_D, tau_psc).
 //
-// The state belongs to a presynaptic neuron, not to a synapse: every synapse of one source in
-// one projection sees the same efficacy (docs/models.md 4.4). It is advanced lazily, only at
-// the source's spikes, with the exact exponential decay since the last one.
+// With parameters the same for the whole projection, the state belongs to a presynaptic
+// neuron, not to a synapse: every synapse of one source in one projection sees the same
+// efficacy (docs/models.md 4.4), and TsodyksMarkramSources keeps it once per source. With
+// parameters (or the initial u, x) drawn per synapse, TsodyksMarkramSynapses keeps it per
+// synapse. Either way it is advanced lazily, only at the source's spikes, with the exact
+// exponential decay since the last one, by the same functions (so both give the same
+// efficacies for the same parameters).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -80,6 +85,8 @@ private:
     }
 };
 
+constexpr step_t no_spike_yet = std::numeric_limits<step_t>::min();
+
 // The states of one model for every source node, advanced lazily at the sources' spikes.
 template <class State>
 class PerSourceStates {
@@ -98,7 +105,7 @@ public:
     std::size_t bytes() const { return state_.size() * sizeof(State) + last_.size() * sizeof(step_t); }
 
 private:
-    static constexpr step_t never = std::numeric_limits<step_t>::min();
+    static constexpr step_t never = no_spike_yet;
     std::vector<State> state_;
     std::vector<step_t> last_;  // step of the last spike; `never` before the first
 };
@@ -132,6 +139,90 @@ private:
     double dt_ms_;
     PerSourceStates<TsodyksMarkramState> two_;  // tsodyks_markram
     PerSourceStates<Tsodyks3State> three_;      // tsodyks_3state
+};
+
+// The parameters of tsodyks_markram / tsodyks_3state that a projection may draw per synapse
+// (u0 and x0 only set the initial state, so they need no storage of their own).
+struct ShortTermParameter {
+    enum : int { U, f, tau_F, tau_D, tau_psc, count };
+};
+
+// The short-term state of every synapse of one table (one projection onto one receptor on one
+// VP), for projections whose parameters or initial state are drawn per synapse
+// (docs/models.md 4.4). Synapse k is the table's k-th (source-ordered). Each synapse keeps
+// its state (u, x: 16 bytes; tsodyks_3state also y and the last release: 32 bytes) and its
+// drawn parameters (4 bytes each, single precision as per-synapse weights); parameters
+// given as constants stay once in double precision. The step of the last spike is kept per
+// source: all synapses of a source see the same spikes.
+class TsodyksMarkramSynapses {
+public:
+    // `drawn[i]`: parameter i (ShortTermParameter) differs between synapses.
+    TsodyksMarkramSynapses(SynapseModel model, const TsodyksMarkramParameters& constants,
+                           std::array<bool, ShortTermParameter::count> drawn, std::uint32_t n_sources,
+                           std::size_t n_synapses, double dt_ms)
+        : model_(model), constants_(constants), dt_ms_(dt_ms), last_(n_sources, no_spike_yet) {
+        for (int i = 0; i < ShortTermParameter::count; ++i)
+            if (drawn[std::size_t(i)]) drawn_[std::size_t(i)].resize(n_synapses);
+        if (model == SynapseModel::tsodyks_3state)
+            three_.resize(n_synapses, Tsodyks3State(constants));
+        else
+            two_.resize(n_synapses, TsodyksMarkramState(constants));
+    }
+
+    // Synapse k's parameters and initial state, as drawn (`p`: every value of that synapse).
+    void set(std::size_t k, const TsodyksMarkramParameters& p) {
+        const double values[ShortTermParameter::count] = {p.U, p.f, p.tau_F_ms, p.tau_D_ms, p.tau_psc_ms};
+        for (int i = 0; i < ShortTermParameter::count; ++i)
+            if (!drawn_[std::size_t(i)].empty()) drawn_[std::size_t(i)][k] = float(values[i]);
+        const TsodyksMarkramParameters stored = parameters(k);  // the initial state from u0, x0
+        TsodyksMarkramParameters start = stored;
+        start.u0 = p.u0;
+        start.x0 = p.x0;
+        if (model_ == SynapseModel::tsodyks_3state)
+            three_[k] = Tsodyks3State(start);
+        else
+            two_[k] = TsodyksMarkramState(start);
+    }
+    // Synapse k's parameters as stored.
+    TsodyksMarkramParameters parameters(std::size_t k) const {
+        TsodyksMarkramParameters p = constants_;
+        double* values[ShortTermParameter::count] = {&p.U, &p.f, &p.tau_F_ms, &p.tau_D_ms, &p.tau_psc_ms};
+        for (int i = 0; i < ShortTermParameter::count; ++i)
+            if (!drawn_[std::size_t(i)].empty()) *values[i] = double(drawn_[std::size_t(i)][k]);
+        return p;
+    }
+
+    // Marks a spike of source `node` at `step` and returns the step of its previous spike
+    // (no_spike_yet before the first): the argument of efficacy() for its synapses.
+    step_t spike(std::uint32_t node, step_t step) {
+        const step_t last = last_[node];
+        last_[node] = step;
+        return last;
+    }
+    // Advances synapse k to its source's spike at `step` (previous spike at `last`) and
+    // returns the efficacy; once per synapse and spike.
+    double efficacy(std::size_t k, step_t last, step_t step) {
+        const TsodyksMarkramParameters p = parameters(k);
+        const double h_ms = double(step - last) * dt_ms_;
+        if (model_ == SynapseModel::tsodyks_3state)
+            return last == no_spike_yet ? three_[k].first(p) : three_[k].spike(p, h_ms);
+        return last == no_spike_yet ? two_[k].first(p) : two_[k].spike(p, h_ms);
+    }
+    std::size_t bytes() const {
+        std::size_t b = two_.size() * sizeof(TsodyksMarkramState) + three_.size() * sizeof(Tsodyks3State) +
+                        last_.size() * sizeof(step_t);
+        for (auto& v : drawn_) b += v.size() * sizeof(float);
+        return b;
+    }
+
+private:
+    SynapseModel model_;
+    TsodyksMarkramParameters constants_;
+    double dt_ms_;
+    std::array<std::vector<float>, ShortTermParameter::count> drawn_;  // empty: a constant
+    std::vector<TsodyksMarkramState> two_;  // tsodyks_markram, per synapse
+    std::vector<Tsodyks3State> three_;      // tsodyks_3state, per synapse
+    std::vector<step_t> last_;              // per source node
 };
 
 }  // namespace apical

@@ -5,10 +5,12 @@
 // the description with its errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "core/random.hpp"
 #include "description_cases.hpp"
 #include "engine/network.hpp"
 #include "engine/simulation.hpp"
@@ -187,7 +189,7 @@ NetworkSpec stp_network(SynapseModel model, int threads, std::uint64_t n, double
     proj.weight.low = low;
     proj.weight.high = high;
     proj.synapse.model = model;
-    static_cast<TsodyksMarkramParameters&>(proj.synapse) = depressing;
+    proj.synapse.set(depressing);
     spec.projections.push_back(proj);
     return spec;
 }
@@ -240,7 +242,7 @@ TEST_CASE("short-term plasticity in a network: jumps are weight x efficacy, once
         INFO("model " << int(model));
         // Expected efficacies: the models themselves, checked against docs/models.md 4.5 above.
         const NetworkSpec spec = stp_network(model, 1, 6, -5.0, 5.0, times);
-        const auto& p = spec.projections[0].synapse;
+        const TsodyksMarkramParameters p = spec.projections[0].synapse.constants();
         const std::vector<double> e = model == SynapseModel::tsodyks_markram
                                           ? train<TsodyksMarkramState>(p, {2.0, 5.0, 50.0})
                                           : train<Tsodyks3State>(p, {2.0, 5.0, 50.0});
@@ -324,6 +326,16 @@ std::vector<error_case> synapse_errors() {
          path + ".tau_D", "a time above 0 ms", "0 ms"},
         {"x0 below 0", with_synapse("{model: tsodyks_markram, preset: depressing, x0: @@-0.1}"), path + ".x0",
          "a fraction in [0, 1]", "-0.1"},
+        // Distributions: every draw within the range (docs/description.md, "Synapse models").
+        {"U may draw 0", with_synapse("{model: tsodyks_markram, preset: depressing, U: @@{distribution: uniform, low: 0, high: 0.5}}"),
+         path + ".U", "a distribution whose every draw is a fraction in (0, 1] (bound it with min and max)",
+         "a uniform distribution on [0, 0.5), which draws from 0 to 0.5"},
+        {"tau_D unbounded below", with_synapse("{model: tsodyks_markram, preset: depressing, tau_D: @@{distribution: normal, mean: 20 ms, std: 5 ms}}"),
+         path + ".tau_D", "a distribution whose every draw is a time above 0 ms (bound it with min and max)",
+         "a normal distribution (mean 20 ms, std 5 ms), which draws from -inf ms to inf ms"},
+        {"x0 above 1", with_synapse("{model: tsodyks_markram, preset: depressing, x0: @@{distribution: uniform, low: 0.5, high: 1.5}}"),
+         path + ".x0", "a distribution whose every draw is a fraction in [0, 1] (bound it with min and max)",
+         "a uniform distribution on [0.5, 1.5), which draws from 0.5 to 1.5"},
     };
 }
 
@@ -336,9 +348,10 @@ TEST_CASE("bad input: synapse", "[description][errors][stp]") {
 TEST_CASE("synapse: presets, overrides, defaults and the resolved description", "[description][stp]") {
     const NetworkSpec spec = parse_description(
         with_synapse("{model: tsodyks_markram, preset: depressing, tau_D: 50 ms}"), "model.yaml", {});
-    const SynapseSpec& s = spec.projections[0].synapse;
-    CHECK(s.model == SynapseModel::tsodyks_markram);
-    CHECK(s.preset == SynapsePreset::depressing);
+    const SynapseSpec& ss = spec.projections[0].synapse;
+    const TsodyksMarkramParameters s = ss.constants();
+    CHECK(ss.model == SynapseModel::tsodyks_markram);
+    CHECK(ss.preset == SynapsePreset::depressing);
     CHECK(s.U == 0.9);
     CHECK(s.f == 0.1);
     CHECK(s.tau_F_ms == 1000.0);
@@ -348,8 +361,8 @@ TEST_CASE("synapse: presets, overrides, defaults and the resolved description", 
     CHECK(spec.projections[1].synapse.model == SynapseModel::static_synapse);
     // Resolved and read again: the same values.
     const NetworkSpec again = parse_description(spec.resolved_yaml, "resolved.yaml", {});
-    const SynapseSpec& r = again.projections[0].synapse;
-    CHECK(r.preset == s.preset);
+    const TsodyksMarkramParameters r = again.projections[0].synapse.constants();
+    CHECK(again.projections[0].synapse.preset == ss.preset);
     CHECK((r.U == s.U && r.f == s.f && r.tau_F_ms == s.tau_F_ms && r.tau_D_ms == s.tau_D_ms && r.u0 == s.u0 &&
            r.x0 == s.x0));
     CHECK(contains(spec.resolved_yaml, "synapse: {model: tsodyks_markram, preset: depressing, U: 0.9"));
@@ -357,18 +370,179 @@ TEST_CASE("synapse: presets, overrides, defaults and the resolved description", 
     // Without a preset: f and u0 default to U (NEST's tsodyks2_synapse), x0 to 1.
     const NetworkSpec plain = parse_description(
         with_synapse("{model: tsodyks_markram, U: 0.3, tau_F: 0.1 s, tau_D: 200 ms, x0: 0.5}"), "model.yaml", {});
-    const SynapseSpec& p = plain.projections[0].synapse;
+    const TsodyksMarkramParameters p = plain.projections[0].synapse.constants();
     CHECK((p.U == 0.3 && p.f == 0.3 && p.u0 == 0.3 && p.x0 == 0.5 && p.tau_F_ms == 100.0 && p.tau_D_ms == 200.0));
-    CHECK(p.preset == SynapsePreset::none);
+    CHECK(plain.projections[0].synapse.preset == SynapsePreset::none);
 
     // tsodyks_3state: u0 defaults to 0 (NEST tsodyks_synapse), tau_psc to 3 ms; round trip.
     const NetworkSpec three = parse_description(
         with_synapse("{model: tsodyks_3state, U: 0.5, tau_F: 10 ms, tau_D: 800 ms}"), "model.yaml", {});
-    const SynapseSpec& t = three.projections[0].synapse;
-    CHECK((t.model == SynapseModel::tsodyks_3state && t.U == 0.5 && t.u0 == 0.0 && t.x0 == 1.0 &&
+    const TsodyksMarkramParameters t = three.projections[0].synapse.constants();
+    CHECK((three.projections[0].synapse.model == SynapseModel::tsodyks_3state && t.U == 0.5 && t.u0 == 0.0 && t.x0 == 1.0 &&
            t.tau_psc_ms == 3.0 && t.tau_F_ms == 10.0 && t.tau_D_ms == 800.0));
     CHECK(contains(three.resolved_yaml, "synapse: {model: tsodyks_3state, U: 0.5, tau_F: 10 ms, tau_D: 800 ms, "
                                         "tau_psc: 3 ms, u0: 0, x0: 1}"));
     const SynapseSpec& t2 = parse_description(three.resolved_yaml, "resolved.yaml", {}).projections[0].synapse;
-    CHECK((t2.model == t.model && t2.u0 == t.u0 && t2.tau_psc_ms == t.tau_psc_ms));
+    CHECK((t2.model == SynapseModel::tsodyks_3state && t2.u0.value == t.u0 && t2.tau_psc.value == t.tau_psc_ms));
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-synapse state (docs/models.md 4.4): parameters drawn per synapse
+
+TEST_CASE("per-source and per-synapse storage give identical results for constant parameters", "[stp][kernel]") {
+    const std::vector<double> times = {5.0, 7.5, 9.0, 30.0, 31.0, 80.0};
+    for (SynapseModel model : {SynapseModel::tsodyks_markram, SynapseModel::tsodyks_3state})
+        for (int threads : {1, 2}) {
+            INFO("model " << int(model) << ", threads " << threads);
+            const NetworkSpec per_source = stp_network(model, threads, 9, -3.0, 4.0, times);
+            NetworkSpec per_synapse = per_source;
+            per_synapse.projections[0].synapse.state_per_synapse = true;
+            const Jumps a = run_jumps(per_source, 1000), b = run_jumps(per_synapse, 1000);
+            CHECK(std::memcmp(a.final_v.data(), b.final_v.data(), a.final_v.size() * sizeof(double)) == 0);
+            for (std::size_t node = 0; node < a.by_node.size(); ++node)
+                CHECK(std::memcmp(a.by_node[node].data(), b.by_node[node].data(),
+                                  a.by_node[node].size() * sizeof(double)) == 0);
+            // The storage that was asked for: one state per source (24 bytes), or one per synapse.
+            Network net(per_synapse, 1, 0, threads);
+            std::size_t n_synapse_states = 0;
+            for (auto& vp : net.vps()) {
+                CHECK(vp.short_term().empty());
+                for (auto& t : vp.tables()) CHECK(t.short_term_per_synapse);
+                n_synapse_states += vp.short_term_synapses().size();
+            }
+            CHECK(n_synapse_states >= 2);  // the exc and the inh table
+        }
+}
+
+TEST_CASE("parameters drawn per synapse: each synapse follows its own parameters", "[stp][kernel]") {
+    // U, tau_D and x0 drawn; f and u0 not given, so each synapse's own U (NEST tsodyks2_synapse
+    // at rest). Spikes at 10, 12, 17, 67 ms; arrivals 1 ms later.
+    const std::vector<double> times = {10.0, 12.0, 17.0, 67.0};
+    for (int threads : {1, 3}) {
+        INFO("threads " << threads);
+        NetworkSpec spec = stp_network(SynapseModel::tsodyks_markram, threads, 6, 1.0, 5.0, times);
+        SynapseSpec& s = spec.projections[0].synapse;
+        s.U.kind = Distribution::Kind::uniform, s.U.low = 0.1, s.U.high = 0.9;
+        s.f = s.U, s.u0 = s.U, s.f_is_U = s.u0_is_U = true;
+        s.tau_D.kind = Distribution::Kind::uniform, s.tau_D.low = 10.0, s.tau_D.high = 200.0;
+        s.x0.kind = Distribution::Kind::uniform, s.x0.low = 0.5, s.x0.high = 1.0;
+        // The stored values of every synapse, by target node (one source, all to all).
+        Network net(spec, 1, 0, threads);
+        std::vector<TsodyksMarkramParameters> stored(6);
+        std::vector<double> weight(6);
+        for (auto& vp : net.vps())
+            for (auto& t : vp.tables()) {
+                REQUIRE(t.short_term_per_synapse);
+                const TsodyksMarkramSynapses& stp = vp.short_term_synapses()[std::size_t(t.short_term)];
+                for (std::uint32_t k = 0; k < t.size(); ++k) {
+                    const std::size_t node = vp.group(1).gids()[t.target[k]] - 1;
+                    stored[node] = stp.parameters(k);
+                    weight[node] = t.weight.empty() ? t.weight_constant : t.weight[k];
+                }
+            }
+        std::vector<double> distinct_U;
+        for (const auto& p : stored) {
+            CHECK((p.U >= 0.1 && p.U < 0.9 && p.tau_D_ms >= 10.0 && p.tau_D_ms < 200.0));
+            CHECK(p.f == p.U);                          // f is the synapse's own U, not a second draw
+            CHECK(p.U == double(float(p.U)));           // stored in single precision
+            CHECK(p.tau_F_ms == depressing.tau_F_ms);   // the constant stays as given
+            distinct_U.push_back(p.U);
+        }
+        std::sort(distinct_U.begin(), distinct_U.end());
+        CHECK(std::adjacent_find(distinct_U.begin(), distinct_U.end()) == distinct_U.end());
+        // The same draws for any number of threads: the jumps of each node are its synapse's
+        // weight x efficacy of the model with its own parameters and initial state (u0 = U,
+        // x0 drawn: read back from the first efficacy, u0 x0).
+        const Jumps j = run_jumps(spec, 800);
+        for (std::size_t node = 0; node < 6; ++node) {
+            INFO("node " << node);
+            const std::size_t first = std::size_t(std::llround(times[0] * 10)) + 10;
+            TsodyksMarkramParameters p = stored[node];
+            p.u0 = p.U;
+            p.x0 = j.by_node[node][first] / (weight[node] * p.U);
+            CHECK((p.x0 >= 0.5 && p.x0 <= 1.0));
+            const std::vector<double> e = train<TsodyksMarkramState>(p, {2.0, 5.0, 50.0});
+            for (std::size_t k = 0; k < times.size(); ++k) {
+                const std::size_t arrival = std::size_t(std::llround(times[k] * 10)) + 10;
+                CHECK(std::abs(j.by_node[node][arrival] - weight[node] * e[k]) <= 1e-9);
+            }
+        }
+    }
+}
+
+TEST_CASE("parameters drawn per synapse: bitwise identical for 1, 2 and 3 threads", "[stp][determinism]") {
+    const std::vector<double> times = {5.0, 7.5, 9.0, 30.0, 31.0, 80.0};
+    for (SynapseModel model : {SynapseModel::tsodyks_markram, SynapseModel::tsodyks_3state}) {
+        const auto drawn = [&](int threads) {
+            NetworkSpec spec = stp_network(model, threads, 9, -3.0, 4.0, times);
+            SynapseSpec& s = spec.projections[0].synapse;
+            s.tau_F.kind = Distribution::Kind::normal, s.tau_F.mean = 500.0, s.tau_F.std = 100.0, s.tau_F.min = 1.0;
+            s.U.kind = Distribution::Kind::uniform, s.U.low = 0.2, s.U.high = 0.8;
+            return spec;
+        };
+        const Jumps one = run_jumps(drawn(1), 1000);
+        for (int threads : {2, 3}) {
+            INFO("model " << int(model) << ", threads " << threads);
+            const Jumps more = run_jumps(drawn(threads), 1000);
+            CHECK(std::memcmp(one.final_v.data(), more.final_v.data(), one.final_v.size() * sizeof(double)) == 0);
+        }
+    }
+}
+
+TEST_CASE("synapse: parameters as distributions, their bounds and the resolved description", "[description][stp]") {
+    const NetworkSpec spec = parse_description(
+        with_synapse("{model: tsodyks_markram, U: {distribution: uniform, low: 0.1, high: 0.5}, "
+                     "tau_F: {distribution: normal, mean: 100 ms, std: 10 ms, min: 1 ms}, tau_D: 50 ms}"),
+        "model.yaml", {});
+    const SynapseSpec& s = spec.projections[0].synapse;
+    CHECK((s.U.kind == Distribution::Kind::uniform && s.U.low == 0.1 && s.U.high == 0.5));
+    CHECK((s.f_is_U && s.u0_is_U && s.per_synapse()));
+    CHECK((s.tau_F.kind == Distribution::Kind::normal && s.tau_F.mean == 100.0 && s.tau_F.min == 1.0));
+    // f and u0 follow each synapse's U, so they are not written as draws of their own.
+    CHECK(contains(spec.resolved_yaml, "synapse: {model: tsodyks_markram, U: {distribution: uniform, low: 0.1, "
+                                       "high: 0.5}, tau_F: {distribution: normal, mean: 100 ms, std: 10 ms, "
+                                       "min: 1 ms}, tau_D: 50 ms, x0: 1}"));
+    const SynapseSpec& again = parse_description(spec.resolved_yaml, "resolved.yaml", {}).projections[0].synapse;
+    CHECK((again.f_is_U && again.u0_is_U && again.U.high == 0.5 && again.tau_F.std == 10.0));
+    // Constants keep the state per source.
+    const NetworkSpec constant = parse_description(
+        with_synapse("{model: tsodyks_markram, preset: depressing, f: 0.2}"), "model.yaml", {});
+    CHECK(!constant.projections[0].synapse.per_synapse());
+    CHECK(!constant.projections[0].synapse.f_is_U);
+}
+
+// ---------------------------------------------------------------------------------------
+// Poisson trains (docs/models.md 4.5)
+
+TEST_CASE("tsodyks_markram: mean efficacy of Poisson trains, Payeur's sets", "[stp]") {
+    // Reference: the Monte Carlo of docs/models.md 4.5 (50 trains x 4000 spikes, first 200
+    // discarded; its standard error at most 6e-4). The same protocol here with its own
+    // streams: the two means must agree within 4 standard errors of their difference.
+    struct Row { const char* set; double rate_hz, mean; };
+    const Row rows[] = {{"depressing", 5, 0.853},   {"depressing", 10, 0.797},  {"depressing", 20, 0.696},
+                        {"depressing", 50, 0.495},  {"facilitating", 5, 0.0627}, {"facilitating", 10, 0.0937},
+                        {"facilitating", 20, 0.1263}, {"facilitating", 50, 0.1221}};
+    constexpr int trains = 50, spikes = 4000, discarded = 200;
+    constexpr double reference_sem = 6e-4;
+    for (const Row& row : rows) {
+        INFO(row.set << " at " << row.rate_hz << " Hz");
+        const TsodyksMarkramParameters& p = set_named(row.set);
+        std::vector<double> means;
+        for (int n = 0; n < trains; ++n) {
+            RandomStream rng(7, purpose(Purpose::test, 4), std::uint32_t(n), std::uint32_t(row.rate_hz));
+            TsodyksMarkramState s(p);
+            double sum = 0.0;
+            for (int k = 0; k < spikes; ++k) {
+                const double e = k == 0 ? s.first(p) : s.spike(p, -std::log(rng.uniform_open()) * 1e3 / row.rate_hz);
+                if (k >= discarded) sum += e;
+            }
+            means.push_back(sum / (spikes - discarded));
+        }
+        double mean = 0.0, var = 0.0;
+        for (double m : means) mean += m / trains;
+        for (double m : means) var += (m - mean) * (m - mean) / (trains - 1);
+        const double sem = std::sqrt(var / trains);
+        CHECK(std::abs(mean - row.mean) <= 4.0 * std::sqrt(sem * sem + reference_sem * reference_sem));
+        CHECK(sem < 2e-3);  // the test has the power to tell the sets and rates apart
+    }
 }

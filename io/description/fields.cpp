@@ -60,6 +60,18 @@ double Reader::bounded(const Tree& t, const std::string& path, Dimension d, cons
     return v;
 }
 
+Distribution Reader::bounded_distribution(const Tree& t, const std::string& path, Dimension d,
+                                          const Range& r) const {
+    const Distribution v = distribution(t, path, d);
+    if (v.is_constant()) {
+        check_range(t, path, v.value, d, r);
+    } else if (!r.contains(lower_bound(v)) || !r.contains(upper_bound(v))) {
+        fail(t.pos, path, "a distribution whose every draw is " + r.expected(d) + " (bound it with min and max)",
+             describe_kind(v, d) + ", which draws from " + q(lower_bound(v), d) + " to " + q(upper_bound(v), d));
+    }
+    return v;
+}
+
 void Reader::check_range(const Tree& t, const std::string& path, double v, Dimension d, const Range& r) const {
     if (!r.contains(v)) fail(t.pos, path, r.expected(d), q(v, d));
 }

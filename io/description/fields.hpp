@@ -108,6 +108,8 @@ public:
                           const std::string& expected) const;
     bool boolean(const Tree& t, const std::string& path) const;
     Distribution distribution(const Tree& t, const std::string& path, Dimension d) const;
+    // A constant within `r`, or a distribution none of whose draws can leave `r`.
+    Distribution bounded_distribution(const Tree& t, const std::string& path, Dimension d, const Range& r) const;
     // A time on the step grid: a whole number of steps of dt within 1e-9 relative
     // (positive: at least one step; else at least 0), as that number of steps times dt.
     double grid_time(const Tree& t, const std::string& path, const std::string& what, bool positive) const;
@@ -212,6 +214,16 @@ Field<S> name_field(const char* key, std::string S::*m, std::string what) {
     return {key,
             [=](Reader& in, const Tree& t, const std::string& path, S& s) { s.*m = in.name(t, path, what); },
             [=](YAML::Emitter& out, const Reader&, const S& s) { out << (s.*m); }};
+}
+
+// A constant or a distribution, every draw within `r`.
+template <class S>
+Field<S> distribution_field(const char* key, Distribution S::*m, Dimension d, Range r) {
+    return {key,
+            [=](Reader& in, const Tree& t, const std::string& path, S& s) {
+                s.*m = in.bounded_distribution(t, path, d, r);
+            },
+            [=](YAML::Emitter& out, const Reader&, const S& s) { emit_distribution(out, s.*m, d); }};
 }
 
 // One of `names`, stored as the enum value of the same index.

@@ -129,21 +129,24 @@ const std::vector<std::string>& synapse_presets() {
 // Payeur et al. 2021's sets (docs/models.md 4.2): U, f, tau_F, tau_D.
 void apply_preset(SynapseSpec& s) {
     const bool depressing = s.preset == SynapsePreset::depressing;
-    s.U = depressing ? 0.9 : 0.02;
-    s.f = 0.1;
-    s.tau_F_ms = depressing ? 1000.0 : 100.0;
-    s.tau_D_ms = depressing ? 20.0 : 100.0;
+    TsodyksMarkramParameters p = s.constants();
+    p.U = depressing ? 0.9 : 0.02;
+    p.f = 0.1;
+    p.tau_F_ms = depressing ? 1000.0 : 100.0;
+    p.tau_D_ms = depressing ? 20.0 : 100.0;
+    s.set(p);
 }
 
+// Every parameter is a constant or a distribution of values per synapse (docs/models.md 4.4).
 const KindTables<SynapseSpec>& synapse_tables() {
     using S = SynapseSpec;
     const Range fraction = above_up_to("a fraction", 0.0, 1.0);
     const Range state = within("a fraction", 0.0, 1.0);
-    const auto U = quantity_field<S>("U", &S::U, Dimension::dimensionless, fraction);
-    const auto tau_F = time_field<S>("tau_F", &S::tau_F_ms, positive_time());
-    const auto tau_D = time_field<S>("tau_D", &S::tau_D_ms, positive_time());
-    const auto u0 = quantity_field<S>("u0", &S::u0, Dimension::dimensionless, state);
-    const auto x0 = quantity_field<S>("x0", &S::x0, Dimension::dimensionless, state);
+    const auto U = distribution_field<S>("U", &S::U, Dimension::dimensionless, fraction);
+    const auto tau_F = distribution_field<S>("tau_F", &S::tau_F, Dimension::time, positive_time());
+    const auto tau_D = distribution_field<S>("tau_D", &S::tau_D, Dimension::time, positive_time());
+    const auto u0 = distribution_field<S>("u0", &S::u0, Dimension::dimensionless, state);
+    const auto x0 = distribution_field<S>("x0", &S::x0, Dimension::dimensionless, state);
     static const KindTables<S> tables = {
         {custom_field<S>("model", nullptr,
                          [](YAML::Emitter& out, const Reader&, const S& s) {
@@ -156,8 +159,15 @@ const KindTables<SynapseSpec>& synapse_tables() {
                                  out << synapse_presets()[std::size_t(s.preset) - 1];
                              })
                  .when([](const S& s) { return s.preset != SynapsePreset::none; }),
-             U, quantity_field<S>("f", &S::f, Dimension::dimensionless, fraction), tau_F, tau_D, u0, x0},
-            {U, tau_F, tau_D, time_field<S>("tau_psc", &S::tau_psc_ms, positive_time()), u0, x0},
+             U,
+             distribution_field<S>("f", &S::f, Dimension::dimensionless, fraction)
+                 .when([](const S& s) { return !s.f_is_U || s.U.is_constant(); }),
+             tau_F, tau_D,
+             distribution_field<S>("u0", &S::u0, Dimension::dimensionless, state)
+                 .when([](const S& s) { return !s.u0_is_U || s.U.is_constant(); }),
+             x0},
+            {U, tau_F, tau_D, distribution_field<S>("tau_psc", &S::tau_psc, Dimension::time, positive_time()), u0,
+             x0},
         },
         {},
     };
@@ -187,21 +197,24 @@ void read_synapse(Reader& in, const Tree& t, const std::string& path, Projection
         in.require(t, path, "tau_D", "the recovery time constant, a time above 0 ms");
     }
     FieldReader<SynapseSpec> fields(in, t, path, table, s);
-    fields.read({"U"});
-    if (s.model == SynapseModel::tsodyks_markram) {
-        if (!preset) s.f = s.U;  // tsodyks2_synapse unless f is given
-        s.u0 = s.U;              // at rest unless given
-    } else {
-        s.u0 = 0.0;              // NEST tsodyks_synapse: u relaxes to 0, the spike adds U
-    }
-    s.x0 = 1.0;
+    s.u0 = Distribution{};  // tsodyks_3state (NEST tsodyks_synapse): u relaxes to 0, the spike adds U
+    s.x0.value = 1.0;
     fields.read_rest();
-    // The three-state propagator divides by tau_psc - tau_D (docs/models.md 4.3).
-    if (s.model == SynapseModel::tsodyks_3state && s.tau_psc_ms == s.tau_D_ms) {
+    if (s.model == SynapseModel::tsodyks_markram) {
+        // tsodyks2_synapse unless f is given; at rest unless u0 is given: each synapse's own U.
+        s.f_is_U = !preset && !t.find("f");
+        s.u0_is_U = !t.find("u0");
+        if (s.f_is_U) s.f = s.U;
+        if (s.u0_is_U) s.u0 = s.U;
+    }
+    // The three-state propagator divides by tau_psc - tau_D (docs/models.md 4.3); with drawn
+    // values the network build checks each synapse.
+    if (s.model == SynapseModel::tsodyks_3state && s.tau_psc.is_constant() && s.tau_D.is_constant() &&
+        s.tau_psc.value == s.tau_D.value) {
         const Tree* at = t.find("tau_psc");
         in.fail(at ? at->pos : t.pos, path + (at ? ".tau_psc" : ""),
-                "a tau_psc different from tau_D (" + q(s.tau_D_ms, Dimension::time) + ")",
-                q(s.tau_psc_ms, Dimension::time));
+                "a tau_psc different from tau_D (" + q(s.tau_D.value, Dimension::time) + ")",
+                q(s.tau_psc.value, Dimension::time));
     }
 }
 

@@ -148,7 +148,7 @@ const char* distribution_name(Distribution::Kind k) {
     return "";
 }
 
-std::string describe(const Distribution& d, Dimension dim) {
+std::string describe_kind(const Distribution& d, Dimension dim) {
     std::string s;
     switch (d.kind) {
     case Distribution::Kind::constant: return q(d.value, dim);
@@ -162,7 +162,12 @@ std::string describe(const Distribution& d, Dimension dim) {
         s = "a lognormal distribution (mean " + q(d.mean, dim) + ", std " + q(d.std, dim) + ")";
         break;
     }
-    return s + (d.min ? " with min " + q(*d.min, dim) : " without min");
+    return s;
+}
+
+std::string describe(const Distribution& d, Dimension dim) {
+    if (d.is_constant()) return q(d.value, dim);
+    return describe_kind(d, dim) + (d.min ? " with min " + q(*d.min, dim) : " without min");
 }
 
 void Messages::fail(Pos p, const std::string& path, const std::string& expected,

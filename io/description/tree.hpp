@@ -85,6 +85,8 @@ inline std::string q(double v, Dimension d) { return format_quantity(v, d); }
 double tidy(double x);
 // A distribution in words ("a normal distribution (mean 1 ms, std 0.5 ms) without min").
 std::string describe(const Distribution& d, Dimension dim);
+// "a uniform distribution on [a, b)", "a normal distribution (mean m, std s)", ... (no bounds).
+std::string describe_kind(const Distribution& d, Dimension dim);
 const char* distribution_name(Distribution::Kind k);
 
 }  // namespace apical::description
