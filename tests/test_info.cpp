@@ -266,6 +266,7 @@ TEST_CASE("apical info: bad input is exit code 2 with one line", "[info][cli][er
         {"info", "expected an output directory"},
         {"info " + dir.string() + " --colour", "unrecognised option"},
     };
+    CHECK(run_apical("info --help").exit_code == 0);
     for (const auto& [args, message] : cases) {
         const CommandResult r = run_apical(args);
         INFO(args << " -> " << r.err);
