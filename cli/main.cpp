@@ -1,4 +1,4 @@
-// The apical command line: run, check, --version, over the run library (load, Simulation,
+// The apical command line: run, check, info, --version, over the run library (load, Simulation,
 // OutputFiles, run; docs/architecture.md, "The run library"). Errors become one line on
 // stderr and an exit code: 0 success, 2 bad description or arguments, 1 runtime failure,
 // 128 + signal number when stopped by SIGINT (130) or SIGTERM (143).
@@ -25,6 +25,7 @@
 #include "io/description.hpp"
 #include "io/output_files.hpp"
 #include "io/run_metadata.hpp"
+#include "io/run_summary.hpp"
 
 namespace po = boost::program_options;
 using namespace apical;
@@ -41,19 +42,6 @@ void install_signal_handlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
-}
-
-std::string fmt(double x, int digits = 1) {
-    char b[64];
-    std::snprintf(b, sizeof b, "%.*f", digits, x);
-    return b;
-}
-
-std::string human_bytes(double b) {
-    const char* u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int i = 0;
-    while (b >= 1024 && i < 4) { b /= 1024; ++i; }
-    return fmt(b, i ? 1 : 0) + " " + u[i];
 }
 
 void print_network(const Network& net, std::ostream& os) {
@@ -74,7 +62,7 @@ void print_network(const Network& net, std::ostream& os) {
     os << "delays: min " << net.min_delay() * net.dt() << " ms, max " << net.max_delay() * net.dt()
        << " ms (" << net.min_delay() << " and " << net.max_delay() << " steps)\n";
     os << "memory: synapses " << human_bytes(double(net.synapse_bytes())) << " ("
-       << fmt(net.n_synapses() ? double(net.synapse_bytes()) / double(net.n_synapses()) : 0.0, 2)
+       << fixed(net.n_synapses() ? double(net.synapse_bytes()) / double(net.n_synapses()) : 0.0, 2)
        << " bytes per synapse), neurons and ring buffers " << human_bytes(double(net.neuron_bytes()))
        << "\n";
 }
@@ -102,6 +90,25 @@ int report(const PhaseResult& r) {
     return r.exit_code;
 }
 
+// A command's arguments: `opts` and one positional argument stored as `positional`.
+po::variables_map parse_arguments(const std::vector<std::string>& args, const po::options_description& opts,
+                                  const char* positional) {
+    po::options_description hidden;
+    hidden.add_options()(positional, po::value<std::string>());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add(positional, 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UserError(std::string("apical: ") + e.what() + " (see --help)");
+    }
+    return vm;
+}
+
 int command_run(const std::vector<std::string>& args, bool check_only, DistributedContext& ctx) {
     const bool root = ctx.rank() == 0;
     po::options_description opts(check_only ? "apical check MODEL.yaml [options]"
@@ -115,19 +122,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
             ("seed", po::value<std::string>(), "random seed")
             ("t-stop", po::value<std::string>(), "biological time to simulate (ms, or with a unit)")
             ("timers", "print the time spent in each phase of the slice loop");
-    po::options_description hidden;
-    hidden.add_options()("model", po::value<std::string>());
-    po::options_description all;
-    all.add(opts).add(hidden);
-    po::positional_options_description pos;
-    pos.add("model", 1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw UserError(std::string("apical: ") + e.what() + " (see --help)");
-    }
+    const po::variables_map vm = parse_arguments(args, opts, "model");
     if (vm.count("help")) {
         if (root) std::cout << opts;
         return exit_ok;
@@ -177,9 +172,9 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     }
     progress.show(meta.simulated_ms, meta.t_stop_ms, true);
     if (root && vm.count("timers"))
-        std::cerr << "apical: timers (s, slowest rank): deliver " << fmt(meta.timer_deliver_s, 3) << ", update "
-                  << fmt(meta.timer_update_s, 3) << ", exchange " << fmt(meta.timer_exchange_s, 3) << ", write "
-                  << fmt(meta.timer_write_s, 3) << "; " << meta.spike_exchange << " exchange: "
+        std::cerr << "apical: timers (s, slowest rank): deliver " << fixed(meta.timer_deliver_s, 3) << ", update "
+                  << fixed(meta.timer_update_s, 3) << ", exchange " << fixed(meta.timer_exchange_s, 3) << ", write "
+                  << fixed(meta.timer_write_s, 3) << "; " << meta.spike_exchange << " exchange: "
                   << human_bytes(double(meta.exchange_bytes_sent) / double(std::max<std::uint64_t>(meta.exchanges, 1)))
                   << " sent per exchange by the busiest rank\n";
     files->finish(meta);
@@ -192,11 +187,27 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
                   << files->spike_file().string() << " holds everything up to there\n";
         return 128 + sig;
     }
-    std::cerr << "apical: simulated " << meta.simulated_ms << " ms in " << fmt(meta.simulate_s, 2)
-              << " s (build " << fmt(meta.build_s, 2) << " s, " << meta.n_neurons << " neurons, "
+    std::cerr << "apical: simulated " << meta.simulated_ms << " ms in " << fixed(meta.simulate_s, 2)
+              << " s (build " << fixed(meta.build_s, 2) << " s, " << meta.n_neurons << " neurons, "
               << meta.n_synapses << " synapses, " << ctx.size() << " x " << meta.threads
               << " ranks x threads, peak memory per rank " << human_bytes(double(meta.peak_rss_bytes))
               << "); wrote " << files->spike_file().string() << "\n";
+    return exit_ok;
+}
+
+// `apical info OUTDIR [--json]`: the summary of io/run_summary.hpp, on rank 0 only.
+int command_info(const std::vector<std::string>& args, DistributedContext& ctx) {
+    po::options_description opts("apical info OUTDIR [options]");
+    opts.add_options()("help,h", "show this help")("json", "print the summary as JSON");
+    const po::variables_map vm = parse_arguments(args, opts, "outdir");
+    if (ctx.rank() != 0) return exit_ok;
+    if (vm.count("help")) {
+        std::cout << opts;
+        return exit_ok;
+    }
+    if (!vm.count("outdir")) throw UserError("apical info: expected an output directory OUTDIR (see --help)");
+    const RunSummary summary = summarize_run(vm["outdir"].as<std::string>());
+    std::cout << (vm.count("json") ? summary_json(summary) : summary_table(summary));
     return exit_ok;
 }
 
@@ -207,6 +218,8 @@ const char* usage =
     "                 simulate and write OUTDIR/spikes.h5\n"
     "  check MODEL.yaml [--set key.path=value ...]\n"
     "                 validate and print the resolved network\n"
+    "  info OUTDIR [--json]\n"
+    "                 summarise a run's output: rates, CV of ISIs, events and bursts, metadata\n"
     "  --version      print the version\n"
     "Run 'apical <command> --help' for the options of a command.\n";
 
@@ -234,7 +247,8 @@ int main(int argc, char** argv) {
     try {
         if (command == "run") return command_run(args, false, ctx);
         if (command == "check") return command_run(args, true, ctx);
-        if (ctx.rank() == 0) std::cerr << "apical: unknown command '" << command << "'; expected run or check\n" << usage;
+        if (command == "info") return command_info(args, ctx);
+        if (ctx.rank() == 0) std::cerr << "apical: unknown command '" << command << "'; expected run, check or info\n" << usage;
         return exit_usage;
     } catch (const UserError& e) {  // argument errors: the same on every rank
         if (ctx.rank() == 0) std::cerr << e.what() << "\n";

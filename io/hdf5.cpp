@@ -342,27 +342,38 @@ void write_string_dataset(hid_t loc, const std::string& name, const std::string&
         fail("write", loc, name);
 }
 
+namespace {
+
+// A scalar string stored with `file_type` (variable or fixed length), read by
+// `read(mem_type, out)` (an H5Dread or H5Aread that throws on failure).
+template <class Read>
+std::string read_scalar_string(hid_t file_type, Read read) {
+    if (H5Tis_variable_str(file_type) > 0) {
+        Handle mem_type = vlen_string_type();
+        char* p = nullptr;
+        read(mem_type.get(), &p);
+        std::string text = p ? p : "";
+        H5free_memory(p);
+        return text;
+    }
+    // Fixed length: read the raw bytes and drop the padding.
+    std::string text(H5Tget_size(file_type), '\0');
+    read(file_type, text.data());
+    text.resize(text.find_last_not_of('\0') + 1);
+    return text;
+}
+
+}  // namespace
+
 std::string read_string_dataset(hid_t loc, const std::string& name) {
     Handle d = open_dataset(loc, name);
     Handle file_type(H5Dget_type(d.get()));
     if (!file_type.valid() || H5Tget_class(file_type.get()) != H5T_STRING)
         throw RuntimeFailure("HDF5: '" + object_path(loc, name) + "' in file '" +
                              file_name(loc) + "' is not a string dataset");
-    if (H5Tis_variable_str(file_type.get()) > 0) {
-        Handle mem_type = vlen_string_type();
-        char* p = nullptr;
-        if (H5Dread(d.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) < 0)
-            fail("read", loc, name);
-        std::string text = p ? p : "";
-        H5free_memory(p);
-        return text;
-    }
-    // Fixed length: read the raw bytes and drop the padding.
-    std::string text(H5Tget_size(file_type.get()), '\0');
-    if (H5Dread(d.get(), file_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data()) < 0)
-        fail("read", loc, name);
-    text.resize(text.find_last_not_of('\0') + 1);
-    return text;
+    return read_scalar_string(file_type.get(), [&](hid_t mem_type, void* out) {
+        if (H5Dread(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) fail("read", loc, name);
+    });
 }
 
 // ---- attributes -------------------------------------------------------------------------
@@ -398,6 +409,30 @@ void write_enum_attribute(hid_t obj, const std::string& name,
         if (H5Tenum_insert(type.get(), m.name.c_str(), &m.value) < 0)
             fail("add member '" + m.name + "' to the enum of attribute", obj, name);
     write_attribute_raw(obj, name, type.get(), type.get(), &value, 1, true);
+}
+
+bool attribute_exists(hid_t obj, const std::string& name) {
+    const htri_t exists = H5Aexists(obj, name.c_str());
+    if (exists < 0) fail("look up attribute", obj, name);
+    return exists > 0;
+}
+
+void read_attribute_raw(hid_t obj, const std::string& name, hid_t mem_type, void* out) {
+    Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+    if (!attr.valid()) fail("open attribute", obj, name);
+    if (H5Aread(attr.get(), mem_type, out) < 0) fail("read attribute", obj, name);
+}
+
+std::string read_string_attribute(hid_t obj, const std::string& name) {
+    Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+    if (!attr.valid()) fail("open attribute", obj, name);
+    Handle file_type(H5Aget_type(attr.get()));
+    if (!file_type.valid() || H5Tget_class(file_type.get()) != H5T_STRING)
+        throw RuntimeFailure("HDF5: attribute '" + object_path(obj, name) + "' in file '" + file_name(obj) +
+                             "' is not a string");
+    return read_scalar_string(file_type.get(), [&](hid_t mem_type, void* out) {
+        if (H5Aread(attr.get(), mem_type, out) < 0) fail("read attribute", obj, name);
+    });
 }
 
 }  // namespace apical::h5

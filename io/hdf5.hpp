@@ -225,4 +225,19 @@ struct EnumMember {
 void write_enum_attribute(hid_t obj, const std::string& name,
                           std::span<const EnumMember> members, std::uint8_t value);
 
+// Readers of scalar attributes, for files that may come from older versions: whether the
+// attribute exists, its value converted by HDF5 to T (any integer or float width), and a
+// string attribute (variable or fixed length). They throw RuntimeFailure if it is missing
+// or of another kind.
+bool attribute_exists(hid_t obj, const std::string& name);
+void read_attribute_raw(hid_t obj, const std::string& name, hid_t mem_type, void* out);
+
+template <class T>
+T read_attribute(hid_t obj, const std::string& name) {
+    T value{};
+    read_attribute_raw(obj, name, native_type<T>(), &value);
+    return value;
+}
+std::string read_string_attribute(hid_t obj, const std::string& name);
+
 }  // namespace apical::h5

@@ -174,6 +174,8 @@ OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMeta
         if (root) f.rates = make_population_rate_recorders(spec, decomposition, f.dir);
     });
     if (f.spikes) {
+        const double dt = spec.simulation.dt_ms;
+        f.spikes->set_clock([&sim, dt] { return double(sim.current_step()) * dt; });
         f.spike_recorder = std::make_unique<SpikeFileRecorder>(*f.spikes);
         sim.add_recorder(f.spike_recorder.get());
     }

@@ -145,6 +145,7 @@ void SpikeWriter::create_then_open_parallel(const RunMetadata& at_start) {
                 s.node_ids.close_quietly();
                 s.spike_class.close_quietly();
             }
+            flushed_ms_.close_quietly();
             file_.close_quietly();
         }
     }
@@ -160,6 +161,8 @@ void SpikeWriter::create_then_open_parallel(const RunMetadata& at_start) {
         s.node_ids = h5::open_dataset(group.get(), "node_ids");
         s.spike_class = h5::open_dataset(group.get(), "spike_class");
     }
+    h5::Handle apical = h5::open_group(file_.get(), "apical");
+    flushed_ms_ = h5::open_dataset(apical.get(), "flushed_ms");
     transfer_ = h5::collective_transfer();
 }
 
@@ -185,6 +188,9 @@ void SpikeWriter::create_layout(const RunMetadata& at_start) {
     for (Stream& s : streams_) {
         h5::Handle group = h5::create_group(spikes.get(), s.range.name);
         h5::write_enum_attribute(group.get(), "sorting", sorting_members, sorting_by_time);
+        // apical's extra (SONATA readers ignore it): the population's size, which the
+        // node ids alone do not give (neurons that never spike); rates need it.
+        h5::write_attribute(group.get(), "n_neurons", std::uint64_t{s.range.size});
         // The parallel writer needs chunks allocated as the datasets grow (parallel_hdf5.hpp).
         auto growing = [&](const char* name, hid_t type) {
             const hsize_t chunk[1] = {chunk_elements};
@@ -205,6 +211,13 @@ void SpikeWriter::create_layout(const RunMetadata& at_start) {
     h5::Handle apical = h5::create_group(f, "apical");
     write_run_metadata(apical.get(), at_start, writer_name());
     h5::write_string_dataset(apical.get(), "description", at_start.resolved_description);
+    // Rewritten at every flush (a raw data write, allowed under SWMR, unlike attributes), so
+    // that a killed run's file says how far its spikes are complete.
+    const double zero = 0;
+    flushed_ms_ = h5::write_1d_dataset(apical.get(), "flushed_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &zero, 1);
+    h5::write_attribute(flushed_ms_.get(), "units", "ms");
+    h5::write_attribute(flushed_ms_.get(), "definition",
+                        "the file holds every spike up to this simulated time (rewritten at every flush)");
 }
 
 // The recorded population holding `gid`, or nullptr.
@@ -289,6 +302,7 @@ void SpikeWriter::flush() {
     if (collective_.parallel()) {  // collective: no SWMR, the whole file is flushed
         for (Stream& s : streams_) write_buffers(s);
         if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) h5::fail("flush", file_.get(), "");
+        if (write_flushed_ms() && H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) h5::fail("flush", file_.get(), "");
         return;
     }
     for (Stream& s : streams_) {
@@ -297,7 +311,19 @@ void SpikeWriter::flush() {
         if (H5Dflush(s.node_ids.get()) < 0) h5::fail("flush", s.node_ids.get(), "");
         if (H5Dflush(s.spike_class.get()) < 0) h5::fail("flush", s.spike_class.get(), "");
     }
+    // The spikes reach the file before flushed_ms says they are there.
+    if (write_flushed_ms() && H5Dflush(flushed_ms_.get()) < 0) h5::fail("flush", flushed_ms_.get(), "");
     if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0) h5::fail("flush", file_.get(), "");
+}
+
+bool SpikeWriter::write_flushed_ms() {
+    if (!clock_) return false;
+    const double t = clock_();  // the same on every rank
+    if (collective_.parallel())
+        h5::overwrite_1d_from_root(flushed_ms_.get(), transfer_.get(), H5T_NATIVE_DOUBLE, &t, 1, collective_);
+    else
+        h5::overwrite_1d(flushed_ms_.get(), H5T_NATIVE_DOUBLE, &t, 1);
+    return true;
 }
 
 void SpikeWriter::finish(const RunMetadata& final_meta) {
@@ -342,6 +368,7 @@ void SpikeWriter::close_all() {
         s.node_ids.close();
         s.spike_class.close();
     }
+    flushed_ms_.close();
     file_.close();
 }
 

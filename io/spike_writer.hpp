@@ -2,11 +2,14 @@
 // and resolved description beside them under /apical:
 //
 //   /                          attributes magic (uint32 0x0A7A), version (uint32 [0, 1])
-//   /spikes/<pop>              attribute sorting: enum over uint8 {none=0, by_id=1, by_time=2}
+//   /spikes/<pop>              attribute sorting: enum over uint8 {none=0, by_id=1, by_time=2};
+//                              apical's extra: n_neurons (uint64, the population's size)
 //   /spikes/<pop>/timestamps   float64 [n], attribute units = "ms"
 //   /spikes/<pop>/node_ids     uint64 [n], gid - first_gid of the population
 //   /apical                    attributes: the RunMetadata fields (completed as uint8)
 //   /apical/description        scalar string: the resolved description (YAML)
+//   /apical/flushed_ms         float64 [1]: simulated time up to which the file holds every
+//                              spike, rewritten at every flush (set_clock); 0 without a clock
 //
 // The file is in SWMR write mode while the run goes on: readers must open it with
 // H5F_ACC_SWMR_READ (h5py: File(path, "r", swmr=True); apical's readers fall back to it by
@@ -119,8 +122,12 @@ public:
     // memory; a population's buffer is written when it reaches buffer_spikes.
     void append(std::span<const Spike> spikes, std::span<const std::uint8_t> classes = {});
     // Writes every buffered spike and flushes the file, so that a reader, or the file left
-    // by a crash, sees everything appended so far.
+    // by a crash, sees everything appended so far; then, if a clock is set, writes its time
+    // into /apical/flushed_ms and flushes that.
     void flush();
+    // The simulated time (ms) up to which every spike has been appended when flush() is
+    // called (io/output_files.cpp: the simulation's current step); the same on every rank.
+    void set_clock(std::function<double()> now_ms) { clock_ = std::move(now_ms); }
     // flush(), closes the file, reopens it normally and overwrites the /apical attributes
     // with `final_meta` (the description dataset stays as written at the start).
     // Idempotent: later calls do nothing.
@@ -142,11 +149,14 @@ private:
     void write_buffers(Stream& s);
     bool in_my_share(std::size_t buffer_index) const;
     void close_all();
+    bool write_flushed_ms();  // false without a clock
 
     std::filesystem::path path_;
     double dt_ms_;
     std::vector<Stream> streams_;  // sorted by first_gid
     h5::Handle file_;
+    h5::Handle flushed_ms_;  // /apical/flushed_ms
+    std::function<double()> clock_;
     h5::Collective collective_;
     h5::Handle transfer_;                  // parallel mode: collective transfers
     bool finished_ = false;

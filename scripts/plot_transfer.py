@@ -18,19 +18,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def population_size(spikes_path, population, given):
-    """The population's size: --neurons, else the n_neurons of its population rate file."""
+def population_size(f, population, given):
+    """The population's size: --neurons, else the n_neurons attribute of its spike group
+    (files of older versions: the n_neurons of its population rate file)."""
     import glob
     import os
 
     if given:
         return given
-    for path in glob.glob(os.path.join(os.path.dirname(spikes_path), "*.h5")):
+    attrs = f[f"spikes/{population}"].attrs
+    if "n_neurons" in attrs:
+        return int(attrs["n_neurons"])
+    for path in glob.glob(os.path.join(os.path.dirname(f.filename), "*.h5")):
         with h5py.File(path, "r", swmr=True) as r:
             g = r.get(f"population_rates/{population}")
             if g is not None:
                 return int(g.attrs["n_neurons"])
-    raise SystemExit(f"no population rate file for {population} beside {spikes_path}: give --neurons N")
+    raise SystemExit(f"the size of {population} is not in {f.filename}: give --neurons N")
 
 
 def main():
@@ -40,7 +44,7 @@ def main():
     ap.add_argument("--population", default="pyramidal")
     ap.add_argument("--steps", default="-50:500:50", help="first:last:increment of the dendritic current, pA")
     ap.add_argument("--step-ms", type=float, default=1000.0)
-    ap.add_argument("--neurons", type=int, default=0, help="population size (default: from its rate file)")
+    ap.add_argument("--neurons", type=int, default=0, help="population size (default: from the spike file)")
     a = ap.parse_args()
     first, last, inc = (float(x) for x in a.steps.split(":"))
     currents = np.arange(first, last + inc / 2, inc)
@@ -48,7 +52,7 @@ def main():
         g = f["spikes"][a.population]
         t = g["timestamps"][:]
         c = g["spike_class"][:]
-        n = population_size(a.spikes, a.population, a.neurons)
+        n = population_size(f, a.population, a.neurons)
     er, bp = [], []
     print("I_d (pA)  ER (Hz)  BR (Hz)  BP")
     for k, i_d in enumerate(currents):

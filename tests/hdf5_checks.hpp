@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <hdf5.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -71,6 +73,27 @@ inline void send_byte(int fd) {
 inline bool receive_byte(int fd) {
     char c = 0;
     return read(fd, &c, 1) == 1;
+}
+
+// Runs `writer` in a forked child that ends itself with raise(SIGKILL), as a killed run
+// (no destructors, no HDF5 close); in the child a failure is the exit code (no Catch2 there).
+// REQUIREs that the child was killed by SIGKILL.
+template <class Writer>
+void run_killed_child(Writer writer) {
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        try {
+            writer();
+        } catch (...) {
+            _exit(1);
+        }
+        _exit(2);  // the writer returned without being killed
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFSIGNALED(status));
+    REQUIRE(WTERMSIG(status) == SIGKILL);
 }
 
 }  // namespace apical::test

@@ -19,11 +19,14 @@ inline const std::vector<std::string> small_brunel = {
     "projections.IE.weight=-5 mV", "projections.II.weight=-5 mV",
     "stimuli[0].rate=2 kHz", "stimuli[0].weight=1 mV"};
 
-// The model and the overrides as arguments of `apical run`.
-inline std::string small_brunel_arguments() {
-    std::string args = brunel_model;
-    for (auto& o : small_brunel) args += " --set '" + o + "'";
+// Overrides as arguments of `apical run`: " --set 'key=value'" each.
+inline std::string set_arguments(const std::vector<std::string>& overrides) {
+    std::string args;
+    for (auto& o : overrides) args += " --set '" + o + "'";
     return args;
 }
+
+// The model and the overrides as arguments of `apical run`.
+inline std::string small_brunel_arguments() { return brunel_model + set_arguments(small_brunel); }
 
 }  // namespace apical::test

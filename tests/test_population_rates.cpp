@@ -11,8 +11,6 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -479,27 +477,16 @@ TEST_CASE("a killed run leaves a file that SWMR readers see up to the last flush
     ref.advance_to(5000);  // what the flush at step 5000 hands on: 10 bins
     REQUIRE(reference.bins.size() == 10);
 
-    const pid_t child = fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {  // no Catch2 in here: a failure is the exit code
-        try {
-            auto rates = make_population_rate_recorders(spec, net.decomposition(), dir);
-            step_t clock = 0;
-            rates->monitor(0).set_clock([&] { return clock; });
-            feed(rates->monitor(0), 1, 5000);
-            clock = 5000;
-            rates->monitor(0).flush();
-            feed(rates->monitor(0), 5001, 8000);  // completes bins that are only buffered
-            raise(SIGKILL);
-        } catch (...) {
-            _exit(1);
-        }
-        _exit(2);
-    }
-    int status = 0;
-    REQUIRE(waitpid(child, &status, 0) == child);
-    REQUIRE(WIFSIGNALED(status));
-    REQUIRE(WTERMSIG(status) == SIGKILL);
+    run_killed_child([&] {
+        auto rates = make_population_rate_recorders(spec, net.decomposition(), dir);
+        step_t clock = 0;
+        rates->monitor(0).set_clock([&] { return clock; });
+        feed(rates->monitor(0), 1, 5000);
+        clock = 5000;
+        rates->monitor(0).flush();
+        feed(rates->monitor(0), 5001, 8000);  // completes bins that are only buffered
+        raise(SIGKILL);
+    });
 
     const auto path = dir / "b_rates.h5";
     h5::silence_error_printing();

@@ -132,12 +132,16 @@ TEST_CASE("SpikeWriter writes the SONATA layout, every value and the run metadat
     final_meta.peak_rss_bytes = 123456789;
     final_meta.simulated_ms = 50.0;
     final_meta.completed = true;
+    double clock_ms = 0;  // what the simulation's clock would say at each flush
     {
         SpikeWriter w(path, pops, dt, start_meta());
+        w.set_clock([&clock_ms] { return clock_ms; });
         w.append(slices[0]);
         w.append(slices[1]);
+        clock_ms = 1.0;
         w.flush();
         CHECK(w.buffered() == 0);
+        clock_ms = 50.0;  // finish() flushes: the end of the run
         w.append(slices[2]);
         w.append(slices[3]);
         CHECK(w.buffered() == 9);  // only recorded spikes are kept
@@ -210,6 +214,10 @@ TEST_CASE("SpikeWriter writes the SONATA layout, every value and the run metadat
             char name[16] = {};
             REQUIRE(H5Tenum_nameof(t.get(), &stored, name, sizeof name) >= 0);
             CHECK(std::string(name) == "by_time");
+            // The population's size, from `pops` above.
+            CHECK(attr_type_is(group.get(), "n_neurons", H5T_STD_U64LE));
+            const std::uint64_t size = pop == "exc" ? 8 : pop == "inh" ? 4 : 3;
+            CHECK(read_attr<std::uint64_t>(group.get(), "n_neurons") == size);
         }
         CHECK(expected["silent"].empty());
         CHECK(H5Lexists(f, "/spikes/unrecorded", H5P_DEFAULT) == 0);
@@ -245,6 +253,8 @@ TEST_CASE("SpikeWriter writes the SONATA layout, every value and the run metadat
         CHECK(attr_type_is(a, "completed", H5T_STD_U8LE));
         CHECK(read_attr<std::uint8_t>(a, "completed") == 1);
         CHECK(h5::read_string_dataset(a, "description") == start_meta().resolved_description);
+        // The clock's time at the last flush (finish()).
+        CHECK(read_1d<double>(a, "flushed_ms") == std::vector<double>{50.0});
     }
 
     SECTION("read_sonata_spikes reads the writer's output") {
