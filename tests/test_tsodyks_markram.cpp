@@ -161,14 +161,34 @@ TEST_CASE("tsodyks_markram: per-source state on the step grid", "[stp]") {
     // A second table of the projection asks again for the same spike: same value, no update.
     CHECK(sources.efficacy(1, 120) == e2);
     CHECK(sources.efficacy(0, 120) == facilitating.U);
-    CHECK(sources.bytes() == 3 * (2 * sizeof(double) + sizeof(step_t)));
-    // tsodyks_3state keeps u, x, y and the last release per source.
+    // u, x and the last step per source, and the projection's cache of decays per interval.
+    const std::size_t cache = 2048;
+    CHECK(sources.bytes() == 3 * (2 * sizeof(double) + sizeof(step_t)) + cache * 2 * sizeof(double));
+    // tsodyks_3state keeps u, x, y and the last release per source; four propagators cached.
     TsodyksMarkramSources three(SynapseModel::tsodyks_3state, facilitating, 2, 0.1);
-    CHECK(three.bytes() == 2 * (4 * sizeof(double) + sizeof(step_t)));
+    CHECK(three.bytes() == 2 * (4 * sizeof(double) + sizeof(step_t)) + cache * 4 * sizeof(double));
     // The first spike facilitates u0 by U (1 - u0), then releases u x0 (docs/models.md 4.3).
     const double u1 = facilitating.u0 + facilitating.U * (1.0 - facilitating.u0);
     CHECK(three.efficacy(0, 5) == u1 * facilitating.x0);
     CHECK(three.efficacy(0, 5) == u1 * facilitating.x0);  // asked again for the same spike
+}
+
+TEST_CASE("short-term plasticity: cached decays are bitwise those computed at the spike", "[stp]") {
+    // Intervals inside the cache (1, 7, 2047 steps) and beyond it (2048, 50000 steps).
+    const std::vector<step_t> steps = {10, 11, 18, 2065, 4113, 54113};
+    for (const TsodyksMarkramParameters& p : {depressing, facilitating, parameters(0.3, 0.1, 7.0, 1e4)}) {
+        TsodyksMarkramParameters three = p;
+        three.tau_psc_ms = 3.0;
+        TsodyksMarkramSources cached(SynapseModel::tsodyks_markram, p, 1, 0.1);
+        TsodyksMarkramSources cached3(SynapseModel::tsodyks_3state, three, 1, 0.1);
+        TsodyksMarkramState direct(p);
+        Tsodyks3State direct3(three);
+        for (std::size_t k = 0; k < steps.size(); ++k) {
+            const double h = k == 0 ? 0.0 : double(steps[k] - steps[k - 1]) * 0.1;
+            CHECK(cached.efficacy(0, steps[k]) == (k == 0 ? direct.first(p) : direct.spike(p, h)));
+            CHECK(cached3.efficacy(0, steps[k]) == (k == 0 ? direct3.first(three) : direct3.spike(three, h)));
+        }
+    }
 }
 
 namespace {
