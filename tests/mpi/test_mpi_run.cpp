@@ -34,7 +34,9 @@ std::vector<double> read_values(const fs::path& file, const std::string& dataset
     return values;
 }
 
-NetworkSpec recorded_brunel(const fs::path& output) {
+// The small Brunel network with state and rate recordings of E, into `output`; `more`
+// overrides after those.
+NetworkSpec recorded_brunel(const fs::path& output, const std::vector<std::string>& more = {}) {
     auto overrides = small_brunel;
     for (const char* o : {"simulation.t_stop=100 ms",
                           "recordings.state=[{name: v, population: E, variables: [V_m], nodes: [0, 1, 2, 3, 4, 5, 6], "
@@ -42,6 +44,7 @@ NetworkSpec recorded_brunel(const fs::path& output) {
                           "recordings.population_rates=[{name: e_rates, population: E, bin: 10 ms}]"})
         overrides.push_back(o);
     overrides.push_back("simulation.output=" + output.string());
+    overrides.insert(overrides.end(), more.begin(), more.end());
     return load(brunel_model, overrides);
 }
 
@@ -81,7 +84,7 @@ TEST_CASE("the run library under MPI writes the datasets of one process", "[mpi]
     }
 }
 
-TEST_CASE("short-term plasticity and event/burst transmission under MPI: the spikes of one process",
+TEST_CASE("short-term plasticity and event/burst transmission under MPI: the files of one process",
           "[mpi][run][stp][transmit]") {
     MpiContext ctx;
     REQUIRE(ctx.size() >= 2);
@@ -92,26 +95,34 @@ TEST_CASE("short-term plasticity and event/burst transmission under MPI: the spi
     // targets, so every rank's copy of a source's state sees exactly the spikes it needs.
     // EI transmits only events and IE only bursts (docs/models.md 4.6); I is not recorded,
     // so I's classes are computed from the routed spikes on each rank, E's from the recorded
-    // ones.
+    // ones. II draws U per synapse (state per synapse). With the state and rate recordings of
+    // recorded_brunel, on this many ranks with 1 and 2 threads against one process, 1 thread.
     const auto spec_in = [&](const fs::path& output, int threads) {
-        auto overrides = small_brunel;
-        for (const char* o : {"simulation.t_stop=150 ms", "simulation.spike_exchange=directed",
-                              "projections.EE.synapse={model: tsodyks_markram, preset: depressing}",
-                              "projections.IE.synapse={model: tsodyks_3state, U: 0.5, tau_F: 20 ms, tau_D: 100 ms}",
-                              "projections.EI.transmit=events", "projections.IE.transmit=bursts",
-                              "recordings.spikes=[E]"})
-            overrides.push_back(o);
-        overrides.push_back("simulation.threads=" + std::to_string(threads));
-        overrides.push_back("simulation.output=" + output.string());
-        return load(brunel_model, overrides);
+        std::vector<std::string> stp = {
+            "simulation.t_stop=150 ms", "simulation.spike_exchange=directed",
+            "projections.EE.synapse={model: tsodyks_markram, preset: depressing}",
+            "projections.IE.synapse={model: tsodyks_3state, U: 0.5, tau_F: 20 ms, tau_D: 100 ms}",
+            "projections.II.synapse={model: tsodyks_markram, U: {distribution: uniform, low: 0.2, high: 0.8}, "
+            "tau_F: 50 ms, tau_D: 100 ms}",
+            "projections.EI.transmit=events", "projections.IE.transmit=bursts", "recordings.spikes=[E]"};
+        stp.push_back("simulation.threads=" + std::to_string(threads));
+        return recorded_brunel(output, stp);
     };
-    const NetworkSpec spec = spec_in(dir / "ranks", 2);
-    run_on_ranks(spec, ctx);
-    if (ctx.rank() != 0) return;
-    run_spec(spec_in(dir / "one", 1));
-    const SpikeFile ranks = read_spike_file(dir / "ranks" / "spikes.h5");
-    REQUIRE(ranks.populations.at("E").timestamps.size() > 100);
-    CHECK(same_spikes(ranks, read_spike_file(dir / "one" / "spikes.h5")));
+    for (int threads : {1, 2}) {
+        INFO(ctx.size() << " ranks x " << threads << " threads");
+        const fs::path ranks_dir = dir / ("ranks_" + std::to_string(threads));
+        run_on_ranks(spec_in(ranks_dir, threads), ctx);
+        if (ctx.rank() != 0) continue;
+        if (threads == 1) run_spec(spec_in(dir / "one", 1));
+        const SpikeFile ranks = read_spike_file(ranks_dir / "spikes.h5");
+        REQUIRE(ranks.populations.at("E").timestamps.size() > 100);
+        CHECK(same_spikes(ranks, read_spike_file(dir / "one" / "spikes.h5")));
+        CHECK(read_values(ranks_dir / "v_V_m.h5", "/report/E/data") == read_values(dir / "one" / "v_V_m.h5", "/report/E/data"));
+        for (const char* d : {"time", "event_count", "burst_count"}) {
+            const std::string path = std::string("/population_rates/E/") + d;
+            CHECK(read_values(ranks_dir / "e_rates.h5", path) == read_values(dir / "one" / "e_rates.h5", path));
+        }
+    }
 }
 
 TEST_CASE("collective_phase under MPI: a failure on one rank stops all, one message", "[mpi][errors]") {
