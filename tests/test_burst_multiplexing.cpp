@@ -21,27 +21,31 @@
 // than 3 standard errors, sqrt(1 / (n_1 - 3) + 1 / (n_2 - 3)), with the effective numbers of
 // bins n_i = 1 / sigma_0,i^2.
 //
-// Measured (apical, 2 threads; the WARN lines print them):
+// Measured (apical, 2 threads; the WARN lines print them), null standard deviations in
+// brackets:
 //                                   corr(PC2 ER, PC1 ER)     corr(PC1 BP, PC2 BR)
-//   scaled, seed 1                  0.973 (sigma_0 0.196)    0.546 (0.163)
+//   scaled, seed 1                  0.973 (0.196)            0.546 (0.163)
 //   scaled, seed 1, swapped         0.815 (0.187)            0.131 (0.161)
-//   full, seed 1                    0.969 (0.144)            0.541 (0.131)
-//   full, seed 1, swapped           0.823 (0.178)            0.261 (0.135)
-//   full, seed 2                    0.972 (0.161)            0.523 (0.139)
-//   full, seed 2, swapped           0.846 (0.192)            0.450 (0.148)
-// So: both correlations are strong in the published configuration (ER 5.0-6.7 sigma_0, BP
-// 3.3-4.1 sigma_0). With the presets swapped the ER correlation stays strong but drops
-// significantly (Fisher z: 3.3-3.8 standard errors), which is what we check; it is not weak,
-// since any feedforward connection relays the fluctuations of PC1's events. The BP correlation
-// with swapped presets is weak in the scaled run and for full-size seed 1, but at 3.05 sigma_0
-// for full-size seed 2; the long test therefore reports it (WARN) without asserting it.
+//   full, seeds 1-5                 0.959-0.972 (0.14-0.16)  0.407-0.736 (0.12-0.14)
+//   full, seeds 1-5, swapped        0.821-0.846 (0.16-0.19)  0.182-0.450 (0.14-0.15)
+//   full, mean of seeds 1-5         0.963 (0.225)            0.750 (0.206)
+//   full, mean of seeds, swapped    0.901 (0.264)            0.348 (0.194)
+// So: both correlations are strong in the published configuration, in every run (ER 5.0-6.7
+// null sd, BP 3.3-5.5) and in the seed mean. With the presets swapped the ER correlation stays
+// strong but drops significantly in every run (Fisher z: 3.1-4.0 standard errors), which is
+// what we check per run; it is not weak, since any feedforward connection relays the
+// fluctuations of PC1's events. The BP correlation with swapped presets is weak in the scaled
+// run and in the seed mean (1.8 null sd), the authors' analysis, which we check; single
+// full-size runs scatter around the bar (1.3-3.05 null sd; seed 2 is above it), so they are
+// only reported.
 //
 // Two sizes:
 // - scaled (CI): a quarter of the cells (1000 PC per area, 250 PV and SOM) with p = 0.2 instead
 //   of 0.05, which keeps every cell's expected number of inputs from each population; 3 s
 //   (40 bins after the burn-in), seed 1, normal and swapped: 9 s for both on 2 cores.
 // - full (CTest label `long`, scripts/test --long): the file as it is, 5 s (80 bins), seeds 1
-//   and 2, normal and swapped: 101 s for the four runs on 2 cores (spikes not written).
+//   to 5 (as the authors' run script), normal and swapped: 235 s for the ten runs on 2 cores
+//   (spikes not written).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -145,28 +149,52 @@ std::vector<std::string> quarter_size() {
     return o;
 }
 
-Correlations run_circuit(const std::string& name, std::vector<std::string> overrides, double pc_cells) {
+// Both areas' bins of one run.
+struct Areas {
+    Bins pc1, pc2;
+};
+
+Areas run_circuit(const std::string& name, std::vector<std::string> overrides, double pc_cells) {
     const auto dir = scratch("burst_multiplexing_" + name);
     overrides.push_back("simulation.threads=2");
     overrides.push_back("recordings.spikes=[]");  // the rate files are all the test reads
     REQUIRE(run_file(model_file(), dir, overrides).completed);
-    const Bins pc1 = read_bins(dir, "PC1", pc_cells), pc2 = read_bins(dir, "PC2", pc_cells);
+    return {read_bins(dir, "PC1", pc_cells), read_bins(dir, "PC2", pc_cells)};
+}
+
+Correlations correlate(const std::string& name, const Areas& a) {
     Correlations c;
-    c.bins = pc1.er.size();
-    c.events = pearson(pc2.er, pc1.er);
-    c.events_null = null_sd(pc2.er, pc1.er);
-    c.bursts = pearson(pc1.bp, pc2.br);
-    c.bursts_null = null_sd(pc1.bp, pc2.br);
-    WARN(name << ": " << c.bins << " bins; PC1 ER " << mean(pc1.er) << " Hz, BP " << mean(pc1.bp) << "; PC2 ER "
-              << mean(pc2.er) << " Hz, BR " << mean(pc2.br) << " Hz; corr(PC2 ER, PC1 ER) = " << c.events
+    c.bins = a.pc1.er.size();
+    c.events = pearson(a.pc2.er, a.pc1.er);
+    c.events_null = null_sd(a.pc2.er, a.pc1.er);
+    c.bursts = pearson(a.pc1.bp, a.pc2.br);
+    c.bursts_null = null_sd(a.pc1.bp, a.pc2.br);
+    WARN(name << ": " << c.bins << " bins; PC1 ER " << mean(a.pc1.er) << " Hz, BP " << mean(a.pc1.bp) << "; PC2 ER "
+              << mean(a.pc2.er) << " Hz, BR " << mean(a.pc2.br) << " Hz; corr(PC2 ER, PC1 ER) = " << c.events
               << " (null sd " << c.events_null << "), corr(PC1 BP, PC2 BR) = " << c.bursts << " (null sd "
-              << c.bursts_null << ")");
+              << c.bursts_null << ", " << c.bursts / c.bursts_null << " sd)");
     return c;
 }
 
-}  // namespace
-
-namespace {
+// The bin-by-bin mean over runs (the authors average their curves over seeds).
+Areas mean_over_runs(const std::vector<Areas>& runs) {
+    Areas m = runs[0];
+    for (std::vector<double>* v : {&m.pc1.er, &m.pc1.br, &m.pc1.bp, &m.pc2.er, &m.pc2.br, &m.pc2.bp})
+        std::fill(v->begin(), v->end(), 0.0);
+    auto add = [&](std::vector<double>& to, const std::vector<double>& x) {
+        REQUIRE(x.size() == to.size());
+        for (std::size_t i = 0; i < x.size(); ++i) to[i] += x[i] / double(runs.size());
+    };
+    for (const Areas& r : runs) {
+        add(m.pc1.er, r.pc1.er);
+        add(m.pc1.br, r.pc1.br);
+        add(m.pc1.bp, r.pc1.bp);
+        add(m.pc2.er, r.pc2.er);
+        add(m.pc2.br, r.pc2.br);
+        add(m.pc2.bp, r.pc2.bp);
+    }
+    return m;
+}
 
 double fisher_z(double r) { return std::atanh(r); }
 
@@ -193,26 +221,33 @@ TEST_CASE("models/burst_multiplexing.yaml, a quarter of the cells: events up, bu
           "[models][burst_multiplexing]") {
     auto overrides = quarter_size();
     overrides.push_back("simulation.t_stop=3000 ms");
-    const Correlations normal = run_circuit("quarter", overrides, 1000.0);
+    const Correlations normal = correlate("quarter", run_circuit("quarter", overrides, 1000.0));
     REQUIRE(normal.bins == 40);
     check_published(normal);
     for (const auto& o : swapped_presets()) overrides.push_back(o);
-    const Correlations swapped = run_circuit("quarter_swapped", overrides, 1000.0);
+    const Correlations swapped = correlate("quarter_swapped", run_circuit("quarter_swapped", overrides, 1000.0));
     check_swapped_events(normal, swapped);
     CHECK(swapped.bursts < 3.0 * swapped.bursts_null);
 }
 
-TEST_CASE("models/burst_multiplexing.yaml, full size, 5 s, seeds 1 and 2: events up, bursts down",
+TEST_CASE("models/burst_multiplexing.yaml, full size, 5 s, seeds 1-5: events up, bursts down",
           "[.][long][models][burst_multiplexing]") {
-    for (int seed : {1, 2}) {
-        std::vector<std::string> overrides = {"simulation.t_stop=5000 ms", "simulation.seed=" + std::to_string(seed)};
-        const Correlations normal = run_circuit("full_seed" + std::to_string(seed), overrides, 4000.0);
+    std::vector<Areas> normal_runs, swapped_runs;
+    for (int seed = 1; seed <= 5; ++seed) {
+        const std::string s = std::to_string(seed);
+        std::vector<std::string> overrides = {"simulation.t_stop=5000 ms", "simulation.seed=" + s};
+        normal_runs.push_back(run_circuit("full_seed" + s, overrides, 4000.0));
+        const Correlations normal = correlate("full, seed " + s, normal_runs.back());
         REQUIRE(normal.bins == 80);
         check_published(normal);
         for (const auto& o : swapped_presets()) overrides.push_back(o);
-        const Correlations swapped = run_circuit("full_swapped_seed" + std::to_string(seed), overrides, 4000.0);
+        swapped_runs.push_back(run_circuit("full_swapped_seed" + s, overrides, 4000.0));
+        const Correlations swapped = correlate("full, seed " + s + ", swapped", swapped_runs.back());
         check_swapped_events(normal, swapped);
-        WARN("seed " << seed << ", presets swapped: corr(PC1 BP, PC2 BR) = " << swapped.bursts << ", "
-                     << swapped.bursts / swapped.bursts_null << " null standard deviations");
     }
+    // The authors' analysis: the curves averaged over the seeds.
+    const Correlations normal = correlate("full, mean of seeds 1-5", mean_over_runs(normal_runs));
+    check_published(normal);
+    const Correlations swapped = correlate("full, mean of seeds 1-5, swapped", mean_over_runs(swapped_runs));
+    CHECK(swapped.bursts < 3.0 * swapped.bursts_null);
 }
