@@ -176,7 +176,9 @@ Correlations correlate(const std::string& name, const Areas& a) {
     return c;
 }
 
-// The bin-by-bin mean over runs (the authors average their curves over seeds).
+// The bin-by-bin mean over runs, the burst probability as the mean of the runs' per-bin
+// ratios: the authors' average over seeds (analysis/raster_analysis.py,
+// std_BRER_over_realizations).
 Areas mean_over_runs(const std::vector<Areas>& runs) {
     Areas m = runs[0];
     for (std::vector<double>* v : {&m.pc1.er, &m.pc1.br, &m.pc1.bp, &m.pc2.er, &m.pc2.br, &m.pc2.bp})
