@@ -347,6 +347,10 @@ void Network::build_stimuli(VirtualProcess& vp) {
                 if (st.kind == StimulusSpec::Kind::dc_current) {
                     in.start_index = {to_steps(st.start_ms, h)};
                     in.amplitude = {st.amplitude_pA};
+                } else if (st.kind == StimulusSpec::Kind::sine_current) {
+                    in.start_index = {to_steps(st.start_ms, h)};
+                    in.amplitude = {st.offset_pA};
+                    in.set_sine(st.amplitude_pA, st.frequency_hz, st.phase_deg, h);
                 } else {
                     for (std::size_t k = 0; k < st.times_ms.size(); ++k) {
                         in.start_index.push_back(std::max(to_steps(st.times_ms[k], h), to_steps(st.start_ms, h)));

@@ -108,7 +108,7 @@ struct ProjectionSpec : Connectivity {
 };
 
 struct StimulusSpec {
-    enum class Kind { poisson_generator, dc_current, step_current, noise_current };
+    enum class Kind { poisson_generator, dc_current, step_current, noise_current, sine_current };
     std::string name;
     Kind kind = Kind::poisson_generator;
     std::vector<std::string> targets;  // population names
@@ -133,6 +133,12 @@ struct StimulusSpec {
     double mean_pA = 0.0;
     double std_pA = 0.0;
     double tau_ms = 0.0;
+    // sine_current (NEST's ac_generator): offset_pA + amplitude_pA sin(2 pi frequency_hz t +
+    // phase_deg pi/180), t the absolute simulation time; each step takes the current's mean
+    // over the step.
+    double offset_pA = 0.0;
+    double frequency_hz = 0.0;
+    double phase_deg = 0.0;
     // Per target (as `targets`): the index of the named compartment in the target's model;
     // empty = none named (the first compartment, the soma, of every target).
     std::vector<int> compartments;

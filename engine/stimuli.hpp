@@ -12,7 +12,8 @@
 //   weight is added to the ring-buffer row of step e + delay, after the network spikes
 //   delivered to that row. For lambda >= 10 per step a RandomStream's exact PTRS sampler is
 //   used instead (one stream per neuron and step).
-// - dc_current, step_current: a current (pA) common to all target neurons, summed per step.
+// - dc_current, step_current, sine_current: a current (pA) common to all target neurons,
+//   summed per step.
 // - noise_current: an Ornstein-Uhlenbeck current independent for every target neuron,
 //   tau dI/dt = mean - I + std sqrt(2 tau) xi(t) (see NoiseInput below), per neuron and step.
 // Activity window: a stimulus on [start, stop) acts in the steps s whose interval
@@ -172,12 +173,34 @@ struct CurrentInput {
     std::vector<step_t> start_index;
     std::vector<double> amplitude;
     step_t stop_index = 0;
+    // sine_current (if sine): amplitude[0] is the offset, and while active step s adds the
+    // mean of A sin(omega t + phase) over its interval ((s-1) dt, s dt], exactly:
+    //   (1/dt) integral = A sin(omega (s - 1/2) dt + phase) sin(omega dt / 2) / (omega dt / 2)
+    // (the midpoint form of (cos(omega t0 + phase) - cos(omega t1 + phase)) / (omega dt), free
+    // of its cancellation for small omega dt).
+    bool sine = false;
+    double sine_amplitude = 0.0;   // A, pA
+    double omega_dt = 0.0;         // omega dt, radians per step
+    double phase = 0.0;            // radians
+    double mean_factor = 1.0;      // sin(omega dt / 2) / (omega dt / 2)
+
+    void set_sine(double amplitude_pA, double frequency_hz, double phase_deg, double dt_ms) {
+        constexpr double pi = 3.14159265358979323846;
+        sine = true;
+        sine_amplitude = amplitude_pA;
+        omega_dt = 2.0 * pi * frequency_hz * 1e-3 * dt_ms;
+        phase = phase_deg * pi / 180.0;
+        const double half = 0.5 * omega_dt;
+        mean_factor = half == 0.0 ? 1.0 : std::sin(half) / half;
+    }
 
     double at_step(step_t s) const {
         const step_t j = s - 1;
         if (j >= stop_index) return 0.0;
         double a = 0.0;
-        for (std::size_t k = 0; k < start_index.size() && start_index[k] <= j; ++k) a = amplitude[k];
+        std::size_t k = 0;
+        for (; k < start_index.size() && start_index[k] <= j; ++k) a = amplitude[k];
+        if (sine && k > 0) a += sine_amplitude * mean_factor * std::sin(omega_dt * (double(j) + 0.5) + phase);
         return a;
     }
 };

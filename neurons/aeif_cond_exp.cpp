@@ -56,7 +56,12 @@
 // Measured against RK4 of the full system (V, w, g_ex, g_in) at steps 100 and 10000 times
 // finer (tests/test_aeif_cond_exp.cpp): identical spike steps over 2 s and 56-111 spikes;
 // w within 1.4e-4 pA of the 10000x reference with slow synapses.
-// Per step: if refractory, V is held at V_reset, w advances exactly, and the counter counts
+// Option refractory_clamp: V_reset (default, NEST) or E_L. With E_L, V is held at E_L instead
+// of V_reset while refractory (and w relaxes with V = E_L, i.e. towards a (E_L - E_L) = 0), as in
+// Auryn's AdExGroup (fzenke/auryn src/auryn/AdExGroup.cpp, evolve(): the refractory branch
+// sets mem = e_rest), which the interneurons of Payeur et al. (2021) Fig. 3 use: there V_reset
+// only survives the spike step, the reset is effectively to E_L (docs/models.md 7.4).
+// Per step: if refractory, V is held at V_reset (E_L), w advances exactly, and the counter counts
 // down; otherwise the state advances by one RK4 step (V form or u form, with the crossing
 // treatment above). Then the conductances decay and the spikes arriving in this step are added
 // (they act from the next step); then, if not refractory, V >= V_peak (V_th if Delta_T = 0)
@@ -73,11 +78,13 @@ namespace apical {
 namespace {
 
 enum State { V_m, w_ad, g_ex, g_in };
+enum Option { refractory_clamp };
+constexpr int clamp_E_L = 1;  // index of "E_L" in the option's values
 
 class AeifCondExp final : public NeuronGroup {
 public:
     AeifCondExp(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double h,
-                const std::map<std::string, double>& p)
+                const std::map<std::string, double>& p, const ModelContext& ctx)
         : NeuronGroup(info, std::move(gids), n_slots, h),
           E_L_(parameter(p, "E_L")), g_L_(parameter(p, "g_L")), inv_C_(1.0 / parameter(p, "C_m")),
           E_ex_(parameter(p, "E_ex")), E_in_(parameter(p, "E_in")), I_e_(parameter(p, "I_e")),
@@ -94,7 +101,8 @@ public:
           decay_ex_(std::exp(-h / parameter(p, "tau_syn_ex"))),
           decay_in_(std::exp(-h / parameter(p, "tau_syn_in"))),
           decay_w_(std::exp(-h / parameter(p, "tau_w"))),
-          w_refractory_(a_ * (V_reset_ - E_L_)),
+          V_hold_(ctx.option(refractory_clamp) == clamp_E_L ? E_L_ : V_reset_),
+          w_refractory_(a_ * (V_hold_ - E_L_)),
           ref_steps_(refractory_steps(parameter(p, "t_ref"))),
           refractory_(size(), 0) {}
 
@@ -137,7 +145,7 @@ private:
                         rk4_step<exponential>(v[i], w[i], ge[i], gi[i], I_i);
                 } else {
                     --r[i];
-                    v[i] = V_reset_;
+                    v[i] = V_hold_;
                     w[i] = w_refractory_ + (w[i] - w_refractory_) * decay_w_;
                 }
                 ge[i] = decay_ex_ * ge[i] + x_ex[i];
@@ -279,7 +287,7 @@ private:
 
     double E_L_, g_L_, inv_C_, E_ex_, E_in_, I_e_, V_th_, Delta_T_, inv_Delta_T_, V_peak_, V_spike_,
         V_reset_, a_, b_, inv_tau_w_, h_, u_peak_, psi_peak_, c_, w_peak_, inv_tau_ex_, inv_tau_in_;
-    double decay_ex_half_, decay_in_half_, decay_ex_, decay_in_, decay_w_, w_refractory_;
+    double decay_ex_half_, decay_in_half_, decay_ex_, decay_in_, decay_w_, V_hold_, w_refractory_;
     int ref_steps_;
     std::vector<int> refractory_;
 };
@@ -317,6 +325,7 @@ const ModelInfo& aeif_cond_exp_info() {
                    {"g_in", Dimension::conductance, ""}};
         m.receptors = {{"exc", Dimension::conductance, false}, {"inh", Dimension::conductance, false}};
         m.route_by_sign = false;
+        m.options = {{"refractory_clamp", {"V_reset", "E_L"}}};
         // NEST's checks: V_peak >= V_th, V_reset < V_peak, and no overflow of the exponential
         // at V_peak (with a margin of 1e20 for the rest of the right-hand side).
         m.check = [](const std::map<std::string, double>& p, double) -> std::string {
@@ -335,8 +344,8 @@ const ModelInfo& aeif_cond_exp_info() {
 
 std::unique_ptr<NeuronGroup> make_aeif_cond_exp(std::vector<gid_t> gids, int n_slots, double dt,
                                                 const std::map<std::string, double>& p,
-                                                const ModelContext&) {
-    return std::make_unique<AeifCondExp>(aeif_cond_exp_info(), std::move(gids), n_slots, dt, p);
+                                                const ModelContext& ctx) {
+    return std::make_unique<AeifCondExp>(aeif_cond_exp_info(), std::move(gids), n_slots, dt, p, ctx);
 }
 
 }  // namespace apical

@@ -1,5 +1,5 @@
 // The stimuli section (docs/description.md, "stimuli"): poisson_generator, dc_current,
-// step_current and noise_current, their targets, keys and times, and the values a valid
+// step_current, noise_current and sine_current, their targets, keys and times, and the values a valid
 // stimulus lands as, in internal units (Hz, pA, ms). Error positions come from the "@@"
 // markers of each case (tests/description_cases.hpp).
 #include "description_cases.hpp"
@@ -14,10 +14,15 @@ std::string noise_with(const std::string& keys) {
     return with_stimulus("{model: noise_current, target: E, " + keys + "}");
 }
 
+// A sine_current into E with `keys` besides model and target.
+std::string sine_with(const std::string& keys) {
+    return with_stimulus("{model: sine_current, target: E, " + keys + "}");
+}
+
 std::vector<error_case> stimulus_errors() {
     return {
         {"unknown model", with_stimulus("{model: @@ac_current, target: E}"), "stimuli[0].model",
-         "a stimulus model (one of: poisson_generator, dc_current, step_current, noise_current)",
+         "a stimulus model (one of: poisson_generator, dc_current, step_current, noise_current, sine_current)",
          "\"ac_current\" (did you mean dc_current?)"},
         {"unknown target population",
          small_description + "stimuli: [{model: dc_current, targets: [E, @@Q], amplitude: 1 pA}]\n",
@@ -71,6 +76,35 @@ std::vector<error_case> stimulus_errors() {
         {"unknown compartment of a noise current", noise_with("std: 5 pA, tau: 2 ms, compartment: @@dendrite"),
          "stimuli[0].compartment", "a compartment of iaf_psc_delta, the model of population E (one of: soma)",
          "\"dendrite\""},
+
+        // sine_current: amplitude and frequency required, frequency >= 0, phase a plain number
+        // of degrees, offset a current.
+        {"sine without amplitude", with_stimulus("@@{model: sine_current, target: E, frequency: 2 Hz}"), "stimuli[0]",
+         "a \"amplitude\" key (the amplitude of the sine, e.g. 100 pA)", "keys model, target, frequency"},
+        {"sine without frequency", with_stimulus("@@{model: sine_current, target: E, amplitude: 10 pA}"),
+         "stimuli[0]", "a \"frequency\" key (the frequency of the sine, e.g. 2 Hz)", "keys model, target, amplitude"},
+        {"negative frequency", sine_with("amplitude: 10 pA, frequency: @@-2 Hz"), "stimuli[0].frequency",
+         "a frequency of at least 0 Hz", "-2 Hz"},
+        {"frequency of the wrong dimension", sine_with("amplitude: 10 pA, frequency: @@500 ms"),
+         "stimuli[0].frequency", "a frequency (e.g. \"20 Hz\")", "\"500 ms\" (a time)"},
+        {"amplitude of the wrong dimension", sine_with("amplitude: @@10 mV, frequency: 2 Hz"), "stimuli[0].amplitude",
+         "a current (e.g. \"100 pA\")", "\"10 mV\" (a voltage)"},
+        {"offset of the wrong dimension", sine_with("amplitude: 10 pA, frequency: 2 Hz, offset: @@1 nS"),
+         "stimuli[0].offset", "a current (e.g. \"100 pA\")", "\"1 nS\" (a conductance)"},
+        {"phase with a unit", sine_with("amplitude: 10 pA, frequency: 2 Hz, phase: @@90 ms"), "stimuli[0].phase",
+         "a number (e.g. \"0.5\")", "\"90 ms\" (a time)"},
+        {"phase not a number", sine_with("amplitude: 10 pA, frequency: 2 Hz, phase: @@quarter"), "stimuli[0].phase",
+         "a number (e.g. \"0.5\")", "\"quarter\" (not a number)"},
+        {"key of another stimulus model in a sine", sine_with("amplitude: 10 pA, frequency: 2 Hz, @@mean: 1 pA"),
+         "stimuli[0].mean",
+         "a key of a sine_current stimulus (one of: name, model, target, targets, amplitude, offset, frequency, "
+         "phase, compartment, start, stop)",
+         "\"mean\""},
+        {"unknown compartment of a sine", sine_with("amplitude: 10 pA, frequency: 2 Hz, compartment: @@dendrite"),
+         "stimuli[0].compartment", "a compartment of iaf_psc_delta, the model of population E (one of: soma)",
+         "\"dendrite\""},
+        {"sine stop before start", sine_with("amplitude: 10 pA, frequency: 2 Hz, start: 5 ms, stop: @@1 ms"),
+         "stimuli[0].stop", "a stop time at or after start (5 ms)", "1 ms"},
     };
 }
 
@@ -154,4 +188,30 @@ TEST_CASE("stimuli: noise_current", "[description]") {
     check_round_trip(s);
     const NetworkSpec c = parse_description(noise_with("mean: 5, std: 0, tau: 1"), "model.yaml");
     CHECK(c.stimuli.at(0).mean_pA == 5.0);
+}
+
+// sine_current (NEST's ac_generator): offset and phase default to 0; the phase is a plain
+// number of degrees; values land in pA, Hz and degrees and survive the round trip.
+TEST_CASE("stimuli: sine_current", "[description]") {
+    const NetworkSpec s = parse_description(
+        with_stimulus("{model: sine_current, target: C, amplitude: 0.2 nA, offset: -50 pA, frequency: 2 Hz, "
+                      "phase: 90, start: 1 s, compartment: soma}"),
+        "model.yaml");
+    const StimulusSpec& st = s.stimuli.at(0);
+    CHECK(st.name == "sine_current_0");
+    CHECK(st.kind == StimulusSpec::Kind::sine_current);
+    CHECK(st.amplitude_pA == 200.0);
+    CHECK(st.offset_pA == -50.0);
+    CHECK(st.frequency_hz == 2.0);
+    CHECK(st.phase_deg == 90.0);
+    CHECK(st.start_ms == 1000.0);
+    CHECK(st.stop_ms == 1e300);
+    CHECK(st.compartments == std::vector<int>{0});
+    INFO(s.resolved_yaml);
+    CHECK(contains(s.resolved_yaml, "    amplitude: 200 pA\n    offset: -50 pA\n    frequency: 2 Hz\n    phase: 90\n"));
+    check_round_trip(s);
+    const NetworkSpec d = parse_description(sine_with("amplitude: 10, frequency: 0 Hz"), "model.yaml");
+    CHECK(d.stimuli.at(0).offset_pA == 0.0);
+    CHECK(d.stimuli.at(0).phase_deg == 0.0);
+    CHECK(d.stimuli.at(0).frequency_hz == 0.0);
 }

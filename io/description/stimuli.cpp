@@ -1,5 +1,5 @@
 // The stimuli section: one field table per stimulus model (poisson_generator, dc_current,
-// step_current, noise_current) between the fields every stimulus has.
+// step_current, noise_current, sine_current) between the fields every stimulus has.
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -21,12 +21,13 @@ const char* model_name(S::Kind k) {
     case S::Kind::dc_current: return "dc_current";
     case S::Kind::step_current: return "step_current";
     case S::Kind::noise_current: return "noise_current";
+    case S::Kind::sine_current: return "sine_current";
     }
     return "";
 }
 
 const std::vector<std::string>& model_names() {
-    static const auto names = enum_names(&model_name, 4);
+    static const auto names = enum_names(&model_name, 5);
     return names;
 }
 
@@ -125,6 +126,15 @@ const KindTables<S>& stimulus_tables() {
                     .require("the standard deviation of the current, e.g. 50 pA"),
                 time_field("tau", &S::tau_ms, positive_time())
                     .require("the correlation time of the current, e.g. 2 ms"),
+                compartment,
+            },
+            {
+                quantity_field("amplitude", &S::amplitude_pA, Dimension::current)
+                    .require("the amplitude of the sine, e.g. 100 pA"),
+                quantity_field("offset", &S::offset_pA, Dimension::current),
+                quantity_field("frequency", &S::frequency_hz, Dimension::frequency, at_least("a frequency", 0.0))
+                    .require("the frequency of the sine, e.g. 2 Hz"),
+                quantity_field("phase", &S::phase_deg, Dimension::dimensionless),
                 compartment,
             },
         },
