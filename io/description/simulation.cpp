@@ -39,7 +39,7 @@ const Table<SimulationSpec>& simulation_table() {
         integer_field("seed", &S::seed, 0, 4294967295ull, "an integer in [0, 4294967295]"),
         // Each thread is a virtual process with its own buffers; more threads than the largest
         // machines have hardware threads (2 x 192 cores x 2) only cost memory and time, and
-        // 100,000 ran out of stack creating them.
+        // 100,000 crashed `apical check` (a segmentation fault while the network was built).
         integer_field("threads", &S::threads, 1, max_threads,
                       "a number of threads from 1 to " + std::to_string(max_threads)),
         custom_field<S>(
