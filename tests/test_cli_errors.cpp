@@ -214,6 +214,16 @@ TEST_CASE("bad input: output files that are directories or links to nothing", "[
     fs::create_directories(out / "E_rates.h5");
     expect_output_refused(dir, out, std::string(valid) + "recordings: {population_rates: [{population: E, bin: 1 ms}]}\n",
                           "\"" + (out / "E_rates.h5").string() + "\", a directory");
+    // A path longer than the system takes (PATH_MAX, 4096 bytes), said before anything exists.
+    std::string deep = out.string();
+    while (deep.size() < 4200) deep += "/" + std::string(200, 'd');
+    auto r = run_apical("run " + (dir / "model.yaml").string() + " -o " + deep);
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(contains(r.err, "simulation.output: expected a writable output directory, found \""));
+    CHECK(contains(r.err, "/spikes.h5\", a path too long for this system"));
+    CHECK_FALSE(fs::exists(out / std::string(200, 'd')));
 }
 
 // Only regular files are read: a FIFO blocked for ever, /dev/zero ended in std::bad_alloc.
