@@ -12,6 +12,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <new>
+#include <stdexcept>
+#include <system_error>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -84,9 +88,39 @@ struct Progress {
     }
 };
 
+// A sentence for an exception that is not apical's own, naming what failed: the user reads
+// "out of memory while building the network", never "std::bad_alloc".
+std::string sentence(const std::exception& e, const std::string& doing) {
+    if (dynamic_cast<const std::bad_alloc*>(&e)) return "out of memory while " + doing;
+    if (dynamic_cast<const std::length_error*>(&e))
+        return "out of memory while " + doing + " (a size beyond what one process can hold)";
+    if (auto* f = dynamic_cast<const std::filesystem::filesystem_error*>(&e))
+        return "a file system error while " + doing + ": " + f->path1().string() + ": " + f->code().message();
+    if (dynamic_cast<const std::system_error*>(&e))
+        return "a system error while " + doing + ": " + dynamic_cast<const std::system_error&>(e).code().message();
+    const std::string what = e.what();
+    if (dynamic_cast<const RuntimeFailure*>(&e) || what.starts_with("internal error: ")) return what;  // our own
+    return "an unexpected error while " + doing + " (" + what + ")";
+}
+
+// Runs one phase of a command; an exception other than a UserError becomes a RuntimeFailure
+// whose message is a sentence (collective_phase prints it after "apical: error: ").
+template <class F>
+auto phase(const std::string& doing, F f) {
+    return [doing, f] {
+        try {
+            f();
+        } catch (const UserError&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw RuntimeFailure(sentence(e, doing));
+        }
+    };
+}
+
 // Prints a failed phase's message (on the rank that has it); its exit code, 0 if it succeeded.
 int report(const PhaseResult& r) {
-    if (!r.message.empty()) std::cerr << r.message << "\n";
+    if (!r.message.empty()) std::cerr << printable_line(r.message) << "\n";
     return r.exit_code;
 }
 
@@ -141,15 +175,16 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
 
     const Checkpoint before_build = Checkpoint::now();
     NetworkSpec spec;
-    if (int code = report(collective_phase(ctx, [&] {
+    if (int code = report(collective_phase(ctx, phase("reading the description", [&] {
             spec = load(vm["model"].as<std::string>(), overrides);
             if (!check_only) check_output_dir(spec);
-        })))
+        }))))
         return code;
     if (root)
         for (auto& w : spec.warnings) std::cerr << "warning: " << w << "\n";
     std::unique_ptr<Simulation> sim;
-    if (int code = report(collective_phase(ctx, [&] { sim = std::make_unique<Simulation>(spec, ctx); })))
+    if (int code = report(collective_phase(
+            ctx, phase("building the network", [&] { sim = std::make_unique<Simulation>(spec, ctx); }))))
         return code;
     if (check_only) {
         if (root) print_network(sim->network(), std::cout);  // counts of this rank (all of them with one rank)
@@ -157,7 +192,8 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     }
     RunMetadata meta = start_metadata(*sim, ctx, before_build);
     std::unique_ptr<OutputFiles> files;
-    if (int code = report(collective_phase(ctx, [&] { files = std::make_unique<OutputFiles>(*sim, ctx, meta); })))
+    if (int code = report(collective_phase(
+            ctx, phase("creating the output files", [&] { files = std::make_unique<OutputFiles>(*sim, ctx, meta); }))))
         return code;
     Progress progress;
     progress.enabled = progress.enabled && root;
@@ -167,7 +203,9 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
         run(*sim, ctx, meta);
     } catch (const std::exception& e) {
         // Other ranks may be inside a collective: end the whole job.
-        std::cerr << "apical: error on rank " << ctx.rank() << ": " << e.what() << "\n";
+        std::cerr << printable_line("apical: error on rank " + std::to_string(ctx.rank()) + ": " +
+                                    sentence(e, "simulating"))
+                  << "\n";
         MpiSession::abort_all(exit_runtime);
     }
     progress.show(meta.simulated_ms, meta.t_stop_ms, true);
@@ -248,13 +286,15 @@ int main(int argc, char** argv) {
         if (command == "run") return command_run(args, false, ctx);
         if (command == "check") return command_run(args, true, ctx);
         if (command == "info") return command_info(args, ctx);
-        if (ctx.rank() == 0) std::cerr << "apical: unknown command '" << command << "'; expected run, check or info\n" << usage;
+        if (ctx.rank() == 0)
+            std::cerr << printable_line("apical: unknown command '" + command + "'; expected run, check or info") << "\n"
+                      << usage;
         return exit_usage;
     } catch (const UserError& e) {  // argument errors: the same on every rank
-        if (ctx.rank() == 0) std::cerr << e.what() << "\n";
+        if (ctx.rank() == 0) std::cerr << printable_line(e.what()) << "\n";
         return exit_usage;
     } catch (const std::exception& e) {
-        std::cerr << "apical: error: " << e.what() << "\n";
+        std::cerr << printable_line("apical: error: " + sentence(e, "running apical " + command)) << "\n";
         return exit_runtime;
     }
 }

@@ -14,6 +14,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// `s` with every control character (a newline in a file name, say) replaced by '?': an error
+// is printed as exactly one line.
+inline std::string printable_line(std::string s) {
+    for (char& c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return s;
+}
+
 // A located error in a description file:
 //   file:line:column: key.path: expected ..., found ...
 // line and column are 1-based; 0 means "unknown" and is left out of the message.
@@ -42,7 +50,7 @@ public:
         msg.append(": ");
         if (!key_path.empty()) msg.append(key_path).append(": ");
         msg.append("expected ").append(expected).append(", found ").append(found);
-        return msg;
+        return printable_line(std::move(msg));
     }
 
 private:

@@ -92,7 +92,9 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
         hi = int(context->max(double(hi)));
         lo = -int(context->max(-double(lo)));
     }
-    if (hi == 0) lo = hi = std::max(1, int(to_steps(1.0, dt())));  // no synapses: 1 ms slices
+    // No synapses: 1 ms slices, at most as long as the longest delay (a tiny dt would
+    // otherwise ask for ring buffers of billions of rows).
+    if (hi == 0) lo = hi = fits_steps(1.0, dt(), 65535) ? std::max(1, int(to_steps(1.0, dt()))) : 65535;
     min_delay_ = std::max(1, lo);
     max_delay_ = std::max(min_delay_, hi);
 

@@ -1,5 +1,6 @@
 #include "io/output_files.hpp"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,16 @@ namespace fs = std::filesystem;
 
 namespace apical {
 
+namespace {
+
+// A path in a message, at most 200 characters of it (the message is one line).
+std::string quote_path(const fs::path& p) {
+    const std::string s = p.string();
+    return "\"" + (s.size() <= 200 ? s : s.substr(0, 100) + "..." + s.substr(s.size() - 97)) + "\"";
+}
+
+}  // namespace
+
 void check_output_dir(const NetworkSpec& spec) {
     const auto& w = spec.simulation.output_where;
     fs::path dir = spec.simulation.output_dir;
@@ -29,10 +40,29 @@ void check_output_dir(const NetworkSpec& spec) {
     std::error_code ec;
     fs::path p = fs::absolute(dir, ec);
     while (!p.empty() && !fs::exists(p, ec)) p = p.parent_path();
-    if (!fs::is_directory(p, ec)) fail("\"" + p.string() + "\", which is not a directory");
-    if (access(p.c_str(), W_OK | X_OK) != 0) fail("\"" + p.string() + "\", which is not writable");
-    if (fs::exists(dir / "spikes.h5", ec) && access((dir / "spikes.h5").c_str(), W_OK) != 0)
-        fail("\"" + (dir / "spikes.h5").string() + "\", which is not writable");
+    if (!fs::is_directory(p, ec)) fail(quote_path(p) + ", which is not a directory");
+    if (access(p.c_str(), W_OK | X_OK) != 0) fail(quote_path(p) + ", which is not writable");
+    // Every file the run will write: one that is there must be a writable regular file (a
+    // directory or a dangling link there made HDF5 fail after spikes.h5 was written).
+    std::vector<std::string> names = {"spikes.h5"};
+    for (auto& r : spec.state_recordings)
+        for (int v : r.variables)
+            for (auto& pop : spec.populations)
+                if (pop.name == r.population)
+                    names.push_back(r.name + "_" + pop.info->state[std::size_t(v)].name + ".h5");
+    for (auto& r : spec.population_rates) names.push_back(r.name + ".h5");
+    for (auto& name : names) {
+        const fs::path file = fs::absolute(dir, ec) / name;
+        if (name.size() > NAME_MAX || file.string().size() >= PATH_MAX)
+            fail(quote_path(file) + ", a path too long for this system");
+        const fs::file_status link = fs::symlink_status(file, ec);
+        if (!fs::exists(link)) continue;
+        const fs::file_status target = fs::status(file, ec);
+        if (!fs::exists(target)) fail(quote_path(file) + ", a symbolic link to nothing");
+        if (fs::is_directory(target)) fail(quote_path(file) + ", a directory");
+        if (!fs::is_regular_file(target)) fail(quote_path(file) + ", which is not a regular file");
+        if (access(file.c_str(), W_OK) != 0) fail(quote_path(file) + ", which is not writable");
+    }
 }
 
 namespace {

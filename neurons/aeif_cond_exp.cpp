@@ -303,7 +303,7 @@ const ModelInfo& aeif_cond_exp_info() {
         // C_m .. b, V_th are the values Brette & Gerstner (2005) fitted to a detailed model.
         m.parameters = {
             {"C_m", Dimension::capacitance, 281.0, -inf, inf, true},
-            {"t_ref", Dimension::time, 0.0, 0.0, inf},
+            counted_in_steps({"t_ref", Dimension::time, 0.0, 0.0, inf}),
             {"V_reset", Dimension::voltage, -60.0},
             {"E_L", Dimension::voltage, -70.6},
             {"g_L", Dimension::conductance, 30.0, -inf, inf, true},

@@ -216,9 +216,9 @@ const ModelInfo& burst_poisson_info() {
             {"tau_GABA", Dimension::time, 10.0, -inf, inf, true},
             {"E_exc", Dimension::voltage, 0.0},
             {"E_inh", Dimension::voltage, -80.0},
-            {"t_ref", Dimension::time, 20.0, 0.0, inf},
-            {"t_burst_min", Dimension::time, 5.0, -inf, inf, true},
-            {"t_burst_range", Dimension::time, 10.0, 0.0, inf},
+            counted_in_steps({"t_ref", Dimension::time, 20.0, 0.0, inf}),
+            counted_in_steps({"t_burst_min", Dimension::time, 5.0, -inf, inf, true}),
+            counted_in_steps({"t_burst_range", Dimension::time, 10.0, 0.0, inf}),
         };
         m.state = {{"V_s", Dimension::voltage, "E_L"},
                    {"V_d", Dimension::voltage, "E_L"},

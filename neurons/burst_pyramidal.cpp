@@ -497,9 +497,10 @@ const ModelInfo& burst_pyramidal_info() {
             {"tau_GABA", Dimension::time, 10.0, -inf, inf, true},
             {"E_exc", Dimension::voltage, 0.0},
             {"E_inh", Dimension::voltage, -80.0},
-            {"bAP_delay", Dimension::time, 0.0, 0.0, inf},
-            {"bAP_duration", Dimension::time, 2.0, 0.0, inf},
-            {"t_ref", Dimension::time, 0.0, 0.0, inf},
+            // bAP_summation sum keeps delay + duration + 1 steps per neuron: bounded as delays.
+            counted_in_steps({"bAP_delay", Dimension::time, 0.0, 0.0, inf}, 65535),
+            counted_in_steps({"bAP_duration", Dimension::time, 2.0, 0.0, inf}, 65535),
+            counted_in_steps({"t_ref", Dimension::time, 0.0, 0.0, inf}),
         };
         m.state = {{"V_s", Dimension::voltage, "E_L"},
                    {"V_d", Dimension::voltage, "E_L"},

@@ -127,7 +127,7 @@ const ModelInfo& iaf_cond_exp_info() {
             {"E_L", Dimension::voltage, -70.0},
             {"C_m", Dimension::capacitance, 250.0, -inf, inf, true},
             {"g_L", Dimension::conductance, 16.6667, -inf, inf, true},
-            {"t_ref", Dimension::time, 2.0, 0.0, inf},
+            counted_in_steps({"t_ref", Dimension::time, 2.0, 0.0, inf}),
             {"V_th", Dimension::voltage, -55.0},
             {"V_reset", Dimension::voltage, -60.0},
             {"E_ex", Dimension::voltage, 0.0},

@@ -86,7 +86,7 @@ const ModelInfo& iaf_psc_delta_info() {
             {"E_L", Dimension::voltage, -70.0},
             {"C_m", Dimension::capacitance, 250.0, -inf, inf, true},
             {"tau_m", Dimension::time, 10.0, -inf, inf, true},
-            {"t_ref", Dimension::time, 2.0, 0.0, inf},
+            counted_in_steps({"t_ref", Dimension::time, 2.0, 0.0, inf}),
             {"V_th", Dimension::voltage, -55.0},
             {"V_reset", Dimension::voltage, -70.0},
             {"I_e", Dimension::current, 0.0},

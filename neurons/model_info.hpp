@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/time.hpp"
 #include "core/units.hpp"
 
 namespace apical {
@@ -21,7 +22,16 @@ struct ParameterInfo {
     double min = -std::numeric_limits<double>::infinity();  // allowed range, inclusive
     double max = std::numeric_limits<double>::infinity();
     bool strictly_positive = false;  // e.g. C_m, tau_m
+    // > 0: the model counts this time in whole steps of dt (NeuronGroup::refractory_steps),
+    // so the description layer refuses values beyond this many steps.
+    double max_steps = 0;
 };
+
+// A time parameter that the model converts to a whole number of steps, at most `max_steps`.
+inline ParameterInfo counted_in_steps(ParameterInfo p, double max_steps = max_counter_steps) {
+    p.max_steps = max_steps;
+    return p;
+}
 
 struct StateInfo {
     std::string name;

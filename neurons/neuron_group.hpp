@@ -22,6 +22,7 @@
 
 #include "core/ring_buffer.hpp"
 #include "core/spike.hpp"
+#include "core/time.hpp"
 #include "neurons/model_info.hpp"
 
 namespace apical {
@@ -94,7 +95,11 @@ protected:
         return p.at(name);
     }
     // Steps of an absolute refractory period: NEST's RefractoryCounts, t_ref rounded to the grid.
-    int refractory_steps(double t_ref_ms) const { return int(t_ref_ms / dt_ + 0.5); }
+    // For parameters declared counted_in_steps, which the description layer has bounded.
+    int refractory_steps(double t_ref_ms) const {
+        APICAL_ASSERT(fits_steps(t_ref_ms, dt_, max_counter_steps));
+        return int(to_steps(t_ref_ms, dt_));
+    }
 
     const ModelInfo* info_;
     std::vector<gid_t> gids_;

@@ -74,8 +74,8 @@ public:
 private:
     static constexpr step_t never = std::numeric_limits<step_t>::max();
 
-    // round(ms / dt), times beyond 2^62 steps (and infinity) as 2^62: never reached.
-    static step_t steps(double ms, double dt) { return ms / dt < 0x1p62 ? to_steps(ms, dt) : step_t(1) << 62; }
+    // round(ms / dt), times beyond the longest run (and infinity) as 2^62: never reached.
+    static step_t steps(double ms, double dt) { return fits_steps(ms, dt) ? to_steps(ms, dt) : step_t(1) << 62; }
 
     // The step of the source's next spike after step s (never if beyond the active window).
     step_t next_after(step_t s, gid_t gid) const {

@@ -16,7 +16,7 @@ public:
         : NeuronGroup(spike_source_info(), std::move(gids), n_slots, dt) {
         for (std::size_t i = 0; i < times_ms.size(); ++i)
             for (double t : times_ms[i]) {
-                const step_t s = std::llround(t / dt);
+                const step_t s = to_steps(t, dt);
                 if (s > 0) queue_.push_back({s, gids_[i], 0.0f});
             }
         std::sort(queue_.begin(), queue_.end());

@@ -158,6 +158,11 @@ projections:
   - {source: E, target: C, connectivity: {rule: all_to_all}, weight: 2 nS, delay: 1 ms, receptor: exc}
 )";
 
+// small_description with `line` added to its simulation section.
+inline std::string with_simulation_line(const std::string& line) {
+    return replaced(small_description, "  dt: 0.1 ms\n", "  dt: 0.1 ms\n" + line);
+}
+
 // small_description with a recordings section made of `body`.
 inline std::string with_recordings(const std::string& body) { return small_description + "recordings:\n" + body; }
 

@@ -4,6 +4,8 @@
 // YAML texts below (1-based).
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "cli_runner.hpp"
 
 using namespace apical::test;
@@ -152,7 +154,11 @@ TEST_CASE("bad input: --seed, --threads and --t-stop are checked as the descript
     // "simulation"): a seed of -1 is refused, not wrapped to 4294967295.
     CHECK(contains(expect_bad("seed", valid, "--seed -1"),
                    "--set: simulation.seed: expected an integer in [0, 4294967295], found -1"));
-    CHECK(contains(expect_bad("threads", valid, "--threads 0"), "simulation.threads: expected a positive integer"));
+    CHECK(contains(expect_bad("threads", valid, "--threads 0"),
+                   "simulation.threads: expected a number of threads from 1 to 1024, found 0"));
+    // 100000 threads segfaulted while the network was built (docs/description.md, "Limits").
+    CHECK(contains(expect_bad("threads_many", valid, "--threads 100000"),
+                   "--set: simulation.threads: expected a number of threads from 1 to 1024, found 100000"));
     CHECK(contains(expect_bad("t_stop", valid, "--t-stop abc"), "simulation.t_stop: expected a time"));
 }
 
@@ -168,4 +174,82 @@ TEST_CASE("bad input: an output directory that cannot be created", "[cli][errors
     CHECK(contains(r.err, "simulation.output: expected an output directory that can be created, found "
                           "\"/proc/apical_cannot_exist\""));
     CHECK_FALSE(fs::exists("/proc/apical_cannot_exist"));
+}
+
+namespace {
+
+// `apical ARGS` under a time limit (a hang is exit code 124), standard error captured.
+CommandResult run_apical_within(const std::string& args, int seconds) {
+    return run_command("timeout " + std::to_string(seconds) + " " + APICAL_EXE + " " + args + " 2>&1 >/dev/null");
+}
+
+// `apical run` with output into `out`, which holds `name` as something other than a file:
+// exit 2, one line at simulation.output naming it, and no file written into `out`.
+void expect_output_refused(const fs::path& dir, const fs::path& out, const std::string& yaml,
+                           const std::string& found) {
+    auto file = write_file(dir / "model.yaml", yaml);
+    const auto before = std::distance(fs::directory_iterator(out), fs::directory_iterator());
+    auto r = run_apical("run " + file.string() + " -o " + out.string());
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(contains(r.err, "simulation.output: expected a writable output directory, found " + found));
+    CHECK(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == before);
+}
+
+}  // namespace
+
+// Output files that HDF5 could not create failed after spikes.h5 existed: every file the run
+// will write is checked before the first one is created (docs/description.md, "Limits").
+TEST_CASE("bad input: output files that are directories or links to nothing", "[cli][errors]") {
+    auto dir = scratch("cli_errors_output_files");
+    auto out = dir / "out";
+    fs::create_directories(out / "spikes.h5");
+    expect_output_refused(dir, out, valid, "\"" + (out / "spikes.h5").string() + "\", a directory");
+    fs::remove(out / "spikes.h5");
+    fs::create_symlink(dir / "nowhere" / "spikes.h5", out / "spikes.h5");
+    expect_output_refused(dir, out, valid, "\"" + (out / "spikes.h5").string() + "\", a symbolic link to nothing");
+    fs::remove(out / "spikes.h5");
+    // A population rate file, the last file a run creates.
+    fs::create_directories(out / "E_rates.h5");
+    expect_output_refused(dir, out, std::string(valid) + "recordings: {population_rates: [{population: E, bin: 1 ms}]}\n",
+                          "\"" + (out / "E_rates.h5").string() + "\", a directory");
+    // A path longer than the system takes (PATH_MAX, 4096 bytes), said before anything exists.
+    std::string deep = out.string();
+    while (deep.size() < 4200) deep += "/" + std::string(200, 'd');
+    auto r = run_apical("run " + (dir / "model.yaml").string() + " -o " + deep);
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(contains(r.err, "simulation.output: expected a writable output directory, found \""));
+    CHECK(contains(r.err, "/spikes.h5\", a path too long for this system"));
+    CHECK_FALSE(fs::exists(out / std::string(200, 'd')));
+}
+
+// Only regular files are read: a FIFO blocked for ever, /dev/zero ended in std::bad_alloc.
+TEST_CASE("bad input: a description that is a FIFO or a device", "[cli][errors]") {
+    auto dir = scratch("cli_errors_fifo");
+    const std::string fifo = (dir / "model.yaml").string();
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    for (const std::string& path : {fifo, std::string("/dev/zero")}) {
+        auto r = run_apical_within("check " + path, 20);
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == path + ": expected a readable description file, found a FIFO, device or socket (not a regular "
+                              "file)\n");
+    }
+}
+
+// A network larger than the memory a process may take ended in "std::bad_alloc": now a
+// sentence naming the phase, exit 1 (a runtime failure, not bad input), nothing written.
+TEST_CASE("a network that does not fit in memory is said as a sentence", "[cli][errors]") {
+    auto dir = scratch("cli_errors_out_of_memory");
+    auto file = write_file(dir / "model.yaml", "populations:\n  E: {model: iaf_psc_delta, size: 4000000000}\n");
+    for (const std::string& command : {"check " + file.string(), "run " + file.string() + " -o " + (dir / "out").string()}) {
+        auto r = run_command("ulimit -v 1000000; " + std::string(APICAL_EXE) + " " + command + " 2>&1 >/dev/null");
+        INFO(command);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err == "apical: error: out of memory while building the network\n");
+    }
+    CHECK_FALSE(fs::exists(dir / "out"));
 }

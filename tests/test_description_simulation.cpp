@@ -10,11 +10,6 @@ using namespace apical::test;
 
 namespace {
 
-// `small_description` with `line` added to its simulation section.
-std::string with_simulation_line(const std::string& line) {
-    return replaced(small_description, "  dt: 0.1 ms\n", "  dt: 0.1 ms\n" + line);
-}
-
 std::vector<error_case> document_errors() {
     return {
         {"unclosed flow mapping (reported where the text ends)",

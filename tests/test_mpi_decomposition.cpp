@@ -40,14 +40,7 @@ const std::string small_brunel = std::string(APICAL_SOURCE_DIR) + "/models/brune
     " --set 'stimuli[0].rate=2 kHz' --set 'stimuli[0].weight=1 mV'";
 
 CommandResult run_mpi(int ranks, const std::string& args) {
-    const std::string cmd = mpiexec + " -n " + std::to_string(ranks) + " " + APICAL_EXE + " " + args + " 2>&1 >/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+    return run_command(mpiexec + " -n " + std::to_string(ranks) + " " + APICAL_EXE + " " + args + " 2>&1 >/dev/null");
 }
 
 // The spike file of `model` run for 200 ms under (ranks, threads) with `extra` arguments.

@@ -189,8 +189,19 @@ double Reader::grid_time(const Tree& t, const std::string& path, const std::stri
     const double r = grid_steps(v, dt);
     if (r < 0 && v > 0)
         fail(t.pos, path, expected, q(v, Dimension::time) + " (" + format_number(v / dt) + " steps)");
-    if (!(r >= (positive ? 1.0 : 0.0)) || !(r <= 0x1p53)) fail(t.pos, path, expected, q(v, Dimension::time));
+    if (!(r >= (positive ? 1.0 : 0.0))) fail(t.pos, path, expected, q(v, Dimension::time));
+    check_steps(t, path, v, what);
     return tidy(r * dt);
+}
+
+void Reader::check_steps(const Tree& t, const std::string& path, double ms, const std::string& what,
+                         double max_steps) const {
+    const double dt = spec.simulation.dt_ms;
+    if (fits_steps(ms, dt, max_steps)) return;
+    fail(t.pos, path,
+         what + " of at most " + (max_steps == max_step_count ? std::string("2^53") : format_number(max_steps)) +
+             " steps of dt (" + q(tidy(max_steps * dt), Dimension::time) + ")",
+         q(ms, Dimension::time));
 }
 
 Distribution Reader::delay(const Tree& t, const std::string& path) {

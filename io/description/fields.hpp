@@ -23,6 +23,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/time.hpp"
 #include "engine/network_spec.hpp"
 #include "io/description/tree.hpp"
 
@@ -113,6 +114,10 @@ public:
     // A time on the step grid: a whole number of steps of dt within 1e-9 relative
     // (positive: at least one step; else at least 0), as that number of steps times dt.
     double grid_time(const Tree& t, const std::string& path, const std::string& what, bool positive) const;
+    // Refuses a time whose step, round(ms / dt), is beyond `max_steps` (core/time.hpp: every
+    // time the kernel counts in steps is checked here first); `what` names it ("a stop time").
+    void check_steps(const Tree& t, const std::string& path, double ms, const std::string& what,
+                     double max_steps = max_step_count) const;
     // A delay: at least dt for every draw; a constant off the grid is rounded (a warning).
     Distribution delay(const Tree& t, const std::string& path);
     // The index of a population named by `t`.
@@ -180,6 +185,17 @@ Field<S> quantity_field(const char* key, double S::*m, Dimension d, Range r = {}
 template <class S>
 Field<S> time_field(const char* key, double S::*m, Range r = {}) {
     return quantity_field(key, m, Dimension::time, std::move(r));
+}
+
+// A time within `r` that the kernel converts to steps (at most 2^53 steps of dt).
+template <class S>
+Field<S> step_time_field(const char* key, double S::*m, Range r) {
+    return {key,
+            [=](Reader& in, const Tree& t, const std::string& path, S& s) {
+                s.*m = in.bounded(t, path, Dimension::time, r);
+                in.check_steps(t, path, s.*m, r.what);
+            },
+            [=](YAML::Emitter& out, const Reader&, const S& s) { out << q(s.*m, Dimension::time); }};
 }
 
 // A time on the step grid (Reader::grid_time); `what` names it ("an interval").

@@ -3,9 +3,9 @@
 // The user reference of the format is docs/description.md; keep the two in step.
 #include "io/description.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "core/error.hpp"
@@ -116,19 +116,34 @@ NetworkSpec parse_description(const std::string& yaml_text, const std::string& f
 
 NetworkSpec load(const std::string& path, const std::vector<std::string>& overrides) {
     namespace fs = std::filesystem;
+    using description::max_description_bytes;
     std::error_code ec;
     const fs::path p(path);
     auto missing = [&](const std::string& found) {
         throw DescriptionError(path, 0, 0, "", "a readable description file", found);
     };
-    if (!fs::exists(p, ec)) missing("no such file");
-    if (fs::is_directory(p, ec)) missing("a directory");
+    // Only a regular file: a FIFO would block for ever and /dev/zero never ends.
+    const fs::file_status status = fs::status(p, ec);
+    if (!fs::exists(status)) missing("no such file");
+    if (fs::is_directory(status)) missing("a directory");
+    if (!fs::is_regular_file(status)) missing("a FIFO, device or socket (not a regular file)");
+    std::uintmax_t size = fs::file_size(p, ec);
+    if (ec) size = 0;  // read below; the limit is checked while reading
+    const std::string limit = "a description file of at most " + std::to_string(max_description_bytes >> 20) + " MiB";
+    if (size > max_description_bytes)
+        throw DescriptionError(path, 0, 0, "", limit, std::to_string(size) + " bytes");
     std::ifstream in(p, std::ios::binary);
     if (!in) missing("a file that cannot be opened for reading");
-    std::ostringstream text;
-    text << in.rdbuf();
+    // In chunks, stopping past the limit: the file may grow while it is read.
+    std::string text;
+    text.reserve(std::size_t(std::min(size, max_description_bytes)));
+    char chunk[1 << 16];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        text.append(chunk, std::size_t(in.gcount()));
+        if (text.size() > max_description_bytes) throw DescriptionError(path, 0, 0, "", limit, "a larger file");
+    }
     if (in.bad()) missing("a file that cannot be read");
-    return parse_description(text.str(), path, overrides);
+    return parse_description(text, path, overrides);
 }
 
 }  // namespace apical

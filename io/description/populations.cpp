@@ -71,6 +71,7 @@ void read_spike_times(const Reader& in, PopulationSpec& pop, const Tree& t, cons
             if (!(v >= 0))
                 in.fail(node.items[k].pos, index_path(npath, k), "a spike time of at least 0 ms",
                         q(v, Dimension::time));
+            in.check_steps(node.items[k], index_path(npath, k), v, "a spike time");
             out.push_back(v);
         }
         std::sort(out.begin(), out.end());
@@ -106,8 +107,8 @@ void read_spike_file(Reader& in, PopulationSpec& pop, const Tree& t, const std::
             in.fail(p.pos, ppath,
                     "node ids below " + std::to_string(pop.size) + " (the size of population " + pop.name + ")",
                     "node id " + std::to_string(node) + " in " + quote(file.string()));
-        if (!std::isfinite(time) || time < 0)
-            in.fail(p.pos, ppath, "spike times of at least 0 ms",
+        if (!std::isfinite(time) || time < 0 || !fits_steps(time, in.spec.simulation.dt_ms))
+            in.fail(p.pos, ppath, "spike times of at least 0 ms and at most 2^53 steps of dt",
                     q(time, Dimension::time) + " in " + quote(file.string()));
     }
     pop.spike_times_ms.assign(n_nodes, {});
@@ -118,7 +119,7 @@ void read_spike_file(Reader& in, PopulationSpec& pop, const Tree& t, const std::
 
 void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const Tree& t,
                      std::uint64_t& total) {
-    const std::string path = "populations." + pop_name;
+    const std::string path = key_path("populations", pop_name);
     if (!valid_population_name(pop_name))
         in.fail(
             key_pos, path,
@@ -169,7 +170,7 @@ void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const
     if (params && !params->is_null()) {
         in.expect_map(*params, ppath, "a mapping from parameter names of " + model + " to values");
         for (auto& e : params->entries) {
-            const std::string epath = ppath + "." + e.key;
+            const std::string epath = key_path(ppath, e.key);
             const ParameterInfo* pi = info->find_parameter(e.key);
             if (!pi)
                 in.fail(e.key_pos, epath, "a parameter of " + model + " " + one_of(pnames),
@@ -179,6 +180,19 @@ void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const
             if (pi->strictly_positive) in.check_range(e.value, epath, v, pi->dim, above(dn, 0.0));
             in.check_range(e.value, epath, v, pi->dim, Range{dn, pi->min, pi->max});
             pop.parameters[e.key] = v;
+        }
+    }
+    // Times the model counts in steps, given or default (a default of 2 ms is too many
+    // steps of a dt of 1e-300 ms).
+    const double dt = in.spec.simulation.dt_ms;
+    for (auto& pi : info->parameters) {
+        const double v = pop.parameters[pi.name];
+        if (pi.max_steps > 0 && !fits_steps(v, dt, pi.max_steps)) {
+            const Tree* given = params && params->is_map() ? params->find(pi.name) : nullptr;
+            in.fail(given ? given->pos : t.pos, given ? key_path(ppath, pi.name) : path,
+                    "a " + pi.name + " of at most " + format_number(pi.max_steps) + " steps of dt (" +
+                        q(pi.max_steps * dt, Dimension::time) + "; " + model + " counts it in steps)",
+                    given ? q(v, pi.dim) : q(v, pi.dim) + " (the default)");
         }
     }
     if (info->check) {
@@ -215,7 +229,7 @@ void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const
         const std::string opath = path + ".options";
         in.expect_map(*opts, opath, "a mapping from options of " + model + " to values");
         for (auto& e : opts->entries) {
-            const std::string epath = opath + "." + e.key;
+            const std::string epath = key_path(opath, e.key);
             const int o = info->find_option(e.key);
             if (o < 0)
                 in.fail(e.key_pos, epath, "an option of " + model + " " + one_of(onames),
@@ -234,9 +248,9 @@ void read_population(Reader& in, const std::string& pop_name, Pos key_pos, const
         for (auto& e : init->entries) {
             const StateInfo* si = info->find_state(e.key);
             if (!si)
-                in.fail(e.key_pos, ipath + "." + e.key, "a state variable of " + model + " " + one_of(snames),
+                in.fail(e.key_pos, key_path(ipath, e.key), "a state variable of " + model + " " + one_of(snames),
                         quote(e.key) + suggestion(e.key, snames));
-            pop.initial[e.key] = in.distribution(e.value, ipath + "." + e.key, si->dim);
+            pop.initial[e.key] = in.distribution(e.value, key_path(ipath, e.key), si->dim);
         }
     }
     in.spec.populations.push_back(std::move(pop));

@@ -48,6 +48,14 @@ std::string recording_name(Reader& in, const Tree& item, const std::string& path
 void claim_files(Reader& in, const Tree& item, const std::string& path, const std::string& name,
                  const std::vector<std::string>& files) {
     for (auto& f : files) {
+        // A file name has at most 255 bytes on Linux file systems (NAME_MAX).
+        if (f.size() > 255) {
+            const Tree* nm = item.find("name");
+            in.fail(nm ? nm->pos : item.pos, path + ".name",
+                    "a recording name whose output file names have at most 255 bytes (" + quote(f) + " has " +
+                        std::to_string(f.size()) + ")",
+                    quote(name));
+        }
         auto [it, fresh] = in.output_files.emplace(f, path);
         if (!fresh) {
             const Tree* nm = item.find("name");
@@ -70,6 +78,7 @@ void read_window(const Reader& in, const Tree& item, const std::string& path, R&
         if (!(r.stop_ms > r.start_ms))
             in.fail(v->pos, path + ".stop", "a stop time after start (" + q(r.start_ms, Dimension::time) + ")",
                     q(r.stop_ms, Dimension::time));
+        in.check_steps(*v, path + ".stop", r.stop_ms, "a stop time");
     } else if (!(r.stop_ms > r.start_ms)) {
         in.fail(item.find("start")->pos, path + ".start",
                 "a start time before stop (t_stop, " + q(r.stop_ms, Dimension::time) + ")",
@@ -291,7 +300,7 @@ void read_population_rate(Reader& in, const Tree& item, const std::string& ipath
     claim_files(in, item, ipath, r.name, {r.name + ".h5"});
     const double dt = in.spec.simulation.dt_ms;
     read_fields(in, item, ipath, rate_table(), r);
-    if (!item.find("bin") && !(grid_steps(r.bin_ms, dt) >= 1))
+    if (!item.find("bin") && !(grid_steps(r.bin_ms, dt) >= 1 && fits_steps(r.bin_ms, dt)))
         in.require(item, ipath, "bin",
                    "the bin width; the default, " + q(r.bin_ms, Dimension::time) +
                        ", is not a positive multiple of dt (" + q(dt, Dimension::time) + ")");

@@ -1,12 +1,16 @@
 // The simulation section: run settings and the spike classification, two field tables.
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include "io/description/sections.hpp"
 
 namespace apical::description {
 
 namespace {
+
+constexpr std::uint64_t max_threads = 1024;
 
 const Table<SpikeClassificationSpec>& classification_table() {
     using C = SpikeClassificationSpec;
@@ -24,9 +28,7 @@ void read_classification(Reader& in, const Tree& t, const std::string& path, Sim
     in.check_keys(t, path, keys_of(classification_table()), "a key of spike_classification");
     read_fields(in, t, path, classification_table(), c);
     // The classifier counts in steps (engine/spike_classifier.hpp); dt is read before.
-    if (const Tree* v = t.find("threshold"); v && !(c.threshold_ms / s.dt_ms < 0x1p53))
-        in.fail(v->pos, path + ".threshold", "a threshold of at most 2^53 steps of dt",
-                q(c.threshold_ms, Dimension::time));
+    if (const Tree* v = t.find("threshold")) in.check_steps(*v, path + ".threshold", c.threshold_ms, "a threshold");
 }
 
 const Table<SimulationSpec>& simulation_table() {
@@ -35,7 +37,11 @@ const Table<SimulationSpec>& simulation_table() {
         time_field("dt", &S::dt_ms, positive_time()),
         time_field("t_stop", &S::t_stop_ms, positive_time()),
         integer_field("seed", &S::seed, 0, 4294967295ull, "an integer in [0, 4294967295]"),
-        integer_field("threads", &S::threads, 1, 2147483647ull, "a positive integer"),
+        // Each thread is a virtual process with its own buffers; more threads than the largest
+        // machines have hardware threads (2 x 192 cores x 2) only cost memory and time, and
+        // 100,000 crashed `apical check` (a segmentation fault while the network was built).
+        integer_field("threads", &S::threads, 1, max_threads,
+                      "a number of threads from 1 to " + std::to_string(max_threads)),
         custom_field<S>(
             "output",
             [](Reader& in, const Tree& t, const std::string& path, S& s) {
@@ -43,7 +49,7 @@ const Table<SimulationSpec>& simulation_table() {
                 s.output_where = {t.pos.line, t.pos.column, path};
             },
             [](YAML::Emitter& out, const Reader&, const S& s) { out << s.output_dir; }),
-        time_field("flush_interval", &S::flush_interval_ms, positive_time()),
+        step_time_field("flush_interval", &S::flush_interval_ms, positive_time()),
         choice_field("spike_exchange", &S::spike_exchange, "a spike exchange",
                      enum_names(&spike_exchange_name, 2)),
         // Last: its threshold is bounded by dt.
@@ -77,6 +83,18 @@ void read_simulation(Reader& in, const Tree* t) {
                 "a t_stop of at least one step and at most 2^53 steps of dt (" + q(s.dt_ms, Dimension::time) + ")",
                 q(s.t_stop_ms, Dimension::time));
     }
+    // Defaults are counted in steps as well: the default threshold (16 ms) or flush_interval
+    // (1000 ms) is too many steps of a tiny dt, said at dt.
+    const Tree* classification = t->find("spike_classification");
+    const std::pair<const char*, double> defaults[] = {
+        {classification && classification->find("threshold") ? nullptr : "spike classification threshold",
+         s.spike_classification.threshold_ms},
+        {t->find("flush_interval") ? nullptr : "flush_interval", s.flush_interval_ms}};
+    for (auto [what, ms] : defaults)
+        if (const Tree* dt = t->find("dt"); what && dt && !fits_steps(ms, s.dt_ms))
+            in.fail(dt->pos, path + ".dt",
+                    "a dt of at least 2^-53 of the default " + std::string(what) + " (" + q(ms, Dimension::time) + ")",
+                    q(s.dt_ms, Dimension::time));
 }
 
 void write_simulation(YAML::Emitter& out, const Reader& in) {

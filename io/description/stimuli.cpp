@@ -55,6 +55,7 @@ void read_stop(Reader& in, const Tree& t, const std::string& path, S& s) {
     if (!(s.stop_ms >= s.start_ms))
         in.fail(t.pos, path, "a stop time at or after start (" + q(s.start_ms, Dimension::time) + ")",
                 q(s.stop_ms, Dimension::time));
+    in.check_steps(t, path, s.stop_ms, "a stop time");
 }
 
 void write_quantities(YAML::Emitter& out, const std::vector<double>& v, Dimension d) {
@@ -139,7 +140,7 @@ const KindTables<S>& stimulus_tables() {
             },
         },
         {
-            time_field("start", &S::start_ms, at_least("a start time", 0.0)),
+            step_time_field("start", &S::start_ms, at_least("a start time", 0.0)),
             custom_field<S>(
                 "stop", &read_stop,
                 [](YAML::Emitter& out, const Reader&, const S& s) { out << q(s.stop_ms, Dimension::time); })
@@ -228,6 +229,7 @@ void read_steps(Reader& in, const Tree& item, const std::string& path, S& s) {
     for (std::size_t k = 0; k < times.items.size(); ++k) {
         const std::string tp = index_path(path + ".times", k);
         const double v = in.bounded(times.items[k], tp, Dimension::time, at_least("a time", 0.0));
+        in.check_steps(times.items[k], tp, v, "a time");
         if (k > 0 && !(v > s.times_ms.back()))
             in.fail(times.items[k].pos, tp,
                     "times in strictly increasing order (after " + q(s.times_ms.back(), Dimension::time) + ")",

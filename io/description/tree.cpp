@@ -6,7 +6,9 @@
 #include <charconv>
 #include <cstddef>
 #include <string>
+#include <unordered_map>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
@@ -117,8 +119,15 @@ std::string suggestion(const std::string& name, const std::vector<std::string>& 
     return best.empty() ? "" : " (did you mean " + best + "?)";
 }
 
+// A key that is empty, longer than quote() keeps or holds a quote, a backslash or a control
+// character (a newline would break the one-line message) is quoted and escaped.
 std::string key_path(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
+    const bool plain = !key.empty() && key.size() <= 80 && std::none_of(key.begin(), key.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7f || c == '"' || c == '\\';
+    });
+    const std::string k = plain ? key : quote(key);
+    return path.empty() ? k : path + "." + k;
 }
 
 std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
@@ -190,47 +199,68 @@ Pos pos_of(const YAML::Mark& m) {
     return {m.line + 1, m.column + 1};
 }
 
-Tree convert(const Messages& m, const YAML::Node& n, const std::string& path, bool from_set, int depth) {
-    Tree t;
-    t.pos = from_set ? Pos{} : pos_of(n.Mark());
-    if (depth > 64) m.fail(t.pos, path, "a description nested at most 64 levels deep", "deeper nesting");
-    switch (n.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null: t.kind = Tree::Kind::null; break;
-    case YAML::NodeType::Scalar:
-        t.kind = Tree::Kind::scalar;
-        t.text = n.Scalar();
-        break;
-    case YAML::NodeType::Sequence: {
-        t.kind = Tree::Kind::seq;
-        std::size_t i = 0;
-        for (const auto& item : n)
-            t.items.push_back(convert(m, item, index_path(path, i++), from_set, depth + 1));
-        break;
-    }
-    case YAML::NodeType::Map: {
-        t.kind = Tree::Kind::map;
-        for (const auto& kv : n) {
-            const Pos kp = from_set ? Pos{} : pos_of(kv.first.Mark());
-            if (!kv.first.IsScalar())
-                m.fail(kp, path, "a name as each key of a mapping",
-                       kv.first.IsMap()        ? "a mapping as a key"
-                       : kv.first.IsSequence() ? "a list as a key"
-                                               : "an empty key");
-            const std::string key = kv.first.Scalar();
-            for (auto& e : t.entries)
-                if (e.key == key)
-                    m.fail(kp, key_path(path, key), "each key once in a mapping",
-                           quote(key) + " a second time" +
-                               (e.key_pos.line > 0 ? " (first at line " + std::to_string(e.key_pos.line) + ")"
-                                                   : ""));
-            t.entries.push_back({key, kp, convert(m, kv.second, key_path(path, key), from_set, depth + 1)});
+// Copies yaml-cpp's nodes into a Tree. Aliases are copied, so a few nested anchors can
+// stand for billions of nodes ("billion laughs"): the copy stops at max_description_nodes.
+// Duplicate keys are found through a hash of each mapping's keys (linear in its size; a scan
+// per key made a mapping of 200,000 entries take a minute).
+class Converter {
+public:
+    Converter(const Messages& m, bool from_set) : m_(m), from_set_(from_set) {}
+
+    Tree convert(const YAML::Node& n, const std::string& path, int depth) {
+        Tree t;
+        t.pos = from_set_ ? Pos{} : pos_of(n.Mark());
+        if (depth > max_description_depth)
+            m_.fail(t.pos, path, "a description nested at most " + std::to_string(max_description_depth) + " levels deep",
+                    "deeper nesting");
+        if (++nodes_ > max_description_nodes)
+            m_.fail(t.pos, path,
+                    "a description of at most " + std::to_string(max_description_nodes) +
+                        " values after alias expansion (every alias is a copy of its anchor)",
+                    "more (too many aliases of large anchors?)");
+        switch (n.Type()) {
+        case YAML::NodeType::Undefined:
+        case YAML::NodeType::Null: t.kind = Tree::Kind::null; break;
+        case YAML::NodeType::Scalar:
+            t.kind = Tree::Kind::scalar;
+            t.text = n.Scalar();
+            break;
+        case YAML::NodeType::Sequence: {
+            t.kind = Tree::Kind::seq;
+            std::size_t i = 0;
+            for (const auto& item : n) t.items.push_back(convert(item, index_path(path, i++), depth + 1));
+            break;
         }
-        break;
+        case YAML::NodeType::Map: {
+            t.kind = Tree::Kind::map;
+            std::unordered_map<std::string, std::size_t> seen;  // key -> index in t.entries
+            for (const auto& kv : n) {
+                const Pos kp = from_set_ ? Pos{} : pos_of(kv.first.Mark());
+                if (!kv.first.IsScalar())
+                    m_.fail(kp, path, "a name as each key of a mapping",
+                            kv.first.IsMap()        ? "a mapping as a key"
+                            : kv.first.IsSequence() ? "a list as a key"
+                                                    : "an empty key");
+                const std::string key = kv.first.Scalar();
+                if (auto [it, fresh] = seen.emplace(key, t.entries.size()); !fresh) {
+                    const Pos first = t.entries[it->second].key_pos;
+                    m_.fail(kp, key_path(path, key), "each key once in a mapping",
+                            quote(key) + " a second time" +
+                                (first.line > 0 ? " (first at line " + std::to_string(first.line) + ")" : ""));
+                }
+                t.entries.push_back({key, kp, convert(kv.second, key_path(path, key), depth + 1)});
+            }
+            break;
+        }
+        }
+        return t;
     }
-    }
-    return t;
-}
+
+private:
+    const Messages& m_;
+    bool from_set_;
+    std::size_t nodes_ = 0;
+};
 
 }  // namespace
 
@@ -238,6 +268,10 @@ Tree Messages::parse_text(const std::string& text) const {
     std::vector<YAML::Node> docs;
     try {
         docs = YAML::LoadAll(text);
+    } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own limit, far beyond ours
+        throw DescriptionError(file_, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1,
+                               "", "a description nested at most " + std::to_string(max_description_depth) + " levels deep",
+                               "nesting more than " + std::to_string(e.depth()) + " levels deep");
     } catch (const YAML::ParserException& e) {
         throw DescriptionError(file_, e.mark.is_null() ? 0 : e.mark.line + 1,
                                e.mark.is_null() ? 0 : e.mark.column + 1, "", "well-formed YAML",
@@ -248,14 +282,14 @@ Tree Messages::parse_text(const std::string& text) const {
     for (std::size_t i = 1; i < docs.size(); ++i)
         if (!docs[i].IsNull()) fail(pos_of(docs[i].Mark()), "", "one YAML document", "a second document");
     if (docs.empty()) return Tree{};
-    return convert(*this, docs[0], "", false, 0);
+    return Converter(*this, false).convert(docs[0], "", 0);
 }
 
 Tree Messages::parse_value(const std::string& text, const std::string& path) const {
     Tree t;
     if (text.empty()) return t;
     try {
-        return convert(*this, YAML::Load(text), path, true, 0);
+        return Converter(*this, true).convert(YAML::Load(text), path, 0);
     } catch (const YAML::Exception&) {
         t.kind = Tree::Kind::scalar;  // not YAML: the text itself
         t.text = text;

@@ -7,6 +7,8 @@
 // are reported.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +18,13 @@
 #include "io/units.hpp"
 
 namespace apical::description {
+
+// Limits of what the loader reads (docs/description.md, "Values"): a description is a
+// regular file of at most max_description_bytes, nested at most max_description_depth levels,
+// of at most max_description_nodes values once every alias is copied.
+constexpr std::uintmax_t max_description_bytes = 16u << 20;
+constexpr int max_description_depth = 64;
+constexpr std::size_t max_description_nodes = 1'000'000;
 
 struct Pos {
     int line = 0;  // 1-based; 0: the value came from --set

@@ -38,14 +38,7 @@ const std::string mpiexec =
     "mpiexec --quiet --oversubscribe --bind-to none";
 
 CommandResult run_mpi(int ranks, const std::string& args) {
-    const std::string cmd = mpiexec + " -n " + std::to_string(ranks) + " " + APICAL_EXE + " " + args + " 2>&1 >/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+    return run_command(mpiexec + " -n " + std::to_string(ranks) + " " + APICAL_EXE + " " + args + " 2>&1 >/dev/null");
 }
 
 // One dataset as stored: its type, shape and raw bytes in the file's own type.
