@@ -34,15 +34,23 @@ struct StdpTripletParameters {
     TraceUpdate interaction = TraceUpdate::all_to_all;
 };
 
-// Parameter sets fitted to the visual cortex data of Sjöström et al. (2001) by Pfister & Gerstner
-// (2006), as NEST uses them (docs/models.md 12.3 gives the sources): the all-to-all set is NEST
-// stdp_triplet_synapse's defaults; the nearest-spike set is that of the pairing example of the
-// NEST module zifeo/nest-stdpmodule (examples/PfisterGerstnerPairing_node.py). Both have
-// A3_minus > 0: the paper's full models, not its minimal ones.
+// Parameter sets of Pfister & Gerstner (2006), Table 4, as code that cites it uses them
+// (docs/models.md 12.3 gives the sources; the paper itself was not available to check them):
+// - visual cortex data set (Sjöström et al. 2001), all-to-all: NEST stdp_triplet_synapse's
+//   defaults; nearest-spike: the pairing example of the NEST module zifeo/nest-stdpmodule
+//   (examples/PfisterGerstnerPairing_node.py). Both have A3_minus > 0: the full models.
+// - hippocampal data set (Wang et al. 2005), nearest-spike, minimal model (A3_minus = 0, so
+//   tau_x is unused): the preset "Hippocampal culture data set - Nearest spike - Min" of
+//   OliverColeman/bain (Pfister2006SynapseConfiguration.java).
 inline StdpTripletParameters triplet_visual_cortex_all_to_all() { return {}; }
 inline StdpTripletParameters triplet_visual_cortex_nearest() {
     return {.tau_plus_ms = 16.8, .tau_x_ms = 714.0, .tau_minus_ms = 33.7, .tau_y_ms = 40.0, .A2_plus = 8.8e-11,
             .A3_plus = 5.3e-2, .A2_minus = 6.6e-3, .A3_minus = 3.1e-3, .Wmax = 100.0,
+            .interaction = TraceUpdate::nearest};
+}
+inline StdpTripletParameters triplet_hippocampal_nearest_minimal() {
+    return {.tau_plus_ms = 16.8, .tau_x_ms = 1.0, .tau_minus_ms = 33.7, .tau_y_ms = 48.0, .A2_plus = 4.6e-3,
+            .A3_plus = 9.1e-3, .A2_minus = 3e-3, .A3_minus = 0.0, .Wmax = 100.0,
             .interaction = TraceUpdate::nearest};
 }
 

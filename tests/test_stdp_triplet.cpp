@@ -98,10 +98,12 @@ double pairing_closed_form(const StdpTripletParameters& p, double T, double delt
 struct NamedSet {
     const char* name;
     StdpTripletParameters p;
+    bool sjostrom;  // fitted to Sjöström et al. 2001's pairing-frequency data
 };
 const NamedSet sets[] = {
-    {"visual cortex, all-to-all", triplet_visual_cortex_all_to_all()},
-    {"visual cortex, nearest-spike", triplet_visual_cortex_nearest()},
+    {"visual cortex, all-to-all", triplet_visual_cortex_all_to_all(), true},
+    {"visual cortex, nearest-spike", triplet_visual_cortex_nearest(), true},
+    {"hippocampal, nearest-spike, minimal", triplet_hippocampal_nearest_minimal(), false},
 };
 
 }  // namespace
@@ -183,8 +185,10 @@ TEST_CASE("Triplet rule: pairing frequency dependence equals its closed form", "
             // 2006): potentiation at +10 ms growing with the frequency; at -10 ms depression at low
             // frequencies and potentiation at 40 and 50 Hz.
             INFO(set.name << " " << rho << " Hz: dw(+10 ms) " << dw[0] << ", dw(-10 ms) " << dw[1]);
-            CHECK(dw[0] > previous_ltp);
-            CHECK((rho <= 20.0 ? dw[1] < 0.0 : rho >= 40.0 ? dw[1] > 0.0 : true));
+            if (set.sjostrom) {
+                CHECK(dw[0] > previous_ltp);
+                CHECK((rho <= 20.0 ? dw[1] < 0.0 : rho >= 40.0 ? dw[1] > 0.0 : true));
+            }
             previous_ltp = dw[0];
         }
         INFO(set.name << ": worst relative error " << worst);
