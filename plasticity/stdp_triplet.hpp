@@ -1,5 +1,5 @@
 // Triplet STDP of Pfister J-P, Gerstner W (2006) Triplets of spikes in a model of spike
-// timing-dependent plasticity. J Neurosci 26:9673-9682, eqs. 2-5 (docs/models.md 12.3), with the
+// timing-dependent plasticity. J Neurosci 26:9673-9682 (docs/models.md 12.3), with the
 // hard bounds and the timing of NEST's stdp_triplet_synapse (models/stdp_triplet_synapse.h).
 //
 // Presynaptic traces r1 (tau_plus) and r2 (tau_x), postsynaptic traces o1 (tau_minus) and

@@ -1,6 +1,6 @@
 // Spike traces of the STDP rules (docs/models.md 12.1), after Morrison A, Diesmann M, Gerstner W
 // (2008) Phenomenological models of synaptic plasticity based on spike timing. Biol Cybern
-// 98:459-478, section 4.1: a trace x decays as dx/dt = -x / tau between spikes and, at a spike,
+// 98:459-478: a trace x decays as dx/dt = -x / tau between spikes and, at a spike,
 // either grows by 1 (all-to-all interaction: every earlier spike still counts) or is set to 1
 // (nearest-spike interaction: only the latest spike counts).
 //

@@ -29,7 +29,7 @@ double run_eager(const StdpTriplet& rule, const std::vector<step_t>& pre, const 
     return w;
 }
 
-// Pfister & Gerstner 2006, eqs. 2-5, with every trace an explicit sum over the spikes strictly
+// Pfister & Gerstner 2006's rule, with every trace an explicit sum over the spikes strictly
 // before the time it is read (all-to-all) or the latest of them alone (nearest-spike); spikes
 // at the same step: the postsynaptic update first (docs/models.md 12.3).
 double run_reference(const StdpTripletParameters& p, double dt, const std::vector<step_t>& pre,
