@@ -67,7 +67,8 @@ struct StdpPairParameters {
 };
 
 // The update of a postsynaptic spike reading K+ = k_plus. A zero trace (nothing to pair with)
-// leaves the weight untouched, bit for bit.
+// leaves the weight untouched, bit for bit (NEST's stdp_synapse still computes (w / Wmax) Wmax
+// there, which can differ from w in the last bit).
 inline double stdp_facilitate(const StdpPairParameters& p, double w, double k_plus) {
     if (k_plus == 0.0) return w;
     const double x = w / p.Wmax + p.lambda * std::pow(1.0 - w / p.Wmax, p.mu_plus) * k_plus;
