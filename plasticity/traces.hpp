@@ -1,0 +1,53 @@
+// Spike traces of the STDP rules (docs/models.md 12.1), after Morrison A, Diesmann M, Gerstner W
+// (2008) Phenomenological models of synaptic plasticity based on spike timing. Biol Cybern
+// 98:459-478: a trace x decays as dx/dt = -x / tau between spikes and, at a spike,
+// either grows by 1 (all-to-all interaction: every earlier spike still counts) or is set to 1
+// (nearest-spike interaction: only the latest spike counts).
+//
+// The trace is kept as its value and the step of its last update. The decay since then,
+// exp(-(steps * dt) / tau), is computed only when the trace is read or updated, so a trace costs
+// nothing between spikes and its value does not depend on how often it was read. Time is the
+// kernel's: integer steps of dt (core/time.hpp).
+#pragma once
+
+#include <cmath>
+
+#include "core/time.hpp"
+
+namespace apical {
+
+// What a spike does to a trace.
+enum class TraceUpdate {
+    all_to_all,  // x += 1
+    nearest,     // x = 1
+};
+
+// The decay of a trace over a number of steps: exp(-(steps * dt) / tau), exact for any interval.
+struct TraceDecay {
+    double dt_ms = 0.1;
+    double tau_ms = 20.0;
+    double operator()(step_t steps) const { return std::exp(-(double(steps) * dt_ms) / tau_ms); }
+};
+
+// One lazily decayed trace. Reads and updates must come in time order (`now` never before the
+// last update). A read at the step of an update returns the value after it.
+struct Trace {
+    double value = 0.0;  // at step `last`
+    step_t last = 0;
+
+    double at(step_t now, const TraceDecay& decay) const {
+        return value == 0.0 ? 0.0 : value * decay(now - last);
+    }
+    void spike(step_t now, const TraceDecay& decay, TraceUpdate update) {
+        value = update == TraceUpdate::nearest ? 1.0 : at(now, decay) + 1.0;
+        last = now;
+    }
+    // Forget every earlier spike (stdp_nn_pre_centered: a postsynaptic spike clears the
+    // presynaptic trace).
+    void clear(step_t now) {
+        value = 0.0;
+        last = now;
+    }
+};
+
+}  // namespace apical
