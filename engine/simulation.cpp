@@ -17,17 +17,22 @@ SpikeClassifier::Rule classification_rule(const SpikeClassificationSpec& c) {
     return c.rule == ClassificationRule::isi ? SpikeClassifier::Rule::isi : SpikeClassifier::Rule::trace;
 }
 
+// Population names to indices: every population is recorded by default, and a scan per name
+// made a description of 200,000 populations take 80 s to check.
+std::unordered_map<std::string_view, std::size_t> population_indices(const Network& network) {
+    const auto& pops = network.decomposition().populations();
+    std::unordered_map<std::string_view, std::size_t> index;
+    for (std::size_t p = 0; p < pops.size(); ++p) index.emplace(pops[p].name, p);
+    return index;
+}
+
 // Per population: 1 if its spikes go to a writer or monitor (spike recordings, population
 // rate monitors), which need them on their rank and with their classes. One answer for the
 // classifier and for the directed exchange.
 std::vector<std::uint8_t> recorded_or_monitored(const Network& network) {
     const NetworkSpec& spec = network.spec();
-    const auto& pops = network.decomposition().populations();
-    std::vector<std::uint8_t> used(pops.size(), 0);
-    // By name through a map: every population is recorded by default, and a scan per name
-    // made a description of 200,000 populations take 80 s to check.
-    std::unordered_map<std::string_view, std::size_t> index;
-    for (std::size_t p = 0; p < pops.size(); ++p) index.emplace(pops[p].name, p);
+    const auto index = population_indices(network);
+    std::vector<std::uint8_t> used(index.size(), 0);
     auto mark = [&](const std::string& name) {
         if (auto it = index.find(name); it != index.end()) used[it->second] = 1;
     };
@@ -38,12 +43,11 @@ std::vector<std::uint8_t> recorded_or_monitored(const Network& network) {
 
 // Per population: 1 if it is the source of a projection that transmits one class of spikes.
 std::vector<std::uint8_t> transmitted_by_class(const Network& network) {
-    const auto& pops = network.decomposition().populations();
-    std::vector<std::uint8_t> used(pops.size(), 0);
+    const auto index = population_indices(network);
+    std::vector<std::uint8_t> used(index.size(), 0);
     for (const ProjectionSpec& proj : network.spec().projections)
         if (proj.transmit != Transmit::all)
-            for (std::size_t p = 0; p < pops.size(); ++p)
-                if (pops[p].name == proj.source) used[p] = 1;
+            if (auto it = index.find(proj.source); it != index.end()) used[it->second] = 1;
     return used;
 }
 
