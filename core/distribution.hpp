@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
+#include <utility>
 
 #include "core/random.hpp"
 
@@ -21,6 +23,24 @@ struct Distribution {
     std::optional<double> min, max; // clipping bounds
     bool is_constant() const { return kind == Kind::constant; }
 };
+
+// The smallest and largest values a draw can take, after clipping (infinite when unbounded).
+inline std::pair<double, double> draw_range(const Distribution& d) {
+    const double inf = std::numeric_limits<double>::infinity();
+    double lo = d.value, hi = d.value;
+    switch (d.kind) {
+    case Distribution::Kind::constant: return {d.value, d.value};
+    case Distribution::Kind::uniform: lo = d.low, hi = d.high; break;
+    case Distribution::Kind::normal:
+        lo = d.std == 0.0 ? d.mean : -inf;
+        hi = d.std == 0.0 ? d.mean : inf;
+        break;
+    case Distribution::Kind::lognormal: lo = 0.0, hi = inf; break;
+    }
+    if (d.min) lo = std::max(lo, *d.min), hi = std::max(hi, *d.min);
+    if (d.max) lo = std::min(lo, *d.max), hi = std::min(hi, *d.max);
+    return {lo, hi};
+}
 
 
 inline double draw(const Distribution& d, RandomStream& rng) {

@@ -19,8 +19,6 @@
 
 namespace apical {
 
-namespace {
-
 Decomposition make_decomposition(const NetworkSpec& spec, int ranks, int threads) {
     std::vector<PopulationLayout> layout;
     std::uint64_t next = 0;
@@ -31,6 +29,12 @@ Decomposition make_decomposition(const NetworkSpec& spec, int ranks, int threads
     }
     return Decomposition(std::move(layout), ranks, threads);
 }
+
+int slice_steps_without_synapses(double dt) {
+    return fits_steps(1.0, dt, 65535) ? std::max(1, int(to_steps(1.0, dt))) : 65535;
+}
+
+namespace {
 
 int population_index(const NetworkSpec& spec, const std::string& name) {
     for (std::size_t i = 0; i < spec.populations.size(); ++i)
@@ -92,9 +96,7 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
         hi = int(context->max(double(hi)));
         lo = -int(context->max(-double(lo)));
     }
-    // No synapses: 1 ms slices, at most as long as the longest delay (a tiny dt would
-    // otherwise ask for ring buffers of billions of rows).
-    if (hi == 0) lo = hi = fits_steps(1.0, dt(), 65535) ? std::max(1, int(to_steps(1.0, dt()))) : 65535;
+    if (hi == 0) lo = hi = slice_steps_without_synapses(dt());
     min_delay_ = std::max(1, lo);
     max_delay_ = std::max(min_delay_, hi);
 
@@ -176,19 +178,8 @@ void Network::build_synapses(VirtualProcess& vp) {
         // With a constant weight every synapse goes to one receptor: reserve the expected count
         // there, so the arrays do not grow (and copy) step by step.
         if (proj.weight.is_constant()) {
-            const double n_local = double(target_nodes.size()), n_src = double(pops[ps].size);
-            double expected = 0;
-            switch (proj.rule) {
-            case ConnectionRule::all_to_all: expected = n_local * n_src; break;
-            case ConnectionRule::one_to_one: expected = n_local; break;
-            case ConnectionRule::pairwise_bernoulli: expected = n_local * n_src * proj.p; break;
-            case ConnectionRule::fixed_indegree: expected = n_local * double(proj.degree); break;
-            case ConnectionRule::fixed_outdegree:
-            case ConnectionRule::fixed_total_number:
-                expected = n_local * double(proj.degree) / std::max(1.0, double(pops[pt].size)) *
-                           (proj.rule == ConnectionRule::fixed_outdegree ? n_src : 1.0);
-                break;
-            }
+            const double expected = expected_connections(proj, double(target_nodes.size()),
+                                                         double(pops[ps].size), double(pops[pt].size));
             const int r = named >= 0 ? named : (tinfo.route_by_sign && proj.weight.value < 0 ? 1 : 0);
             Flat& f = flat[std::size_t(r)];
             const auto n = std::size_t(expected * 1.05) + 16;  // a binomial count rarely exceeds its mean by 5 %

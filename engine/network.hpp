@@ -33,6 +33,13 @@ struct SpikeRoutes {
     }
 };
 
+// The gid layout of the spec's populations over ranks x threads VPs (the spec is checked).
+Decomposition make_decomposition(const NetworkSpec& spec, int ranks, int threads);
+// The slice length of a network without synapses: 1 ms worth of steps, at most as long as
+// the longest delay a synapse may have (a tiny dt would otherwise ask for ring buffers of
+// billions of rows).
+int slice_steps_without_synapses(double dt);
+
 class Network {
 public:
     // Builds the VPs of `rank` (threads in parallel) from a spec the description layer has

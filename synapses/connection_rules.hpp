@@ -10,6 +10,7 @@
 // stream; a VP keeps those it owns, which costs every VP a pass over all sources, as in NEST).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -32,6 +33,24 @@ struct Connectivity {
     bool allow_autapses = true;
     bool allow_multapses = true;
 };
+
+// The expected number of synapses of a projection onto `n_local_targets` of its
+// `n_targets` target neurons, from `n_sources` sources (a binomial count for
+// pairwise_bernoulli and the spread of fixed_outdegree and fixed_total_number; exact for the
+// others). The network builder reserves its arrays by it, and the memory estimate counts with it.
+inline double expected_connections(const Connectivity& c, double n_local_targets, double n_sources,
+                                   double n_targets) {
+    switch (c.rule) {
+    case ConnectionRule::all_to_all: return n_local_targets * n_sources;
+    case ConnectionRule::one_to_one: return n_local_targets;
+    case ConnectionRule::pairwise_bernoulli: return n_local_targets * n_sources * c.p;
+    case ConnectionRule::fixed_indegree: return n_local_targets * double(c.degree);
+    case ConnectionRule::fixed_outdegree:
+        return n_local_targets * double(c.degree) * n_sources / std::max(1.0, n_targets);
+    case ConnectionRule::fixed_total_number: return n_local_targets * double(c.degree) / std::max(1.0, n_targets);
+    }
+    return 0.0;
+}
 
 class ConnectionGenerator {
 public:

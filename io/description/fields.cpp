@@ -245,28 +245,6 @@ std::size_t Reader::population_ref(const Tree& t, const std::string& path) const
     fail(t.pos, path, "a population name " + one_of(names), quote(t.text) + suggestion(t.text, names));
 }
 
-namespace {
-
-// The smallest and largest values a draw can take, after clipping (infinite when unbounded).
-std::pair<double, double> draw_range(const Distribution& d) {
-    const double inf = std::numeric_limits<double>::infinity();
-    double lo = d.value, hi = d.value;
-    switch (d.kind) {
-    case Distribution::Kind::constant: return {d.value, d.value};
-    case Distribution::Kind::uniform: lo = d.low, hi = d.high; break;
-    case Distribution::Kind::normal:
-        lo = d.std == 0.0 ? d.mean : -inf;
-        hi = d.std == 0.0 ? d.mean : inf;
-        break;
-    case Distribution::Kind::lognormal: lo = 0.0, hi = inf; break;
-    }
-    if (d.min) lo = std::max(lo, *d.min), hi = std::max(hi, *d.min);
-    if (d.max) lo = std::min(lo, *d.max), hi = std::min(hi, *d.max);
-    return {lo, hi};
-}
-
-}  // namespace
-
 double lower_bound(const Distribution& d) { return draw_range(d).first; }
 double upper_bound(const Distribution& d) { return draw_range(d).second; }
 
