@@ -24,6 +24,7 @@
 
 #include "core/error.hpp"
 #include "engine/collective_phase.hpp"
+#include "engine/memory_estimate.hpp"
 #include "engine/mpi_context.hpp"
 #include "engine/simulation.hpp"
 #include "io/description.hpp"
@@ -48,7 +49,8 @@ void install_signal_handlers() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
-void print_network(const Network& net, std::ostream& os) {
+void print_network(const Network& net, const MemoryEstimate& estimate, const MemoryLimit& available,
+                   std::ostream& os) {
     const NetworkSpec& spec = net.spec();
     os << "description: " << spec.file << "\n";
     os << "simulation: dt " << spec.simulation.dt_ms << " ms, t_stop " << spec.simulation.t_stop_ms
@@ -68,6 +70,13 @@ void print_network(const Network& net, std::ostream& os) {
     os << "memory: synapses " << human_bytes(double(net.synapse_bytes())) << " ("
        << fixed(net.n_synapses() ? double(net.synapse_bytes()) / double(net.n_synapses()) : 0.0, 2)
        << " bytes per synapse), neurons and ring buffers " << human_bytes(double(net.neuron_bytes()))
+       << "\n";
+    // The estimate made before building, beside the measured figures, so users see how good it is.
+    os << "memory estimate: synapses " << human_bytes(double(estimate.synapse_bytes)) << ", neurons and ring buffers "
+       << human_bytes(double(estimate.neuron_bytes)) << ", stimuli and recordings "
+       << human_bytes(double(estimate.other_bytes)) << ", peak while building "
+       << human_bytes(double(estimate.peak_bytes())) << "; available "
+       << (available.bytes ? human_bytes(double(available.bytes)) + " (" + available.source + ")" : "unknown")
        << "\n";
 }
 
@@ -149,7 +158,8 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
                                             : "apical run MODEL.yaml [options]");
     opts.add_options()("help,h", "show this help")
         ("set", po::value<std::vector<std::string>>()->composing(),
-         "override a description value: --set key.path=value (repeatable)");
+         "override a description value: --set key.path=value (repeatable)")
+        ("force", "build the network even if its memory estimate exceeds the memory available");
     if (!check_only)
         opts.add_options()("output,o", po::value<std::string>(), "output directory")
             ("threads", po::value<std::string>(), "OpenMP threads")
@@ -177,6 +187,7 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     NetworkSpec spec;
     if (int code = report(collective_phase(ctx, phase("reading the description", [&] {
             spec = load(vm["model"].as<std::string>(), overrides);
+            spec.simulation.force_memory = vm.count("force") > 0;
             if (!check_only) check_output_dir(spec);
         }))))
         return code;
@@ -187,7 +198,10 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
             ctx, phase("building the network", [&] { sim = std::make_unique<Simulation>(spec, ctx); }))))
         return code;
     if (check_only) {
-        if (root) print_network(sim->network(), std::cout);  // counts of this rank (all of them with one rank)
+        const MemoryEstimate estimate = estimate_memory(spec, ctx.size(), ctx.rank());
+        const MemoryLimit available = available_memory(ctx.ranks_on_node());
+        // Counts of this rank (all of them with one rank).
+        if (root) print_network(sim->network(), estimate, available, std::cout);
         return exit_ok;
     }
     RunMetadata meta = start_metadata(*sim, ctx, before_build);
@@ -252,9 +266,9 @@ int command_info(const std::vector<std::string>& args, DistributedContext& ctx) 
 const char* usage =
     "usage: apical <command> [options]\n"
     "commands:\n"
-    "  run MODEL.yaml [-o OUTDIR] [--threads N] [--seed S] [--t-stop MS] [--set key.path=value ...]\n"
+    "  run MODEL.yaml [-o OUTDIR] [--threads N] [--seed S] [--t-stop MS] [--set key.path=value ...] [--force]\n"
     "                 simulate and write OUTDIR/spikes.h5\n"
-    "  check MODEL.yaml [--set key.path=value ...]\n"
+    "  check MODEL.yaml [--set key.path=value ...] [--force]\n"
     "                 validate and print the resolved network\n"
     "  info OUTDIR [--json]\n"
     "                 summarise a run's output: rates, CV of ISIs, events and bursts, metadata\n"

@@ -19,6 +19,8 @@ public:
     virtual ~DistributedContext() = default;
     virtual int rank() const = 0;
     virtual int size() const = 0;
+    // The ranks on this rank's node (they share its memory). Collective the first time.
+    virtual int ranks_on_node() { return 1; }
     // Spike exchange, once per slice (simulation.spike_exchange: allgather): every rank
     // passes its spikes of the slice (sorted by (step, gid)) and receives all ranks' spikes,
     // sorted by (step, gid).

@@ -209,6 +209,17 @@ void MpiContext::all_to_all(std::span<const std::uint8_t> send, std::span<const 
     received_counts.assign(rc.begin(), rc.end());
 }
 
+int MpiContext::ranks_on_node() {
+    if (ranks_on_node_ == 0) {
+        MPI_Comm node;
+        check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+              "MPI_Comm_split_type (ranks on the node)");
+        MPI_Comm_size(node, &ranks_on_node_);
+        MPI_Comm_free(&node);
+    }
+    return ranks_on_node_;
+}
+
 bool MpiContext::any(bool flag) {
     int in = flag ? 1 : 0, out = 0;
     check(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, comm_), "MPI_Allreduce (any)");

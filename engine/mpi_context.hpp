@@ -60,6 +60,7 @@ public:
     explicit MpiContext(MPI_Comm comm = MPI_COMM_WORLD, std::size_t initial_capacity = 64);
     int rank() const override { return rank_; }
     int size() const override { return size_; }
+    int ranks_on_node() override;
     void gather_spikes(std::span<const Spike> local, std::vector<Spike>& global) override;
     void exchange_spikes(std::span<const Spike> send, std::span<const std::size_t> send_counts,
                          std::vector<Spike>& received) override;
@@ -89,6 +90,7 @@ private:
 
     MPI_Comm comm_;
     int rank_ = 0, size_ = 1;
+    int ranks_on_node_ = 0;  // 0: not asked yet
     std::size_t initial_capacity_, capacity_, directed_capacity_;
     LoadWindow window_, directed_window_;
     std::uint64_t overflows_ = 0, directed_overflows_ = 0, bytes_sent_ = 0;

@@ -197,6 +197,9 @@ struct SimulationSpec {
     SpikeExchange spike_exchange = SpikeExchange::allgather;
     SpikeClassificationSpec spike_classification;
     SourceLocation output_where;
+    // Not a description key: build the network even when its memory estimate exceeds the
+    // memory available to the process (engine/memory_estimate.hpp); `--force`.
+    bool force_memory = false;
 };
 
 struct NetworkSpec {

@@ -7,6 +7,8 @@
 
 #include <omp.h>
 
+#include "engine/memory_estimate.hpp"
+
 namespace apical {
 
 std::atomic<int> stop_request{0};
@@ -69,6 +71,7 @@ PopulationSpikeClassifier classifier_of(const Network& network, const std::vecto
 }  // namespace
 
 Simulation::Owned Simulation::build(const NetworkSpec& spec, DistributedContext& context) {
+    check_memory(spec, context);  // before anything large is allocated
     Owned owned;
     owned.spec = std::make_unique<const NetworkSpec>(spec);
     owned.network = std::make_unique<Network>(*owned.spec, context.size(), context.rank(), spec.simulation.threads,

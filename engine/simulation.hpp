@@ -73,7 +73,9 @@ public:
     // Builds this rank's share of the network of `spec` (context.size() ranks,
     // spec.simulation.threads threads) and owns it, with a copy of `spec`. Collective under
     // MPI. Throws DescriptionError for what the description check cannot see (a drawn delay
-    // beyond 65,535 steps, engine/network.hpp).
+    // beyond 65,535 steps, engine/network.hpp), and, before building, a UserError when the
+    // memory estimate exceeds the memory available to the process, unless
+    // spec.simulation.force_memory (engine/memory_estimate.hpp).
     Simulation(const NetworkSpec& spec, DistributedContext& context);
     // Runs a network built by the caller, which must outlive the simulation (kernel tests).
     Simulation(Network& network, DistributedContext& context);

@@ -239,17 +239,3 @@ TEST_CASE("bad input: a description that is a FIFO or a device", "[cli][errors]"
                               "file)\n");
     }
 }
-
-// A network larger than the memory a process may take ended in "std::bad_alloc": now a
-// sentence naming the phase, exit 1 (a runtime failure, not bad input), nothing written.
-TEST_CASE("a network that does not fit in memory is said as a sentence", "[cli][errors]") {
-    auto dir = scratch("cli_errors_out_of_memory");
-    auto file = write_file(dir / "model.yaml", "populations:\n  E: {model: iaf_psc_delta, size: 4000000000}\n");
-    for (const std::string& command : {"check " + file.string(), "run " + file.string() + " -o " + (dir / "out").string()}) {
-        auto r = run_command("ulimit -v 1000000; " + std::string(APICAL_EXE) + " " + command + " 2>&1 >/dev/null");
-        INFO(command);
-        CHECK(r.exit_code == 1);
-        CHECK(r.err == "apical: error: out of memory while building the network\n");
-    }
-    CHECK_FALSE(fs::exists(dir / "out"));
-}
