@@ -8,6 +8,8 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.hpp"
@@ -78,11 +80,11 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
         for (int t = 0; t < threads; ++t) n += local(p, t);
         return n;
     };
-    const auto index = [&](const std::string& name) {
-        for (std::size_t i = 0; i < spec.populations.size(); ++i)
-            if (spec.populations[i].name == name) return i;
-        return std::size_t(0);  // the description has matched every name
-    };
+    for (auto& p : spec.populations) APICAL_ASSERT(p.info);  // resolved by the description layer
+    // By a hash: descriptions may have hundreds of thousands of populations.
+    std::unordered_map<std::string_view, std::size_t> by_name;
+    for (std::size_t i = 0; i < spec.populations.size(); ++i) by_name.emplace(spec.populations[i].name, i);
+    const auto index = [&](const std::string& name) { return by_name.at(name); };  // names the description matched
 
     MemoryEstimate e;
     double synapse_bytes = 0, largest_build = 0;

@@ -139,3 +139,20 @@ TEST_CASE("collective_phase under MPI: a failure on one rank stops all, one mess
     CHECK(runtime.exit_code == 1);
     CHECK(runtime.message == (ctx.rank() == 0 ? "apical: error: disk full" : ""));
 }
+
+// The memory check under MPI (engine/memory_estimate.hpp): the ranks of this one machine share
+// its memory, and a network too large for it is refused on every rank, before it is built,
+// with the sentence on the lowest rank, through the same phase agreement as any user error.
+TEST_CASE("the memory check under MPI: ranks share the node, a network too large stops all", "[mpi][memory]") {
+    MpiContext ctx;
+    CHECK(ctx.ranks_on_node() == ctx.size());
+    NetworkSpec spec = parse_description("populations:\n  E: {model: iaf_psc_delta, size: 3000000000}\n", "big.yaml");
+    const PhaseResult r = collective_phase(ctx, [&] { Simulation sim(spec, ctx); });
+    CHECK(r.exit_code == 2);
+    if (ctx.rank() == 0) {
+        CHECK(r.message.starts_with("big.yaml: the network needs about "));
+        CHECK(r.message.find(" shared by " + std::to_string(ctx.size()) + " ranks on this node") != std::string::npos);
+    } else {
+        CHECK(r.message.empty());
+    }
+}
