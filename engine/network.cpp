@@ -119,7 +119,7 @@ namespace {
 
 // Which short-term parameters a projection draws per synapse (ShortTermParameter order).
 std::array<bool, ShortTermParameter::count> drawn_short_term(const SynapseSpec& s) {
-    return {!s.U.is_constant(), !s.f.is_constant() || (s.f_is_U && !s.U.is_constant()), !s.tau_F.is_constant(),
+    return {!s.U.is_constant(), !s.f.is_constant(), !s.tau_F.is_constant(),
             !s.tau_D.is_constant(), !s.tau_psc.is_constant()};
 }
 

@@ -53,7 +53,8 @@ struct SynapseSpec {
     SynapseModel model = SynapseModel::static_synapse;
     SynapsePreset preset = SynapsePreset::none;  // for the resolved description
     Distribution U, f, tau_F, tau_D, u0, x0, tau_psc;
-    // tsodyks_markram: f and u0 not given are each synapse's own U (not a second draw).
+    // tsodyks_markram: f and u0 not given are each synapse's own U (not a second draw); f and
+    // u0 then hold a copy of U's distribution, so they are drawn exactly when U is.
     bool f_is_U = false, u0_is_U = false;
     // Keep the state per synapse although every value is a constant (the storage the engine
     // chooses for drawn values; tests compare the two storages).

@@ -86,29 +86,23 @@ Simulation::Simulation(Owned owned, DistributedContext& context) : Simulation(*o
     owned_ = std::move(owned);
 }
 
+// Each set is computed once: routing needs the recorded set (collective, the same decision on
+// every rank), the classifier the recorded set and, when deliver walks previous_, the sources
+// of class-transmitting projections; with routing those get their own classifier.
 Simulation::Simulation(Network& network, DistributedContext& context)
-    : net_(network), ctx_(context), classifier_(classifier_of(network, recorded_or_monitored(network))) {
-    const NetworkSpec& spec = network.spec();
-    directed_ = spec.simulation.spike_exchange == SpikeExchange::directed;
+    : net_(network), ctx_(context),
+      directed_(network.spec().simulation.spike_exchange == SpikeExchange::directed),
+      recorded_(recorded_or_monitored(network)), by_class_(transmitted_by_class(network)),
+      routed_(directed_ && context.any(!network.sources_within(recorded_))),
+      classifier_(classifier_of(network, routed_ ? recorded_ : either(recorded_, by_class_))) {
     bytes_base_ = ctx_.spike_bytes_sent();
-    const std::vector<std::uint8_t> by_class = transmitted_by_class(network);
-    const bool any_by_class = std::find(by_class.begin(), by_class.end(), 1) != by_class.end();
-    if (directed_) {
-        recorded_ = recorded_or_monitored(network);
-        any_recorded_ = std::find(recorded_.begin(), recorded_.end(), 1) != recorded_.end();
-        // Collective, and the same decision on every rank.
-        routed_ = ctx_.any(!network.sources_within(recorded_));
-        if (routed_) {
-            routes_ = network.spike_routes(ctx_);
-            to_deliver_ = &received_;
-        }
-    }
-    if (!any_by_class) return;
-    if (routed_) {
-        deliver_classifier_.emplace(classifier_of(network, by_class));
+    any_recorded_ = std::find(recorded_.begin(), recorded_.end(), 1) != recorded_.end();
+    if (!routed_) return;
+    routes_ = network.spike_routes(ctx_);
+    to_deliver_ = &received_;
+    if (std::find(by_class_.begin(), by_class_.end(), 1) != by_class_.end()) {
+        deliver_classifier_.emplace(classifier_of(network, by_class_));
         to_deliver_classes_ = &received_classes_;
-    } else {
-        classifier_ = classifier_of(network, either(recorded_or_monitored(network), by_class));
     }
 }
 

@@ -133,8 +133,9 @@ private:
     const std::vector<Spike>* to_deliver_ = &previous_;  // what deliver walks
     // Directed exchange.
     bool directed_ = false;
-    bool routed_ = false;  // false: every needed source is recorded, deliver walks previous_
     std::vector<std::uint8_t> recorded_;  // per population: recorded or monitored
+    std::vector<std::uint8_t> by_class_;  // per population: source of a projection with `transmit`
+    bool routed_ = false;  // false: every needed source is recorded, deliver walks previous_
     bool any_recorded_ = false;
     SpikeRoutes routes_;
     std::vector<Spike> send_, recorded_local_, received_;

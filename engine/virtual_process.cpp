@@ -63,8 +63,7 @@ void add_synapses(const StaticSynapseTable& t, RingBuffer& buf, step_t step, std
     if (t.delay.empty()) {
         double* row = buf.row_of_step(step + t.delay_constant);
         if (t.weight.empty()) {
-            const double w = t.weight_constant;
-            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += Scaled ? scaled(t.weight_constant, k) : w;
+            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(t.weight_constant, k);
         } else {
             const float* w = t.weight.data();
             for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(double(w[k]), k);

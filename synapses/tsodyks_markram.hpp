@@ -221,8 +221,7 @@ public:
         const double values[ShortTermParameter::count] = {p.U, p.f, p.tau_F_ms, p.tau_D_ms, p.tau_psc_ms};
         for (int i = 0; i < ShortTermParameter::count; ++i)
             if (!drawn_[std::size_t(i)].empty()) drawn_[std::size_t(i)][k] = float(values[i]);
-        const TsodyksMarkramParameters stored = parameters(k);  // the initial state from u0, x0
-        TsodyksMarkramParameters start = stored;
+        TsodyksMarkramParameters start = parameters(k);  // as stored, with the drawn initial state
         start.u0 = p.u0;
         start.x0 = p.x0;
         if (model_ == SynapseModel::tsodyks_3state)
