@@ -20,8 +20,9 @@ How it is written, and where it differs from apical's model file:
   (Brian's connect(p=0.05), drawn by the binary). Short-term plasticity as Brian's documented
   event-driven Tsodyks-Markram form, extended by f (Costa et al. 2013): per synapse
   dx/dt = (1 - x)/tau_D, du/dt = (U - u)/tau_F (event-driven); on_pre: r = u x; g += w r;
-  x -= r; u += f (1 - u). Initial x = 1, u = 0.01 at t = 0, relaxing towards U until the
-  first spike (the authors' start; apical's u0: 0.01 applies at the first spike instead).
+  x -= r; u += f (1 - u) (f is named f_inc here: f is the cells' sigmoid). Initial x = 1,
+  u = 0.01 at t = 0, relaxing towards U until the first spike (the authors' start; apical's
+  u0: 0.01 applies at the first spike instead).
 - Background: PoissonInput(N = 1, rate 487.706 Hz) per target variable: at most one spike per
   step with probability rate dt = 0.0487706, the authors' one-to-one 500 Hz PoissonGroups
   exactly (apical: Poisson counts of the same mean).
@@ -43,7 +44,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import brian2_common  # noqa: E402
-from brian2_dendritic_transfer import classify_trace  # noqa: E402
+from brian2_dendritic_transfer import classify_trace, pyramidal_equations, pyramidal_namespace  # noqa: E402
 
 N_PC, N_INT = 4000, 1000
 P_CONN = 0.05
@@ -53,36 +54,12 @@ _STATE = {}
 
 def build_network(args, b2):
     ms, mV, nS, pA, pF, Hz, second = b2.ms, b2.mV, b2.nS, b2.pA, b2.pF, b2.Hz, b2.second
-    ns = {
-        "C_s": 370 * pF, "tau_s": 16 * ms, "g_s": 1300 * pA, "b_s": -200 * pA, "tau_ws": 100 * ms,
-        "C_d": 170 * pF, "tau_d": 7 * ms, "g_d": 1200 * pA, "a_w": -13 * nS, "tau_wd": 30 * ms,
-        "c_d": 2600 * pA, "E_d": -38 * mV, "D_d": 6 * mV, "V_reset_pc": -70 * mV,
-        "E_L": -70 * mV, "theta_0": -50 * mV, "Delta_theta": 2 * mV, "tau_theta": 27 * ms,
-        "E_exc": 0 * mV, "E_inh": -80 * mV, "tau_AMPA": 5 * ms, "tau_GABA": 10 * ms,
-        "bap_steps": 20, "t_on": 1 * second,
-    }
-    pc_eqs = """
-    dV_s/dt = (-(C_s/tau_s)*(V_s - E_L) + g_s*f_d + b_s*w_s
-               + g_sE*(E_exc - V_s) + g_sI*(E_inh - V_s) + I_s) / C_s : volt
-    dV_d/dt = (-(C_d/tau_d)*(V_d - E_L) + g_d*f_d + c_d*K + a_w*w_d
-               + g_dE*(E_exc - V_s) + g_dI*(E_inh - V_s) + I_d) / C_d : volt
-    f_d = 1/(1 + exp(-(V_d - E_d)/D_d)) : 1
-    dw_s/dt = -w_s/tau_ws : 1
-    dw_d/dt = (V_d - E_L - w_d)/tau_wd : volt
-    dtheta/dt = (theta_0 - theta)/tau_theta : volt
-    dg_sE/dt = -g_sE/tau_AMPA : siemens
-    dg_sI/dt = -g_sI/tau_GABA : siemens
-    dg_dE/dt = -g_dE/tau_AMPA : siemens
-    dg_dI/dt = -g_dI/tau_GABA : siemens
-    K : 1
-    I_s : amp
-    I_d : amp
-    bap : integer
-    """
+    ns = dict(pyramidal_namespace(b2), bap_steps=20, t_on=1 * second)
+    pc_eqs = pyramidal_equations("V_s", somatic_current_variable=True)
     pcs = {}
     for name in ("PC1", "PC2"):
         P = b2.NeuronGroup(N_PC, pc_eqs, threshold="V_s > theta",
-                           reset="V_s = V_reset_pc; theta += Delta_theta; w_s += 1; bap = bap_steps",
+                           reset="V_s = V_reset; theta += Delta_theta; w_s += 1; bap = bap_steps",
                            method="euler", name=name)
         P.V_s = "-70*mV + 5*mV*randn()"
         P.V_d = -70 * mV
@@ -140,12 +117,12 @@ def build_network(args, b2):
     dx/dt = (1 - x)/tau_D : 1 (event-driven)
     du/dt = (U - u)/tau_F : 1 (event-driven)
     U : 1 (shared, constant)
-    f : 1 (shared, constant)
+    f_inc : 1 (shared, constant)
     tau_F : second (shared, constant)
     tau_D : second (shared, constant)
     """
-    depressing = dict(U=0.9, f=0.1, tau_F=1 * second, tau_D=20 * ms)
-    facilitating = dict(U=0.02, f=0.1, tau_F=100 * ms, tau_D=100 * ms)
+    depressing = dict(U=0.9, f_inc=0.1, tau_F=1 * second, tau_D=20 * ms)
+    facilitating = dict(U=0.02, f_inc=0.1, tau_F=100 * ms, tau_D=100 * ms)
     groups = dict(pcs, **ints)
     syn = []
     for name, src, tgt, var, w, stp in (
@@ -162,7 +139,7 @@ def build_network(args, b2):
             S = b2.Synapses(groups[src], groups[tgt], on_pre=f"{var}_post += {w}*nS", delay=0.8 * ms, name=name)
         else:
             S = b2.Synapses(groups[src], groups[tgt], model=stp_model,
-                            on_pre=f"r = u*x\n{var}_post += {w}*nS*r\nx -= r\nu += f*(1 - u)",
+                            on_pre=f"r = u*x\n{var}_post += {w}*nS*r\nx -= r\nu += f_inc*(1 - u)",
                             delay=0.8 * ms, name=name)
         S.connect(p=P_CONN)
         if stp is not None:

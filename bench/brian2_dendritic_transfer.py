@@ -63,26 +63,29 @@ STEP_MS = 1000.0
 _STATE = {}  # args and monitor, for the analysis after brian2_common.main
 
 
-def build_network(args, b2):
-    ms, mV, nS, pA, pF, Hz = b2.ms, b2.mV, b2.nS, b2.pA, b2.pF, b2.Hz
-    n = args.neurons
-    ns = {
+def pyramidal_namespace(b2):
+    """burst_pyramidal's parameters (docs/models.md 1.6) and the synaptic constants, in Brian units."""
+    ms, mV, nS, pA, pF = b2.ms, b2.mV, b2.nS, b2.pA, b2.pF
+    return {
         "C_s": 370 * pF, "tau_s": 16 * ms, "g_s": 1300 * pA, "b": -200 * pA, "tau_ws": 100 * ms,
         "C_d": 170 * pF, "tau_d": 7 * ms, "g_d": 1200 * pA, "a_w": -13 * nS, "tau_wd": 30 * ms,
         "c_d": 2600 * pA, "E_d": -38 * mV, "D_d": 6 * mV,
         "E_L": -70 * mV, "V_reset": -70 * mV, "theta_0": -50 * mV, "Delta_theta": 2 * mV,
         "tau_theta": 27 * ms, "E_exc": 0 * mV, "E_inh": -80 * mV,
         "tau_AMPA": 5 * ms, "tau_GABA": 10 * ms,
-        "I_s": 560 * pA,
-        "w_soma": 1.15625 * nS, "w_dend": 1.2142857 * nS,
-        "bap_steps": 20,
-        "I_dend": b2.TimedArray(I_STEPS_PA * pA, dt=STEP_MS * ms),
     }
-    eqs = """
+
+
+def pyramidal_equations(dendritic_driving_force, somatic_current_variable=False):
+    """burst_pyramidal's equations (docs/models.md 1.2) as Brian2 text. The dendritic synapses'
+    driving force is taken at `dendritic_driving_force` ("V_d", or "V_s" as the authors' code);
+    I_s is a namespace constant unless `somatic_current_variable` makes it a per-neuron variable."""
+    v = dendritic_driving_force
+    return f"""
     dV_s/dt = (-(C_s/tau_s)*(V_s - E_L) + g_s*f + b*w_s
                + g_sE*(E_exc - V_s) + g_sI*(E_inh - V_s) + I_s) / C_s : volt
     dV_d/dt = (-(C_d/tau_d)*(V_d - E_L) + g_d*f + c_d*K + a_w*w_d
-               + g_dE*(E_exc - V_d) + g_dI*(E_inh - V_d) + I_d) / C_d : volt
+               + g_dE*(E_exc - {v}) + g_dI*(E_inh - {v}) + I_d) / C_d : volt
     f = 1/(1 + exp(-(V_d - E_d)/D_d)) : 1
     dw_s/dt = -w_s/tau_ws : 1
     dw_d/dt = (V_d - E_L - w_d)/tau_wd : volt
@@ -94,7 +97,19 @@ def build_network(args, b2):
     K : 1
     I_d : amp
     bap : integer
-    """
+    """ + ("I_s : amp\n" if somatic_current_variable else "")
+
+
+def build_network(args, b2):
+    ms, mV, nS, pA, pF, Hz = b2.ms, b2.mV, b2.nS, b2.pA, b2.pF, b2.Hz
+    n = args.neurons
+    ns = dict(pyramidal_namespace(b2), **{
+        "I_s": 560 * pA,
+        "w_soma": 1.15625 * nS, "w_dend": 1.2142857 * nS,
+        "bap_steps": 20,
+        "I_dend": b2.TimedArray(I_STEPS_PA * pA, dt=STEP_MS * ms),
+    })
+    eqs = pyramidal_equations("V_d")
     P = b2.NeuronGroup(n, eqs, threshold="V_s > theta",
                        reset="V_s = V_reset; theta += Delta_theta; w_s += 1; bap = bap_steps",
                        method=args.method, name="pyramidal")
