@@ -93,7 +93,9 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
         const std::size_t ps = index(proj.source), pt = index(proj.target);
         const double n_src = double(spec.populations[ps].size), n_tgt = double(spec.populations[pt].size);
         const int n_tables = tables_of(proj, *spec.populations[pt].info);
-        const bool weights = !proj.weight.is_constant(), delays = !proj.delay.is_constant();
+        // Plastic synapses keep a weight each and a transposed index (plasticity/plastic_synapses.hpp).
+        const bool plastic = proj.plasticity.rule != PlasticityRule::none;
+        const bool weights = !proj.weight.is_constant() || plastic, delays = !proj.delay.is_constant();
         const bool stp = proj.synapse.model != SynapseModel::static_synapse;
         const bool stp_per_synapse = stp && proj.synapse.per_synapse();
         const bool three = proj.synapse.model == SynapseModel::tsodyks_3state;
@@ -105,7 +107,7 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
                                       &proj.synapse.tau_psc})
             drawn += !p->is_constant();
         // Per synapse in the tables (synapses/static_synapse_table.hpp) and its short-term state.
-        const double per_synapse = 4.0 + (weights ? 4.0 : 0.0) + (delays ? 2.0 : 0.0) +
+        const double per_synapse = 4.0 + (weights ? 4.0 : 0.0) + (delays ? 2.0 : 0.0) + (plastic ? 4.0 : 0.0) +
                                    (stp_per_synapse ? state + 4.0 * drawn : 0.0);
         // Per synapse while building: source and target, the drawn weight (double), delay
         // (int) and short-term parameters; reserved when the weight is constant.
@@ -121,6 +123,10 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
             double vp_bytes = n * per_synapse + n_tables * 4.0 * (n_src + 1);
             if (stp_per_synapse) vp_bytes += n_tables * (8.0 * n_src + (drawn ? 0.0 : cache));
             else if (stp) vp_bytes += n_src * (state + 8.0) + cache;
+            // Plastic: per source a trace and the index's block starts; per target its
+            // postsynaptic state and index offset; the trace decay tables.
+            if (plastic) vp_bytes += n_tables * (n_src * (sizeof(Trace) + 4.0) + local(pt, t) * (sizeof(BdspTarget) + 4.0) +
+                                                 2.0 * double(TraceDecayCache::n) * sizeof(double));
             projection_bytes += vp_bytes;
         }
         if (rank_synapses <= 0 && !proj.delay.is_constant()) continue;

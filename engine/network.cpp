@@ -112,6 +112,7 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
         }
         for (auto& stp : vp.short_term()) synapse_bytes_ += stp.bytes();
         for (auto& stp : vp.short_term_synapses()) synapse_bytes_ += stp.bytes();
+        for (std::size_t i = 0; i < vp.n_plastic(); ++i) synapse_bytes_ += vp.plastic(i).bytes();
     }
 }
 
@@ -174,6 +175,7 @@ void Network::build_synapses(VirtualProcess& vp) {
         };
         const bool stp_per_synapse =
             proj.synapse.model != SynapseModel::static_synapse && proj.synapse.per_synapse();
+        const bool plastic = proj.plasticity.rule != PlasticityRule::none;  // weights per synapse
         std::vector<Flat> flat(n_rec);
         // With a constant weight every synapse goes to one receptor: reserve the expected count
         // there, so the arrays do not grow (and copy) step by step.
@@ -201,7 +203,7 @@ void Network::build_synapses(VirtualProcess& vp) {
                 Flat& f = flat[std::size_t(r)];
                 f.src.push_back(s);
                 f.tgt.push_back(std::uint32_t(local));
-                if (!proj.weight.is_constant()) f.w.push_back(w);
+                if (!proj.weight.is_constant() || plastic) f.w.push_back(w);
                 if (!proj.delay.is_constant()) f.d.push_back(d);
                 if (stp_per_synapse) f.stp.push_back(draw_short_term(spec_.file, proj, srng));
             }
@@ -256,6 +258,16 @@ void Network::build_synapses(VirtualProcess& vp) {
             if (per_synapse) {
                 t.short_term = vp.add_short_term_synapses(std::move(*per_synapse));
                 t.short_term_per_synapse = true;
+            }
+            if (plastic) {
+                std::optional<SpikeClassifier> classifier;
+                const SpikeClassificationSpec& c = spec_.simulation.spike_classification;
+                if (proj.plasticity.rule == PlasticityRule::bdsp)
+                    classifier.emplace(c.rule == ClassificationRule::isi ? SpikeClassifier::Rule::isi
+                                                                         : SpikeClassifier::Rule::trace,
+                                       c.threshold_ms, h, target_nodes.size());
+                t.plastic = vp.add_plastic(PlasticSynapses(proj.plasticity, t, target_nodes.size(), h), pt,
+                                           pops[std::size_t(pt)], decomposition_.n_vp(), std::move(classifier));
             }
             f = Flat{};  // release the temporary arrays early
             vp.add_table(ps, std::move(t));

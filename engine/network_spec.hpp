@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/distribution.hpp"
+#include "plasticity/plasticity_spec.hpp"
 #include "synapses/connection_rules.hpp"
 #include "synapses/static_synapse_table.hpp"
 #include "synapses/tsodyks_markram.hpp"
@@ -105,6 +106,10 @@ struct ProjectionSpec : Connectivity {
     int receptor = -1;
     SynapseSpec synapse;
     Transmit transmit = Transmit::all;  // which classes of the source's spikes pass
+    // Plastic weights (rule none: fixed). A plastic projection has one delay (all of it
+    // dendritic) and weights within the rule's bounds (the description layer checks both).
+    PlasticitySpec plasticity;
+    SourceLocation plasticity_where;
     SourceLocation where;
 };
 

@@ -43,12 +43,13 @@ std::vector<std::uint8_t> recorded_or_monitored(const Network& network) {
     return used;
 }
 
-// Per population: 1 if it is the source of a projection that transmits one class of spikes.
+// Per population: 1 if it is the source of a projection that transmits one class of spikes
+// or whose plasticity rule learns from classes (BDSP: presynaptic events).
 std::vector<std::uint8_t> transmitted_by_class(const Network& network) {
     const auto index = population_indices(network);
     std::vector<std::uint8_t> used(index.size(), 0);
     for (const ProjectionSpec& proj : network.spec().projections)
-        if (proj.transmit != Transmit::all)
+        if (proj.transmit != Transmit::all || proj.plasticity.rule == PlasticityRule::bdsp)
             if (auto it = index.find(proj.source); it != index.end()) used[it->second] = 1;
     return used;
 }
@@ -96,6 +97,8 @@ Simulation::Simulation(Network& network, DistributedContext& context)
       routed_(directed_ && context.any(!network.sources_within(recorded_))),
       classifier_(classifier_of(network, routed_ ? recorded_ : either(recorded_, by_class_))) {
     bytes_base_ = ctx_.spike_bytes_sent();
+    for (const ProjectionSpec& proj : network.spec().projections)
+        plastic_ = plastic_ || proj.plasticity.rule != PlasticityRule::none;
     any_recorded_ = std::find(recorded_.begin(), recorded_.end(), 1) != recorded_.end();
     if (!routed_) return;
     routes_ = network.spike_routes(ctx_);
@@ -152,12 +155,13 @@ step_t Simulation::run(step_t until) {
         const int n = int(std::min<step_t>(M, until - now_));
         if (sampling_) sampling_->begin_slice(first, n);
 
+        const bool deliver = !delivered_ahead_;
+        delivered_ahead_ = false;
 #pragma omp parallel for schedule(static, 1) num_threads(int(vps.size()))
         for (std::size_t v = 0; v < vps.size(); ++v) {
             try {
                 const double a = omp_get_wtime();
-                vps[v].spikes().clear();
-                vps[v].deliver(*to_deliver_, *to_deliver_classes_, net_.decomposition().populations());
+                if (deliver) vps[v].deliver(*to_deliver_, *to_deliver_classes_, net_.decomposition().populations(), now_);
                 const double b = omp_get_wtime();
                 vps[v].add_poisson_input(net_.spec().simulation.seed, first, n);
                 update(vps[v], v, first, n);
@@ -195,10 +199,30 @@ step_t Simulation::run(step_t until) {
         times_.write += t3 - t2;
         if (on_slice_) on_slice_(now_);
     }
+    if (plastic_ && !delivered_ahead_) deliver_ahead();
     for (auto* r : recorders_) r->flush();
     if (state_recorder_) state_recorder_->flush();
     last_flush_ = now_;
     return now_;
+}
+
+// Plastic weights hold every pairing up to the last computed step only once its spikes are
+// delivered; deliver them now (the next run's first slice then skips its deliver), so the
+// weights read after run() are those at now_.
+void Simulation::deliver_ahead() {
+    auto& vps = net_.vps();
+    std::vector<std::exception_ptr> errors(vps.size());
+#pragma omp parallel for schedule(static, 1) num_threads(int(vps.size()))
+    for (std::size_t v = 0; v < vps.size(); ++v) {
+        try {
+            vps[v].deliver(*to_deliver_, *to_deliver_classes_, net_.decomposition().populations(), now_);
+        } catch (...) {
+            errors[v] = std::current_exception();
+        }
+    }
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    delivered_ahead_ = true;
 }
 
 void Simulation::exchange() {

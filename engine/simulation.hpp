@@ -117,6 +117,7 @@ private:
     Simulation(Owned owned, DistributedContext& context);
 
     void update(VirtualProcess& vp, std::size_t vp_index, step_t first, int n);
+    void deliver_ahead();
     void emit_frames();
     void exchange();
 
@@ -152,6 +153,10 @@ private:
     std::vector<std::uint8_t> received_classes_;
     const std::vector<std::uint8_t>* to_deliver_classes_ = &classes_;  // of *to_deliver_
     std::vector<Spike> local_;     // this rank's spikes of the current slice
+    // Some projection is plastic: run() ends by delivering the last slice's spikes
+    // (deliver_ahead), and the next slice then skips its deliver (delivered_ahead_).
+    bool plastic_ = false;
+    bool delivered_ahead_ = false;
     step_t now_ = 0;               // last computed step
     step_t last_flush_ = 0;
     PhaseTimes times_;

@@ -11,7 +11,14 @@ void VirtualProcess::add_table(int source_population, StaticSynapseTable table) 
     if (tables_of_source_.size() <= std::size_t(source_population))
         tables_of_source_.resize(std::size_t(source_population) + 1);
     tables_of_source_[std::size_t(source_population)].push_back(int(tables_.size()));
+    if (table.plastic >= 0) plastic_[std::size_t(table.plastic)].table = int(tables_.size());
     tables_.push_back(std::move(table));
+}
+
+int VirtualProcess::add_plastic(PlasticSynapses synapses, int target_population, const PopulationLayout& layout,
+                                int n_vp, std::optional<SpikeClassifier> classifier) {
+    plastic_.push_back({std::move(synapses), -1, target_population, layout, n_vp, std::move(classifier)});
+    return int(plastic_.size()) - 1;
 }
 
 void VirtualProcess::add_poisson(PoissonInput in) {
@@ -95,15 +102,37 @@ int VirtualProcess::add_short_term_synapses(TsodyksMarkramSynapses synapses) {
 }
 
 void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std::uint8_t> classes,
-                             const std::vector<PopulationLayout>& pops) {
+                             const std::vector<PopulationLayout>& pops, step_t through) {
+    // Own spikes of the slice just computed: postsynaptic spikes of the plastic tables (in step
+    // order per population, as the groups appended them).
+    for (Plastic& pl : plastic_)
+        for (const Spike& s : spikes_) {
+            if (s.gid < pl.layout.first_gid || s.gid - pl.layout.first_gid >= pl.layout.size) continue;
+            const std::uint32_t local = (s.gid - pl.layout.first_gid) / std::uint32_t(pl.n_vp);
+            const std::uint8_t c = pl.classifier ? pl.classifier->classify(local, s.step) : SpikeClass::unclassified;
+            pl.synapses.add_post(s.step, local, c);
+        }
+    spikes_.clear();
     for (std::size_t k = 0; k < spikes.size(); ++k) {
         const Spike& s = spikes[k];
         int p = int(pops.size()) - 1;
         while (s.gid < pops[std::size_t(p)].first_gid) --p;
         for (int ti : tables_of_source_[std::size_t(p)]) {
-            const StaticSynapseTable& t = tables_[std::size_t(ti)];
-            if (t.transmit != Transmit::all && !transmits(t.transmit, classes[k])) continue;
+            StaticSynapseTable& t = tables_[std::size_t(ti)];
+            const bool passes = t.transmit == Transmit::all || transmits(t.transmit, classes[k]);
             const std::uint32_t node = s.gid - t.source_first_gid;
+            if (t.plastic >= 0) {
+                // Every spike reaches the rule (BDSP learns from events whatever is transmitted).
+                PlasticSynapses& ps = plastic_[std::size_t(t.plastic)].synapses;
+                ps.posts_before(t, s.step);
+                if (t.offsets[node] == t.offsets[node + 1]) continue;
+                RingBuffer& buf = groups_[std::size_t(t.target_group)]->input(t.receptor);
+                const double e = passes && t.short_term >= 0 ? short_term_[std::size_t(t.short_term)].efficacy(node, s.step)
+                                                             : 1.0;
+                ps.pre(t, buf, s.step, node, classes.empty() ? SpikeClass::unclassified : classes[k], passes, e);
+                continue;
+            }
+            if (!passes) continue;
             const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
             if (begin == end) continue;
             RingBuffer& buf = groups_[std::size_t(t.target_group)]->input(t.receptor);
@@ -121,6 +150,7 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
             }
         }
     }
+    for (Plastic& pl : plastic_) pl.synapses.posts_through(tables_[std::size_t(pl.table)], through);
 }
 
 void VirtualProcess::add_poisson_input(std::uint32_t seed, step_t first, int n) {

@@ -11,13 +11,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "core/spike.hpp"
 #include "engine/decomposition.hpp"
+#include "engine/spike_classifier.hpp"
 #include "engine/stimuli.hpp"
 #include "neurons/neuron_group.hpp"
+#include "plasticity/plastic_synapses.hpp"
 #include "synapses/static_synapse_table.hpp"
 #include "synapses/tsodyks_markram.hpp"
 
@@ -38,6 +41,13 @@ public:
     // The per-synapse state of one table whose short-term parameters are drawn per synapse;
     // the table names the returned index (StaticSynapseTable::short_term_per_synapse).
     int add_short_term_synapses(TsodyksMarkramSynapses synapses);
+    // The plasticity of the table added next (add_table), whose targets are population
+    // `target_population` (`layout`, spread over `n_vp` VPs); with
+    // `classifier` when the rule uses spike classes (its own spikes' classes, from this VP's
+    // spikes of that population alone). Returns the index the table names in
+    // StaticSynapseTable::plastic.
+    int add_plastic(PlasticSynapses synapses, int target_population, const PopulationLayout& layout, int n_vp,
+                    std::optional<SpikeClassifier> classifier);
     void add_group(std::unique_ptr<NeuronGroup> group) { groups_.push_back(std::move(group)); }
     void add_poisson(PoissonInput in);
     void add_current(CurrentInput in);
@@ -50,6 +60,8 @@ public:
     const std::vector<StaticSynapseTable>& tables() const { return tables_; }
     const std::vector<TsodyksMarkramSources>& short_term() const { return short_term_; }
     const std::vector<TsodyksMarkramSynapses>& short_term_synapses() const { return short_term_synapses_; }
+    std::size_t n_plastic() const { return plastic_.size(); }
+    const PlasticSynapses& plastic(std::size_t i) const { return plastic_[i].synapses; }
 
     // The slice's work, called by the VP's own thread (engine/simulation.cpp).
     // Adds every synapse's weight of the spikes (canonical order) into ring-buffer row
@@ -58,8 +70,12 @@ public:
     // synapse's own efficacy, with per-synapse state). A table
     // that transmits one class (StaticSynapseTable::transmit) takes only the spikes whose
     // class (classes[k] of spikes[k]) is that one.
+    // Plastic tables: first this VP's own spikes of the slice just computed (spikes()) join
+    // their postsynaptic queues, then the rule's updates run in synapse-time order between the
+    // presynaptic spikes, and at the end up to `through`, the last step of `spikes`' slice
+    // (plasticity/plastic_synapses.hpp). Clears spikes().
     void deliver(std::span<const Spike> spikes, std::span<const std::uint8_t> classes,
-                 const std::vector<PopulationLayout>& populations);
+                 const std::vector<PopulationLayout>& populations, step_t through);
     // Adds the Poisson generator counts that arrive in steps first .. first + n - 1.
     void add_poisson_input(std::uint32_t seed, step_t first, int n);
     // The stimulus currents common to all neurons of group `group` for steps first ..
@@ -79,6 +95,15 @@ private:
     std::vector<TsodyksMarkramSources> short_term_;     // per projection with STP on this VP
     std::vector<TsodyksMarkramSynapses> short_term_synapses_;  // per table with per-synapse STP
     std::vector<std::vector<int>> tables_of_source_;    // per source population: table indices
+    struct Plastic {
+        PlasticSynapses synapses;
+        int table = -1;  // index in tables_
+        int target_population;
+        PopulationLayout layout;
+        int n_vp;
+        std::optional<SpikeClassifier> classifier;  // of the local targets' spikes
+    };
+    std::vector<Plastic> plastic_;
     std::vector<PoissonInput> poisson_;
     std::vector<CurrentInput> currents_;
     std::vector<NoiseInput> noise_;                     // per (noise_current, target group)

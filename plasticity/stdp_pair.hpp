@@ -66,19 +66,27 @@ struct StdpPairParameters {
     double Wmax = 100.0;    // > 0; weights stay in [0, Wmax]
 };
 
+// x^mu, with the common exponents 0 and 1 without std::pow (which returns exactly 1 and x for
+// them, so the result is the same bit for bit; pow costs as much as the rest of an update).
+inline double stdp_power(double x, double mu) {
+    if (mu == 1.0) return x;
+    if (mu == 0.0) return 1.0;
+    return std::pow(x, mu);
+}
+
 // The update of a postsynaptic spike reading K+ = k_plus. A zero trace (nothing to pair with)
 // leaves the weight untouched, bit for bit (NEST's stdp_synapse still computes (w / Wmax) Wmax
 // there, which can differ from w in the last bit).
 inline double stdp_facilitate(const StdpPairParameters& p, double w, double k_plus) {
     if (k_plus == 0.0) return w;
-    const double x = w / p.Wmax + p.lambda * std::pow(1.0 - w / p.Wmax, p.mu_plus) * k_plus;
+    const double x = w / p.Wmax + p.lambda * stdp_power(1.0 - w / p.Wmax, p.mu_plus) * k_plus;
     return x < 1.0 ? x * p.Wmax : p.Wmax;
 }
 
 // The update of a presynaptic spike reading K- = k_minus.
 inline double stdp_depress(const StdpPairParameters& p, double w, double k_minus) {
     if (k_minus == 0.0) return w;
-    const double x = w / p.Wmax - p.alpha * p.lambda * std::pow(w / p.Wmax, p.mu_minus) * k_minus;
+    const double x = w / p.Wmax - p.alpha * p.lambda * stdp_power(w / p.Wmax, p.mu_minus) * k_minus;
     return x > 0.0 ? x * p.Wmax : 0.0;
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cmath>
+#include <vector>
 
 #include "core/time.hpp"
 
@@ -29,16 +30,38 @@ struct TraceDecay {
     double operator()(step_t steps) const { return std::exp(-(double(steps) * dt_ms) / tau_ms); }
 };
 
+// The same decay with the factors of intervals up to 2047 steps kept in a table (computed by
+// TraceDecay, so bitwise the same values): a projection reads traces of thousands of sources at
+// every spike, and an exponential per read would dominate.
+class TraceDecayCache {
+public:
+    static constexpr step_t n = 2048;
+    TraceDecayCache() = default;
+    explicit TraceDecayCache(const TraceDecay& decay) : decay_(decay), table_(std::size_t(n)) {
+        for (step_t k = 0; k < n; ++k) table_[std::size_t(k)] = decay(k);
+    }
+    double operator()(step_t steps) const { return steps < n ? table_[std::size_t(steps)] : decay_(steps); }
+    const TraceDecay& decay() const { return decay_; }
+    std::size_t bytes() const { return table_.size() * sizeof(double); }
+
+private:
+    TraceDecay decay_;
+    std::vector<double> table_;
+};
+
 // One lazily decayed trace. Reads and updates must come in time order (`now` never before the
-// last update). A read at the step of an update returns the value after it.
+// last update). A read at the step of an update returns the value after it. `Decay` is
+// TraceDecay or TraceDecayCache.
 struct Trace {
     double value = 0.0;  // at step `last`
     step_t last = 0;
 
-    double at(step_t now, const TraceDecay& decay) const {
+    template <class Decay>
+    double at(step_t now, const Decay& decay) const {
         return value == 0.0 ? 0.0 : value * decay(now - last);
     }
-    void spike(step_t now, const TraceDecay& decay, TraceUpdate update) {
+    template <class Decay>
+    void spike(step_t now, const Decay& decay, TraceUpdate update) {
         value = update == TraceUpdate::nearest ? 1.0 : at(now, decay) + 1.0;
         last = now;
     }

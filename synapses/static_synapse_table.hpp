@@ -62,6 +62,10 @@ struct StaticSynapseTable {
     // The spikes the projection transmits; the others skip the table (and its short-term
     // state) entirely.
     Transmit transmit = Transmit::all;
+    // Plasticity: index of the table's plastic state on the VP (VirtualProcess::add_plastic,
+    // plasticity/plastic_synapses.hpp), which changes `weight` (then always per synapse);
+    // -1 = fixed weights.
+    int plastic = -1;
 
     std::size_t size() const { return target.size(); }
     std::size_t bytes() const {

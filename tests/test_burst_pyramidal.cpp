@@ -29,14 +29,14 @@ namespace {
 // Indices in burst_pyramidal_info().state.
 constexpr int V_S = 0, V_D = 1, W_S = 2, W_D = 3, THETA = 4;
 
-struct Trace {
+struct NeuronRun {
     std::vector<step_t> spikes;  // steps (apical: the step that ends with the spike)
     std::vector<double> vs, vd;  // after every step
 };
 
 // One neuron at rest (V_s = V_d = E_L, theta = theta_0, w_d = w_d0) under constant currents on
 // soma and dendrite from t = 0, for n_steps steps of h.
-Trace run_neuron(const std::map<std::string, double>& p, const std::map<std::string, std::string>& options,
+NeuronRun run_neuron(const std::map<std::string, double>& p, const std::map<std::string, std::string>& options,
                  double I_s, double I_d, int n_steps, double w_d0, double h = 0.1, bool keep_trace = false) {
     ModelContext ctx;
     ctx.options = burst_pyramidal_info().option_indices(options);
@@ -49,7 +49,7 @@ Trace run_neuron(const std::map<std::string, double>& p, const std::map<std::str
     std::vector<double> soma(slice, I_s), dend(slice, I_d);
     const double* rows[] = {soma.data(), dend.data()};
     std::vector<Spike> spikes;
-    Trace t;
+    NeuronRun t;
     for (int s = 1; s <= n_steps;) {
         const int n = keep_trace ? 1 : std::min(slice, n_steps - s + 1);
         g->update(SliceInput{s, n, rows}, spikes);
@@ -153,7 +153,7 @@ TEST_CASE("burst_pyramidal, reference_step_order auryn: docs/models.md 1.8 (a) t
     for (const auto& row : table) {
         // Auryn starts w_d at 0.1 mV (docs/models.md 1.1) and stamps a spike with the start of its
         // cycle: apical step s is Auryn time (s - 1) dt.
-        const Trace tr = run_neuron(p, auryn, row.I_s, row.I_d, 20000, 0.1);
+        const NeuronRun tr = run_neuron(p, auryn, row.I_s, row.I_d, 20000, 0.1);
         std::vector<double> t_ms;
         for (step_t s : tr.spikes) t_ms.push_back(double(s - 1) * 0.1);
         const TrainStats st = stats_of(t_ms);
@@ -173,7 +173,7 @@ TEST_CASE("burst_pyramidal, reference_step_order auryn: the exact trains quoted 
           "[burst_pyramidal]") {
     const auto p = default_parameters("burst_pyramidal");
     auto first_times = [&](double I_s, double I_d, std::size_t n) {
-        const Trace tr = run_neuron(p, auryn, I_s, I_d, 6000, 0.1);
+        const NeuronRun tr = run_neuron(p, auryn, I_s, I_d, 6000, 0.1);
         std::vector<double> t;
         for (std::size_t k = 0; k < std::min(n, tr.spikes.size()); ++k)
             t.push_back(std::round(double(tr.spikes[k] - 1)) / 10.0);
@@ -189,7 +189,7 @@ TEST_CASE("burst_pyramidal, tonic rows of 1.8 (a) separate the ISI and trace cla
     // docs/models.md 1.8: a regular train with period T < tau (1 + ln(1 + e^-1)) ~ 21.0 ms is all
     // events under the ISI rule (T > 16 ms) and one endless burst under the trace rule.
     const auto p = default_parameters("burst_pyramidal");
-    const Trace tr = run_neuron(p, auryn, 400, 600, 20000, 0.1);  // event period 20.9 ms
+    const NeuronRun tr = run_neuron(p, auryn, 400, 600, 20000, 0.1);  // event period 20.9 ms
     SpikeClassifier isi(SpikeClassifier::Rule::isi, 16.0, 0.1, 1), trace(SpikeClassifier::Rule::trace, 16.0, 0.1, 1);
     // Steady state: the spikes of the window [0.5, 2) s of the table (the first ones form an
     // initial burst under either rule).
@@ -323,8 +323,8 @@ TEST_CASE("burst_pyramidal, default step: rates and burst sizes of docs/models.m
     //    checked against dt = 0.01 ms within 0.1 ms.
     const auto p = default_parameters("burst_pyramidal");
     for (const auto& row : table) {
-        const Trace tr = run_neuron(p, {}, row.I_s, row.I_d, 20000, 0.1);
-        const Trace fine = run_neuron(p, {}, row.I_s, row.I_d, 200000, 0.1, 0.01);
+        const NeuronRun tr = run_neuron(p, {}, row.I_s, row.I_d, 20000, 0.1);
+        const NeuronRun fine = run_neuron(p, {}, row.I_s, row.I_d, 200000, 0.1, 0.01);
         std::vector<double> t_ms, t_fine;
         for (step_t s : tr.spikes) t_ms.push_back(double(s) * 0.1);
         for (step_t s : fine.spikes) t_fine.push_back(double(s) * 0.01);
@@ -353,7 +353,7 @@ TEST_CASE("burst_pyramidal, default step: rates and burst sizes of docs/models.m
 TEST_CASE("burst_pyramidal options: t_ref, bAP summation and delay", "[burst_pyramidal]") {
     SECTION("absolute refractory period: no interval shorter than t_ref, V_s held at V_reset") {
         const auto p = default_parameters("burst_pyramidal", {{"t_ref", 3.0}});
-        const Trace tr = run_neuron(p, {}, 600, 300, 5000, 0.0, 0.1, true);
+        const NeuronRun tr = run_neuron(p, {}, 600, 300, 5000, 0.0, 0.1, true);
         REQUIRE(tr.spikes.size() > 5);
         for (std::size_t k = 1; k < tr.spikes.size(); ++k) CHECK(tr.spikes[k] - tr.spikes[k - 1] > 30);
         // During the 30 steps after a spike V_s stays at V_reset exactly.
@@ -366,7 +366,7 @@ TEST_CASE("burst_pyramidal options: t_ref, bAP summation and delay", "[burst_pyr
         for (const std::string mode : {"restart", "sum"}) {
             const auto p = default_parameters("burst_pyramidal", {{"tau_d", 1e12}, {"g_d", 0.0}, {"a_w", 0.0},
                                                                   {"g_s", 0.0}, {"bAP_delay", 0.5}});
-            const Trace tr = run_neuron(p, {{"bAP_summation", mode}}, 1500, 0, 3000, 0.0, 0.1, true);
+            const NeuronRun tr = run_neuron(p, {{"bAP_summation", mode}}, 1500, 0, 3000, 0.0, 0.1, true);
             INFO(mode);
             REQUIRE(tr.spikes.size() >= 3);
             // Before the first spike's box starts V_d is at rest.

@@ -1,6 +1,7 @@
 // The projections section: source and target, a connectivity per connection rule (one
 // field table per rule), weight, delay, receptor and the synapse model (short-term plasticity).
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
@@ -224,6 +225,189 @@ void write_synapse(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p
     out << YAML::EndMap;
 }
 
+// The plasticity key: a rule and its parameters, one field table per rule, and the windows
+// in which weights change (docs/description.md, "Plasticity"). Weight-valued parameters take
+// the unit of the projection's receptor, so their rows look it up.
+const std::vector<std::string>& plasticity_rules() {
+    static const std::vector<std::string> names = {"stdp_pair", "bdsp"};  // PlasticityRule 1, 2
+    return names;
+}
+
+// The pairings the kernel keeps per source and per target (StdpPairing 0, 1); the other two of
+// plasticity/stdp_pair.hpp need state per synapse.
+const std::vector<std::string>& stdp_pairings() {
+    static const std::vector<std::string> names = {"all_to_all", "nn_symmetric"};
+    return names;
+}
+
+const std::vector<std::string>& homeostasis_rates() {
+    static const auto names = enum_names(&bdsp_homeostasis_rate_name, 2);
+    return names;
+}
+
+const ReceptorInfo& receptor_info(const Reader& in, const ProjectionSpec& p);
+
+// A quantity of a plasticity rule: `get` finds the member, `dim_of` its dimension.
+using P = ProjectionSpec;
+using DimensionOf = Dimension (*)(const Reader&, const P&);
+Field<P> rule_value(const char* key, double& (*get)(P&), DimensionOf dim_of, Range r, bool allow_infinite) {
+    return {key,
+            [=](Reader& in, const Tree& t, const std::string& path, P& p) {
+                get(p) = in.bounded(t, path, dim_of(in, p), r, allow_infinite);
+            },
+            [=](YAML::Emitter& out, const Reader& in, const P& p) {
+                const double v = get(const_cast<P&>(p));
+                if (std::isinf(v))
+                    out << "inf";
+                else
+                    out << q(v, dim_of(in, p));
+            }};
+}
+template <Dimension D>
+Dimension fixed_dimension(const Reader&, const P&) {
+    return D;
+}
+template <Dimension D>
+Field<P> rule_quantity(const char* key, double& (*get)(P&), Range r, bool allow_infinite = false) {
+    return rule_value(key, get, &fixed_dimension<D>, std::move(r), allow_infinite);
+}
+// A weight-valued one, in the unit of the projection's receptor.
+Field<P> rule_weight(const char* key, double& (*get)(P&), Range r) {
+    return rule_value(
+        key, get, [](const Reader& in, const P& p) { return receptor_info(in, p).weight_dim; }, std::move(r), false);
+}
+
+const KindTables<P>& plasticity_tables() {
+    using D = Dimension;
+    const Range positive = above("a value", 0.0), non_negative = at_least("a value", 0.0);
+    const Range rate = at_least("a rate", 0.0);
+    static const KindTables<P> tables = {
+        {custom_field<P>("rule", nullptr,
+                         [](YAML::Emitter& out, const Reader&, const P& p) {
+                             out << plasticity_rules()[std::size_t(p.plasticity.rule) - 1];
+                         })},
+        {
+            {},  // none
+            {custom_field<P>("pairing", nullptr,
+                             [](YAML::Emitter& out, const Reader&, const P& p) {
+                                 out << stdp_pairings()[std::size_t(p.plasticity.pairing)];
+                             }),
+             rule_quantity<D::time>("tau_plus", [](P& p) -> double& { return p.plasticity.stdp.tau_plus_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_minus", [](P& p) -> double& { return p.plasticity.stdp.tau_minus_ms; }, positive_time()),
+             rule_quantity<D::dimensionless>("lambda", [](P& p) -> double& { return p.plasticity.stdp.lambda; }, non_negative),
+             rule_quantity<D::dimensionless>("alpha", [](P& p) -> double& { return p.plasticity.stdp.alpha; }, non_negative),
+             rule_quantity<D::dimensionless>("mu_plus", [](P& p) -> double& { return p.plasticity.stdp.mu_plus; }, non_negative),
+             rule_quantity<D::dimensionless>("mu_minus", [](P& p) -> double& { return p.plasticity.stdp.mu_minus; }, non_negative),
+             rule_weight("Wmax", [](P& p) -> double& { return p.plasticity.stdp.Wmax; }, above("a weight", 0.0))},
+            {rule_weight("eta", [](P& p) -> double& { return p.plasticity.bdsp.eta; }, at_least("a learning rate", 0.0)),
+             rule_quantity<D::time>("tau_pre", [](P& p) -> double& { return p.plasticity.bdsp.tau_pre_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_avg", [](P& p) -> double& { return p.plasticity.bdsp.tau_avg_ms; }, positive_time()),
+             rule_weight("w_min", [](P& p) -> double& { return p.plasticity.bdsp.w_min; }, Range{}),
+             rule_weight("w_max", [](P& p) -> double& { return p.plasticity.bdsp.w_max; }, Range{}),
+             rule_quantity<D::frequency>("e_min", [](P& p) -> double& { return p.plasticity.bdsp.e_min_hz; }, rate),
+             rule_quantity<D::frequency>("e_max", [](P& p) -> double& { return p.plasticity.bdsp.e_max_hz; }, above("a rate", 0.0), true),
+             custom_field<P>("homeostasis_rate", nullptr,
+                             [](YAML::Emitter& out, const Reader&, const P& p) {
+                                 out << homeostasis_rates()[std::size_t(p.plasticity.bdsp.homeostasis_rate)];
+                             }),
+             rule_quantity<D::time>("tau_rate", [](P& p) -> double& { return p.plasticity.bdsp.tau_rate_ms; }, positive_time()),
+             rule_quantity<D::frequency>("initial_rate", [](P& p) -> double& { return p.plasticity.bdsp.initial_rate_hz; }, rate),
+             rule_quantity<D::frequency>("initial_event_rate", [](P& p) -> double& { return p.plasticity.bdsp.initial_event_rate_hz; }, rate),
+             rule_quantity<D::frequency>("initial_burst_rate", [](P& p) -> double& { return p.plasticity.bdsp.initial_burst_rate_hz; }, rate)},
+        },
+        {custom_field<P>("active", nullptr,
+                         [](YAML::Emitter& out, const Reader&, const P& p) {
+                             out << YAML::Flow << YAML::BeginSeq;
+                             for (auto [start, stop] : p.plasticity.active_ms)
+                                 out << YAML::Flow << YAML::BeginSeq << q(start, Dimension::time)
+                                     << (stop >= no_stop ? std::string("inf") : q(stop, Dimension::time))
+                                     << YAML::EndSeq;
+                             out << YAML::EndSeq;
+                         })
+             .when([](const P& p) { return !p.plasticity.active_ms.empty(); })},
+    };
+    return tables;
+}
+
+// `active: [[start, stop], ...]`: windows of synapse time, ascending and disjoint.
+void read_active(Reader& in, const Tree& t, const std::string& path, P& p) {
+    const std::string what = "a list of [start, stop] windows, e.g. [[20 s, 170 s]]";
+    if (!t.is_seq() || t.items.empty()) in.fail(t.pos, path, what, describe(t));
+    double previous_stop = 0.0;
+    for (std::size_t i = 0; i < t.items.size(); ++i) {
+        const Tree& w = t.items[i];
+        const std::string wpath = index_path(path, i);
+        if (!w.is_seq() || w.items.size() != 2) in.fail(w.pos, wpath, "a window [start, stop]", describe(w));
+        const Range at_or_after = at_least("a start time", previous_stop);
+        const double start = in.bounded(w.items[0], index_path(wpath, 0), Dimension::time, at_or_after);
+        in.check_steps(w.items[0], index_path(wpath, 0), start, "a start time");
+        const double stop = in.bounded(w.items[1], index_path(wpath, 1), Dimension::time,
+                                       above("a stop time", start), true);
+        if (stop < no_stop) in.check_steps(w.items[1], index_path(wpath, 1), stop, "a stop time");
+        p.plasticity.active_ms.push_back({start, std::isinf(stop) ? no_stop : stop});
+        previous_stop = stop;
+    }
+}
+
+// The bounds a rule keeps weights in.
+std::pair<double, double> weight_bounds(const PlasticitySpec& s) {
+    if (s.rule == PlasticityRule::stdp_pair) return {0.0, s.stdp.Wmax};
+    return {s.bdsp.w_min, s.bdsp.w_max};
+}
+
+void read_plasticity(Reader& in, const Tree& t, const std::string& path, P& p) {
+    PlasticitySpec& s = p.plasticity;
+    p.plasticity_where = {t.pos.line, t.pos.column, path};
+    const KindTables<P>& tables = plasticity_tables();
+    in.expect_map(t, path, "a mapping {rule: stdp_pair, ...}");
+    in.check_keys(t, path, tables.keys(), "a key of plasticity");
+    const std::string rule_what = "a plasticity rule";
+    s.rule = PlasticityRule(1 + in.choice(in.require(t, path, "rule", rule_what + " " + one_of(plasticity_rules())),
+                                          path + ".rule", rule_what, plasticity_rules()));
+    const std::string& name = plasticity_rules()[std::size_t(s.rule) - 1];
+    const Table<P> table = tables.of(std::size_t(s.rule));
+    in.check_keys(t, path, keys_of(table), "a key of a " + name + " rule");
+    FieldReader<P> fields(in, t, path, table, p);
+    fields.done({"rule", "pairing", "homeostasis_rate", "active"});
+    if (const Tree* v = t.find("pairing"))
+        s.pairing = StdpPairing(in.choice(*v, path + ".pairing", "a pairing the kernel runs (the other two pairings "
+                                                                 "of stdp_pair need state per synapse, not there yet)",
+                                          stdp_pairings()));
+    if (const Tree* v = t.find("homeostasis_rate"))
+        s.bdsp.homeostasis_rate = BdspHomeostasisRate(
+            in.choice(*v, path + ".homeostasis_rate", "the rate homeostasis compares with e_min", homeostasis_rates()));
+    if (const Tree* v = t.find("active")) read_active(in, *v, path + ".active", p);
+    fields.read_rest();
+    const Dimension wdim = receptor_info(in, p).weight_dim;
+    if (s.rule == PlasticityRule::bdsp && !(s.bdsp.w_min < s.bdsp.w_max)) {
+        const Tree* at = t.find("w_max");
+        in.fail(at ? at->pos : t.pos, path + ".w_max", "a w_max above w_min (" + q(s.bdsp.w_min, wdim) + ")",
+                q(s.bdsp.w_max, wdim));
+    }
+    // What the kernel's storage needs: one delay, a per-source short-term state, weights
+    // within the bounds from the start.
+    if (!p.delay.is_constant())
+        in.fail(t.pos, path, "a projection with one delay (a plastic projection's delay is dendritic and the same "
+                             "for all its synapses)",
+                "a plasticity rule on a projection whose delay is " + describe(p.delay, Dimension::time));
+    if (p.synapse.model != SynapseModel::static_synapse && p.synapse.per_synapse())
+        in.fail(t.pos, path, "a projection whose short-term parameters are constants (plasticity and short-term "
+                             "parameters drawn per synapse do not combine yet)",
+                "a plasticity rule with drawn short-term parameters");
+    const auto [lo, hi] = weight_bounds(s);
+    if (lower_bound(p.weight) < lo || upper_bound(p.weight) > hi)
+        in.fail(t.pos, path,
+                "initial weights within the rule's bounds [" + q(lo, wdim) + ", " + q(hi, wdim) +
+                    "] (bound a weight distribution with min and max)",
+                p.weight.is_constant() ? "weight " + q(p.weight.value, wdim) : describe(p.weight, wdim));
+}
+
+void write_plasticity(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p) {
+    out << YAML::Flow << YAML::BeginMap;
+    write_fields(out, in, plasticity_tables().of(std::size_t(p.plasticity.rule)), p);
+    out << YAML::EndMap;
+}
+
 const std::vector<std::string>& transmit_names() {
     static const auto names = enum_names(&transmit_name, 3);
     return names;
@@ -264,6 +448,8 @@ const Table<ProjectionSpec>& projection_table() {
             .when([](const P& p) { return p.synapse.model != SynapseModel::static_synapse; }),
         choice_field("transmit", &P::transmit, "which spikes the projection transmits", transmit_names())
             .when([](const P& p) { return p.transmit != Transmit::all; }),
+        custom_field<P>("plasticity", &read_plasticity, &write_plasticity)
+            .when([](const P& p) { return p.plasticity.rule != PlasticityRule::none; }),
     };
     return table;
 }

@@ -1,0 +1,26 @@
+// What a projection's `plasticity` key says: the rule, its parameters (homogeneous over the
+// projection) and when weights may change (docs/description.md, "Plasticity").
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "plasticity/bdsp.hpp"
+#include "plasticity/stdp_pair.hpp"
+
+namespace apical {
+
+enum class PlasticityRule : std::uint8_t { none, stdp_pair, bdsp };
+
+struct PlasticitySpec {
+    PlasticityRule rule = PlasticityRule::none;
+    StdpPairParameters stdp;
+    StdpPairing pairing = StdpPairing::all_to_all;
+    BdspParameters bdsp;
+    // Windows [start, stop) (ms, synapse time) in which weights change; empty: always. Outside
+    // them every trace still follows the spikes (the authors' burn-in: averages settle first).
+    std::vector<std::pair<double, double>> active_ms;
+};
+
+}  // namespace apical
