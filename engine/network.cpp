@@ -275,6 +275,17 @@ void Network::build_synapses(VirtualProcess& vp) {
     }
 }
 
+void Network::plastic_weights(int projection, std::vector<SynapseWeight>& out) const {
+    const int pt = population_index(spec_, spec_.projections[std::size_t(projection)].target);
+    for (const VirtualProcess& vp : vps_)
+        for (const StaticSynapseTable& t : vp.tables()) {
+            if (t.projection != projection || t.plastic < 0) continue;
+            for (std::uint32_t s = 0; s < t.n_sources; ++s)
+                for (std::uint32_t k = t.offsets[s]; k < t.offsets[s + 1]; ++k)
+                    out.push_back({s, decomposition_.node_of_local(pt, vp.id(), t.target[k]), t.weight[k]});
+        }
+}
+
 void Network::build_groups(VirtualProcess& vp) {
     const auto& pops = decomposition_.populations();
     const int n_slots = min_delay_ + max_delay_;

@@ -68,6 +68,13 @@ public:
     // every owner a bitmap of the owner's sources it needs (one bit per slot: n_neurons / 8
     // bytes sent and received per rank in all) and turns the bitmaps it receives into routes.
     SpikeRoutes spike_routes(DistributedContext& context) const;
+    // The current weights of the plastic projection `projection` on this rank's VPs, as
+    // (source node, target node, weight) in population node ids, in no particular order.
+    struct SynapseWeight {
+        std::uint32_t source, target;
+        float weight;
+    };
+    void plastic_weights(int projection, std::vector<SynapseWeight>& out) const;
 
 private:
     void build_synapses(VirtualProcess& vp);

@@ -13,6 +13,7 @@
 #include "io/parallel_hdf5.hpp"
 #include "io/population_rate_writer.hpp"
 #include "io/report_writer.hpp"
+#include "io/weight_writer.hpp"
 #include "neurons/model_info.hpp"
 
 namespace fs = std::filesystem;
@@ -158,6 +159,9 @@ void on_every_rank(DistributedContext& ctx, F part) {
 
 struct OutputFiles::Files {
     fs::path dir;
+    Simulation* sim = nullptr;
+    DistributedContext* ctx = nullptr;
+    std::unique_ptr<WeightWriter> weights;  // with plastic projections
     std::unique_ptr<SpikeWriter> spikes;
     std::unique_ptr<SpikeFileRecorder> spike_recorder;
     std::unique_ptr<ReportFileRecorder> reports;
@@ -214,6 +218,9 @@ OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMeta
         f.rates->set_clock([&sim] { return sim.current_step(); });
     }
     if (!spec.state_recordings.empty()) sim.add_state_recorder(f.reports.get());  // every rank samples
+    f.sim = &sim;
+    f.ctx = &ctx;
+    if (has_plastic_projections(spec)) f.weights = std::make_unique<WeightWriter>(sim, ctx, f.dir / "weights.h5");
 }
 
 OutputFiles::~OutputFiles() = default;
@@ -223,6 +230,10 @@ void OutputFiles::finish(const RunMetadata& final_meta) {
     if (f.spikes) f.spikes->finish(final_meta);
     if (f.reports) f.reports->finish();
     if (f.rates) f.rates->finish();
+    if (f.weights) {
+        f.weights->finish(*f.sim, *f.ctx);
+        f.weights.reset();
+    }
 }
 
 fs::path OutputFiles::spike_file() const { return files_->dir / "spikes.h5"; }

@@ -1,6 +1,7 @@
 // The files of a run: <output>/spikes.h5 (io/spike_writer.hpp), one SONATA report per state
 // recording and variable (io/report_writer.hpp), one population rate file per
-// population_rates entry (io/population_rate_writer.hpp), for the recordings of the
+// population_rates entry (io/population_rate_writer.hpp) and, with plastic projections, the
+// final weights (io/weight_writer.hpp), for the recordings of the
 // simulation's description. With one rank, rank 0 writes them with serial HDF5 in SWMR
 // mode; with more, all ranks write the spike and report files together with parallel HDF5
 // over MPI-IO (each a contiguous share of the spikes and of the sampled columns), and rank

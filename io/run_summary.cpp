@@ -296,6 +296,28 @@ std::string human_bytes(double b) {
     return fixed(b, i ? 1 : 0) + " " + u[i];
 }
 
+// The plastic projections of weights.h5 in `dir`, if the run wrote one.
+void read_weights(const fs::path& dir, RunSummary& s) {
+    std::error_code ec;
+    const fs::path file = dir / "weights.h5";
+    if (!fs::is_regular_file(file, ec)) return;
+    h5::Handle f = h5::open_file_for_reading(file);
+    if (h5::object_kind(f.get(), "weights") != H5I_GROUP) return;
+    h5::Handle top = h5::open_group(f.get(), "weights");
+    for (const std::string& name : h5::child_names(top.get())) {
+        h5::Handle g = h5::open_group(top.get(), name);
+        PlasticSummary p;
+        p.name = name;
+        read_if_present(g.get(), "rule", p.rule);
+        read_if_present(g.get(), "unit", p.unit);
+        read_if_present(g.get(), "n_synapses", p.n_synapses);
+        read_if_present(g.get(), "mean_start", p.mean_start);
+        read_if_present(g.get(), "mean_end", p.mean_end);
+        read_if_present(g.get(), "time_ms", p.time_ms);
+        s.plastic.push_back(p);
+    }
+}
+
 RunSummary summarize_run(const fs::path& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw UserError("apical info: no such directory or file '" + path.string() + "'");
@@ -303,7 +325,9 @@ RunSummary summarize_run(const fs::path& path) {
     if (!fs::is_regular_file(spike_file, ec))
         throw UserError("apical info: '" + path.string() + "' holds no spikes.h5 (not an output directory of apical run)");
     try {
-        return read_summary(spike_file);
+        RunSummary s = read_summary(spike_file);
+        read_weights(spike_file.parent_path(), s);
+        return s;
     } catch (const RuntimeFailure& e) {
         // Not HDF5, or damaged: something the user must look at, not a failure of apical.
         throw UserError("apical info: cannot read '" + spike_file.string() + "': " + e.what());
@@ -340,6 +364,12 @@ std::string summary_table(const RunSummary& s) {
     out += ". CV ISI: std / mean of a neuron's inter-spike intervals, the mean over the neurons with >= 3 spikes "
            "(CV neurons: how many).\nEvents, bursts: the spike classes of spikes.h5 (docs/models.md 3); "
            "burst prob. = bursts / events; '-' where unknown.\n";
+    if (s.plastic.empty()) return out;
+    std::vector<std::vector<std::string>> weights = {{"projection", "rule", "synapses", "mean weight start", "mean weight end"}};
+    for (const PlasticSummary& p : s.plastic)
+        weights.push_back({p.name, p.rule, std::to_string(p.n_synapses), fixed(p.mean_start, 6) + " " + p.unit,
+                           fixed(p.mean_end, 6) + " " + p.unit});
+    out += "\n" + aligned(weights) + "\nWeights: weights.h5, the end at " + fixed(s.plastic.front().time_ms, 1) + " ms.\n";
     return out;
 }
 
@@ -389,6 +419,21 @@ std::string summary_json(const RunSummary& s) {
     }
     pops += s.populations.empty() ? "]" : "\n  ]";
     top.push_back({"populations", pops});
+    std::string plastic = "[";
+    for (std::size_t i = 0; i < s.plastic.size(); ++i) {
+        const PlasticSummary& p = s.plastic[i];
+        plastic += (i ? ",\n    " : "\n    ") +
+                   json_object({{"name", json_string(p.name)},
+                                {"rule", json_string(p.rule)},
+                                {"unit", json_string(p.unit)},
+                                {"n_synapses", json_number(p.n_synapses)},
+                                {"mean_weight_start", json_number(p.mean_start)},
+                                {"mean_weight_end", json_number(p.mean_end)},
+                                {"time_ms", json_number(p.time_ms)}},
+                               "    ");
+    }
+    plastic += s.plastic.empty() ? "]" : "\n  ]";
+    top.push_back({"plastic_projections", plastic});
     top.push_back({"cv_isi_definition",
                    json_string("std / mean of a neuron's inter-spike intervals (std with divisor n), mean over the "
                                "neurons with >= 3 spikes (cv_isi_neurons)")});

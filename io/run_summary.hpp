@@ -42,6 +42,13 @@ struct PopulationSummary {
     std::optional<double> event_rate_hz, burst_rate_hz, burst_probability;
 };
 
+// One plastic projection of the run's weights.h5 (io/weight_writer.hpp).
+struct PlasticSummary {
+    std::string name, rule, unit;
+    std::uint64_t n_synapses = 0;
+    double mean_start = 0, mean_end = 0, time_ms = 0;
+};
+
 enum class RunStatus { completed, stopped, unfinished, unknown };
 
 struct RunSummary {
@@ -64,6 +71,7 @@ struct RunSummary {
     std::optional<std::uint64_t> peak_rss_bytes;
     std::optional<double> duration_ms;  // what the rates are over (top of this file)
     std::vector<PopulationSummary> populations;  // in name order
+    std::vector<PlasticSummary> plastic;         // from weights.h5 beside the spike file, in name order
 };
 
 // Reads `path`: an output directory (its spikes.h5) or a spike file. Throws UserError with

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -274,4 +275,51 @@ TEST_CASE("apical info: bad input is exit code 2 with one line", "[info][cli][er
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
         CHECK(r.err.find(message) != std::string::npos);
     }
+}
+
+// Plastic projections (io/weight_writer.hpp): weights.h5 holds every synapse of the projection at
+// the step where the run stopped, its means agree with the datasets, and `apical info` reports
+// the mean weight at the start and the end.
+TEST_CASE("apical info: the plastic projections' mean weights, also of a run stopped early", "[info][plasticity]") {
+    const auto dir = scratch("info_plastic");
+    const NetworkSpec spec = load(
+        brunel_model, small_brunel_with({"simulation.t_stop=1000 ms", "simulation.threads=2",
+                                         "simulation.output=" + dir.string(),
+                                         "projections.EE.plasticity={rule: stdp_pair, lambda: 0.05, Wmax: 2 mV}"}));
+    LocalContext ctx;
+    Simulation sim(spec, ctx);
+    RunMetadata meta = start_metadata(sim, ctx, Checkpoint::now());
+    OutputFiles files(sim, ctx, meta);
+    sim.on_slice([](step_t s) {
+        if (s >= 2000) stop_request.store(SIGTERM);
+    });
+    run(sim, ctx, meta);
+    stop_request.store(0);
+    files.finish(meta);
+    REQUIRE_FALSE(meta.completed);
+
+    h5::Handle f = h5::open_file_for_reading(dir / "weights.h5");
+    h5::Handle g = h5::open_group(f.get(), "weights/EE");
+    const auto w = h5::read_all<float>(h5::open_dataset(g.get(), "weight").get());
+    const auto source = h5::read_all<std::uint32_t>(h5::open_dataset(g.get(), "source_node_id").get());
+    const auto target = h5::read_all<std::uint32_t>(h5::open_dataset(g.get(), "target_node_id").get());
+    REQUIRE(w.size() == 100000);  // indegree 100 onto 1000 neurons
+    REQUIRE(source.size() == w.size());
+    REQUIRE(target.size() == w.size());
+    CHECK(std::is_sorted(source.begin(), source.end()));
+    double sum = 0.0;
+    for (float x : w) sum += double(x);
+    const RunSummary s = summarize_run(dir);
+    REQUIRE(s.plastic.size() == 1);
+    const PlasticSummary& p = s.plastic[0];
+    CHECK(p.name == "EE");
+    CHECK(p.rule == "stdp_pair");
+    CHECK(p.unit == "mV");
+    CHECK(p.n_synapses == 100000);
+    CHECK(p.mean_start == 1.0);  // the constant initial weight
+    CHECK(p.mean_end == Approx(sum / double(w.size())).epsilon(1e-12));
+    CHECK(p.mean_end != 1.0);  // the rule was at work
+    CHECK(p.time_ms == meta.simulated_ms);
+    const auto json = info_json(dir);
+    CHECK(json["plastic_projections"].array.at(0)["mean_weight_end"].number == Approx(p.mean_end).epsilon(1e-12));
 }

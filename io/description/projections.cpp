@@ -377,6 +377,7 @@ void read_plasticity(Reader& in, const Tree& t, const std::string& path, P& p) {
         s.bdsp.homeostasis_rate = BdspHomeostasisRate(
             in.choice(*v, path + ".homeostasis_rate", "the rate homeostasis compares with e_min", homeostasis_rates()));
     if (const Tree* v = t.find("active")) read_active(in, *v, path + ".active", p);
+    in.output_files.emplace("weights.h5", path);  // the final weights (io/weight_writer.hpp)
     fields.read_rest();
     const Dimension wdim = receptor_info(in, p).weight_dim;
     if (s.rule == PlasticityRule::bdsp && !(s.bdsp.w_min < s.bdsp.w_max)) {

@@ -164,6 +164,13 @@ Files check_decompositions(const std::string& name, const fs::path& model, const
     return reference;
 }
 
+// `text` with the first `from` replaced by `to` (which must be there).
+std::string replaced_once(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
 // A scaled-down Brunel network (1000 E, 250 I) with the given `simulation` mapping and
 // `recordings` block.
 std::string brunel_yaml(const std::string& simulation, const std::string& recordings) {
@@ -195,6 +202,32 @@ TEST_CASE("scaled-down Brunel with state recordings: identical output datasets f
     - {name: vI, population: I, variables: [V_m], nodes: {sample: 37, seed: 3}, interval: 1 ms, start: 10 ms, stop: 95 ms}
 )");
     check_decompositions("brunel", write_file(dir / "brunel_state.yaml", yaml), "");
+}
+
+// Plastic weights (docs/architecture.md, "Plastic synapses"): weights.h5 and the spikes are the
+// same for every layout, with both exchanges (directed: the BDSP source E is recorded while I's
+// spikes are routed, so E's classes come from the delivered list).
+TEST_CASE("plastic projections: identical spikes and final weights for five layouts, both exchanges",
+          "[mpi][output][plasticity]") {
+    auto dir = scratch("parallel_output_plastic");
+    std::string yaml = brunel_yaml(
+        "{dt: 0.1 ms, t_stop: 300 ms, seed: 12345, threads: 1, output: out, flush_interval: 100 ms}", R"(
+  spikes: [E, I]
+)");
+    yaml = replaced_once(yaml, "weight: 1 mV, delay: 1.5 ms}",
+                         "weight: 1 mV, delay: 1.5 ms, plasticity: {rule: stdp_pair, lambda: 0.05, alpha: 1.1, "
+                         "Wmax: 2 mV}}");
+    yaml = replaced_once(yaml, "weight: 1 mV, delay: 1.5 ms}",
+                         "weight: 1 mV, delay: 1.5 ms, plasticity: {rule: bdsp, eta: 0.05 mV, w_max: 2 mV, tau_avg: "
+                         "200 ms, initial_event_rate: 5 Hz, active: [[50 ms, inf]]}}");
+    const std::vector<std::pair<int, int>> five = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 1}};
+    const Files allgather = check_decompositions("plastic", write_file(dir / "plastic.yaml", yaml), "", five);
+    const auto& w = allgather.at("weights.h5");
+    REQUIRE(w.at("weights/EE/weight").shape.at(0) == 100000);
+    REQUIRE(w.at("weights/EI/weight").shape.at(0) == 25000);
+    std::string directed = replaced_once(yaml, "flush_interval: 100 ms", "flush_interval: 100 ms, spike_exchange: directed");
+    directed = replaced_once(directed, "spikes: [E, I]", "spikes: [E]");
+    check_decompositions("plastic_directed", write_file(dir / "plastic_directed.yaml", directed), "", five);
 }
 
 TEST_CASE("COBA with a state recording of all E neurons: identical output datasets for six layouts",

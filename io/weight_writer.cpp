@@ -1,0 +1,112 @@
+#include "io/weight_writer.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <span>
+#include <tuple>
+
+#include "io/hdf5.hpp"
+#include "neurons/model_info.hpp"
+
+namespace apical {
+
+namespace {
+
+using SynapseWeight = Network::SynapseWeight;
+
+const char* rule_name(PlasticityRule r) {
+    switch (r) {
+    case PlasticityRule::stdp_pair: return "stdp_pair";
+    case PlasticityRule::bdsp: return "bdsp";
+    case PlasticityRule::none: break;
+    }
+    return "none";
+}
+
+// (sum, count) of every plastic projection's weights over all ranks, on rank 0.
+std::vector<double> means(const Simulation& sim, DistributedContext& ctx, const std::vector<int>& projections) {
+    std::vector<double> sums(2 * projections.size(), 0.0);
+    std::vector<SynapseWeight> local;
+    for (std::size_t i = 0; i < projections.size(); ++i) {
+        local.clear();
+        sim.network().plastic_weights(projections[i], local);
+        for (const SynapseWeight& s : local) sums[2 * i] += double(s.weight);
+        sums[2 * i + 1] = double(local.size());
+    }
+    ctx.sum_to_root(sums);
+    std::vector<double> mean(projections.size(), 0.0);
+    for (std::size_t i = 0; i < projections.size(); ++i)
+        mean[i] = sums[2 * i + 1] > 0 ? sums[2 * i] / sums[2 * i + 1] : 0.0;
+    return mean;
+}
+
+}  // namespace
+
+bool has_plastic_projections(const NetworkSpec& spec) {
+    for (const ProjectionSpec& p : spec.projections)
+        if (p.plasticity.rule != PlasticityRule::none) return true;
+    return false;
+}
+
+WeightWriter::WeightWriter(const Simulation& sim, DistributedContext& ctx, std::filesystem::path file)
+    : file_(std::move(file)) {
+    const auto& projections = sim.spec().projections;
+    for (std::size_t i = 0; i < projections.size(); ++i)
+        if (projections[i].plasticity.rule != PlasticityRule::none) projections_.push_back(int(i));
+    mean_start_ = means(sim, ctx, projections_);
+}
+
+void WeightWriter::finish(const Simulation& sim, DistributedContext& ctx) {
+    const std::vector<double> mean_end = means(sim, ctx, projections_);
+    const bool root = ctx.rank() == 0;
+    h5::Handle file;
+    if (root) file = h5::create_output_file(file_, "weight file");
+    h5::Handle top;
+    if (root) top = h5::create_group(file.get(), "weights");
+    std::vector<SynapseWeight> local;
+    std::vector<std::uint8_t> received;
+    std::vector<std::size_t> send_counts(std::size_t(ctx.size()), 0), received_counts;
+    for (std::size_t i = 0; i < projections_.size(); ++i) {
+        local.clear();
+        sim.network().plastic_weights(projections_[i], local);
+        // Each rank's synapses to rank 0, in rank order.
+        send_counts[0] = local.size() * sizeof(SynapseWeight);
+        const auto* bytes = reinterpret_cast<const std::uint8_t*>(local.data());
+        ctx.all_to_all(std::span<const std::uint8_t>(bytes, send_counts[0]), send_counts, received, received_counts);
+        if (!root) continue;
+        std::vector<SynapseWeight> all(received.size() / sizeof(SynapseWeight));
+        if (!all.empty()) std::memcpy(all.data(), received.data(), all.size() * sizeof(SynapseWeight));
+        // A (source, target) pair lives on one VP, in construction order: a stable sort gives
+        // one order for every decomposition.
+        std::stable_sort(all.begin(), all.end(), [](const SynapseWeight& a, const SynapseWeight& b) {
+            return std::tie(a.source, a.target) < std::tie(b.source, b.target);
+        });
+        std::vector<std::uint32_t> source, target;
+        std::vector<float> weight;
+        for (const SynapseWeight& s : all) {
+            source.push_back(s.source);
+            target.push_back(s.target);
+            weight.push_back(s.weight);
+        }
+        const ProjectionSpec& p = sim.spec().projections[std::size_t(projections_[i])];
+        const h5::Handle g = h5::create_group(top.get(), p.name);
+        h5::write_dataset<std::uint32_t>(g.get(), "source_node_id", H5T_STD_U32LE, source);
+        h5::write_dataset<std::uint32_t>(g.get(), "target_node_id", H5T_STD_U32LE, target);
+        h5::write_dataset<float>(g.get(), "weight", H5T_IEEE_F32LE, weight);
+        h5::write_attribute(g.get(), "source", p.source);
+        h5::write_attribute(g.get(), "target", p.target);
+        h5::write_attribute(g.get(), "rule", rule_name(p.plasticity.rule));
+        const PopulationSpec* target_pop = nullptr;
+        for (const PopulationSpec& pop : sim.spec().populations)
+            if (pop.name == p.target) target_pop = &pop;
+        h5::write_attribute(g.get(), "unit",
+                            internal_unit(target_pop->info->receptors[std::size_t(std::max(p.receptor, 0))].weight_dim));
+        h5::write_attribute(g.get(), "time_ms", double(sim.current_step()) * sim.network().dt());
+        h5::write_attribute(g.get(), "mean_start", mean_start_[i]);
+        h5::write_attribute(g.get(), "mean_end", mean_end[i]);
+        h5::write_attribute(g.get(), "n_synapses", std::uint64_t(all.size()));
+    }
+    if (root) file.close();
+}
+
+}  // namespace apical

@@ -1,0 +1,37 @@
+// The weights of the plastic projections at the end of a run: <output>/weights.h5, one group
+// per plastic projection, /weights/<projection>/ with
+//   source_node_id, target_node_id (uint32, node ids within the source and target populations)
+//   weight (float32, the stored single-precision values, in the receptor's unit)
+// sorted by (source, target) and, for repeated pairs, in construction order, so the file is
+// the same for every decomposition; attributes source and target (population names), rule,
+// unit, time_ms (the weights' time: the last computed step), mean_start and mean_end (the mean
+// weight when the files were created and at the end) and n_synapses. Written by rank 0 after
+// the synapses are gathered to it; a run stopped by a signal writes it too.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "engine/distributed_context.hpp"
+#include "engine/simulation.hpp"
+
+namespace apical {
+
+class WeightWriter {
+public:
+    // Collective: the mean weight of every plastic projection now (the start). Nothing is
+    // written before finish().
+    WeightWriter(const Simulation& sim, DistributedContext& ctx, std::filesystem::path file);
+    // Collective: gathers and writes the file (rank 0).
+    void finish(const Simulation& sim, DistributedContext& ctx);
+
+private:
+    std::filesystem::path file_;
+    std::vector<int> projections_;     // indices of the plastic projections
+    std::vector<double> mean_start_;   // per plastic projection (rank 0)
+};
+
+// Whether the spec has a plastic projection (and so a weights.h5).
+bool has_plastic_projections(const NetworkSpec& spec);
+
+}  // namespace apical
