@@ -47,6 +47,7 @@ std::string expected_png(const fs::path& h5) {
     if (h5::link_exists(f.get(), "spikes")) return "raster.png";
     if (h5::link_exists(f.get(), "population_rates")) return "rates_" + stem + ".png";
     if (h5::link_exists(f.get(), "report")) return "trace_" + stem + ".png";
+    if (h5::link_exists(f.get(), "weights")) return "weights.png";
     return "";
 }
 
@@ -95,6 +96,22 @@ TEST_CASE("scripts/plot draws the output of every shipped model", "[plot][script
         CHECK(png_files == h5_files);  // one figure per file, nothing else
     }
     CHECK(models >= 3);  // brunel, coba, dendritic_transfer
+}
+
+TEST_CASE("scripts/plot draws the final weights of a plastic run", "[plot][scripts][plasticity]") {
+    const auto root = scratch("plot_weights");
+    const CommandResult run =
+        run_apical("run " + std::string(APICAL_SOURCE_DIR) + "/models/coba.yaml -o " + (root / "out").string() +
+                   " --t-stop 200 --set 'projections.EE.plasticity={rule: stdp_pair, lambda: 0.05, Wmax: 12 nS}'");
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    const int code =
+        shell("/usr/bin/python3 " + std::string(APICAL_SOURCE_DIR) + "/scripts/plot " + (root / "out").string(),
+              root / "log");
+    INFO(read_text(root / "log"));
+    REQUIRE(code == 0);
+    CHECK(expected_png(root / "out" / "weights.h5") == "weights.png");
+    CHECK(is_png(root / "out" / "weights.png"));
 }
 
 TEST_CASE("scripts/plot: a directory with nothing to plot is exit code 1 with one line", "[plot][scripts]") {
