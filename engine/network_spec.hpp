@@ -175,6 +175,16 @@ struct PopulationRateSpec {
     SourceLocation where;
 };
 
+// The mean and summed weight of one plastic projection over time (the authors'
+// WeightSumMonitor), written to <output>/<name>.h5 (io/weight_writer.hpp).
+struct WeightRecordingSpec {
+    std::string name;
+    std::string projection;  // a plastic projection's name
+    double interval_ms = 100.0;  // a multiple of dt
+    double start_ms = 0.0;       // samples at start + k interval < stop
+    double stop_ms = 1e300;
+    SourceLocation where;
+};
 // How every spike is classified as event / burst / other (engine/spike_classifier.hpp):
 // by a spike trace (docs/models.md 3.2) or by inter-spike intervals (3.1).
 enum class ClassificationRule { trace, isi };
@@ -217,6 +227,7 @@ struct NetworkSpec {
     std::vector<std::string> spike_recordings;  // population names whose spikes are written
     std::vector<StateRecordingSpec> state_recordings;
     std::vector<PopulationRateSpec> population_rates;
+    std::vector<WeightRecordingSpec> weight_recordings;
     std::string resolved_yaml;  // the whole resolved description as YAML text
     // Things the description layer changed or doubts, one line each:
     // "file:line:col: key.path: what happened" (e.g. a delay rounded to the step grid).

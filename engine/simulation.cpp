@@ -172,6 +172,7 @@ step_t Simulation::run(step_t until) {
         }
         for (auto& e : errors)
             if (e) std::rethrow_exception(e);
+        if (deliver) delivered_through_ = first - 1;
         double t1 = omp_get_wtime();
         double slowest_deliver = 0, slowest_update = 0;
         for (auto [d, u] : vp_times_) {
@@ -197,6 +198,7 @@ step_t Simulation::run(step_t until) {
         double t3 = omp_get_wtime();
         times_.exchange += t2 - t1;
         times_.write += t3 - t2;
+        for (auto& f : observers_) f(now_);
         if (on_slice_) on_slice_(now_);
     }
     if (plastic_ && !delivered_ahead_) deliver_ahead();
@@ -223,6 +225,7 @@ void Simulation::deliver_ahead() {
     for (auto& e : errors)
         if (e) std::rethrow_exception(e);
     delivered_ahead_ = true;
+    delivered_through_ = now_;
 }
 
 void Simulation::exchange() {

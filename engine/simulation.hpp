@@ -89,6 +89,12 @@ public:
     void add_state_recorder(StateRecorder* r);
     // Called after every slice with the last computed step (for progress lines).
     void on_slice(std::function<void(step_t)> f) { on_slice_ = std::move(f); }
+    // Also called after every slice, on every rank, before on_slice (collective recorders:
+    // weight recordings). Any number.
+    void add_slice_observer(std::function<void(step_t)> f) { observers_.push_back(std::move(f)); }
+    // The last step whose presynaptic spikes have been delivered: plastic weights hold every
+    // pairing up to it (current_step() after run() returns).
+    step_t delivered_through() const { return delivered_through_; }
 
     // Advances to step `until` (exclusive of nothing: the last computed step is `until`),
     // or until stop_request is set. Returns the last computed step.
@@ -128,6 +134,8 @@ private:
     std::unique_ptr<StateSampling> sampling_;
     StateRecorder* state_recorder_ = nullptr;
     std::function<void(step_t)> on_slice_;
+    std::vector<std::function<void(step_t)>> observers_;
+    step_t delivered_through_ = 0;
     // allgather: the global spikes of the previous slice; directed: those of the recorded
     // populations. Recorders and the classifier get this list.
     std::vector<Spike> previous_;

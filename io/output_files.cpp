@@ -162,6 +162,7 @@ struct OutputFiles::Files {
     Simulation* sim = nullptr;
     DistributedContext* ctx = nullptr;
     std::unique_ptr<WeightWriter> weights;  // with plastic projections
+    std::unique_ptr<WeightRecordings> weight_recordings;
     std::unique_ptr<SpikeWriter> spikes;
     std::unique_ptr<SpikeFileRecorder> spike_recorder;
     std::unique_ptr<ReportFileRecorder> reports;
@@ -221,6 +222,7 @@ OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMeta
     f.sim = &sim;
     f.ctx = &ctx;
     if (has_plastic_projections(spec)) f.weights = std::make_unique<WeightWriter>(sim, ctx, f.dir / "weights.h5");
+    if (!spec.weight_recordings.empty()) f.weight_recordings = std::make_unique<WeightRecordings>(sim, ctx, f.dir);
 }
 
 OutputFiles::~OutputFiles() = default;
@@ -230,6 +232,10 @@ void OutputFiles::finish(const RunMetadata& final_meta) {
     if (f.spikes) f.spikes->finish(final_meta);
     if (f.reports) f.reports->finish();
     if (f.rates) f.rates->finish();
+    if (f.weight_recordings) {
+        f.weight_recordings->finish();
+        f.weight_recordings.reset();
+    }
     if (f.weights) {
         f.weights->finish(*f.sim, *f.ctx);
         f.weights.reset();

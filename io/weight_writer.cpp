@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <span>
 #include <tuple>
 
@@ -21,6 +22,14 @@ const char* rule_name(PlasticityRule r) {
     case PlasticityRule::none: break;
     }
     return "none";
+}
+
+// The unit of a projection's weights: its receptor's (a plastic projection's weights are >= 0,
+// so with no receptor named they go to the first).
+std::string weight_unit(const NetworkSpec& spec, const ProjectionSpec& p) {
+    for (const PopulationSpec& pop : spec.populations)
+        if (pop.name == p.target) return internal_unit(pop.info->receptors[std::size_t(std::max(p.receptor, 0))].weight_dim);
+    return "";
 }
 
 // (sum, count) of every plastic projection's weights over all ranks, on rank 0.
@@ -96,17 +105,62 @@ void WeightWriter::finish(const Simulation& sim, DistributedContext& ctx) {
         h5::write_attribute(g.get(), "source", p.source);
         h5::write_attribute(g.get(), "target", p.target);
         h5::write_attribute(g.get(), "rule", rule_name(p.plasticity.rule));
-        const PopulationSpec* target_pop = nullptr;
-        for (const PopulationSpec& pop : sim.spec().populations)
-            if (pop.name == p.target) target_pop = &pop;
-        h5::write_attribute(g.get(), "unit",
-                            internal_unit(target_pop->info->receptors[std::size_t(std::max(p.receptor, 0))].weight_dim));
+        h5::write_attribute(g.get(), "unit", weight_unit(sim.spec(), p));
         h5::write_attribute(g.get(), "time_ms", double(sim.current_step()) * sim.network().dt());
         h5::write_attribute(g.get(), "mean_start", mean_start_[i]);
         h5::write_attribute(g.get(), "mean_end", mean_end[i]);
         h5::write_attribute(g.get(), "n_synapses", std::uint64_t(all.size()));
     }
     if (root) file.close();
+}
+
+WeightRecordings::WeightRecordings(Simulation& sim, DistributedContext& ctx, std::filesystem::path dir)
+    : sim_(sim), ctx_(ctx), dir_(std::move(dir)) {
+    const NetworkSpec& spec = sim.spec();
+    const double dt = spec.simulation.dt_ms;
+    for (const WeightRecordingSpec& r : spec.weight_recordings) {
+        int projection = 0;
+        while (spec.projections[std::size_t(projection)].name != r.projection) ++projection;
+        const step_t stop = r.stop_ms >= 1e300 ? std::numeric_limits<step_t>::max() : to_steps(r.stop_ms, dt);
+        recordings_.push_back({&r, projection, to_steps(r.start_ms, dt), stop, to_steps(r.interval_ms, dt), {}, {}, {}});
+    }
+    sim.add_slice_observer([this](step_t) { sample(); });
+}
+
+void WeightRecordings::sample() {
+    const step_t through = sim_.delivered_through();
+    std::vector<SynapseWeight> local;
+    for (Recording& r : recordings_) {
+        if (through < r.next || through >= r.stop) continue;
+        local.clear();
+        sim_.network().plastic_weights(r.projection, local);
+        double sum_count[2] = {0.0, double(local.size())};
+        for (const SynapseWeight& w : local) sum_count[0] += double(w.weight);
+        ctx_.sum_to_root(sum_count);
+        r.time.push_back(double(through) * sim_.network().dt());
+        r.sum.push_back(sum_count[0]);
+        r.mean.push_back(sum_count[1] > 0 ? sum_count[0] / sum_count[1] : 0.0);
+        r.n_synapses = std::uint64_t(sum_count[1]);
+        while (r.next <= through) r.next += r.interval;
+    }
+}
+
+void WeightRecordings::finish() {
+    sample();  // run() has delivered the last slice: the weights at the last step
+    if (ctx_.rank() != 0) return;
+    for (const Recording& r : recordings_) {
+        const ProjectionSpec& p = sim_.spec().projections[std::size_t(r.projection)];
+        h5::Handle file = h5::create_output_file(dir_ / (r.spec->name + ".h5"), "weight recording");
+        h5::Handle top = h5::create_group(file.get(), "weights");
+        h5::Handle g = h5::create_group(top.get(), p.name);
+        h5::write_dataset<double>(g.get(), "time", H5T_IEEE_F64LE, r.time);
+        h5::write_dataset<double>(g.get(), "mean", H5T_IEEE_F64LE, r.mean);
+        h5::write_dataset<double>(g.get(), "sum", H5T_IEEE_F64LE, r.sum);
+        h5::write_attribute(g.get(), "unit", weight_unit(sim_.spec(), p));
+        h5::write_attribute(g.get(), "n_synapses", r.n_synapses);
+        h5::write_attribute(g.get(), "interval_ms", r.spec->interval_ms);
+        file.close();
+    }
 }
 
 }  // namespace apical

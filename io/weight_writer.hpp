@@ -31,6 +31,35 @@ private:
     std::vector<double> mean_start_;   // per plastic projection (rank 0)
 };
 
+// The weight recordings of a run (recordings.weights): per recording, the mean and summed
+// weight of its projection at the samples start + k interval, each taken at the first slice
+// boundary at or after it and stamped with the step up to which the weights hold every pairing
+// (Simulation::delivered_through; at most one sample per slice). <output>/<name>.h5 holds
+// /weights/<projection>/time (ms), mean, sum (float64) with attributes unit and n_synapses;
+// rank 0 writes it at the end of the run (also of one stopped by a signal).
+class WeightRecordings {
+public:
+    // Collective; attaches a slice observer to `sim`. `sim` and `ctx` must outlive this object.
+    WeightRecordings(Simulation& sim, DistributedContext& ctx, std::filesystem::path dir);
+    // Collective: the sample due at the end, then the files.
+    void finish();
+
+private:
+    struct Recording {
+        const WeightRecordingSpec* spec;
+        int projection;
+        step_t next, stop, interval;
+        std::vector<double> time, mean, sum;
+        std::uint64_t n_synapses = 0;
+    };
+    void sample();
+
+    Simulation& sim_;
+    DistributedContext& ctx_;
+    std::filesystem::path dir_;
+    std::vector<Recording> recordings_;
+};
+
 // Whether the spec has a plastic projection (and so a weights.h5).
 bool has_plastic_projections(const NetworkSpec& spec);
 

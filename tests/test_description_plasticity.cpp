@@ -113,3 +113,15 @@ TEST_CASE("plasticity: the values land in the spec and survive the resolved desc
     CHECK(s.stdp.lambda == 0.01);
     CHECK(stdp.projections[0].plasticity.rule == PlasticityRule::none);
 }
+
+TEST_CASE("bad input: weight recordings", "[description][errors]") {
+    const std::string plastic = with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS}");
+    check_error_case(GENERATE_COPY(values<error_case>({
+        {"a projection without plasticity", plastic + "recordings:\n  weights:\n    - {projection: @@E->E}\n",
+         "recordings.weights[0].projection", "a plastic projection (one of: E->C)", "\"E->E\""},
+        {"no projection", plastic + "recordings:\n  weights:\n    - @@{interval: 1 ms}\n", "recordings.weights[0]",
+         "a \"projection\" key (the plastic projection whose weights are recorded)", "keys interval"},
+        {"an interval off the grid", plastic + "recordings:\n  weights:\n    - {projection: E->C, interval: @@0.05 ms}\n",
+         "recordings.weights[0].interval", "an interval that is a positive multiple of dt (0.1 ms)", "0.05 ms (0.5 steps)"},
+    })));
+}

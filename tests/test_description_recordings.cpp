@@ -34,7 +34,7 @@ const std::string multiple_of_dt = "a positive multiple of dt (0.1 ms)";
 std::vector<error_case> recording_errors() {
     return {
         {"unknown key", with_recordings("  @@rates: []\n"), "recordings.rates",
-         "a key of recordings (one of: spikes, state, population_rates)", "\"rates\""},
+         "a key of recordings (one of: spikes, state, population_rates, weights)", "\"rates\""},
         {"unknown population in spike recordings", small_description + "recordings: {spikes: [E, @@e]}\n",
          "recordings.spikes[1]", "a population name (one of: E, C)", "\"e\" (did you mean E?)"},
 

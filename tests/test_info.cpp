@@ -323,3 +323,39 @@ TEST_CASE("apical info: the plastic projections' mean weights, also of a run sto
     const auto json = info_json(dir);
     CHECK(json["plastic_projections"].array.at(0)["mean_weight_end"].number == Approx(p.mean_end).epsilon(1e-12));
 }
+
+// Weight recordings (recordings.weights): the sample stamped t holds the weights at t exactly:
+// a run to 300 ms recording every 100 ms has, at its third sample, the mean weight a run stopped
+// at that time ends with (same spikes up to there). Samples come at the first slice boundary at
+// or after start + k interval: slices of 1.5 ms here (the delay).
+TEST_CASE("weight recordings: each sample is the weights at its time", "[info][plasticity]") {
+    const auto dir = scratch("weight_recordings");
+    const std::vector<std::string> plastic = {"projections.EE.plasticity={rule: bdsp, eta: 0.01 mV, w_max: 2 mV, "
+                                              "initial_event_rate: 5 Hz, tau_avg: 200 ms}",
+                                              "simulation.threads=2"};
+    std::vector<std::string> long_run = small_brunel_with(plastic);
+    long_run.push_back("recordings={weights: [{projection: EE, interval: 100 ms}]}");
+    long_run.push_back("simulation.t_stop=300 ms");
+    run_file(brunel_model, dir / "long", long_run);
+
+    h5::Handle f = h5::open_file_for_reading(dir / "long" / "EE_weights.h5");
+    h5::Handle g = h5::open_group(f.get(), "weights/EE");
+    const auto time = h5::read_all<double>(h5::open_dataset(g.get(), "time").get());
+    const auto mean = h5::read_all<double>(h5::open_dataset(g.get(), "mean").get());
+    const auto sum = h5::read_all<double>(h5::open_dataset(g.get(), "sum").get());
+    REQUIRE(time.size() == 3);
+    CHECK(time[0] == 0.0);
+    CHECK(time[1] == Approx(100.5));  // the slice boundaries at or after 100 and 200 ms
+    CHECK(time[2] == Approx(201.0));
+    CHECK(mean[0] == 1.0);  // the initial weight
+    CHECK(sum[2] == Approx(mean[2] * 100000).epsilon(1e-12));
+    CHECK(mean[2] != mean[1]);
+
+    std::vector<std::string> short_run = small_brunel_with(plastic);
+    short_run.push_back("simulation.t_stop=201 ms");
+    run_file(brunel_model, dir / "short", short_run);
+    const RunSummary s = summarize_run(dir / "short");
+    REQUIRE(s.plastic.size() == 1);
+    CHECK(s.plastic[0].time_ms == Approx(201.0));
+    CHECK(s.plastic[0].mean_end == mean[2]);
+}

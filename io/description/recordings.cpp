@@ -308,6 +308,45 @@ void read_population_rate(Reader& in, const Tree& item, const std::string& ipath
     in.spec.population_rates.push_back(std::move(r));
 }
 
+const Table<WeightRecordingSpec>& weight_table() {
+    using R = WeightRecordingSpec;
+    static const Table<R> table = [] {
+        Table<R> t = {
+            custom_field<R>("name", nullptr, [](YAML::Emitter& out, const Reader&, const R& r) { out << r.name; }),
+            custom_field<R>("projection", nullptr,
+                            [](YAML::Emitter& out, const Reader&, const R& r) { out << r.projection; }),
+            grid_time_field("interval", &R::interval_ms, "an interval", true)};
+        for (auto& f : window_rows<R>()) t.push_back(f);
+        return t;
+    }();
+    return table;
+}
+
+// The mean and summed weight of a plastic projection over time.
+void read_weight_recording(Reader& in, const Tree& item, const std::string& ipath) {
+    WeightRecordingSpec r;
+    in.expect_map(item, ipath, "a weight recording (a mapping with projection and interval)");
+    in.check_keys(item, ipath, keys_of(weight_table()), "a key of a weight recording");
+    r.where = {item.pos.line, item.pos.column, ipath};
+    const Tree& p = in.require(item, ipath, "projection", "the plastic projection whose weights are recorded");
+    const std::string name = in.name(p, ipath + ".projection", "a projection name");
+    std::vector<std::string> plastic;
+    for (const ProjectionSpec& proj : in.spec.projections)
+        if (proj.plasticity.rule != PlasticityRule::none) plastic.push_back(proj.name);
+    if (std::find(plastic.begin(), plastic.end(), name) == plastic.end())
+        in.fail(p.pos, ipath + ".projection", "a plastic projection " + one_of(plastic), quote(name));
+    r.projection = name;
+    // A projection's default name ("E->I") is no file name: the default replaces such characters.
+    std::string fallback = name + "_weights";
+    for (char& c : fallback)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
+    r.name = recording_name(in, item, ipath, fallback);
+    claim_files(in, item, ipath, r.name, {r.name + ".h5"});
+    read_fields(in, item, ipath, weight_table(), r);
+    read_window(in, item, ipath, r);
+    in.spec.weight_recordings.push_back(std::move(r));
+}
+
 }  // namespace
 
 void read_recordings(Reader& in, const Tree* t) {
@@ -316,7 +355,7 @@ void read_recordings(Reader& in, const Tree* t) {
     for (auto& p : in.spec.populations) spikes.push_back(p.name);
     in.output_files["spikes.h5"] = "recordings.spikes";
     if (!t || t->is_null()) return;
-    const std::vector<std::string> keys = {"spikes", "state", "population_rates"};
+    const std::vector<std::string> keys = {"spikes", "state", "population_rates", "weights"};
     in.expect_map(*t, "recordings", "a mapping of recordings (" + join(keys) + ")");
     in.check_keys(*t, "recordings", keys, "a key of recordings");
     read_list(
@@ -325,6 +364,9 @@ void read_recordings(Reader& in, const Tree* t) {
     read_list(
         in, t->find("population_rates"), "recordings.population_rates", "a list of population rate recordings",
         [&](const Tree& item, const std::string& path, std::size_t) { read_population_rate(in, item, path); });
+    read_list(
+        in, t->find("weights"), "recordings.weights", "a list of weight recordings",
+        [&](const Tree& item, const std::string& path, std::size_t) { read_weight_recording(in, item, path); });
     const Tree* s = t->find("spikes");
     if (!s) return;
     const std::string path = "recordings.spikes";
@@ -348,6 +390,9 @@ void write_recordings(YAML::Emitter& out, const Reader& in) {
     write_list(
         out, in, "population_rates", in.spec.population_rates,
         [](const PopulationRateSpec&) -> const auto& { return rate_table(); });
+    write_list(
+        out, in, "weights", in.spec.weight_recordings,
+        [](const WeightRecordingSpec&) -> const auto& { return weight_table(); });
     out << YAML::EndMap;
 }
 
