@@ -29,18 +29,24 @@ using Vd = hn::Vec<Dd>;
 using Md = hn::Mask<Dd>;
 static_assert(hn::MaxLanes(Dd()) <= simd_pad, "padding narrower than a vector");
 
-// Appends a spike at `step` for every lane set in `spiking` of the vector of neurons
-// i .. i + lanes - 1 that is a neuron (index < n: padding lanes never spike). Branch-free in
-// the common case: one test per vector, the lanes are only visited when some neuron spiked.
-inline void collect_spikes(Md spiking, std::size_t i, std::size_t n, step_t step, const gid_t* gids,
-                           std::vector<Spike>& spikes) {
+// Calls f(i + j) for every lane j set in `m` of the vector of neurons i .. i + lanes - 1 that
+// is a neuron (index < n: padding lanes are never visited), in increasing order. One test per
+// vector in the common case: the lanes are only visited when one is set.
+template <class F>
+void for_each_lane(Md m, std::size_t i, std::size_t n, F&& f) {
     const Dd d;
-    if (hn::AllFalse(d, spiking)) return;
+    if (hn::AllFalse(d, m)) return;
     std::uint8_t bits[(hn::MaxLanes(Dd()) + 7) / 8] = {};
-    hn::StoreMaskBits(d, spiking, bits);
+    hn::StoreMaskBits(d, m, bits);
     const std::size_t lanes = hn::Lanes(d);
     for (std::size_t j = 0; j < lanes && i + j < n; ++j)
-        if (bits[j / 8] >> (j % 8) & 1) spikes.push_back({step, gids[i + j], 0.0f});
+        if (bits[j / 8] >> (j % 8) & 1) f(i + j);
+}
+
+// Appends a spike at `step` for every neuron of the vector at i whose lane is set in `spiking`.
+inline void collect_spikes(Md spiking, std::size_t i, std::size_t n, step_t step, const gid_t* gids,
+                           std::vector<Spike>& spikes) {
+    for_each_lane(spiking, i, n, [&](std::size_t k) { spikes.push_back({step, gids[k], 0.0f}); });
 }
 
 // Loads neurons i .. i + lanes - 1 of an array of n values that is not padded (the engine's
