@@ -95,12 +95,12 @@
 // vectorised expf. Initial w_d: the engine's default is 0; Auryn starts at 0.1 mV (set the
 // initial state of w_d to reproduce it).
 //
-// Vectorised (default step): the RK4 pass over all neurons (step 2-3 above) is one Highway
-// kernel (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron updates") over
-// padded arrays, with Highway's Exp for the sigmoid f (within 1 ulp of std::exp, not bitwise
-// it; fused multiply-add inside Exp on AVX2/AVX-512), reading and clearing the input rows in
-// the same pass. The bAP kernel and the threshold pass stay scalar loops; the auryn order is
-// unchanged (scalar single precision).
+// Vectorised (default step): steps 1-4 for all neurons are one Highway kernel
+// (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron updates") over padded arrays,
+// with Highway's Exp for the sigmoid f (within 1 ulp of std::exp, not bitwise it; fused
+// multiply-add inside Exp on AVX2/AVX-512), reading and clearing the input rows in the same
+// pass, and listing the neurons past threshold; the resets of those (and the ring of the sum
+// mode's bAP boxes) are scalar. The auryn order is unchanged (scalar single precision).
 #ifndef APICAL_BURST_PYRAMIDAL_SHARED  // compiled once, not per SIMD target
 #define APICAL_BURST_PYRAMIDAL_SHARED
 #include <algorithm>
@@ -118,19 +118,23 @@ namespace apical::burst_pyramidal_kernel {
 struct Constants {
     double E_L, E_exc, E_inh, E_d, inv_D_d, inv_tau_s, inv_tau_d, inv_C_s, inv_C_d, g_s, g_d, b, a_w, c_d,
         inv_tau_wd, h, V_reset, theta_0, decay_ws_half, decay_ws, decay_theta, decay_exc_half, decay_exc,
-        decay_inh_half, decay_inh;
+        decay_inh_half, decay_inh, bap_steps;
 };
 // ... and one step's arrays (padded), stimulus currents and choices.
 struct Step {
     struct {
         double *vs, *vd, *ws, *wd, *th, *gsE, *gsI, *gdE, *gdI, *ref;
     } a;
-    const double* K;  // bAP kernel of the step
+    double* countdown;  // bAP countdown, moved on by one
+    const double* K;    // bAP kernel of the step (sum mode), or nullptr: from the countdown (restart)
     double* x[4];     // input rows: soma exc, soma inh, dendrite exc, dendrite inh (cleared)
     double I_s, I_d;  // common stimulus currents
     const double *noise_s, *noise_d;  // per-neuron ones (nullptr: none)
     std::size_t n;
     bool drive_soma;
+    // Out: the neurons past threshold and not refractory, in increasing order (rk4_all returns
+    // their number); the refractory counters are counted down.
+    std::uint32_t* spiking;
 };
 
 }  // namespace apical::burst_pyramidal_kernel
@@ -170,9 +174,9 @@ struct Rhs {
     }
 };
 
-// Steps 2-3 of the default step for every neuron (see the top of the file).
+// Steps 1-4 of the default step for every neuron (see the top of the file), up to the reset.
 template <bool DriveSoma, bool Noise>
-void rk4_slice(const Constants& c, const Step& s) {
+std::size_t rk4_slice(const Constants& c, const Step& s) {
     const Dd d;
     const Rhs rhs(c);
     const Vd h = hn::Set(d, c.h), half = hn::Set(d, 0.5 * c.h), h_6 = hn::Set(d, c.h / 6.0), two = hn::Set(d, 2.0);
@@ -184,14 +188,24 @@ void rk4_slice(const Constants& c, const Step& s) {
     const Vd dexc_half = hn::Set(d, c.decay_exc_half), dexc = hn::Set(d, c.decay_exc);
     const Vd dinh_half = hn::Set(d, c.decay_inh_half), dinh = hn::Set(d, c.decay_inh);
     const Vd theta_0 = hn::Set(d, c.theta_0), decay_theta = hn::Set(d, c.decay_theta);
+    const Vd bap_steps = hn::Set(d, c.bap_steps);
     const auto& a = s.a;
+    std::size_t n_spiking = 0;
     for (std::size_t i = 0; i < s.n; i += hn::Lanes(d)) {
+        // Step 1: K (restart: the last spike's box covers the step iff its countdown is in
+        // [1, duration]); the countdown moves on.
+        const Vd countdown = hn::LoadU(d, s.countdown + i);
+        const Vd K = s.K ? hn::LoadU(d, s.K + i)
+                         : hn::IfThenElse(hn::And(hn::Gt(countdown, zero), hn::Le(countdown, bap_steps)), one, zero);
+        hn::StoreU(hn::Max(countdown - one, zero), d, s.countdown + i);
         // V_s clamped while refractory.
-        const Vd free = hn::IfThenElse(hn::Gt(hn::LoadU(d, a.ref + i), zero), zero, one);
+        const Vd ref = hn::LoadU(d, a.ref + i);
+        const Md refractory = hn::Gt(ref, zero);
+        const Vd free = hn::IfThenElse(refractory, zero, one);
         // Constant over the step: dendritic stimulus and bAP (mV/ms); the somatic stimulus
         // enters as a current next to the others (zeroed by `free`).
         const Vd soma_ext = Noise ? (I_s + load_unpadded(s.noise_s, i, s.n)) * inv_C_s : soma_ext_common;
-        const Vd drive_d = ((Noise ? I_d + load_unpadded(s.noise_d, i, s.n) : I_d) + c_d * hn::LoadU(d, s.K + i)) * inv_C_d;
+        const Vd drive_d = ((Noise ? I_d + load_unpadded(s.noise_d, i, s.n) : I_d) + c_d * K) * inv_C_d;
         const Vd v_s = hn::LoadU(d, a.vs + i), v_d = hn::LoadU(d, a.vd + i), w_dend = hn::LoadU(d, a.wd + i);
         const Vd ws0 = hn::LoadU(d, a.ws + i), ws1 = ws0 * dws_half, ws2 = ws0 * dws;
         const Vd ge_s0 = hn::LoadU(d, a.gsE + i), ge_s1 = ge_s0 * dexc_half, ge_s2 = ge_s0 * dexc;
@@ -206,25 +220,30 @@ void rk4_slice(const Constants& c, const Step& s) {
                                             gi_s1, ge_d1, gi_d1, free, drive_d, se);
         const Derivs k4 = rhs.at<DriveSoma>(v_s + h * k3.vs, v_d + h * k3.vd, w_dend + h * k3.wd, ws2, ge_s2, gi_s2,
                                             ge_d2, gi_d2, free, drive_d, se);
-        const Vd vs_new = v_s + h_6 * (k1.vs + two * k2.vs + two * k3.vs + k4.vs);
-        hn::StoreU(hn::IfThenElse(hn::Gt(free, zero), vs_new, V_reset), d, a.vs + i);
+        const Vd vs_new = hn::IfThenElse(refractory, V_reset, v_s + h_6 * (k1.vs + two * k2.vs + two * k3.vs + k4.vs));
+        hn::StoreU(vs_new, d, a.vs + i);
         hn::StoreU(v_d + h_6 * (k1.vd + two * k2.vd + two * k3.vd + k4.vd), d, a.vd + i);
         hn::StoreU(w_dend + h_6 * (k1.wd + two * k2.wd + two * k3.wd + k4.wd), d, a.wd + i);
         hn::StoreU(ws2, d, a.ws + i);
-        hn::StoreU(theta_0 + (hn::LoadU(d, a.th + i) - theta_0) * decay_theta, d, a.th + i);
+        const Vd th_new = theta_0 + (hn::LoadU(d, a.th + i) - theta_0) * decay_theta;
+        hn::StoreU(th_new, d, a.th + i);
         hn::StoreU(ge_s2 + take_input(s.x[0], i), d, a.gsE + i);
         hn::StoreU(gi_s2 + take_input(s.x[1], i), d, a.gsI + i);
         hn::StoreU(ge_d2 + take_input(s.x[2], i), d, a.gdE + i);
         hn::StoreU(gi_d2 + take_input(s.x[3], i), d, a.gdI + i);
+        // Step 4: refractory countdown, or the threshold test (the reset is the caller's).
+        hn::StoreU(hn::IfThenElse(refractory, ref - one, ref), d, a.ref + i);
+        for_each_lane(hn::AndNot(refractory, hn::Gt(vs_new, th_new)), i, s.n,
+                      [&](std::size_t k) { s.spiking[n_spiking++] = std::uint32_t(k); });
     }
+    return n_spiking;
 }
 
-void rk4_all(const Constants& c, const Step& s) {
+std::size_t rk4_all(const Constants& c, const Step& s) {
     const bool noise = s.noise_s != nullptr;
     if (s.drive_soma)
-        noise ? rk4_slice<true, true>(c, s) : rk4_slice<true, false>(c, s);
-    else
-        noise ? rk4_slice<false, true>(c, s) : rk4_slice<false, false>(c, s);
+        return noise ? rk4_slice<true, true>(c, s) : rk4_slice<true, false>(c, s);
+    return noise ? rk4_slice<false, true>(c, s) : rk4_slice<false, false>(c, s);
 }
 
 }  // namespace apical::burst_pyramidal_kernel::HWY_NAMESPACE
@@ -330,7 +349,8 @@ public:
           ac_(p, h), kernel_(size(), 0.0),
           kc_{E_L_, E_exc_, E_inh_, E_d_, inv_D_d_, inv_tau_s_, inv_tau_d_, inv_C_s_, inv_C_d_, g_s_, g_d_, b_, a_w_,
               c_d_, inv_tau_wd_, h_, V_reset_, theta_0_, decay_ws_half_, decay_ws_, decay_theta_, decay_exc_half_,
-              decay_exc_, decay_inh_half_, decay_inh_} {
+              decay_exc_, decay_inh_half_, decay_inh_, double(bap_steps_)},
+          candidates_(size()) {
         select_simd_target();
         if (sum_) {
             ring_len_ = bap_delay_ + bap_steps_ + 1;
@@ -357,6 +377,8 @@ private:
     // the countdown on. Restart: the box of the last spike covers the step iff its countdown
     // k (set to delay + duration at the spike) is in [1, duration]. Sum: the spikes at
     // steps step - delay - duration .. step - delay - 1, counted in a ring of spike flags.
+    // (The default step does the countdown and the restart kernel inside its vectorised pass
+    // and calls only bap_sum.)
     void bap_kernel(step_t step) {
         const std::size_t n = size();
         double* k = state(bAP_countdown).data();
@@ -364,7 +386,10 @@ private:
             kernel_[i] = (k[i] > 0.0 && k[i] <= bap_steps_) ? 1.0 : 0.0;
             k[i] = std::max(k[i] - 1.0, 0.0);
         }
-        if (!sum_) return;
+        if (sum_) bap_sum(step);
+    }
+    void bap_sum(step_t step) {
+        const std::size_t n = size();
         const std::size_t L = std::size_t(ring_len_);
         const std::size_t enter = std::size_t((step - bap_delay_ - 1) % ring_len_ + ring_len_) % L;
         const std::size_t leave = std::size_t(step % ring_len_);  // step - L
@@ -399,27 +424,25 @@ private:
         for (int k = 0; k < in.n_steps; ++k) {
             const step_t step = in.first_step + k;
             const int slot = input(soma_exc).slot_of(step);
-            bap_kernel(step);
+            if (sum_) bap_sum(step);
+            // Steps 1 (restart mode) to 4 up to the threshold test, for every neuron; clears the
+            // input rows and lists the neurons past threshold.
             const burst_pyramidal_kernel::Step st{
-                {vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref}, kernel_.data(),
+                {vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref}, state(bAP_countdown).data(),
+                sum_ ? kernel_.data() : nullptr,
                 {input(soma_exc).row(slot), input(soma_inh).row(slot), input(dendrite_exc).row(slot),
                  input(dendrite_inh).row(slot)},
                 soma_current[k], dend_current[k], Noise ? in.neuron_current_row(0, k, n) : nullptr,
-                Noise ? in.neuron_current_row(1, k, n) : nullptr, n, DriveSoma};
-            HWY_DYNAMIC_DISPATCH(burst_pyramidal_kernel::rk4_all)(kc_, st);  // clears the input rows
-            for (std::size_t i = 0; i < n; ++i) {
-                if (ref[i] > 0.0) {
-                    ref[i] -= 1.0;
-                    continue;
-                }
-                if (vs[i] > th[i]) {
-                    spikes.push_back({step, gids_[i], 0.0f});
-                    vs[i] = V_reset_;
-                    th[i] += Delta_theta_;
-                    ws[i] += 1.0;
-                    ref[i] = ref_steps_;
-                    note_spike(i, step);
-                }
+                Noise ? in.neuron_current_row(1, k, n) : nullptr, n, DriveSoma, candidates_.data()};
+            const std::size_t n_spiking = HWY_DYNAMIC_DISPATCH(burst_pyramidal_kernel::rk4_all)(kc_, st);
+            for (std::size_t c = 0; c < n_spiking; ++c) {
+                const std::size_t i = candidates_[c];
+                spikes.push_back({step, gids_[i], 0.0f});
+                vs[i] = V_reset_;
+                th[i] += Delta_theta_;
+                ws[i] += 1.0;
+                ref[i] = ref_steps_;
+                note_spike(i, step);
             }
         }
     }
@@ -533,6 +556,7 @@ private:
     AurynConstants ac_;
     PaddedVector<double> kernel_;     // K of the current step, per neuron
     burst_pyramidal_kernel::Constants kc_;
+    std::vector<std::uint32_t> candidates_;  // default step: the neurons spiking in the step
     int ring_len_ = 0;                // sum mode: spike flags of the last delay + duration + 1 steps
     std::vector<std::uint8_t> ring_;  // [neuron][step % ring_len_]
     std::vector<int> active_;         // sum mode: boxes covering the current step
