@@ -200,9 +200,18 @@ struct Constants {
 
 };
 
+// The neurons in the upswing in this step and their state at its start, gathered by the
+// vectorised pass for the upswing pass (padded: it runs over whole vectors too).
+struct Upswing {
+    std::vector<std::uint32_t> index;
+    PaddedVector<double> v, w, ge, gi, I;
+    explicit Upswing(std::size_t n) : index(n), v(n), w(n), ge(n), gi(n), I(n) {}
+};
+
 // What the vectorised update reads: the constants and the group's arrays.
 struct Group {
     const Constants* c;
+    Upswing* up;
     double ref_steps;
     double *v, *w, *ge, *gi;
     double* r;  // refractory steps left (whole numbers, as doubles: same lanes as V)
@@ -300,29 +309,37 @@ struct UForm {
     }
 };
 
-// Lanes `upswing` of (v, w) get the upswing step from their state at the step's start
-// (v0, w0): the vector u form, or the scalar code for a crossing inside the step.
-inline void upswing_lanes(const Constants& k, const UForm& f, Md upswing, Vd v0, Vd w0, Vd ge0, Vd gi0, Vd I,
-                          Vd& v, Vd& w) {
+// The upswing pass of a step: the n_up neurons gathered in g.up take the vector u form from
+// their state at the step's start (whole vectors over the gathered neurons), or the scalar code
+// for a crossing inside the step; then their threshold test, reset and stability check, which
+// the vectorised pass left out. Returns whether one became unstable.
+inline bool upswing_pass(const Group& g, const UForm& f, std::size_t n_up, step_t step, std::vector<Spike>& spikes) {
     const Dd d;
-    Vd v_u = v0, w_u = w0;
-    const Md smooth = hn::And(upswing, f.step(v_u, w_u, ge0, gi0, I));
-    v = hn::IfThenElse(smooth, v_u, v);
-    w = hn::IfThenElse(smooth, w_u, w);
-    const Md crossing = hn::AndNot(smooth, upswing);
-    if (hn::AllFalse(d, crossing)) return;
-    HWY_ALIGN double V[hn::MaxLanes(d)], W[hn::MaxLanes(d)], Vs[hn::MaxLanes(d)], Ws[hn::MaxLanes(d)];
-    HWY_ALIGN double ge[hn::MaxLanes(d)], gi[hn::MaxLanes(d)], Ii[hn::MaxLanes(d)];
-    std::uint8_t bits[(hn::MaxLanes(d) + 7) / 8] = {};
-    hn::StoreMaskBits(d, crossing, bits);
-    hn::Store(v, d, V), hn::Store(w, d, W), hn::Store(v0, d, Vs), hn::Store(w0, d, Ws);
-    hn::Store(ge0, d, ge), hn::Store(gi0, d, gi), hn::Store(I, d, Ii);
-    for (std::size_t j = 0; j < hn::Lanes(d); ++j) {
-        if (!(bits[j / 8] >> (j % 8) & 1)) continue;
-        k.upswing_step(Vs[j], Ws[j], ge[j], gi[j], Ii[j]);
-        V[j] = Vs[j], W[j] = Ws[j];
+    const Constants& c = *g.c;
+    Upswing& u = *g.up;
+    for (std::size_t j = 0; j < n_up; j += hn::Lanes(d)) {
+        Vd v = hn::LoadU(d, u.v.data() + j), w = hn::LoadU(d, u.w.data() + j);
+        const Md smooth = f.step(v, w, hn::LoadU(d, u.ge.data() + j), hn::LoadU(d, u.gi.data() + j),
+                                 hn::LoadU(d, u.I.data() + j));
+        for_each_lane(hn::Not(smooth), j, n_up,
+                      [&](std::size_t m) { c.upswing_step(u.v[m], u.w[m], u.ge[m], u.gi[m], u.I[m]); });
+        hn::StoreU(hn::IfThenElse(smooth, v, hn::LoadU(d, u.v.data() + j)), d, u.v.data() + j);
+        hn::StoreU(hn::IfThenElse(smooth, w, hn::LoadU(d, u.w.data() + j)), d, u.w.data() + j);
     }
-    v = hn::Load(d, V), w = hn::Load(d, W);
+    bool unstable = false;
+    for (std::size_t m = 0; m < n_up; ++m) {
+        const std::size_t k = u.index[m];
+        double v = u.v[m], w = u.w[m];
+        if (v >= c.V_spike) {  // not refractory: it took a step
+            v = c.V_reset;
+            w += c.b;
+            g.r[k] = g.ref_steps;
+            spikes.push_back({step, g.gids[k], 0.0f});
+        }
+        g.v[k] = v, g.w[k] = w;
+        unstable |= !(v >= -1e3 && w >= -1e6 && w <= 1e6);
+    }
+    return unstable;
 }
 
 // Returns the first step at which a neuron became numerically unstable, or `stable`.
@@ -346,6 +363,7 @@ step_t run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spike
         const Vd I = hn::Set(d, c.I_e + soma_current[k]);
         const double* noise = Noise ? in.neuron_current_row(0, k, g.n) : nullptr;
         Md unstable = hn::FirstN(d, 0);
+        std::size_t n_up = 0;
         for (std::size_t i = 0; i < g.n; i += lanes) {
             // Padding lanes (past the last neuron) take no scalar step and are never unstable.
             const Md neuron = i + lanes <= g.n ? hn::FirstN(d, lanes) : hn::FirstN(d, g.n - i);
@@ -359,22 +377,32 @@ step_t run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spike
             v = hn::IfThenElse(free, v, V_hold);
             w = hn::IfThenElse(free, w, w_refractory + (w0 - w_refractory) * decay_w);
             const Vd r = count_down(free, r0);
+            // The upswing's neurons are gathered for the upswing pass, which finishes them.
+            Md upswing = hn::FirstN(d, 0);
             if constexpr (exponential) {
-                const Md upswing = hn::And(neuron, hn::And(free, hn::Gt(v0, V_th)));
-                if (!hn::AllFalse(d, upswing)) upswing_lanes(c, uf, upswing, v0, w0, ge, gi, I_i, v, w);
+                upswing = hn::And(neuron, hn::And(free, hn::Gt(v0, V_th)));
+                for_each_lane(upswing, i, g.n, [&](std::size_t j) {
+                    Upswing& u = *g.up;
+                    u.index[n_up] = std::uint32_t(j);
+                    u.v[n_up] = g.v[j], u.w[n_up] = g.w[j], u.ge[n_up] = g.ge[j], u.gi[n_up] = g.gi[j];
+                    u.I[n_up] = Noise ? c.I_e + soma_current[k] + noise[j] : c.I_e + soma_current[k];
+                    ++n_up;
+                });
             }
             hn::StoreU(f.dex * ge + take_input(x_ex, i), d, g.ge + i);
             hn::StoreU(f.din * gi + take_input(x_in, i), d, g.gi + i);
-            const Md spiking = hn::And(is_free(r), hn::Ge(v, V_spike));
+            const Md spiking = hn::AndNot(upswing, hn::And(is_free(r), hn::Ge(v, V_spike)));
             w = hn::IfThenElse(spiking, w + b, w);
             hn::StoreU(w, d, g.w + i);
             reset.apply(spiking, v, r, g.v, g.r, i, step);
             v = hn::IfThenElse(spiking, V_reset, v);
             // NEST's aeif models throw NumericalInstability past these bounds (also NaN).
             const Md fine = hn::And(hn::Ge(v, V_low), hn::And(hn::Ge(w, w_low), hn::Le(w, w_high)));
-            unstable = hn::Or(unstable, hn::AndNot(fine, neuron));
+            unstable = hn::Or(unstable, hn::AndNot(fine, hn::AndNot(upswing, neuron)));
         }
-        if (!hn::AllFalse(d, unstable)) return step;
+        bool unstable_upswing = false;
+        if (exponential && n_up > 0) unstable_upswing = upswing_pass(g, uf, n_up, step, spikes);
+        if (unstable_upswing || !hn::AllFalse(d, unstable)) return step;
     }
     return stable;
 }
@@ -411,12 +439,12 @@ public:
         : NeuronGroup(info, std::move(gids), n_slots, h),
           c_(p, h, ctx.option(refractory_clamp) == clamp_E_L),
           ref_steps_(refractory_steps(parameter(p, "t_ref"))),
-          refractory_(size(), 0.0) {
+          refractory_(size(), 0.0), upswing_(size()) {
         select_simd_target();
     }
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
-        const aeif_cond_exp_kernel::Group g{&c_, double(ref_steps_), state(V_m).data(), state(w_ad).data(),
+        const aeif_cond_exp_kernel::Group g{&c_, &upswing_, double(ref_steps_), state(V_m).data(), state(w_ad).data(),
                                             state(g_ex).data(), state(g_in).data(), refractory_.data(),
                                             &input(0), &input(1), gids_.data(), size()};
         const step_t unstable = HWY_DYNAMIC_DISPATCH(aeif_cond_exp_kernel::run)(g, in, spikes);
@@ -439,6 +467,7 @@ private:
     aeif_cond_exp_kernel::Constants c_;
     int ref_steps_;
     PaddedVector<double> refractory_;
+    aeif_cond_exp_kernel::Upswing upswing_;
 };
 
 }  // namespace
