@@ -423,7 +423,7 @@ HWY_AFTER_NAMESPACE();
 namespace apical {
 
 namespace aeif_cond_exp_kernel {
-HWY_EXPORT(run);
+APICAL_EXPORT_KERNEL(run)
 }
 
 namespace {
@@ -447,7 +447,7 @@ public:
         const aeif_cond_exp_kernel::Group g{&c_, &upswing_, double(ref_steps_), state(V_m).data(), state(w_ad).data(),
                                             state(g_ex).data(), state(g_in).data(), refractory_.data(),
                                             &input(0), &input(1), gids_.data(), size()};
-        const step_t unstable = HWY_DYNAMIC_DISPATCH(aeif_cond_exp_kernel::run)(g, in, spikes);
+        const step_t unstable = aeif_cond_exp_kernel::run_best(g, in, spikes);
         if (unstable != aeif_cond_exp_kernel::stable) throw_instability(unstable);
     }
 

@@ -160,7 +160,7 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace apical::burst_poisson_kernel {
-HWY_EXPORT(step_all);
+APICAL_EXPORT_KERNEL(step_all)
 }
 
 namespace apical {
@@ -236,7 +236,7 @@ private:
                                                 Noise ? in.neuron_current_row(0, k, n) : nullptr,
                                                 Noise ? in.neuron_current_row(1, k, n) : nullptr, n,
                                                 candidates_.data()};
-            const std::size_t n_candidates = HWY_DYNAMIC_DISPATCH(burst_poisson_kernel::step_all)(kc_, st);
+            const std::size_t n_candidates = burst_poisson_kernel::step_all_best(kc_, st);
             // Pass 2: spikes, over the neurons pass 1 found meeting one of the conditions below.
             for (std::size_t c = 0; c < n_candidates; ++c) {
                 const std::size_t i = candidates_[c];

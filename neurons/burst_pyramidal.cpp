@@ -251,7 +251,7 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace apical::burst_pyramidal_kernel {
-HWY_EXPORT(rk4_all);
+APICAL_EXPORT_KERNEL(rk4_all)
 }
 
 namespace apical {
@@ -434,7 +434,7 @@ private:
                  input(dendrite_inh).row(slot)},
                 soma_current[k], dend_current[k], Noise ? in.neuron_current_row(0, k, n) : nullptr,
                 Noise ? in.neuron_current_row(1, k, n) : nullptr, n, DriveSoma, candidates_.data()};
-            const std::size_t n_spiking = HWY_DYNAMIC_DISPATCH(burst_pyramidal_kernel::rk4_all)(kc_, st);
+            const std::size_t n_spiking = burst_pyramidal_kernel::rk4_all_best(kc_, st);
             for (std::size_t c = 0; c < n_spiking; ++c) {
                 const std::size_t i = candidates_[c];
                 spikes.push_back({step, gids_[i], 0.0f});

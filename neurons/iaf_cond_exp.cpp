@@ -115,7 +115,7 @@ HWY_AFTER_NAMESPACE();
 namespace apical {
 
 namespace iaf_cond_exp_kernel {
-HWY_EXPORT(run);
+APICAL_EXPORT_KERNEL(run)
 }
 
 namespace {
@@ -145,7 +145,7 @@ public:
                                            double(ref_steps_), state(V_m).data(), state(g_ex).data(),
                                            state(g_in).data(), refractory_.data(), &input(0), &input(1),
                                            gids_.data(), size()};
-        HWY_DYNAMIC_DISPATCH(iaf_cond_exp_kernel::run)(g, in, spikes);
+        iaf_cond_exp_kernel::run_best(g, in, spikes);
     }
 
 private:

@@ -84,7 +84,7 @@ HWY_AFTER_NAMESPACE();
 namespace apical {
 
 namespace iaf_psc_delta_kernel {
-HWY_EXPORT(run);
+APICAL_EXPORT_KERNEL(run)
 }
 
 namespace {
@@ -109,7 +109,7 @@ public:
         const iaf_psc_delta_kernel::Group g{E_L_,     I_e_, V_th_, V_reset_,           V_min_,
                                             P33_,     P30_, double(ref_steps_), state(V_m).data(),
                                             refractory_.data(), &input(0), gids_.data(), size()};
-        HWY_DYNAMIC_DISPATCH(iaf_psc_delta_kernel::run)(g, in, spikes);
+        iaf_psc_delta_kernel::run_best(g, in, spikes);
     }
 
 private:

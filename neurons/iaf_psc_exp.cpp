@@ -89,7 +89,7 @@ HWY_AFTER_NAMESPACE();
 namespace apical {
 
 namespace iaf_psc_exp_kernel {
-HWY_EXPORT(run);
+APICAL_EXPORT_KERNEL(run)
 }
 
 namespace {
@@ -127,7 +127,7 @@ public:
                                           P21in_, double(ref_steps_), state(V_m).data(), state(I_syn_ex).data(),
                                           state(I_syn_in).data(), refractory_.data(), &input(0), &input(1),
                                           gids_.data(), size()};
-        HWY_DYNAMIC_DISPATCH(iaf_psc_exp_kernel::run)(g, in, spikes);
+        iaf_psc_exp_kernel::run_best(g, in, spikes);
     }
 
 private:

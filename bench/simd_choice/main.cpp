@@ -27,7 +27,7 @@ int main() {
         {"scalar std::exp", [&] { return run_scalar(c, v.data(), w.data(), ge.data(), gi.data(), vo.data(), wo.data(), n, steps); }},
         {"xsimd avx2", [&] { return run_xsimd_avx2(c, v.data(), w.data(), ge.data(), gi.data(), vo.data(), wo.data(), n, steps); }},
         {"xsimd avx512", [&] { return run_xsimd_avx512(c, v.data(), w.data(), ge.data(), gi.data(), vo.data(), wo.data(), n, steps); }},
-        {"highway emu128", [&] { return run_highway(HWY_EMU128, c, v.data(), w.data(), ge.data(), gi.data(), vo.data(), wo.data(), n, steps); }},
+        {"highway scalar", [&] { return run_highway(HWY_STATIC_TARGET, c, v.data(), w.data(), ge.data(), gi.data(), vo.data(), wo.data(), n, steps); }},
         {"highway sse4", [&] { return run_highway(HWY_SSE4, c, v.data(), w.data(), ge.data(), gi.data(), vo.data(), wo.data(), n, steps); }},
         {"highway avx2", [&] { return run_highway(HWY_AVX2, c, v.data(), w.data(), ge.data(), gi.data(), vo.data(), wo.data(), n, steps); }},
         {"highway avx3", [&] { return run_highway(HWY_AVX3, c, v.data(), w.data(), ge.data(), gi.data(), vo.data(), wo.data(), n, steps); }},
