@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/padded_array.hpp"
 #include "engine/network.hpp"
 #include "neurons/model_info.hpp"
 
@@ -167,7 +168,11 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
         for (auto& r : info.receptors) buffers += r.shares_buffer_of < 0;
         const double n = on_rank(p);
         e.neurons += std::uint64_t(n);
-        neuron_bytes += n * (sizeof(gid_t) + 8.0 * double(info.state.size()) + 8.0 * buffers * slots);
+        // State arrays and ring-buffer rows are padded per group, i.e. per VP, to the SIMD
+        // width (core/padded_array.hpp).
+        double padded = 0;
+        for (int t = 0; t < threads; ++t) padded += double(padded_size(std::size_t(local(p, t))));
+        neuron_bytes += n * sizeof(gid_t) + padded * (8.0 * double(info.state.size()) + 8.0 * buffers * slots);
         compartments = std::max(compartments, info.compartments.size());
     }
     // Stimulus scratch per VP: a slice of current per compartment, and per neuron for the

@@ -66,14 +66,365 @@
 // treatment above). Then the conductances decay and the spikes arriving in this step are added
 // (they act from the next step); then, if not refractory, V >= V_peak (V_th if Delta_T = 0)
 // emits a spike: V <- V_reset, w <- w + b, counter <- t_ref / h (rounded).
+// Vectorised across neurons (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron
+// updates"): every neuron's step runs the V-form RK4 and the refractory update in vector lanes,
+// selected by masks, with Highway's vectorised Exp for the exponential term (within 1 ulp of
+// std::exp, but not bitwise it, and with fused multiply-add on targets that have it: results
+// differ from the earlier scalar code and between targets in the last bits, never between
+// decompositions). Neurons in the upswing (V > V_th, rare: the last steps before a spike) are
+// then recomputed one by one by the scalar u-form code above, which uses std::exp and
+// std::log, so that part is the same on every target.
+#ifndef APICAL_AEIF_COND_EXP_SHARED  // compiled once, not per SIMD target
+#define APICAL_AEIF_COND_EXP_SHARED
 #include <cmath>
-#include <string>
+#include <cstdint>
 #include <limits>
+#include <string>
 
 #include "core/error.hpp"
 #include "neurons/models.hpp"
+#include "neurons/simd.hpp"
 
+namespace apical::aeif_cond_exp_kernel {
+
+// The model's constants and the scalar part of its update (the upswing, see the top).
+struct Constants {
+    double E_L, g_L, inv_C, E_ex, E_in, I_e, V_th, Delta_T, inv_Delta_T, V_peak, V_spike, V_reset, a, b,
+        inv_tau_w, h, u_peak, psi_peak, c, w_peak, inv_tau_ex, inv_tau_in;
+    double decay_ex_half, decay_in_half, decay_ex, decay_in, decay_w, V_hold, w_refractory;
+
+    static double parameter(const std::map<std::string, double>& p, const char* name) { return p.at(name); }
+    Constants(const std::map<std::string, double>& p, double h, bool clamp_at_E_L)
+        : E_L(parameter(p, "E_L")), g_L(parameter(p, "g_L")), inv_C(1.0 / parameter(p, "C_m")),
+          E_ex(parameter(p, "E_ex")), E_in(parameter(p, "E_in")), I_e(parameter(p, "I_e")),
+          V_th(parameter(p, "V_th")), Delta_T(parameter(p, "Delta_T")),
+          inv_Delta_T(Delta_T > 0.0 ? 1.0 / Delta_T : 0.0), V_peak(parameter(p, "V_peak")),
+          V_spike(Delta_T > 0.0 ? V_peak : V_th), V_reset(parameter(p, "V_reset")),
+          a(parameter(p, "a")), b(parameter(p, "b")), inv_tau_w(1.0 / parameter(p, "tau_w")),
+          h(h), u_peak(Delta_T > 0.0 ? std::exp(-(V_peak - V_th) * inv_Delta_T) : 0.0),
+          psi_peak(u_peak * (-(V_peak - V_th) * inv_Delta_T) - u_peak),
+          c(a * Delta_T * inv_tau_w / (g_L * inv_C)), w_peak(a * (V_peak - E_L)),
+          inv_tau_ex(1.0 / parameter(p, "tau_syn_ex")), inv_tau_in(1.0 / parameter(p, "tau_syn_in")),
+          decay_ex_half(std::exp(-0.5 * h / parameter(p, "tau_syn_ex"))),
+          decay_in_half(std::exp(-0.5 * h / parameter(p, "tau_syn_in"))),
+          decay_ex(std::exp(-h / parameter(p, "tau_syn_ex"))),
+          decay_in(std::exp(-h / parameter(p, "tau_syn_in"))),
+          decay_w(std::exp(-h / parameter(p, "tau_w"))),
+          V_hold(clamp_at_E_L ? E_L : V_reset),
+          w_refractory(a * (V_hold - E_L)) {}
+
+    // Upswing (V > V_th, Delta_T > 0), see the top of the file: state (u, z) with
+    // u = exp(-(V - V_th)/Delta_T), z = w - c (u ln u - u), c = a Delta_T C_m/(tau_w g_L).
+    //   du/dt = -g_L/C_m - u F/(C_m Delta_T),
+    //   dz/dt = (a (V_th - E_L) - w + (a/g_L) u ln(u) F) / tau_w,
+    // F = -g_L (V - E_L) - g_ex (V - E_ex) - g_in (V - E_in) - w + I the non-exponential
+    // currents. Below u_peak (V past V_peak) the right-hand side is clamped at V_peak.
+    void rhs_uz(double u, double z, double ge, double gi, double I, double& du, double& dz) const {
+        if (u > u_peak) {
+            const double ln_u = std::log(u);
+            const double V = V_th - Delta_T * ln_u;
+            const double w = z + c * (u * ln_u - u);
+            const double F = -g_L * (V - E_L) - ge * (V - E_ex) - gi * (V - E_in) - w + I;
+            du = -g_L * inv_C - u * F * inv_C * inv_Delta_T;
+            dz = (a * (V_th - E_L) - w + a / g_L * u * ln_u * F) * inv_tau_w;
+        } else {
+            const double w = z + c * psi_peak;
+            const double F = -g_L * (V_peak - E_L) - ge * (V_peak - E_ex) - gi * (V_peak - E_in) - w + I;
+            du = -g_L * inv_C - u_peak * F * inv_C * inv_Delta_T;
+            dz = (a * (V_peak - E_L) - w) * inv_tau_w;
+        }
+    }
+    // One RK4 step of length tau <= h on (u, z), conductances exact.
+    void rk4_uz(double u, double z, double ge0, double gi0, double I, double tau, double& u_out,
+                double& z_out) const {
+        double dex_half = decay_ex_half, din_half = decay_in_half, dex = decay_ex, din = decay_in;
+        if (tau != h) {
+            dex_half = std::exp(-0.5 * tau * inv_tau_ex);
+            din_half = std::exp(-0.5 * tau * inv_tau_in);
+            dex = std::exp(-tau * inv_tau_ex);
+            din = std::exp(-tau * inv_tau_in);
+        }
+        const double ge1 = ge0 * dex_half, gi1 = gi0 * din_half, ge2 = ge0 * dex, gi2 = gi0 * din;
+        double ku1, kz1, ku2, kz2, ku3, kz3, ku4, kz4;
+        rhs_uz(u, z, ge0, gi0, I, ku1, kz1);
+        rhs_uz(u + 0.5 * tau * ku1, z + 0.5 * tau * kz1, ge1, gi1, I, ku2, kz2);
+        rhs_uz(u + 0.5 * tau * ku2, z + 0.5 * tau * kz2, ge1, gi1, I, ku3, kz3);
+        rhs_uz(u + tau * ku3, z + tau * kz3, ge2, gi2, I, ku4, kz4);
+        u_out = u + tau / 6.0 * (ku1 + 2.0 * ku2 + 2.0 * ku3 + ku4);
+        z_out = z + tau / 6.0 * (kz1 + 2.0 * kz2 + 2.0 * kz3 + kz4);
+    }
+    void upswing_step(double& V, double& w, double ge0, double gi0, double I) const {
+        const double ln_u0 = -(V - V_th) * inv_Delta_T;
+        const double u0 = std::exp(ln_u0);
+        double t_cross = 0.0, w_cross = w;  // V >= V_peak already (set from outside): crossing at 0
+        if (u0 > u_peak) {
+            const double z0 = w - c * (u0 * ln_u0 - u0);
+            double u1, z1;
+            rk4_uz(u0, z0, ge0, gi0, I, h, u1, z1);
+            if (u1 > u_peak) {  // no crossing in this step
+                const double ln_u1 = std::log(u1);
+                V = V_th - Delta_T * ln_u1;
+                w = z1 + c * (u1 * ln_u1 - u1);
+                return;
+            }
+            // Crossing inside the step: the t in (0, h] where the RK4 step of length t from the
+            // step's start reaches u_peak; Illinois regula falsi (u is nearly linear in t there).
+            double lo = 0.0, g_lo = u0 - u_peak, hi = h, g_hi = u1 - u_peak;
+            int side = 0;
+            for (int it = 0; it < 100 && hi - lo > 1e-10 && g_hi < 0.0; ++it) {
+                const double t = hi - g_hi * (hi - lo) / (g_hi - g_lo);
+                double ut, zt;
+                rk4_uz(u0, z0, ge0, gi0, I, t, ut, zt);
+                if (ut > u_peak) {
+                    lo = t;
+                    g_lo = ut - u_peak;
+                    if (side == -1) g_hi *= 0.5;
+                    side = -1;
+                } else {
+                    hi = t;
+                    g_hi = ut - u_peak;
+                    if (side == 1) g_lo *= 0.5;
+                    side = 1;
+                }
+            }
+            t_cross = hi;
+            double uc, zc;
+            rk4_uz(u0, z0, ge0, gi0, I, t_cross, uc, zc);
+            w_cross = zc + c * psi_peak;
+        }
+        // From the crossing to the grid point the right-hand side is clamped at V_peak:
+        // tau_w dw/dt = a (V_peak - E_L) - w, solved exactly.
+        w = w_peak + (w_cross - w_peak) * std::exp(-(h - t_cross) * inv_tau_w);
+        V = V_peak;
+    }
+
+};
+
+// The neurons in the upswing in this step and their state at its start, gathered by the
+// vectorised pass for the upswing pass (padded: it runs over whole vectors too).
+struct Upswing {
+    std::vector<std::uint32_t> index;
+    PaddedVector<double> v, w, ge, gi, I;
+    explicit Upswing(std::size_t n) : index(n), v(n), w(n), ge(n), gi(n), I(n) {}
+};
+
+// What the vectorised update reads: the constants and the group's arrays.
+struct Group {
+    const Constants* c;
+    Upswing* up;
+    double ref_steps;
+    double *v, *w, *ge, *gi;
+    double* r;  // refractory steps left (whole numbers, as doubles: same lanes as V)
+    RingBuffer *buf_ex, *buf_in;
+    const gid_t* gids;
+    std::size_t n;
+};
+
+constexpr step_t stable = -1;
+
+}  // namespace apical::aeif_cond_exp_kernel
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "neurons/aeif_cond_exp.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include "neurons/simd_inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace apical::aeif_cond_exp_kernel::HWY_NAMESPACE {
+using namespace apical::HWY_NAMESPACE;
+
+// The V form of the step (RK4 on (V, w), conductances exact), as vectors.
+template <bool exponential>
+struct VForm {
+    Vd E_L, minus_g_L, inv_C, E_ex, E_in, V_th, inv_Delta_T, g_L_Delta_T, V_peak, a, inv_tau_w;
+    Vd half_h, h, h_6, dex_half, din_half, dex, din;
+    explicit VForm(const Constants& c)
+        : E_L(hn::Set(Dd(), c.E_L)), minus_g_L(hn::Set(Dd(), -c.g_L)), inv_C(hn::Set(Dd(), c.inv_C)),
+          E_ex(hn::Set(Dd(), c.E_ex)), E_in(hn::Set(Dd(), c.E_in)), V_th(hn::Set(Dd(), c.V_th)),
+          inv_Delta_T(hn::Set(Dd(), c.inv_Delta_T)), g_L_Delta_T(hn::Set(Dd(), c.g_L * c.Delta_T)),
+          V_peak(hn::Set(Dd(), c.V_peak)), a(hn::Set(Dd(), c.a)), inv_tau_w(hn::Set(Dd(), c.inv_tau_w)),
+          half_h(hn::Set(Dd(), 0.5 * c.h)), h(hn::Set(Dd(), c.h)), h_6(hn::Set(Dd(), c.h / 6.0)),
+          dex_half(hn::Set(Dd(), c.decay_ex_half)),
+          din_half(hn::Set(Dd(), c.decay_in_half)), dex(hn::Set(Dd(), c.decay_ex)), din(hn::Set(Dd(), c.decay_in)) {}
+    // Right-hand side at (V, w) with conductances ge, gi; V is clamped to V_peak.
+    void rhs(Vd V, Vd w, Vd ge, Vd gi, Vd I, Vd& dV, Vd& dw) const {
+        const Vd Vc = hn::IfThenElse(hn::Lt(V, V_peak), V, V_peak);
+        Vd I_ion = minus_g_L * (Vc - E_L) - ge * (Vc - E_ex) - gi * (Vc - E_in) - w + I;
+        if constexpr (exponential) I_ion = I_ion + g_L_Delta_T * hn::Exp(Dd(), (Vc - V_th) * inv_Delta_T);
+        dV = I_ion * inv_C;
+        dw = (a * (Vc - E_L) - w) * inv_tau_w;
+    }
+    void rk4(Vd& V, Vd& w, Vd ge0, Vd gi0, Vd I) const {
+        const auto f = [this](Vd V_, Vd w_, Vd ge, Vd gi, Vd I_, Vd& dV, Vd& dw) { rhs(V_, w_, ge, gi, I_, dV, dw); };
+        rk4_pair(f, V, w, ge0, gi0, ge0 * dex_half, gi0 * din_half, ge0 * dex, gi0 * din, I, half_h, h, h_6);
+    }
+};
+
+// The upswing (V > V_th) in the u form (see the top), as vectors: one RK4 step of length h on
+// (u, z) for every lane. Lanes that stay below V_peak (u above u_peak) over the whole step take
+// its result; the others (a crossing inside the step: once per spike) then take the scalar
+// Constants::upswing_step, with its root finding.
+struct UForm {
+    Vd V_th, Delta_T, inv_Delta_T, c, u_peak, V_peak, w_at_peak, E_L, minus_g_L, E_ex, E_in, minus_g_L_inv_C,
+        inv_C, a_V_th_E_L, a_V_peak_E_L, a_g_L, inv_tau_w;
+    Vd half_h, h, h_6, dex_half, din_half, dex, din;
+    explicit UForm(const Constants& k)
+        : V_th(hn::Set(Dd(), k.V_th)), Delta_T(hn::Set(Dd(), k.Delta_T)), inv_Delta_T(hn::Set(Dd(), k.inv_Delta_T)),
+          c(hn::Set(Dd(), k.c)), u_peak(hn::Set(Dd(), k.u_peak)), V_peak(hn::Set(Dd(), k.V_peak)),
+          w_at_peak(hn::Set(Dd(), k.c * k.psi_peak)), E_L(hn::Set(Dd(), k.E_L)), minus_g_L(hn::Set(Dd(), -k.g_L)),
+          E_ex(hn::Set(Dd(), k.E_ex)), E_in(hn::Set(Dd(), k.E_in)), minus_g_L_inv_C(hn::Set(Dd(), -k.g_L * k.inv_C)),
+          inv_C(hn::Set(Dd(), k.inv_C)), a_V_th_E_L(hn::Set(Dd(), k.a * (k.V_th - k.E_L))),
+          a_V_peak_E_L(hn::Set(Dd(), k.a * (k.V_peak - k.E_L))), a_g_L(hn::Set(Dd(), k.a / k.g_L)),
+          inv_tau_w(hn::Set(Dd(), k.inv_tau_w)), half_h(hn::Set(Dd(), 0.5 * k.h)), h(hn::Set(Dd(), k.h)),
+          h_6(hn::Set(Dd(), k.h / 6.0)), dex_half(hn::Set(Dd(), k.decay_ex_half)),
+          din_half(hn::Set(Dd(), k.decay_in_half)), dex(hn::Set(Dd(), k.decay_ex)), din(hn::Set(Dd(), k.decay_in)) {}
+    // Constants::rhs_uz, both branches computed and the one of each lane selected.
+    void rhs(Vd u, Vd z, Vd ge, Vd gi, Vd I, Vd& du, Vd& dz) const {
+        const Dd d;
+        const Md below_peak = hn::Gt(u, u_peak);  // V below V_peak
+        const Vd ln_u = hn::Log(d, hn::IfThenElse(below_peak, u, u_peak));
+        const Vd V = hn::IfThenElse(below_peak, V_th - Delta_T * ln_u, V_peak);
+        const Vd w = hn::IfThenElse(below_peak, z + c * (u * ln_u - u), z + w_at_peak);
+        const Vd u_c = hn::IfThenElse(below_peak, u, u_peak);
+        const Vd F = minus_g_L * (V - E_L) - ge * (V - E_ex) - gi * (V - E_in) - w + I;
+        du = minus_g_L_inv_C - u_c * F * inv_C * inv_Delta_T;
+        dz = hn::IfThenElse(below_peak, a_V_th_E_L - w + a_g_L * u * ln_u * F, a_V_peak_E_L - w) * inv_tau_w;
+    }
+    // One RK4 step of length h from V, w; returns the mask of lanes that stay below V_peak.
+    Md step(Vd& V, Vd& w, Vd ge0, Vd gi0, Vd I) const {
+        const Dd d;
+        const Vd ln_u0 = hn::Neg(V - V_th) * inv_Delta_T;
+        const Vd u0 = hn::Exp(d, ln_u0);
+        const Vd z0 = w - c * (u0 * ln_u0 - u0);
+        Vd u1 = u0, z1 = z0;
+        const auto f = [this](Vd u, Vd z, Vd ge, Vd gi, Vd I_, Vd& du, Vd& dz) { rhs(u, z, ge, gi, I_, du, dz); };
+        rk4_pair(f, u1, z1, ge0, gi0, ge0 * dex_half, gi0 * din_half, ge0 * dex, gi0 * din, I, half_h, h, h_6);
+        const Md stays = hn::And(hn::Gt(u0, u_peak), hn::Gt(u1, u_peak));
+        const Vd ln_u1 = hn::Log(d, hn::IfThenElse(stays, u1, u_peak));
+        V = V_th - Delta_T * ln_u1;
+        w = z1 + c * (u1 * ln_u1 - u1);
+        return stays;
+    }
+};
+
+// The upswing pass of a step: the n_up neurons gathered in g.up take the vector u form from
+// their state at the step's start (whole vectors over the gathered neurons), or the scalar code
+// for a crossing inside the step; then their threshold test, reset and stability check, which
+// the vectorised pass left out. Returns whether one became unstable.
+inline bool upswing_pass(const Group& g, const UForm& f, std::size_t n_up, step_t step, std::vector<Spike>& spikes) {
+    const Dd d;
+    const Constants& c = *g.c;
+    Upswing& u = *g.up;
+    for (std::size_t j = 0; j < n_up; j += hn::Lanes(d)) {
+        Vd v = hn::LoadU(d, u.v.data() + j), w = hn::LoadU(d, u.w.data() + j);
+        const Md smooth = f.step(v, w, hn::LoadU(d, u.ge.data() + j), hn::LoadU(d, u.gi.data() + j),
+                                 hn::LoadU(d, u.I.data() + j));
+        for_each_lane(hn::Not(smooth), j, n_up,
+                      [&](std::size_t m) { c.upswing_step(u.v[m], u.w[m], u.ge[m], u.gi[m], u.I[m]); });
+        hn::StoreU(hn::IfThenElse(smooth, v, hn::LoadU(d, u.v.data() + j)), d, u.v.data() + j);
+        hn::StoreU(hn::IfThenElse(smooth, w, hn::LoadU(d, u.w.data() + j)), d, u.w.data() + j);
+    }
+    bool unstable = false;
+    for (std::size_t m = 0; m < n_up; ++m) {
+        const std::size_t k = u.index[m];
+        double v = u.v[m], w = u.w[m];
+        if (v >= c.V_spike) {  // not refractory: it took a step
+            v = c.V_reset;
+            w += c.b;
+            g.r[k] = g.ref_steps;
+            spikes.push_back({step, g.gids[k], 0.0f});
+        }
+        g.v[k] = v, g.w[k] = w;
+        unstable |= !(v >= -1e3 && w >= -1e6 && w <= 1e6);
+    }
+    return unstable;
+}
+
+// Returns the first step at which a neuron became numerically unstable, or `stable`.
+template <bool exponential, bool Noise>
+step_t run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+    const Dd d;
+    const Constants& c = *g.c;
+    const VForm<exponential> f(c);
+    const UForm uf(c);
+    const std::size_t lanes = hn::Lanes(d);
+    const Vd V_th = hn::Set(d, c.V_th), V_spike = hn::Set(d, c.V_spike), V_reset = hn::Set(d, c.V_reset);
+    const Reset reset(c.V_reset, g.ref_steps, g.gids, g.n, spikes);
+    const Vd V_hold = hn::Set(d, c.V_hold), w_refractory = hn::Set(d, c.w_refractory);
+    const Vd decay_w = hn::Set(d, c.decay_w), b = hn::Set(d, c.b);
+    const Vd V_low = hn::Set(d, -1e3), w_low = hn::Set(d, -1e6), w_high = hn::Set(d, 1e6);
+    const double* soma_current = in.stimulus_current(0);
+    for (int k = 0; k < in.n_steps; ++k) {
+        const step_t step = in.first_step + k;
+        double* x_ex = g.buf_ex->row_of_step(step);
+        double* x_in = g.buf_in->row_of_step(step);
+        const Vd I = hn::Set(d, c.I_e + soma_current[k]);
+        const double* noise = Noise ? in.neuron_current_row(0, k, g.n) : nullptr;
+        Md unstable = hn::FirstN(d, 0);
+        std::size_t n_up = 0;
+        for (std::size_t i = 0; i < g.n; i += lanes) {
+            // Padding lanes (past the last neuron) take no scalar step and are never unstable.
+            const Md neuron = i + lanes <= g.n ? hn::FirstN(d, lanes) : hn::FirstN(d, g.n - i);
+            const Vd v0 = hn::LoadU(d, g.v + i), w0 = hn::LoadU(d, g.w + i), r0 = hn::LoadU(d, g.r + i);
+            const Vd ge = hn::LoadU(d, g.ge + i), gi = hn::LoadU(d, g.gi + i);
+            const Vd I_i = Noise ? I + load_unpadded(noise, i, g.n) : I;
+            Vd v = v0, w = w0;
+            f.rk4(v, w, ge, gi, I_i);
+            // Refractory: V held, w relaxes exactly, the counter counts down.
+            const Md free = is_free(r0);
+            v = hn::IfThenElse(free, v, V_hold);
+            w = hn::IfThenElse(free, w, w_refractory + (w0 - w_refractory) * decay_w);
+            const Vd r = count_down(free, r0);
+            // The upswing's neurons are gathered for the upswing pass, which finishes them.
+            Md upswing = hn::FirstN(d, 0);
+            if constexpr (exponential) {
+                upswing = hn::And(neuron, hn::And(free, hn::Gt(v0, V_th)));
+                for_each_lane(upswing, i, g.n, [&](std::size_t j) {
+                    Upswing& u = *g.up;
+                    u.index[n_up] = std::uint32_t(j);
+                    u.v[n_up] = g.v[j], u.w[n_up] = g.w[j], u.ge[n_up] = g.ge[j], u.gi[n_up] = g.gi[j];
+                    u.I[n_up] = Noise ? c.I_e + soma_current[k] + noise[j] : c.I_e + soma_current[k];
+                    ++n_up;
+                });
+            }
+            hn::StoreU(f.dex * ge + take_input(x_ex, i), d, g.ge + i);
+            hn::StoreU(f.din * gi + take_input(x_in, i), d, g.gi + i);
+            const Md spiking = hn::AndNot(upswing, hn::And(is_free(r), hn::Ge(v, V_spike)));
+            w = hn::IfThenElse(spiking, w + b, w);
+            hn::StoreU(w, d, g.w + i);
+            reset.apply(spiking, v, r, g.v, g.r, i, step);
+            v = hn::IfThenElse(spiking, V_reset, v);
+            // NEST's aeif models throw NumericalInstability past these bounds (also NaN).
+            const Md fine = hn::And(hn::Ge(v, V_low), hn::And(hn::Ge(w, w_low), hn::Le(w, w_high)));
+            unstable = hn::Or(unstable, hn::AndNot(fine, hn::AndNot(upswing, neuron)));
+        }
+        bool unstable_upswing = false;
+        if (exponential && n_up > 0) unstable_upswing = upswing_pass(g, uf, n_up, step, spikes);
+        if (unstable_upswing || !hn::AllFalse(d, unstable)) return step;
+    }
+    return stable;
+}
+
+step_t run(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+    step_t unstable = stable;
+    with_neuron_current(in, [&](auto noise) {
+        constexpr bool Noise = decltype(noise)::value;
+        unstable = g.c->Delta_T > 0.0 ? run_slice<true, Noise>(g, in, spikes) : run_slice<false, Noise>(g, in, spikes);
+    });
+    return unstable;
+}
+
+}  // namespace apical::aeif_cond_exp_kernel::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace apical {
+
+namespace aeif_cond_exp_kernel {
+APICAL_EXPORT_KERNEL(run)
+}
 
 namespace {
 
@@ -86,85 +437,21 @@ public:
     AeifCondExp(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double h,
                 const std::map<std::string, double>& p, const ModelContext& ctx)
         : NeuronGroup(info, std::move(gids), n_slots, h),
-          E_L_(parameter(p, "E_L")), g_L_(parameter(p, "g_L")), inv_C_(1.0 / parameter(p, "C_m")),
-          E_ex_(parameter(p, "E_ex")), E_in_(parameter(p, "E_in")), I_e_(parameter(p, "I_e")),
-          V_th_(parameter(p, "V_th")), Delta_T_(parameter(p, "Delta_T")),
-          inv_Delta_T_(Delta_T_ > 0.0 ? 1.0 / Delta_T_ : 0.0), V_peak_(parameter(p, "V_peak")),
-          V_spike_(Delta_T_ > 0.0 ? V_peak_ : V_th_), V_reset_(parameter(p, "V_reset")),
-          a_(parameter(p, "a")), b_(parameter(p, "b")), inv_tau_w_(1.0 / parameter(p, "tau_w")),
-          h_(h), u_peak_(Delta_T_ > 0.0 ? std::exp(-(V_peak_ - V_th_) * inv_Delta_T_) : 0.0),
-          psi_peak_(u_peak_ * (-(V_peak_ - V_th_) * inv_Delta_T_) - u_peak_),
-          c_(a_ * Delta_T_ * inv_tau_w_ / (g_L_ * inv_C_)), w_peak_(a_ * (V_peak_ - E_L_)),
-          inv_tau_ex_(1.0 / parameter(p, "tau_syn_ex")), inv_tau_in_(1.0 / parameter(p, "tau_syn_in")),
-          decay_ex_half_(std::exp(-0.5 * h / parameter(p, "tau_syn_ex"))),
-          decay_in_half_(std::exp(-0.5 * h / parameter(p, "tau_syn_in"))),
-          decay_ex_(std::exp(-h / parameter(p, "tau_syn_ex"))),
-          decay_in_(std::exp(-h / parameter(p, "tau_syn_in"))),
-          decay_w_(std::exp(-h / parameter(p, "tau_w"))),
-          V_hold_(ctx.option(refractory_clamp) == clamp_E_L ? E_L_ : V_reset_),
-          w_refractory_(a_ * (V_hold_ - E_L_)),
+          c_(p, h, ctx.option(refractory_clamp) == clamp_E_L),
           ref_steps_(refractory_steps(parameter(p, "t_ref"))),
-          refractory_(size(), 0) {}
+          refractory_(size(), 0.0), upswing_(size()) {
+        select_simd_target();
+    }
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
-        // Per-neuron stimulus currents (noise_current) or not, chosen once per slice.
-        with_neuron_current(in, [&](auto noise) {
-            if (Delta_T_ > 0.0)
-                run<true, decltype(noise)::value>(in, spikes);
-            else
-                run<false, decltype(noise)::value>(in, spikes);
-        });
+        const aeif_cond_exp_kernel::Group g{&c_, &upswing_, double(ref_steps_), state(V_m).data(), state(w_ad).data(),
+                                            state(g_ex).data(), state(g_in).data(), refractory_.data(),
+                                            &input(0), &input(1), gids_.data(), size()};
+        const step_t unstable = aeif_cond_exp_kernel::run_best(g, in, spikes);
+        if (unstable != aeif_cond_exp_kernel::stable) throw_instability(unstable);
     }
 
 private:
-    template <bool exponential, bool Noise>
-    void run(const SliceInput& in, std::vector<Spike>& spikes) {
-        double* v = state(V_m).data();
-        double* w = state(w_ad).data();
-        double* ge = state(g_ex).data();
-        double* gi = state(g_in).data();
-        int* r = refractory_.data();
-        RingBuffer& buf_ex = input(0);
-        RingBuffer& buf_in = input(1);
-        const std::size_t n = size();
-        const double* soma_current = in.stimulus_current(0);
-        bool unstable = false;
-        for (int k = 0; k < in.n_steps; ++k) {
-            const step_t step = in.first_step + k;
-            const int slot = buf_ex.slot_of(step);
-            const double* x_ex = buf_ex.row(slot);
-            const double* x_in = buf_in.row(slot);
-            const double I = I_e_ + soma_current[k];
-            const double* noise = Noise ? in.neuron_current_row(0, k, n) : nullptr;
-            for (std::size_t i = 0; i < n; ++i) {
-                if (r[i] == 0) {
-                    const double I_i = Noise ? I + noise[i] : I;
-                    if (exponential && v[i] > V_th_)
-                        upswing_step(v[i], w[i], ge[i], gi[i], I_i);
-                    else
-                        rk4_step<exponential>(v[i], w[i], ge[i], gi[i], I_i);
-                } else {
-                    --r[i];
-                    v[i] = V_hold_;
-                    w[i] = w_refractory_ + (w[i] - w_refractory_) * decay_w_;
-                }
-                ge[i] = decay_ex_ * ge[i] + x_ex[i];
-                gi[i] = decay_in_ * gi[i] + x_in[i];
-                if (r[i] == 0 && v[i] >= V_spike_) {
-                    r[i] = ref_steps_;
-                    v[i] = V_reset_;
-                    w[i] += b_;
-                    spikes.push_back({step, gids_[i], 0.0f});
-                }
-                // NEST's aeif models throw NumericalInstability past these bounds (also NaN).
-                unstable |= !(v[i] >= -1e3 && w[i] >= -1e6 && w[i] <= 1e6);
-            }
-            buf_ex.clear_row(slot);
-            buf_in.clear_row(slot);
-            if (unstable) throw_instability(step);
-        }
-    }
-
     [[noreturn]] void throw_instability(step_t step) {
         const double* v = state(V_m).data();
         const double* w = state(w_ad).data();
@@ -177,119 +464,10 @@ private:
                              "inputs, or use a smaller dt");
     }
 
-    // Right-hand side at (V, w) with conductances ge, gi; V is clamped to V_peak.
-    template <bool exponential>
-    void rhs(double V, double w, double ge, double gi, double I, double& dV, double& dw) const {
-        const double Vc = V < V_peak_ ? V : V_peak_;
-        double I_ion = -g_L_ * (Vc - E_L_) - ge * (Vc - E_ex_) - gi * (Vc - E_in_) - w + I;
-        if constexpr (exponential) I_ion += g_L_ * Delta_T_ * std::exp((Vc - V_th_) * inv_Delta_T_);
-        dV = I_ion * inv_C_;
-        dw = (a_ * (Vc - E_L_) - w) * inv_tau_w_;
-    }
-
-    template <bool exponential>
-    void rk4_step(double& V, double& w, double ge0, double gi0, double I) const {
-        const double ge1 = ge0 * decay_ex_half_, gi1 = gi0 * decay_in_half_;
-        const double ge2 = ge0 * decay_ex_, gi2 = gi0 * decay_in_;
-        double kV1, kw1, kV2, kw2, kV3, kw3, kV4, kw4;
-        rhs<exponential>(V, w, ge0, gi0, I, kV1, kw1);
-        rhs<exponential>(V + 0.5 * h_ * kV1, w + 0.5 * h_ * kw1, ge1, gi1, I, kV2, kw2);
-        rhs<exponential>(V + 0.5 * h_ * kV2, w + 0.5 * h_ * kw2, ge1, gi1, I, kV3, kw3);
-        rhs<exponential>(V + h_ * kV3, w + h_ * kw3, ge2, gi2, I, kV4, kw4);
-        V += h_ / 6.0 * (kV1 + 2.0 * kV2 + 2.0 * kV3 + kV4);
-        w += h_ / 6.0 * (kw1 + 2.0 * kw2 + 2.0 * kw3 + kw4);
-    }
-
-    // Upswing (V > V_th, Delta_T > 0), see the top of the file: state (u, z) with
-    // u = exp(-(V - V_th)/Delta_T), z = w - c (u ln u - u), c = a Delta_T C_m/(tau_w g_L).
-    //   du/dt = -g_L/C_m - u F/(C_m Delta_T),
-    //   dz/dt = (a (V_th - E_L) - w + (a/g_L) u ln(u) F) / tau_w,
-    // F = -g_L (V - E_L) - g_ex (V - E_ex) - g_in (V - E_in) - w + I the non-exponential
-    // currents. Below u_peak (V past V_peak) the right-hand side is clamped at V_peak.
-    void rhs_uz(double u, double z, double ge, double gi, double I, double& du, double& dz) const {
-        if (u > u_peak_) {
-            const double ln_u = std::log(u);
-            const double V = V_th_ - Delta_T_ * ln_u;
-            const double w = z + c_ * (u * ln_u - u);
-            const double F = -g_L_ * (V - E_L_) - ge * (V - E_ex_) - gi * (V - E_in_) - w + I;
-            du = -g_L_ * inv_C_ - u * F * inv_C_ * inv_Delta_T_;
-            dz = (a_ * (V_th_ - E_L_) - w + a_ / g_L_ * u * ln_u * F) * inv_tau_w_;
-        } else {
-            const double w = z + c_ * psi_peak_;
-            const double F = -g_L_ * (V_peak_ - E_L_) - ge * (V_peak_ - E_ex_) - gi * (V_peak_ - E_in_) - w + I;
-            du = -g_L_ * inv_C_ - u_peak_ * F * inv_C_ * inv_Delta_T_;
-            dz = (a_ * (V_peak_ - E_L_) - w) * inv_tau_w_;
-        }
-    }
-    // One RK4 step of length tau <= h on (u, z), conductances exact.
-    void rk4_uz(double u, double z, double ge0, double gi0, double I, double tau, double& u_out,
-                double& z_out) const {
-        double dex_half = decay_ex_half_, din_half = decay_in_half_, dex = decay_ex_, din = decay_in_;
-        if (tau != h_) {
-            dex_half = std::exp(-0.5 * tau * inv_tau_ex_);
-            din_half = std::exp(-0.5 * tau * inv_tau_in_);
-            dex = std::exp(-tau * inv_tau_ex_);
-            din = std::exp(-tau * inv_tau_in_);
-        }
-        const double ge1 = ge0 * dex_half, gi1 = gi0 * din_half, ge2 = ge0 * dex, gi2 = gi0 * din;
-        double ku1, kz1, ku2, kz2, ku3, kz3, ku4, kz4;
-        rhs_uz(u, z, ge0, gi0, I, ku1, kz1);
-        rhs_uz(u + 0.5 * tau * ku1, z + 0.5 * tau * kz1, ge1, gi1, I, ku2, kz2);
-        rhs_uz(u + 0.5 * tau * ku2, z + 0.5 * tau * kz2, ge1, gi1, I, ku3, kz3);
-        rhs_uz(u + tau * ku3, z + tau * kz3, ge2, gi2, I, ku4, kz4);
-        u_out = u + tau / 6.0 * (ku1 + 2.0 * ku2 + 2.0 * ku3 + ku4);
-        z_out = z + tau / 6.0 * (kz1 + 2.0 * kz2 + 2.0 * kz3 + kz4);
-    }
-    void upswing_step(double& V, double& w, double ge0, double gi0, double I) const {
-        const double ln_u0 = -(V - V_th_) * inv_Delta_T_;
-        const double u0 = std::exp(ln_u0);
-        double t_cross = 0.0, w_cross = w;  // V >= V_peak already (set from outside): crossing at 0
-        if (u0 > u_peak_) {
-            const double z0 = w - c_ * (u0 * ln_u0 - u0);
-            double u1, z1;
-            rk4_uz(u0, z0, ge0, gi0, I, h_, u1, z1);
-            if (u1 > u_peak_) {  // no crossing in this step
-                const double ln_u1 = std::log(u1);
-                V = V_th_ - Delta_T_ * ln_u1;
-                w = z1 + c_ * (u1 * ln_u1 - u1);
-                return;
-            }
-            // Crossing inside the step: the t in (0, h] where the RK4 step of length t from the
-            // step's start reaches u_peak; Illinois regula falsi (u is nearly linear in t there).
-            double lo = 0.0, g_lo = u0 - u_peak_, hi = h_, g_hi = u1 - u_peak_;
-            int side = 0;
-            for (int it = 0; it < 100 && hi - lo > 1e-10 && g_hi < 0.0; ++it) {
-                const double t = hi - g_hi * (hi - lo) / (g_hi - g_lo);
-                double ut, zt;
-                rk4_uz(u0, z0, ge0, gi0, I, t, ut, zt);
-                if (ut > u_peak_) {
-                    lo = t;
-                    g_lo = ut - u_peak_;
-                    if (side == -1) g_hi *= 0.5;
-                    side = -1;
-                } else {
-                    hi = t;
-                    g_hi = ut - u_peak_;
-                    if (side == 1) g_lo *= 0.5;
-                    side = 1;
-                }
-            }
-            t_cross = hi;
-            double uc, zc;
-            rk4_uz(u0, z0, ge0, gi0, I, t_cross, uc, zc);
-            w_cross = zc + c_ * psi_peak_;
-        }
-        // From the crossing to the grid point the right-hand side is clamped at V_peak:
-        // tau_w dw/dt = a (V_peak - E_L) - w, solved exactly.
-        w = w_peak_ + (w_cross - w_peak_) * std::exp(-(h_ - t_cross) * inv_tau_w_);
-        V = V_peak_;
-    }
-
-    double E_L_, g_L_, inv_C_, E_ex_, E_in_, I_e_, V_th_, Delta_T_, inv_Delta_T_, V_peak_, V_spike_,
-        V_reset_, a_, b_, inv_tau_w_, h_, u_peak_, psi_peak_, c_, w_peak_, inv_tau_ex_, inv_tau_in_;
-    double decay_ex_half_, decay_in_half_, decay_ex_, decay_in_, decay_w_, V_hold_, w_refractory_;
+    aeif_cond_exp_kernel::Constants c_;
     int ref_steps_;
-    std::vector<int> refractory_;
+    PaddedVector<double> refractory_;
+    aeif_cond_exp_kernel::Upswing upswing_;
 };
 
 }  // namespace
@@ -349,3 +527,4 @@ std::unique_ptr<NeuronGroup> make_aeif_cond_exp(std::vector<gid_t> gids, int n_s
 }
 
 }  // namespace apical
+#endif  // HWY_ONCE

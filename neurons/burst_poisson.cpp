@@ -50,6 +50,14 @@
 // in the membrane update of step s (apical's stimulus convention), while Auryn's
 // CurrentInjector adds dt I/C after the threshold check of the step; and w_d starts at 0
 // (Auryn: 0.1 mV; set initial w_d to reproduce it).
+//
+// Vectorised: pass 1 of each step (membranes, adaptation, threshold, conductances, counters) is
+// one Highway kernel over padded arrays (neurons/simd_inl.hpp, docs/architecture.md
+// "Vectorised neuron updates"), the same operations in the same order as the scalar loop, so
+// bitwise its results on every target; it reads and clears the input rows in the same pass.
+// Pass 2 (spikes and burst draws) is a scalar loop over the neurons.
+#ifndef APICAL_BURST_POISSON_SHARED  // compiled once, not per SIMD target
+#define APICAL_BURST_POISSON_SHARED
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -57,6 +65,103 @@
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "neurons/models.hpp"
+#include "neurons/simd.hpp"
+
+namespace apical::burst_poisson_kernel {
+
+// What pass 1 reads: the constants ...
+struct Constants {
+    double E_L, theta_0, E_exc, E_inh, a_s, a_d, c_ws, c_wd, i_s, i_d, decay_ws, a_wd, a_theta, decay_exc,
+        decay_inh;
+    bool drive_soma;
+};
+// ... and one step's arrays (padded) and stimulus currents (pA).
+struct Step {
+    struct {
+        double *vs, *vd, *ws, *wd, *th, *gsE, *gsI, *gdE, *gdI, *ref, *burst;
+    } a;
+    double* x[4];  // input rows: soma exc, soma inh, dendrite exc, dendrite inh (cleared)
+    double cur_s, cur_d;  // common stimulus currents
+    const double *noise_s, *noise_d;  // per-neuron ones (nullptr: none)
+    std::size_t n;
+    // Out: the neurons that may spike in pass 2 (an event or a burst's second spike due), in
+    // increasing order; step_all returns their number.
+    std::uint32_t* candidates;
+};
+
+}  // namespace apical::burst_poisson_kernel
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "neurons/burst_poisson.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include "neurons/simd_inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace apical::burst_poisson_kernel::HWY_NAMESPACE {
+using namespace apical::HWY_NAMESPACE;
+
+template <bool DriveSoma, bool Noise>
+std::size_t step_slice(const Constants& c, const Step& s) {
+    const Dd d;
+    const Vd E_L = hn::Set(d, c.E_L), theta_0 = hn::Set(d, c.theta_0), E_exc = hn::Set(d, c.E_exc),
+             E_inh = hn::Set(d, c.E_inh), a_s = hn::Set(d, c.a_s), a_d = hn::Set(d, c.a_d), c_ws = hn::Set(d, c.c_ws),
+             c_wd = hn::Set(d, c.c_wd), i_s = hn::Set(d, c.i_s), i_d = hn::Set(d, c.i_d),
+             decay_ws = hn::Set(d, c.decay_ws), a_wd = hn::Set(d, c.a_wd), a_theta = hn::Set(d, c.a_theta),
+             decay_exc = hn::Set(d, c.decay_exc), decay_inh = hn::Set(d, c.decay_inh);
+    const Vd cur_s = hn::Set(d, s.cur_s), cur_d = hn::Set(d, s.cur_d);
+    const Vd I_s_common = hn::Set(d, c.i_s * s.cur_s), I_d_common = hn::Set(d, c.i_d * s.cur_d);
+    const Vd zero = hn::Zero(d), one = hn::Set(d, 1.0);
+    const auto& a = s.a;
+    std::size_t n_candidates = 0;
+    for (std::size_t i = 0; i < s.n; i += hn::Lanes(d)) {
+        const Vd I_s = Noise ? i_s * (cur_s + load_unpadded(s.noise_s, i, s.n)) : I_s_common;
+        const Vd I_d = Noise ? i_d * (cur_d + load_unpadded(s.noise_d, i, s.n)) : I_d_common;
+        const Vd v_s = hn::LoadU(d, a.vs + i), v_d = hn::LoadU(d, a.vd + i);
+        const Vd v_drive = DriveSoma ? v_s : v_d;
+        const Vd gsE = hn::LoadU(d, a.gsE + i), gsI = hn::LoadU(d, a.gsI + i);
+        const Vd gdE = hn::LoadU(d, a.gdE + i), gdI = hn::LoadU(d, a.gdI + i);
+        const Vd syn_s = gsE * (E_exc - v_s) + gsI * (E_inh - v_s);
+        const Vd syn_d = gdE * (E_exc - v_drive) + gdI * (E_inh - v_drive);
+        const Vd ws = hn::LoadU(d, a.ws + i), wd = hn::LoadU(d, a.wd + i), th = hn::LoadU(d, a.th + i);
+        hn::StoreU(v_s + a_s * (E_L - v_s) + c_ws * ws + a_s * syn_s + I_s, d, a.vs + i);
+        const Vd v_d_new = v_d + a_d * (E_L - v_d) + c_wd * wd + a_d * syn_d + I_d;
+        hn::StoreU(v_d_new, d, a.vd + i);
+        hn::StoreU(ws * decay_ws, d, a.ws + i);
+        hn::StoreU(wd + a_wd * ((v_d_new - E_L) - wd), d, a.wd + i);
+        hn::StoreU(th + a_theta * (theta_0 - th), d, a.th + i);
+        hn::StoreU(decay_exc * gsE + take_input(s.x[0], i), d, a.gsE + i);
+        hn::StoreU(decay_inh * gsI + take_input(s.x[1], i), d, a.gsI + i);
+        hn::StoreU(decay_exc * gdE + take_input(s.x[2], i), d, a.gdE + i);
+        hn::StoreU(decay_inh * gdI + take_input(s.x[3], i), d, a.gdI + i);
+        // Counters (whole steps) count down to 0.
+        const Vd ref = hn::Max(hn::LoadU(d, a.ref + i) - one, zero);
+        const Vd burst = hn::Max(hn::LoadU(d, a.burst + i) - one, zero);
+        hn::StoreU(ref, d, a.ref + i);
+        hn::StoreU(burst, d, a.burst + i);
+        // Pass 2's conditions, as masks: only these neurons are visited there.
+        const Md event = hn::And(hn::Gt(hn::LoadU(d, a.vs + i), hn::LoadU(d, a.th + i)), hn::Eq(ref, zero));
+        for_each_lane(hn::Or(event, hn::Eq(burst, one)), i, s.n,
+                      [&](std::size_t k) { s.candidates[n_candidates++] = std::uint32_t(k); });
+    }
+    return n_candidates;
+}
+
+std::size_t step_all(const Constants& c, const Step& s) {
+    const bool noise = s.noise_s != nullptr;
+    if (c.drive_soma)
+        return noise ? step_slice<true, true>(c, s) : step_slice<true, false>(c, s);
+    return noise ? step_slice<false, true>(c, s) : step_slice<false, false>(c, s);
+}
+
+}  // namespace apical::burst_poisson_kernel::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace apical::burst_poisson_kernel {
+APICAL_EXPORT_KERNEL(step_all)
+}
 
 namespace apical {
 
@@ -89,7 +194,11 @@ public:
           n_min_(refractory_steps(parameter(p, "t_burst_min"))),
           n_range_(refractory_steps(parameter(p, "t_burst_range"))),
           drive_soma_(ctx.option(dendritic_driving_force) == driving_soma),
-          seed_(ctx.seed), purpose_(purpose(Purpose::neuron_noise, ctx.population)) {
+          seed_(ctx.seed), purpose_(purpose(Purpose::neuron_noise, ctx.population)),
+          kc_{E_L_, theta_0_, E_exc_, E_inh_, a_s_, a_d_, c_ws_, c_wd_, i_s_, i_d_, decay_ws_, a_wd_, a_theta_,
+              decay_exc_, decay_inh_, drive_soma_},
+          candidates_(size()) {
+        select_simd_target();
         APICAL_ASSERT(n_min_ >= 2);  // ModelInfo::check
     }
 
@@ -119,13 +228,18 @@ private:
             const step_t step = in.first_step + k;
             const int slot = input(soma_exc).slot_of(step);
             // Pass 1, branch-free: membranes, adaptation, threshold, conductances, counters.
-            step_all<Noise>(vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref, burst, input(soma_exc).row(slot),
-                            input(soma_inh).row(slot), input(dendrite_exc).row(slot),
-                            input(dendrite_inh).row(slot), soma_current[k], dend_current[k],
-                            Noise ? in.neuron_current_row(0, k, n) : nullptr,
-                            Noise ? in.neuron_current_row(1, k, n) : nullptr, n);
-            // Pass 2: spikes.
-            for (std::size_t i = 0; i < n; ++i) {
+            // It reads and clears the input rows.
+            const burst_poisson_kernel::Step st{{vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref, burst},
+                                                {input(soma_exc).row(slot), input(soma_inh).row(slot),
+                                                 input(dendrite_exc).row(slot), input(dendrite_inh).row(slot)},
+                                                soma_current[k], dend_current[k],
+                                                Noise ? in.neuron_current_row(0, k, n) : nullptr,
+                                                Noise ? in.neuron_current_row(1, k, n) : nullptr, n,
+                                                candidates_.data()};
+            const std::size_t n_candidates = burst_poisson_kernel::step_all_best(kc_, st);
+            // Pass 2: spikes, over the neurons pass 1 found meeting one of the conditions below.
+            for (std::size_t c = 0; c < n_candidates; ++c) {
+                const std::size_t i = candidates_[c];
                 if (vs[i] > th[i] && ref[i] == 0.0) {
                     spikes.push_back({step, gids_[i], 0.0f});
                     vs[i] = V_reset_;
@@ -143,40 +257,6 @@ private:
                     burst[i] = 0.0;
                 }
             }
-            for (int r = 0; r < n_receptors(); ++r) input(r).clear_row(slot);
-        }
-    }
-
-    // cur_s, cur_d: the common stimulus currents of the step (pA); noise_s, noise_d: the
-    // per-neuron ones (Noise only).
-    template <bool Noise>
-    void step_all(double* __restrict vs, double* __restrict vd, double* __restrict ws,
-                  double* __restrict wd, double* __restrict th, double* __restrict gsE,
-                  double* __restrict gsI, double* __restrict gdE, double* __restrict gdI,
-                  double* __restrict ref, double* __restrict burst, const double* __restrict xsE,
-                  const double* __restrict xsI, const double* __restrict xdE,
-                  const double* __restrict xdI, double cur_s, double cur_d,
-                  const double* __restrict noise_s, const double* __restrict noise_d, std::size_t n) const {
-        const double I_s_common = i_s_ * cur_s, I_d_common = i_d_ * cur_d;
-        for (std::size_t i = 0; i < n; ++i) {
-            const double I_s = Noise ? i_s_ * (cur_s + noise_s[i]) : I_s_common;
-            const double I_d = Noise ? i_d_ * (cur_d + noise_d[i]) : I_d_common;
-            const double v_s = vs[i], v_d = vd[i];
-            const double v_drive = drive_soma_ ? v_s : v_d;
-            const double syn_s = gsE[i] * (E_exc_ - v_s) + gsI[i] * (E_inh_ - v_s);
-            const double syn_d = gdE[i] * (E_exc_ - v_drive) + gdI[i] * (E_inh_ - v_drive);
-            vs[i] = v_s + a_s_ * (E_L_ - v_s) + c_ws_ * ws[i] + a_s_ * syn_s + I_s;
-            const double v_d_new = v_d + a_d_ * (E_L_ - v_d) + c_wd_ * wd[i] + a_d_ * syn_d + I_d;
-            vd[i] = v_d_new;
-            ws[i] *= decay_ws_;
-            wd[i] += a_wd_ * ((v_d_new - E_L_) - wd[i]);
-            th[i] += a_theta_ * (theta_0_ - th[i]);
-            gsE[i] = decay_exc_ * gsE[i] + xsE[i];
-            gsI[i] = decay_inh_ * gsI[i] + xsI[i];
-            gdE[i] = decay_exc_ * gdE[i] + xdE[i];
-            gdI[i] = decay_inh_ * gdI[i] + xdI[i];
-            ref[i] = std::max(ref[i] - 1.0, 0.0);  // counters (whole steps) count down to 0
-            burst[i] = std::max(burst[i] - 1.0, 0.0);
         }
     }
 
@@ -185,6 +265,8 @@ private:
     int ref_steps_, n_min_, n_range_;
     bool drive_soma_;
     std::uint32_t seed_, purpose_;
+    burst_poisson_kernel::Constants kc_;
+    std::vector<std::uint32_t> candidates_;  // pass 2's neurons of the step (scratch)
 };
 
 }  // namespace
@@ -258,3 +340,4 @@ std::unique_ptr<NeuronGroup> make_burst_poisson(std::vector<gid_t> gids, int n_s
 }
 
 }  // namespace apical
+#endif  // HWY_ONCE

@@ -94,6 +94,15 @@
 // Payeur script sets set_nmda_ampa_current_ampl_ratio(0)); with -ffast-math Auryn may use a
 // vectorised expf. Initial w_d: the engine's default is 0; Auryn starts at 0.1 mV (set the
 // initial state of w_d to reproduce it).
+//
+// Vectorised (default step): steps 1-4 for all neurons are one Highway kernel
+// (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron updates") over padded arrays,
+// with Highway's Exp for the sigmoid f (within 1 ulp of std::exp, not bitwise it; fused
+// multiply-add inside Exp on AVX2/AVX-512), reading and clearing the input rows in the same
+// pass, and listing the neurons past threshold; the resets of those (and the ring of the sum
+// mode's bAP boxes) are scalar. The auryn order is unchanged (scalar single precision).
+#ifndef APICAL_BURST_PYRAMIDAL_SHARED  // compiled once, not per SIMD target
+#define APICAL_BURST_PYRAMIDAL_SHARED
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -101,6 +110,149 @@
 
 #include "core/error.hpp"
 #include "neurons/models.hpp"
+#include "neurons/simd.hpp"
+
+namespace apical::burst_pyramidal_kernel {
+
+// What the vectorised RK4 pass reads: the default step's constants ...
+struct Constants {
+    double E_L, E_exc, E_inh, E_d, inv_D_d, inv_tau_s, inv_tau_d, inv_C_s, inv_C_d, g_s, g_d, b, a_w, c_d,
+        inv_tau_wd, h, V_reset, theta_0, decay_ws_half, decay_ws, decay_theta, decay_exc_half, decay_exc,
+        decay_inh_half, decay_inh, bap_steps;
+};
+// ... and one step's arrays (padded), stimulus currents and choices.
+struct Step {
+    struct {
+        double *vs, *vd, *ws, *wd, *th, *gsE, *gsI, *gdE, *gdI, *ref;
+    } a;
+    double* countdown;  // bAP countdown, moved on by one
+    const double* K;    // bAP kernel of the step (sum mode), or nullptr: from the countdown (restart)
+    double* x[4];     // input rows: soma exc, soma inh, dendrite exc, dendrite inh (cleared)
+    double I_s, I_d;  // common stimulus currents
+    const double *noise_s, *noise_d;  // per-neuron ones (nullptr: none)
+    std::size_t n;
+    bool drive_soma;
+    // Out: the neurons past threshold and not refractory, in increasing order (rk4_all returns
+    // their number); the refractory counters are counted down.
+    std::uint32_t* spiking;
+};
+
+}  // namespace apical::burst_pyramidal_kernel
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "neurons/burst_pyramidal.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include "neurons/simd_inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace apical::burst_pyramidal_kernel::HWY_NAMESPACE {
+using namespace apical::HWY_NAMESPACE;
+
+struct Derivs {
+    Vd vs, vd, wd;
+};
+
+struct Rhs {
+    Vd E_L, E_exc, E_inh, E_d, inv_D_d, inv_tau_s, inv_tau_d, inv_C_s, inv_C_d, g_s, g_d, b, a_w, inv_tau_wd, one;
+    explicit Rhs(const Constants& c)
+        : E_L(hn::Set(Dd(), c.E_L)), E_exc(hn::Set(Dd(), c.E_exc)), E_inh(hn::Set(Dd(), c.E_inh)),
+          E_d(hn::Set(Dd(), c.E_d)), inv_D_d(hn::Set(Dd(), c.inv_D_d)), inv_tau_s(hn::Set(Dd(), c.inv_tau_s)),
+          inv_tau_d(hn::Set(Dd(), c.inv_tau_d)), inv_C_s(hn::Set(Dd(), c.inv_C_s)), inv_C_d(hn::Set(Dd(), c.inv_C_d)),
+          g_s(hn::Set(Dd(), c.g_s)), g_d(hn::Set(Dd(), c.g_d)), b(hn::Set(Dd(), c.b)), a_w(hn::Set(Dd(), c.a_w)),
+          inv_tau_wd(hn::Set(Dd(), c.inv_tau_wd)), one(hn::Set(Dd(), 1.0)) {}
+    template <bool DriveSoma>
+    Derivs at(Vd v_s, Vd v_d, Vd w_dend, Vd w_soma, Vd ge_s, Vd gi_s, Vd ge_d, Vd gi_d, Vd free, Vd drive_d,
+              Vd soma_ext) const {
+        const Vd f = one / (one + hn::Exp(Dd(), hn::Neg(v_d - E_d) * inv_D_d));
+        const Vd v_star = DriveSoma ? v_s : v_d;
+        const Vd i_s = g_s * f + b * w_soma + ge_s * (E_exc - v_s) + gi_s * (E_inh - v_s);
+        const Vd i_d = g_d * f + a_w * w_dend + ge_d * (E_exc - v_star) + gi_d * (E_inh - v_star);
+        return {free * ((E_L - v_s) * inv_tau_s + i_s * inv_C_s) + soma_ext,
+                (E_L - v_d) * inv_tau_d + i_d * inv_C_d + drive_d, ((v_d - E_L) - w_dend) * inv_tau_wd};
+    }
+};
+
+// Steps 1-4 of the default step for every neuron (see the top of the file), up to the reset.
+template <bool DriveSoma, bool Noise>
+std::size_t rk4_slice(const Constants& c, const Step& s) {
+    const Dd d;
+    const Rhs rhs(c);
+    const Vd h = hn::Set(d, c.h), half = hn::Set(d, 0.5 * c.h), h_6 = hn::Set(d, c.h / 6.0), two = hn::Set(d, 2.0);
+    const Vd zero = hn::Zero(d), one = hn::Set(d, 1.0), V_reset = hn::Set(d, c.V_reset);
+    const Vd inv_C_s = hn::Set(d, c.inv_C_s), inv_C_d = hn::Set(d, c.inv_C_d), c_d = hn::Set(d, c.c_d);
+    const Vd I_s = hn::Set(d, s.I_s), I_d = hn::Set(d, s.I_d);
+    const Vd soma_ext_common = hn::Set(d, s.I_s * c.inv_C_s);
+    const Vd dws_half = hn::Set(d, c.decay_ws_half), dws = hn::Set(d, c.decay_ws);
+    const Vd dexc_half = hn::Set(d, c.decay_exc_half), dexc = hn::Set(d, c.decay_exc);
+    const Vd dinh_half = hn::Set(d, c.decay_inh_half), dinh = hn::Set(d, c.decay_inh);
+    const Vd theta_0 = hn::Set(d, c.theta_0), decay_theta = hn::Set(d, c.decay_theta);
+    const Vd bap_steps = hn::Set(d, c.bap_steps);
+    const auto& a = s.a;
+    std::size_t n_spiking = 0;
+    for (std::size_t i = 0; i < s.n; i += hn::Lanes(d)) {
+        // Step 1: K (restart: the last spike's box covers the step iff its countdown is in
+        // [1, duration]); the countdown moves on.
+        const Vd countdown = hn::LoadU(d, s.countdown + i);
+        const Vd K = s.K ? hn::LoadU(d, s.K + i)
+                         : hn::IfThenElse(hn::And(hn::Gt(countdown, zero), hn::Le(countdown, bap_steps)), one, zero);
+        hn::StoreU(hn::Max(countdown - one, zero), d, s.countdown + i);
+        // V_s clamped while refractory.
+        const Vd ref = hn::LoadU(d, a.ref + i);
+        const Md refractory = hn::Gt(ref, zero);
+        const Vd free = hn::IfThenElse(refractory, zero, one);
+        // Constant over the step: dendritic stimulus and bAP (mV/ms); the somatic stimulus
+        // enters as a current next to the others (zeroed by `free`).
+        const Vd soma_ext = Noise ? (I_s + load_unpadded(s.noise_s, i, s.n)) * inv_C_s : soma_ext_common;
+        const Vd drive_d = ((Noise ? I_d + load_unpadded(s.noise_d, i, s.n) : I_d) + c_d * K) * inv_C_d;
+        const Vd v_s = hn::LoadU(d, a.vs + i), v_d = hn::LoadU(d, a.vd + i), w_dend = hn::LoadU(d, a.wd + i);
+        const Vd ws0 = hn::LoadU(d, a.ws + i), ws1 = ws0 * dws_half, ws2 = ws0 * dws;
+        const Vd ge_s0 = hn::LoadU(d, a.gsE + i), ge_s1 = ge_s0 * dexc_half, ge_s2 = ge_s0 * dexc;
+        const Vd gi_s0 = hn::LoadU(d, a.gsI + i), gi_s1 = gi_s0 * dinh_half, gi_s2 = gi_s0 * dinh;
+        const Vd ge_d0 = hn::LoadU(d, a.gdE + i), ge_d1 = ge_d0 * dexc_half, ge_d2 = ge_d0 * dexc;
+        const Vd gi_d0 = hn::LoadU(d, a.gdI + i), gi_d1 = gi_d0 * dinh_half, gi_d2 = gi_d0 * dinh;
+        const Vd se = free * soma_ext;
+        const Derivs k1 = rhs.at<DriveSoma>(v_s, v_d, w_dend, ws0, ge_s0, gi_s0, ge_d0, gi_d0, free, drive_d, se);
+        const Derivs k2 = rhs.at<DriveSoma>(v_s + half * k1.vs, v_d + half * k1.vd, w_dend + half * k1.wd, ws1, ge_s1,
+                                            gi_s1, ge_d1, gi_d1, free, drive_d, se);
+        const Derivs k3 = rhs.at<DriveSoma>(v_s + half * k2.vs, v_d + half * k2.vd, w_dend + half * k2.wd, ws1, ge_s1,
+                                            gi_s1, ge_d1, gi_d1, free, drive_d, se);
+        const Derivs k4 = rhs.at<DriveSoma>(v_s + h * k3.vs, v_d + h * k3.vd, w_dend + h * k3.wd, ws2, ge_s2, gi_s2,
+                                            ge_d2, gi_d2, free, drive_d, se);
+        const Vd vs_new = hn::IfThenElse(refractory, V_reset, v_s + h_6 * (k1.vs + two * k2.vs + two * k3.vs + k4.vs));
+        hn::StoreU(vs_new, d, a.vs + i);
+        hn::StoreU(v_d + h_6 * (k1.vd + two * k2.vd + two * k3.vd + k4.vd), d, a.vd + i);
+        hn::StoreU(w_dend + h_6 * (k1.wd + two * k2.wd + two * k3.wd + k4.wd), d, a.wd + i);
+        hn::StoreU(ws2, d, a.ws + i);
+        const Vd th_new = theta_0 + (hn::LoadU(d, a.th + i) - theta_0) * decay_theta;
+        hn::StoreU(th_new, d, a.th + i);
+        hn::StoreU(ge_s2 + take_input(s.x[0], i), d, a.gsE + i);
+        hn::StoreU(gi_s2 + take_input(s.x[1], i), d, a.gsI + i);
+        hn::StoreU(ge_d2 + take_input(s.x[2], i), d, a.gdE + i);
+        hn::StoreU(gi_d2 + take_input(s.x[3], i), d, a.gdI + i);
+        // Step 4: refractory countdown, or the threshold test (the reset is the caller's).
+        hn::StoreU(hn::IfThenElse(refractory, ref - one, ref), d, a.ref + i);
+        for_each_lane(hn::AndNot(refractory, hn::Gt(vs_new, th_new)), i, s.n,
+                      [&](std::size_t k) { s.spiking[n_spiking++] = std::uint32_t(k); });
+    }
+    return n_spiking;
+}
+
+std::size_t rk4_all(const Constants& c, const Step& s) {
+    const bool noise = s.noise_s != nullptr;
+    if (s.drive_soma)
+        return noise ? rk4_slice<true, true>(c, s) : rk4_slice<true, false>(c, s);
+    return noise ? rk4_slice<false, true>(c, s) : rk4_slice<false, false>(c, s);
+}
+
+}  // namespace apical::burst_pyramidal_kernel::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace apical::burst_pyramidal_kernel {
+APICAL_EXPORT_KERNEL(rk4_all)
+}
 
 namespace apical {
 
@@ -194,7 +346,12 @@ public:
           auryn_(ctx.option(reference_step_order) == order_auryn),
           drive_soma_(ctx.option(dendritic_driving_force) == driving_soma),
           sum_(ctx.option(bAP_summation) == summation_sum),
-          ac_(p, h), kernel_(size(), 0.0) {
+          ac_(p, h), kernel_(size(), 0.0),
+          kc_{E_L_, E_exc_, E_inh_, E_d_, inv_D_d_, inv_tau_s_, inv_tau_d_, inv_C_s_, inv_C_d_, g_s_, g_d_, b_, a_w_,
+              c_d_, inv_tau_wd_, h_, V_reset_, theta_0_, decay_ws_half_, decay_ws_, decay_theta_, decay_exc_half_,
+              decay_exc_, decay_inh_half_, decay_inh_, double(bap_steps_)},
+          candidates_(size()) {
+        select_simd_target();
         if (sum_) {
             ring_len_ = bap_delay_ + bap_steps_ + 1;
             ring_.assign(size() * std::size_t(ring_len_), 0);
@@ -220,6 +377,8 @@ private:
     // the countdown on. Restart: the box of the last spike covers the step iff its countdown
     // k (set to delay + duration at the spike) is in [1, duration]. Sum: the spikes at
     // steps step - delay - duration .. step - delay - 1, counted in a ring of spike flags.
+    // (The default step does the countdown and the restart kernel inside its vectorised pass
+    // and calls only bap_sum.)
     void bap_kernel(step_t step) {
         const std::size_t n = size();
         double* k = state(bAP_countdown).data();
@@ -227,7 +386,10 @@ private:
             kernel_[i] = (k[i] > 0.0 && k[i] <= bap_steps_) ? 1.0 : 0.0;
             k[i] = std::max(k[i] - 1.0, 0.0);
         }
-        if (!sum_) return;
+        if (sum_) bap_sum(step);
+    }
+    void bap_sum(step_t step) {
+        const std::size_t n = size();
         const std::size_t L = std::size_t(ring_len_);
         const std::size_t enter = std::size_t((step - bap_delay_ - 1) % ring_len_ + ring_len_) % L;
         const std::size_t leave = std::size_t(step % ring_len_);  // step - L
@@ -262,93 +424,26 @@ private:
         for (int k = 0; k < in.n_steps; ++k) {
             const step_t step = in.first_step + k;
             const int slot = input(soma_exc).slot_of(step);
-            bap_kernel(step);
-            rk4_all<DriveSoma, Noise>(vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref, kernel_.data(),
-                                      input(soma_exc).row(slot), input(soma_inh).row(slot),
-                                      input(dendrite_exc).row(slot), input(dendrite_inh).row(slot),
-                                      soma_current[k], dend_current[k],
-                                      Noise ? in.neuron_current_row(0, k, n) : nullptr,
-                                      Noise ? in.neuron_current_row(1, k, n) : nullptr, n);
-            for (std::size_t i = 0; i < n; ++i) {
-                if (ref[i] > 0.0) {
-                    ref[i] -= 1.0;
-                    continue;
-                }
-                if (vs[i] > th[i]) {
-                    spikes.push_back({step, gids_[i], 0.0f});
-                    vs[i] = V_reset_;
-                    th[i] += Delta_theta_;
-                    ws[i] += 1.0;
-                    ref[i] = ref_steps_;
-                    note_spike(i, step);
-                }
+            if (sum_) bap_sum(step);
+            // Steps 1 (restart mode) to 4 up to the threshold test, for every neuron; clears the
+            // input rows and lists the neurons past threshold.
+            const burst_pyramidal_kernel::Step st{
+                {vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref}, state(bAP_countdown).data(),
+                sum_ ? kernel_.data() : nullptr,
+                {input(soma_exc).row(slot), input(soma_inh).row(slot), input(dendrite_exc).row(slot),
+                 input(dendrite_inh).row(slot)},
+                soma_current[k], dend_current[k], Noise ? in.neuron_current_row(0, k, n) : nullptr,
+                Noise ? in.neuron_current_row(1, k, n) : nullptr, n, DriveSoma, candidates_.data()};
+            const std::size_t n_spiking = burst_pyramidal_kernel::rk4_all_best(kc_, st);
+            for (std::size_t c = 0; c < n_spiking; ++c) {
+                const std::size_t i = candidates_[c];
+                spikes.push_back({step, gids_[i], 0.0f});
+                vs[i] = V_reset_;
+                th[i] += Delta_theta_;
+                ws[i] += 1.0;
+                ref[i] = ref_steps_;
+                note_spike(i, step);
             }
-            for (int r = 0; r < n_receptors(); ++r) input(r).clear_row(slot);
-        }
-    }
-
-    struct Derivs {
-        double vs, vd, wd;
-    };
-    template <bool DriveSoma>
-    Derivs rhs(double v_s, double v_d, double w_dend, double w_soma, double ge_s, double gi_s,
-               double ge_d, double gi_d, double free, double drive_d) const {
-        const double f = 1.0 / (1.0 + std::exp(-(v_d - E_d_) * inv_D_d_));
-        const double v_star = DriveSoma ? v_s : v_d;
-        const double i_s = g_s_ * f + b_ * w_soma + ge_s * (E_exc_ - v_s) + gi_s * (E_inh_ - v_s);
-        const double i_d = g_d_ * f + a_w_ * w_dend + ge_d * (E_exc_ - v_star) + gi_d * (E_inh_ - v_star);
-        return {free * ((E_L_ - v_s) * inv_tau_s_ + i_s * inv_C_s_),
-                (E_L_ - v_d) * inv_tau_d_ + i_d * inv_C_d_ + drive_d,
-                ((v_d - E_L_) - w_dend) * inv_tau_wd_};
-    }
-
-    // One step for every neuron, branch-free apart from the loop-invariant template choice.
-    // I_s, I_d: the common stimulus currents of the step; noise_s, noise_d: the per-neuron ones
-    // (Noise only), added to them.
-    template <bool DriveSoma, bool Noise>
-    void rk4_all(double* __restrict vs, double* __restrict vd, double* __restrict ws,
-                 double* __restrict wd, double* __restrict th, double* __restrict gsE,
-                 double* __restrict gsI, double* __restrict gdE, double* __restrict gdI,
-                 const double* __restrict ref, const double* __restrict K,
-                 const double* __restrict xsE, const double* __restrict xsI,
-                 const double* __restrict xdE, const double* __restrict xdI, double I_s, double I_d,
-                 const double* __restrict noise_s, const double* __restrict noise_d,
-                 std::size_t n) const {
-        const double h = h_, half = 0.5 * h_;
-        const double soma_ext_common = I_s * inv_C_s_;
-        for (std::size_t i = 0; i < n; ++i) {
-            const double free = ref[i] > 0.0 ? 0.0 : 1.0;  // V_s clamped while refractory
-            // Constant over the step: dendritic stimulus and bAP (mV/ms); the somatic stimulus
-            // enters as a current next to the others (zeroed by `free`).
-            const double soma_ext = Noise ? (I_s + noise_s[i]) * inv_C_s_ : soma_ext_common;
-            const double drive_d = ((Noise ? I_d + noise_d[i] : I_d) + c_d_ * K[i]) * inv_C_d_;
-            const double v_s = vs[i], v_d = vd[i], w_dend = wd[i];
-            const double ws0 = ws[i], ws1 = ws0 * decay_ws_half_, ws2 = ws0 * decay_ws_;
-            const double ge_s0 = gsE[i], ge_s1 = ge_s0 * decay_exc_half_, ge_s2 = ge_s0 * decay_exc_;
-            const double gi_s0 = gsI[i], gi_s1 = gi_s0 * decay_inh_half_, gi_s2 = gi_s0 * decay_inh_;
-            const double ge_d0 = gdE[i], ge_d1 = ge_d0 * decay_exc_half_, ge_d2 = ge_d0 * decay_exc_;
-            const double gi_d0 = gdI[i], gi_d1 = gi_d0 * decay_inh_half_, gi_d2 = gi_d0 * decay_inh_;
-            const double se = free * soma_ext;
-            Derivs k1 = rhs<DriveSoma>(v_s, v_d, w_dend, ws0, ge_s0, gi_s0, ge_d0, gi_d0, free, drive_d);
-            k1.vs += se;
-            Derivs k2 = rhs<DriveSoma>(v_s + half * k1.vs, v_d + half * k1.vd, w_dend + half * k1.wd,
-                                       ws1, ge_s1, gi_s1, ge_d1, gi_d1, free, drive_d);
-            k2.vs += se;
-            Derivs k3 = rhs<DriveSoma>(v_s + half * k2.vs, v_d + half * k2.vd, w_dend + half * k2.wd,
-                                       ws1, ge_s1, gi_s1, ge_d1, gi_d1, free, drive_d);
-            k3.vs += se;
-            Derivs k4 = rhs<DriveSoma>(v_s + h * k3.vs, v_d + h * k3.vd, w_dend + h * k3.wd, ws2,
-                                       ge_s2, gi_s2, ge_d2, gi_d2, free, drive_d);
-            k4.vs += se;
-            vs[i] = free > 0.0 ? v_s + h / 6.0 * (k1.vs + 2.0 * k2.vs + 2.0 * k3.vs + k4.vs) : V_reset_;
-            vd[i] = v_d + h / 6.0 * (k1.vd + 2.0 * k2.vd + 2.0 * k3.vd + k4.vd);
-            wd[i] = w_dend + h / 6.0 * (k1.wd + 2.0 * k2.wd + 2.0 * k3.wd + k4.wd);
-            ws[i] = ws2;
-            th[i] = theta_0_ + (th[i] - theta_0_) * decay_theta_;
-            gsE[i] = ge_s2 + xsE[i];
-            gsI[i] = gi_s2 + xsI[i];
-            gdE[i] = ge_d2 + xdE[i];
-            gdI[i] = gi_d2 + xdI[i];
         }
     }
 
@@ -459,7 +554,9 @@ private:
     int bap_delay_, bap_steps_, ref_steps_;
     bool auryn_, drive_soma_, sum_;
     AurynConstants ac_;
-    std::vector<double> kernel_;      // K of the current step, per neuron
+    PaddedVector<double> kernel_;     // K of the current step, per neuron
+    burst_pyramidal_kernel::Constants kc_;
+    std::vector<std::uint32_t> candidates_;  // default step: the neurons spiking in the step
     int ring_len_ = 0;                // sum mode: spike flags of the last delay + duration + 1 steps
     std::vector<std::uint8_t> ring_;  // [neuron][step % ring_len_]
     std::vector<int> active_;         // sum mode: boxes covering the current step
@@ -541,3 +638,4 @@ std::unique_ptr<NeuronGroup> make_burst_pyramidal(std::vector<gid_t> gids, int n
 }
 
 }  // namespace apical
+#endif  // HWY_ONCE

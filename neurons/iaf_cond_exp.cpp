@@ -15,12 +15,108 @@
 // Per step: if refractory, V is held at V_reset and the counter counts down; otherwise V
 // advances by RK4. Then the conductances decay and the spikes arriving in this step are added
 // (they act from the next step); then V >= V_th emits a spike and resets.
+// Vectorised across neurons (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron
+// updates"): one pass per step does RK4, refractoriness, input and threshold for a vector of
+// neurons, the same operations in the same order as the scalar code had, so the results are
+// bitwise those of the scalar update on every target.
+#ifndef APICAL_IAF_COND_EXP_SHARED  // compiled once, not per SIMD target
+#define APICAL_IAF_COND_EXP_SHARED
 #include <cmath>
 #include <limits>
 
 #include "neurons/models.hpp"
+#include "neurons/simd.hpp"
 
+namespace apical::iaf_cond_exp_kernel {
+
+// What the vectorised update reads: the constants and the group's arrays.
+struct Group {
+    double E_L, g_L, inv_C, E_ex, E_in, I_e, V_th, V_reset, h;
+    double decay_ex_half, decay_in_half, decay_ex, decay_in, ref_steps;
+    double *v, *ge, *gi;
+    double* r;  // refractory steps left (whole numbers, as doubles: same lanes as V)
+    RingBuffer *buf_ex, *buf_in;
+    const gid_t* gids;
+    std::size_t n;
+};
+
+}  // namespace apical::iaf_cond_exp_kernel
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "neurons/iaf_cond_exp.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include "neurons/simd_inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace apical::iaf_cond_exp_kernel::HWY_NAMESPACE {
+using namespace apical::HWY_NAMESPACE;
+
+struct Constants {
+    Vd E_L, minus_g_L, inv_C, E_ex, E_in, half_h, h, h_6, two, dex_half, din_half, dex, din;
+    explicit Constants(const Group& g)
+        : E_L(hn::Set(Dd(), g.E_L)), minus_g_L(hn::Set(Dd(), -g.g_L)), inv_C(hn::Set(Dd(), g.inv_C)),
+          E_ex(hn::Set(Dd(), g.E_ex)), E_in(hn::Set(Dd(), g.E_in)), half_h(hn::Set(Dd(), 0.5 * g.h)),
+          h(hn::Set(Dd(), g.h)), h_6(hn::Set(Dd(), g.h / 6.0)), two(hn::Set(Dd(), 2.0)),
+          dex_half(hn::Set(Dd(), g.decay_ex_half)), din_half(hn::Set(Dd(), g.decay_in_half)),
+          dex(hn::Set(Dd(), g.decay_ex)), din(hn::Set(Dd(), g.decay_in)) {}
+    Vd dvdt(Vd V, Vd ge, Vd gi, Vd I) const {
+        return (minus_g_L * (V - E_L) - ge * (V - E_ex) - gi * (V - E_in) + I) * inv_C;
+    }
+    // Classical RK4 with the exact conductances at t0, t0 + h/2, t0 + h.
+    Vd rk4(Vd V, Vd ge0, Vd gi0, Vd I) const {
+        const Vd ge1 = ge0 * dex_half, gi1 = gi0 * din_half, ge2 = ge0 * dex, gi2 = gi0 * din;
+        const Vd k1 = dvdt(V, ge0, gi0, I);
+        const Vd k2 = dvdt(V + half_h * k1, ge1, gi1, I);
+        const Vd k3 = dvdt(V + half_h * k2, ge1, gi1, I);
+        const Vd k4 = dvdt(V + h * k3, ge2, gi2, I);
+        return V + h_6 * (k1 + two * k2 + two * k3 + k4);
+    }
+};
+
+// Noise: per-neuron stimulus currents (SliceInput::neuron_current) are present.
+template <bool Noise>
+void run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+    const Dd d;
+    const Constants c(g);
+    const Vd V_th = hn::Set(d, g.V_th), V_reset = hn::Set(d, g.V_reset);
+    const Reset reset(g.V_reset, g.ref_steps, g.gids, g.n, spikes);
+    const double* soma_current = in.stimulus_current(0);
+    for (int k = 0; k < in.n_steps; ++k) {
+        const step_t step = in.first_step + k;
+        double* x_ex = g.buf_ex->row_of_step(step);
+        double* x_in = g.buf_in->row_of_step(step);
+        const Vd I = hn::Set(d, g.I_e + soma_current[k]);
+        const double* noise = Noise ? in.neuron_current_row(0, k, g.n) : nullptr;
+        for (std::size_t i = 0; i < g.n; i += hn::Lanes(d)) {
+            Vd v = hn::LoadU(d, g.v + i), r = hn::LoadU(d, g.r + i);
+            const Vd ge = hn::LoadU(d, g.ge + i), gi = hn::LoadU(d, g.gi + i);
+            const Vd v_free = c.rk4(v, ge, gi, Noise ? I + load_unpadded(noise, i, g.n) : I);
+            // Refractory neurons are held at V_reset and count down.
+            const Md free = is_free(r);
+            v = hn::IfThenElse(free, v_free, V_reset);
+            r = count_down(free, r);
+            hn::StoreU(c.dex * ge + take_input(x_ex, i), d, g.ge + i);
+            hn::StoreU(c.din * gi + take_input(x_in, i), d, g.gi + i);
+            reset.apply(hn::And(is_free(r), hn::Ge(v, V_th)), v, r, g.v, g.r, i, step);
+        }
+    }
+}
+
+void run(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+    with_neuron_current(in, [&](auto noise) { run_slice<decltype(noise)::value>(g, in, spikes); });
+}
+
+}  // namespace apical::iaf_cond_exp_kernel::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace apical {
+
+namespace iaf_cond_exp_kernel {
+APICAL_EXPORT_KERNEL(run)
+}
 
 namespace {
 
@@ -39,81 +135,24 @@ public:
           decay_ex_(std::exp(-h / parameter(p, "tau_syn_ex"))),
           decay_in_(std::exp(-h / parameter(p, "tau_syn_in"))),
           ref_steps_(refractory_steps(parameter(p, "t_ref"))),
-          refractory_(size(), 0), v_next_(size(), 0.0) {}
+          refractory_(size(), 0.0) {
+        select_simd_target();
+    }
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
-        double* v = state(V_m).data();
-        double* ge = state(g_ex).data();
-        double* gi = state(g_in).data();
-        int* r = refractory_.data();
-        RingBuffer& buf_ex = input(0);
-        RingBuffer& buf_in = input(1);
-        const std::size_t n = size();
-        const double* soma_current = in.stimulus_current(0);
-        for (int k = 0; k < in.n_steps; ++k) {
-            const step_t step = in.first_step + k;
-            const int slot = buf_ex.slot_of(step);
-            const double* x_ex = buf_ex.row(slot);
-            const double* x_in = buf_in.row(slot);
-            const double I = I_e_ + soma_current[k];
-            // Two passes: the RK4 step of every neuron in a branch-free loop the compiler
-            // vectorises, then refractoriness, input and threshold.
-            if (in.neuron_current)  // per-neuron stimulus currents (noise_current)
-                rk4_all_noise(v, ge, gi, I, in.neuron_current_row(0, k, n), v_next_.data(), n);
-            else
-                rk4_all(v, ge, gi, I, v_next_.data(), n);
-            for (std::size_t i = 0; i < n; ++i) {
-                if (r[i] == 0) {
-                    v[i] = v_next_[i];
-                } else {
-                    --r[i];
-                    v[i] = V_reset_;
-                }
-                ge[i] = decay_ex_ * ge[i] + x_ex[i];
-                gi[i] = decay_in_ * gi[i] + x_in[i];
-                if (r[i] == 0 && v[i] >= V_th_) {
-                    r[i] = ref_steps_;
-                    v[i] = V_reset_;
-                    spikes.push_back({step, gids_[i], 0.0f});
-                }
-            }
-            buf_ex.clear_row(slot);
-            buf_in.clear_row(slot);
-        }
+        const iaf_cond_exp_kernel::Group g{E_L_, g_L_, inv_C_, E_ex_, E_in_, I_e_, V_th_, V_reset_, h_,
+                                           decay_ex_half_, decay_in_half_, decay_ex_, decay_in_,
+                                           double(ref_steps_), state(V_m).data(), state(g_ex).data(),
+                                           state(g_in).data(), refractory_.data(), &input(0), &input(1),
+                                           gids_.data(), size()};
+        iaf_cond_exp_kernel::run_best(g, in, spikes);
     }
 
 private:
-    double dvdt(double V, double ge, double gi, double I) const {
-        return (-g_L_ * (V - E_L_) - ge * (V - E_ex_) - gi * (V - E_in_) + I) * inv_C_;
-    }
-    // The vectorised loop is compiled for AVX2 as well and chosen at run time; without
-    // contraction (-ffp-contract=off) both versions round identically.
-    __attribute__((target_clones("avx2", "default")))
-    void rk4_all(const double* __restrict v, const double* __restrict ge, const double* __restrict gi,
-                 double I, double* __restrict out, std::size_t n) const {
-        for (std::size_t i = 0; i < n; ++i) out[i] = rk4_step(v[i], ge[i], gi[i], I);
-    }
-    // The same with a per-neuron stimulus current added to I.
-    __attribute__((target_clones("avx2", "default")))
-    void rk4_all_noise(const double* __restrict v, const double* __restrict ge, const double* __restrict gi,
-                       double I, const double* __restrict noise, double* __restrict out, std::size_t n) const {
-        for (std::size_t i = 0; i < n; ++i) out[i] = rk4_step(v[i], ge[i], gi[i], I + noise[i]);
-    }
-    double rk4_step(double V, double ge0, double gi0, double I) const {
-        const double ge1 = ge0 * decay_ex_half_, gi1 = gi0 * decay_in_half_;
-        const double ge2 = ge0 * decay_ex_, gi2 = gi0 * decay_in_;
-        const double k1 = dvdt(V, ge0, gi0, I);
-        const double k2 = dvdt(V + 0.5 * h_ * k1, ge1, gi1, I);
-        const double k3 = dvdt(V + 0.5 * h_ * k2, ge1, gi1, I);
-        const double k4 = dvdt(V + h_ * k3, ge2, gi2, I);
-        return V + h_ / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-    }
-
     double E_L_, g_L_, inv_C_, E_ex_, E_in_, I_e_, V_th_, V_reset_, h_;
     double decay_ex_half_, decay_in_half_, decay_ex_, decay_in_;
     int ref_steps_;
-    std::vector<int> refractory_;
-    std::vector<double> v_next_;  // scratch of the vectorised RK4 pass
+    PaddedVector<double> refractory_;
 };
 
 }  // namespace
@@ -157,3 +196,4 @@ std::unique_ptr<NeuronGroup> make_iaf_cond_exp(std::vector<gid_t> gids, int n_sl
 }
 
 }  // namespace apical
+#endif  // HWY_ONCE

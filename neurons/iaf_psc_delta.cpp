@@ -9,12 +9,83 @@
 // and the counter counts down. Then V >= V_th emits a spike, V <- V_reset and the neuron is
 // clamped for t_ref (NEST's RefractoryCounts steps).
 // P33 = exp(-dt/tau_m), P30 = tau_m/C_m (1 - exp(-dt/tau_m)).
+// Vectorised across neurons (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron
+// updates"): the same operations in the same order as the scalar update above, lane by lane,
+// refractoriness and threshold as masks; bitwise the scalar results on every target (no
+// transcendental function in the loop, no contraction).
+#ifndef APICAL_IAF_PSC_DELTA_SHARED  // compiled once, not per SIMD target
+#define APICAL_IAF_PSC_DELTA_SHARED
 #include <cmath>
 #include <limits>
 
 #include "neurons/models.hpp"
+#include "neurons/simd.hpp"
 
+namespace apical::iaf_psc_delta_kernel {
+
+// What the vectorised update reads: the constants and the group's arrays.
+struct Group {
+    double E_L, I_e, V_th, V_reset, V_min, P33, P30, ref_steps;
+    double* v;           // V_m
+    double* r;           // refractory steps left (whole numbers, as doubles: same lanes as V)
+    RingBuffer* buf;     // exc and inh both add to V: one buffer (see registry)
+    const gid_t* gids;
+    std::size_t n;
+};
+
+}  // namespace apical::iaf_psc_delta_kernel
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "neurons/iaf_psc_delta.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include "neurons/simd_inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace apical::iaf_psc_delta_kernel::HWY_NAMESPACE {
+using namespace apical::HWY_NAMESPACE;
+
+// Noise: per-neuron stimulus currents (SliceInput::neuron_current) are present.
+template <bool Noise>
+void run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+    const Dd d;
+    const Vd E_L = hn::Set(d, g.E_L), P33 = hn::Set(d, g.P33), P30 = hn::Set(d, g.P30);
+    const Vd V_min = hn::Set(d, g.V_min), V_th = hn::Set(d, g.V_th);
+    const Reset reset(g.V_reset, g.ref_steps, g.gids, g.n, spikes);
+    const double* soma_current = in.stimulus_current(0);
+    for (int k = 0; k < in.n_steps; ++k) {
+        const step_t step = in.first_step + k;
+        double* x = g.buf->row_of_step(step);
+        const double I = g.I_e + soma_current[k];
+        const Vd I_v = hn::Set(d, I), drive = hn::Set(d, g.P30 * I);
+        const double* noise = Noise ? in.neuron_current_row(0, k, g.n) : nullptr;
+        for (std::size_t i = 0; i < g.n; i += hn::Lanes(d)) {
+            Vd v = hn::LoadU(d, g.v + i), r = hn::LoadU(d, g.r + i);
+            const Vd drive_i = Noise ? P30 * (I_v + load_unpadded(noise, i, g.n)) : drive;
+            Vd vi = E_L + P33 * (v - E_L) + drive_i + take_input(x, i);
+            vi = hn::IfThenElse(hn::Lt(vi, V_min), V_min, vi);
+            // Refractory neurons keep V (and lose their input, NEST's default) and count down.
+            const Md free = is_free(r);
+            v = hn::IfThenElse(free, vi, v);
+            reset.apply(hn::Ge(v, V_th), v, count_down(free, r), g.v, g.r, i, step);
+        }
+    }
+}
+
+void run(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+    with_neuron_current(in, [&](auto noise) { run_slice<decltype(noise)::value>(g, in, spikes); });
+}
+
+}  // namespace apical::iaf_psc_delta_kernel::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace apical {
+
+namespace iaf_psc_delta_kernel {
+APICAL_EXPORT_KERNEL(run)
+}
 
 namespace {
 
@@ -30,49 +101,21 @@ public:
           P33_(std::exp(-dt / parameter(p, "tau_m"))),
           P30_(-parameter(p, "tau_m") / parameter(p, "C_m") * std::expm1(-dt / parameter(p, "tau_m"))),
           ref_steps_(refractory_steps(parameter(p, "t_ref"))),
-          refractory_(size(), 0) {}
+          refractory_(size(), 0.0) {
+        select_simd_target();
+    }
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
-        with_neuron_current(in, [&](auto noise) { run<decltype(noise)::value>(in, spikes); });
+        const iaf_psc_delta_kernel::Group g{E_L_,     I_e_, V_th_, V_reset_,           V_min_,
+                                            P33_,     P30_, double(ref_steps_), state(V_m).data(),
+                                            refractory_.data(), &input(0), gids_.data(), size()};
+        iaf_psc_delta_kernel::run_best(g, in, spikes);
     }
 
 private:
-    // Noise: per-neuron stimulus currents (SliceInput::neuron_current) are present.
-    template <bool Noise>
-    void run(const SliceInput& in, std::vector<Spike>& spikes) {
-        double* v = state(V_m).data();
-        int* r = refractory_.data();
-        RingBuffer& buf = input(0);  // exc and inh both add to V: one buffer (see registry)
-        const std::size_t n = size();
-        const double* soma_current = in.stimulus_current(0);
-        for (int k = 0; k < in.n_steps; ++k) {
-            const step_t step = in.first_step + k;
-            const int slot = buf.slot_of(step);
-            const double* x = buf.row(slot);
-            const double I = I_e_ + soma_current[k];
-            const double drive = P30_ * I;
-            const double* noise = Noise ? in.neuron_current_row(0, k, n) : nullptr;
-            for (std::size_t i = 0; i < n; ++i) {
-                if (r[i] == 0) {
-                    const double drive_i = Noise ? P30_ * (I + noise[i]) : drive;
-                    double vi = E_L_ + P33_ * (v[i] - E_L_) + drive_i + x[i];
-                    v[i] = vi < V_min_ ? V_min_ : vi;
-                } else {
-                    --r[i];
-                }
-                if (v[i] >= V_th_) {
-                    r[i] = ref_steps_;
-                    v[i] = V_reset_;
-                    spikes.push_back({step, gids_[i], 0.0f});
-                }
-            }
-            buf.clear_row(slot);
-        }
-    }
-
     double E_L_, I_e_, V_th_, V_reset_, V_min_, P33_, P30_;
     int ref_steps_;
-    std::vector<int> refractory_;
+    PaddedVector<double> refractory_;
 };
 
 }  // namespace
@@ -113,3 +156,4 @@ std::unique_ptr<NeuronGroup> make_iaf_psc_delta(std::vector<gid_t> gids, int n_s
 }
 
 }  // namespace apical
+#endif  // HWY_ONCE

@@ -11,12 +11,86 @@
 //   P22 = exp(-h/tau_m), P20 = tau_m/C_m (1 - P22), P11x = exp(-h/tau_syn_x),
 //   P21x = tau_x tau_m / (C_m (tau_m - tau_x)) (exp(-h/tau_m) - exp(-h/tau_x)),
 // written with expm1 so that tau_x -> tau_m stays accurate (limit h/C_m exp(-h/tau_m)).
+// Vectorised across neurons (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron
+// updates"): the same operations in the same order as above, lane by lane, refractoriness and
+// threshold as masks; bitwise the scalar results on every target.
+#ifndef APICAL_IAF_PSC_EXP_SHARED  // compiled once, not per SIMD target
+#define APICAL_IAF_PSC_EXP_SHARED
 #include <cmath>
 #include <limits>
 
 #include "neurons/models.hpp"
+#include "neurons/simd.hpp"
 
+namespace apical::iaf_psc_exp_kernel {
+
+// What the vectorised update reads: the constants and the group's arrays.
+struct Group {
+    double E_L, I_e, V_th, V_reset, P22, P20, P11ex, P11in, P21ex, P21in, ref_steps;
+    double *v, *i_ex, *i_in;
+    double* r;  // refractory steps left (whole numbers, as doubles: same lanes as V)
+    RingBuffer *buf_ex, *buf_in;
+    const gid_t* gids;
+    std::size_t n;
+};
+
+}  // namespace apical::iaf_psc_exp_kernel
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "neurons/iaf_psc_exp.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include "neurons/simd_inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace apical::iaf_psc_exp_kernel::HWY_NAMESPACE {
+using namespace apical::HWY_NAMESPACE;
+
+// Noise: per-neuron stimulus currents (SliceInput::neuron_current) are present.
+template <bool Noise>
+void run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+    const Dd d;
+    const Vd E_L = hn::Set(d, g.E_L), P22 = hn::Set(d, g.P22), P20 = hn::Set(d, g.P20);
+    const Vd P11ex = hn::Set(d, g.P11ex), P11in = hn::Set(d, g.P11in);
+    const Vd P21ex = hn::Set(d, g.P21ex), P21in = hn::Set(d, g.P21in);
+    const Vd V_th = hn::Set(d, g.V_th);
+    const Reset reset(g.V_reset, g.ref_steps, g.gids, g.n, spikes);
+    const double* soma_current = in.stimulus_current(0);
+    for (int k = 0; k < in.n_steps; ++k) {
+        const step_t step = in.first_step + k;
+        double* x_ex = g.buf_ex->row_of_step(step);
+        double* x_in = g.buf_in->row_of_step(step);
+        const double I = g.I_e + soma_current[k];
+        const Vd I_v = hn::Set(d, I), drive = hn::Set(d, g.P20 * I);
+        const double* noise = Noise ? in.neuron_current_row(0, k, g.n) : nullptr;
+        for (std::size_t i = 0; i < g.n; i += hn::Lanes(d)) {
+            Vd v = hn::LoadU(d, g.v + i), r = hn::LoadU(d, g.r + i);
+            const Vd i_ex = hn::LoadU(d, g.i_ex + i), i_in = hn::LoadU(d, g.i_in + i);
+            const Vd drive_i = Noise ? P20 * (I_v + load_unpadded(noise, i, g.n)) : drive;
+            const Vd v_free = E_L + P22 * (v - E_L) + P21ex * i_ex + P21in * i_in + drive_i;
+            const Md free = is_free(r);
+            v = hn::IfThenElse(free, v_free, v);
+            hn::StoreU(P11ex * i_ex + take_input(x_ex, i), d, g.i_ex + i);
+            hn::StoreU(P11in * i_in + take_input(x_in, i), d, g.i_in + i);
+            reset.apply(hn::Ge(v, V_th), v, count_down(free, r), g.v, g.r, i, step);
+        }
+    }
+}
+
+void run(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+    with_neuron_current(in, [&](auto noise) { run_slice<decltype(noise)::value>(g, in, spikes); });
+}
+
+}  // namespace apical::iaf_psc_exp_kernel::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace apical {
+
+namespace iaf_psc_exp_kernel {
+APICAL_EXPORT_KERNEL(run)
+}
 
 namespace {
 
@@ -44,54 +118,22 @@ public:
           P21ex_(propagator_21(parameter(p, "tau_syn_ex"), parameter(p, "tau_m"), parameter(p, "C_m"), h)),
           P21in_(propagator_21(parameter(p, "tau_syn_in"), parameter(p, "tau_m"), parameter(p, "C_m"), h)),
           ref_steps_(refractory_steps(parameter(p, "t_ref"))),
-          refractory_(size(), 0) {}
+          refractory_(size(), 0.0) {
+        select_simd_target();
+    }
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
-        with_neuron_current(in, [&](auto noise) { run<decltype(noise)::value>(in, spikes); });
+        const iaf_psc_exp_kernel::Group g{E_L_,   I_e_,   V_th_,  V_reset_, P22_, P20_, P11ex_, P11in_, P21ex_,
+                                          P21in_, double(ref_steps_), state(V_m).data(), state(I_syn_ex).data(),
+                                          state(I_syn_in).data(), refractory_.data(), &input(0), &input(1),
+                                          gids_.data(), size()};
+        iaf_psc_exp_kernel::run_best(g, in, spikes);
     }
 
 private:
-    // Noise: per-neuron stimulus currents (SliceInput::neuron_current) are present.
-    template <bool Noise>
-    void run(const SliceInput& in, std::vector<Spike>& spikes) {
-        double* v = state(V_m).data();
-        double* i_ex = state(I_syn_ex).data();
-        double* i_in = state(I_syn_in).data();
-        int* r = refractory_.data();
-        RingBuffer& buf_ex = input(0);
-        RingBuffer& buf_in = input(1);
-        const std::size_t n = size();
-        const double* soma_current = in.stimulus_current(0);
-        for (int k = 0; k < in.n_steps; ++k) {
-            const step_t step = in.first_step + k;
-            const int slot = buf_ex.slot_of(step);
-            const double* x_ex = buf_ex.row(slot);
-            const double* x_in = buf_in.row(slot);
-            const double I = I_e_ + soma_current[k];
-            const double drive = P20_ * I;
-            const double* noise = Noise ? in.neuron_current_row(0, k, n) : nullptr;
-            for (std::size_t i = 0; i < n; ++i) {
-                const double drive_i = Noise ? P20_ * (I + noise[i]) : drive;
-                if (r[i] == 0)
-                    v[i] = E_L_ + P22_ * (v[i] - E_L_) + P21ex_ * i_ex[i] + P21in_ * i_in[i] + drive_i;
-                else
-                    --r[i];
-                i_ex[i] = P11ex_ * i_ex[i] + x_ex[i];
-                i_in[i] = P11in_ * i_in[i] + x_in[i];
-                if (v[i] >= V_th_) {
-                    r[i] = ref_steps_;
-                    v[i] = V_reset_;
-                    spikes.push_back({step, gids_[i], 0.0f});
-                }
-            }
-            buf_ex.clear_row(slot);
-            buf_in.clear_row(slot);
-        }
-    }
-
     double E_L_, I_e_, V_th_, V_reset_, P22_, P20_, P11ex_, P11in_, P21ex_, P21in_;
     int ref_steps_;
-    std::vector<int> refractory_;
+    PaddedVector<double> refractory_;
 };
 
 }  // namespace
@@ -133,3 +175,4 @@ std::unique_ptr<NeuronGroup> make_iaf_psc_exp(std::vector<gid_t> gids, int n_slo
 }
 
 }  // namespace apical
+#endif  // HWY_ONCE

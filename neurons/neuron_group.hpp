@@ -1,8 +1,8 @@
 // The contract between the engine and a neuron model.
 //
 // A NeuronGroup holds the neurons of one population owned by one virtual process, as
-// structure-of-arrays state (one std::vector<double> per state variable, in the units of
-// neurons/model_info.hpp). The engine allocates and owns everything (state, input ring
+// structure-of-arrays state (one PaddedVector<double> per state variable, in the units of
+// neurons/model_info.hpp; padded to the SIMD width, core/padded_array.hpp). The engine allocates and owns everything (state, input ring
 // buffers, stimulus currents); a model's update() only reads and writes these arrays in
 // plain loops over neurons: no virtual call, allocation, lock or I/O per neuron or per step.
 // The one virtual call is update(), once per group per slice.
@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/padded_array.hpp"
 #include "core/ring_buffer.hpp"
 #include "core/spike.hpp"
 #include "core/time.hpp"
@@ -61,9 +62,10 @@ class NeuronGroup {
 public:
     NeuronGroup(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double dt_ms)
         : info_(&info), gids_(std::move(gids)), dt_(dt_ms) {
+        // Rows padded like the state, so that vectorised updates read and clear whole vectors.
         for (auto& rec : info.receptors)
-            input_.emplace_back(rec.shares_buffer_of < 0 ? gids_.size() : 0, n_slots);
-        state_.resize(info.state.size(), std::vector<double>(gids_.size(), 0.0));
+            input_.emplace_back(rec.shares_buffer_of < 0 ? padded_size(gids_.size()) : 0, n_slots);
+        state_.resize(info.state.size(), PaddedVector<double>(gids_.size(), 0.0));
     }
     virtual ~NeuronGroup() = default;
     NeuronGroup(const NeuronGroup&) = delete;
@@ -81,10 +83,11 @@ public:
         return input_[std::size_t(shared < 0 ? receptor : shared)];
     }
     int n_receptors() const { return int(input_.size()); }
-    // State variable by its index in info().state (for initialisation and recording).
-    std::vector<double>& state(int index) { return state_[std::size_t(index)]; }
+    // State variable by its index in info().state (for initialisation and recording); size()
+    // elements, padded_size(size()) allocated.
+    PaddedVector<double>& state(int index) { return state_[std::size_t(index)]; }
     std::size_t bytes() const {
-        std::size_t b = gids_.size() * sizeof(gid_t) + state_.size() * gids_.size() * sizeof(double);
+        std::size_t b = gids_.size() * sizeof(gid_t) + state_.size() * padded_size(gids_.size()) * sizeof(double);
         for (auto& r : input_) b += r.bytes();
         return b;
     }
@@ -104,7 +107,7 @@ protected:
     const ModelInfo* info_;
     std::vector<gid_t> gids_;
     std::vector<RingBuffer> input_;
-    std::vector<std::vector<double>> state_;  // [state variable][neuron]
+    std::vector<PaddedVector<double>> state_;  // [state variable][neuron]
     double dt_;
 };
 

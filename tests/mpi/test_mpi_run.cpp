@@ -65,7 +65,7 @@ RunMetadata run_on_ranks(const NetworkSpec& spec, MpiContext& ctx) {
 TEST_CASE("the run library under MPI writes the datasets of one process", "[mpi][run]") {
     MpiContext ctx;
     REQUIRE(ctx.size() >= 2);  // run under mpiexec -n 2 or more
-    const fs::path dir = fs::path(APICAL_TEST_TMP) / ("mpi_run_" + std::to_string(ctx.size()));
+    const fs::path dir = test::scratch_root() / ("mpi_run_" + std::to_string(ctx.size()));
     if (ctx.rank() == 0) scratch(dir.filename().string());
     ctx.any(false);  // the folder exists before any rank writes
     const NetworkSpec spec = recorded_brunel(dir / "ranks");
@@ -88,7 +88,7 @@ TEST_CASE("short-term plasticity and event/burst transmission under MPI: the fil
           "[mpi][run][stp][transmit]") {
     MpiContext ctx;
     REQUIRE(ctx.size() >= 2);
-    const fs::path dir = fs::path(APICAL_TEST_TMP) / ("mpi_stp_" + std::to_string(ctx.size()));
+    const fs::path dir = test::scratch_root() / ("mpi_stp_" + std::to_string(ctx.size()));
     if (ctx.rank() == 0) scratch(dir.filename().string());
     ctx.any(false);
     // EE depressing and IE three-state; directed exchange sends each spike only where it has

@@ -1,0 +1,116 @@
+// Helpers for the vectorised neuron updates, compiled once per SIMD target (Highway's
+// multiple-inclusion scheme: a model file defines HWY_TARGET_INCLUDE, includes
+// <hwy/foreach_target.h> and then this header; see docs/architecture.md, "Vectorised neuron
+// updates"). The include guard toggles per target, as Highway's own -inl headers do.
+#if defined(APICAL_NEURONS_SIMD_INL_HPP) == defined(HWY_TARGET_TOGGLE)
+#ifdef APICAL_NEURONS_SIMD_INL_HPP
+#undef APICAL_NEURONS_SIMD_INL_HPP
+#else
+#define APICAL_NEURONS_SIMD_INL_HPP
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <hwy/contrib/math/math-inl.h>
+#include <hwy/highway.h>
+
+#include "core/padded_array.hpp"
+#include "core/spike.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace apical {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using Dd = hn::ScalableTag<double>;
+using Vd = hn::Vec<Dd>;
+using Md = hn::Mask<Dd>;
+static_assert(hn::MaxLanes(Dd()) <= simd_pad, "padding narrower than a vector");
+
+// Calls f(i + j) for every lane j set in `m` of the vector of neurons i .. i + lanes - 1 that
+// is a neuron (index < n: padding lanes are never visited), in increasing order. One test per
+// vector in the common case: the lanes are only visited when one is set.
+template <class F>
+void for_each_lane(Md m, std::size_t i, std::size_t n, F&& f) {
+    const Dd d;
+    if (hn::AllFalse(d, m)) return;
+    std::uint8_t bits[(hn::MaxLanes(Dd()) + 7) / 8] = {};
+    hn::StoreMaskBits(d, m, bits);
+    const std::size_t lanes = hn::Lanes(d);
+    for (std::size_t j = 0; j < lanes && i + j < n; ++j)
+        if (bits[j / 8] >> (j % 8) & 1) f(i + j);
+}
+
+// Appends a spike at `step` for every neuron of the vector at i whose lane is set in `spiking`.
+inline void collect_spikes(Md spiking, std::size_t i, std::size_t n, step_t step, const gid_t* gids,
+                           std::vector<Spike>& spikes) {
+    for_each_lane(spiking, i, n, [&](std::size_t k) { spikes.push_back({step, gids[k], 0.0f}); });
+}
+
+// Loads neurons i .. i + lanes - 1 of an array of n values that is not padded (the engine's
+// per-neuron stimulus currents, SliceInput::neuron_current): the last, partial vector is
+// copied first, with zeros for the padding lanes.
+inline Vd load_unpadded(const double* x, std::size_t i, std::size_t n) {
+    const Dd d;
+    const std::size_t lanes = hn::Lanes(d);
+    if (i + lanes <= n) return hn::LoadU(d, x + i);
+    HWY_ALIGN double tail[hn::MaxLanes(Dd())] = {};
+    for (std::size_t j = 0; i + j < n; ++j) tail[j] = x[i + j];
+    return hn::Load(d, tail);
+}
+
+// Refractory counters (whole steps left, as doubles): lanes at 0 are free, the others count down.
+inline Md is_free(Vd r) { return hn::Eq(r, hn::Zero(Dd())); }
+inline Vd count_down(Md free, Vd r) { return hn::IfThenElse(free, r, r - hn::Set(Dd(), 1.0)); }
+
+// Threshold crossings of a group of point neurons: lanes that spike get V_reset and the
+// refractory count; V and the count are stored at neuron i and the spikes collected.
+struct Reset {
+    Vd V_reset, ref_steps;
+    const gid_t* gids;
+    std::size_t n;
+    std::vector<Spike>* spikes;
+    Reset(double V_reset_, double ref_steps_, const gid_t* gids_, std::size_t n_, std::vector<Spike>& spikes_)
+        : V_reset(hn::Set(Dd(), V_reset_)), ref_steps(hn::Set(Dd(), ref_steps_)), gids(gids_), n(n_),
+          spikes(&spikes_) {}
+    void apply(Md spiking, Vd v, Vd r, double* v_out, double* r_out, std::size_t i, step_t step) const {
+        const Dd d;
+        hn::StoreU(hn::IfThenElse(spiking, V_reset, v), d, v_out + i);
+        hn::StoreU(hn::IfThenElse(spiking, ref_steps, r), d, r_out + i);
+        collect_spikes(spiking, i, n, step, gids, *spikes);
+    }
+};
+
+// One classical RK4 step of length h (half_h = h/2, h_6 = h/6) of a pair (x, y) whose
+// right-hand side rhs(x, y, ge, gi, I, dx, dy) depends on two conductances known exactly at
+// the stage times (ge0, gi0 at t0; ge1, gi1 at t0 + h/2; ge2, gi2 at t0 + h). The operations
+// in the order of the models' scalar RK4 (-ffp-contract=off: no fused multiply-add).
+template <class Rhs>
+void rk4_pair(const Rhs& rhs, Vd& x, Vd& y, Vd ge0, Vd gi0, Vd ge1, Vd gi1, Vd ge2, Vd gi2, Vd I, Vd half_h, Vd h,
+              Vd h_6) {
+    const Vd two = hn::Set(Dd(), 2.0);
+    Vd kx1, ky1, kx2, ky2, kx3, ky3, kx4, ky4;
+    rhs(x, y, ge0, gi0, I, kx1, ky1);
+    rhs(x + half_h * kx1, y + half_h * ky1, ge1, gi1, I, kx2, ky2);
+    rhs(x + half_h * kx2, y + half_h * ky2, ge1, gi1, I, kx3, ky3);
+    rhs(x + h * kx3, y + h * ky3, ge2, gi2, I, kx4, ky4);
+    x = x + h_6 * (kx1 + two * kx2 + two * kx3 + kx4);
+    y = y + h_6 * (ky1 + two * ky2 + two * ky3 + ky4);
+}
+
+// Reads a ring-buffer row's vector and clears it: the input of a step is consumed in the
+// pass that uses it.
+inline Vd take_input(double* row, std::size_t i) {
+    const Dd d;
+    const Vd x = hn::LoadU(d, row + i);
+    hn::StoreU(hn::Zero(d), d, row + i);
+    return x;
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace apical
+HWY_AFTER_NAMESPACE();
+
+#endif  // include guard
