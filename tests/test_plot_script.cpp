@@ -47,7 +47,8 @@ std::string expected_png(const fs::path& h5) {
     if (h5::link_exists(f.get(), "spikes")) return "raster.png";
     if (h5::link_exists(f.get(), "population_rates")) return "rates_" + stem + ".png";
     if (h5::link_exists(f.get(), "report")) return "trace_" + stem + ".png";
-    if (h5::link_exists(f.get(), "weights")) return "weights.png";
+    if (h5::link_exists(f.get(), "weights"))  // final weights, or a weight recording
+        return stem == "weights" ? "weights.png" : "weights_" + stem + ".png";
     return "";
 }
 
