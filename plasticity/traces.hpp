@@ -30,12 +30,13 @@ struct TraceDecay {
     double operator()(step_t steps) const { return std::exp(-(double(steps) * dt_ms) / tau_ms); }
 };
 
-// The same decay with the factors of intervals up to 2047 steps kept in a table (computed by
-// TraceDecay, so bitwise the same values): a projection reads traces of thousands of sources at
-// every spike, and an exponential per read would dominate.
+// The same decay with the factors of intervals up to 8191 steps (819 ms at dt = 0.1 ms) kept in
+// a table (computed by TraceDecay, so bitwise the same values): a projection reads traces of
+// thousands of sources at every spike, and an exponential per read would dominate (with 2048
+// steps, the exponentials of longer intervals still took 9 % of a COBA run with STDP).
 class TraceDecayCache {
 public:
-    static constexpr step_t n = 2048;
+    static constexpr step_t n = 8192;
     TraceDecayCache() = default;
     explicit TraceDecayCache(const TraceDecay& decay) : decay_(decay), table_(std::size_t(n)) {
         for (step_t k = 0; k < n; ++k) table_[std::size_t(k)] = decay(k);
