@@ -18,6 +18,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/dispatch.hpp"
 #include "neurons/models.hpp"
 
 namespace apical {
@@ -88,13 +89,13 @@ private:
     }
     // The vectorised loop is compiled for AVX2 as well and chosen at run time; without
     // contraction (-ffp-contract=off) both versions round identically.
-    __attribute__((target_clones("avx2", "default")))
+    APICAL_TARGET_CLONES("avx2", "default")
     void rk4_all(const double* __restrict v, const double* __restrict ge, const double* __restrict gi,
                  double I, double* __restrict out, std::size_t n) const {
         for (std::size_t i = 0; i < n; ++i) out[i] = rk4_step(v[i], ge[i], gi[i], I);
     }
     // The same with a per-neuron stimulus current added to I.
-    __attribute__((target_clones("avx2", "default")))
+    APICAL_TARGET_CLONES("avx2", "default")
     void rk4_all_noise(const double* __restrict v, const double* __restrict ge, const double* __restrict gi,
                        double I, const double* __restrict noise, double* __restrict out, std::size_t n) const {
         for (std::size_t i = 0; i < n; ++i) out[i] = rk4_step(v[i], ge[i], gi[i], I + noise[i]);
