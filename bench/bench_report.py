@@ -12,7 +12,7 @@ import h5py
 REPO = Path(__file__).resolve().parent.parent
 
 # Targets, checked at every thread count.
-TARGET_SIM_RATIO = {"brunel": 0.25, "coba": 0.5}  # apical simulate_s / Brian2 simulate_s, at most
+TARGET_SIM_RATIO = {"brunel": 0.25, "coba": 0.5, "cuba": 0.5}  # apical simulate_s / Brian2 simulate_s, at most
 TARGET_BYTES_PER_SYNAPSE = 8.0                    # apical synapse_bytes / n_synapses, at most
 TARGET_BUILD_S = {"brunel": 2.0}                  # apical build_s, under
 

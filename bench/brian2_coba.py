@@ -44,20 +44,7 @@ def build_network(args, b2):
     P.v = "-65*mV + 5*mV*randn()"
     P.ge = "40*nS + 15*nS*randn()"
     P.gi = "200*nS + 120*nS*randn()"
-    E, I = P[:N_E], P[N_E:]
-    SE = b2.Synapses(E, P, on_pre="ge_post += w_e", delay=0.1 * ms, name="syn_from_E")
-    SE.connect(p=0.02)
-    SI = b2.Synapses(I, P, on_pre="gi_post += w_i", delay=0.1 * ms, name="syn_from_I")
-    SI.connect(p=0.02)
-    monE = b2.SpikeMonitor(E, name="spikes_E")
-    monI = b2.SpikeMonitor(I, name="spikes_I")
-    return {
-        "namespace": ns,
-        "monitors": {"E": (monE, N_E), "I": (monI, N_I)},
-        "n_synapses": lambda: int(len(SE)) + int(len(SI)),
-        "params": {"method": args.method},
-        "objects": [P, SE, SI, monE, monI],
-    }
+    return brian2_common.random_ei_network(b2, P, N_E, ns, args.method)
 
 
 def extra_args(p):

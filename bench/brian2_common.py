@@ -93,6 +93,29 @@ def _read_last_run_info(workdir):
     return float(run_time), float(fraction)
 
 
+def random_ei_network(b2, P, n_e, namespace, method):
+    """The Brette et al. (2007) benchmark wiring shared by brian2_coba.py and brian2_cuba.py:
+    the first n_e neurons of group P are excitatory, the rest inhibitory; each source connects
+    to every neuron with p = 0.02 (S.connect(p=0.02)), adding w_e to ge or w_i to gi after a
+    delay of one step (0.1 ms); a SpikeMonitor per population. Returns build_network's dict."""
+    ms = b2.ms
+    n = len(P)
+    E, I = P[:n_e], P[n_e:]
+    SE = b2.Synapses(E, P, on_pre="ge_post += w_e", delay=0.1 * ms, name="syn_from_E")
+    SE.connect(p=0.02)
+    SI = b2.Synapses(I, P, on_pre="gi_post += w_i", delay=0.1 * ms, name="syn_from_I")
+    SI.connect(p=0.02)
+    monE = b2.SpikeMonitor(E, name="spikes_E")
+    monI = b2.SpikeMonitor(I, name="spikes_I")
+    return {
+        "namespace": namespace,
+        "monitors": {"E": (monE, n_e), "I": (monI, n - n_e)},
+        "n_synapses": lambda: int(len(SE)) + int(len(SI)),
+        "params": {"method": method},
+        "objects": [P, SE, SI, monE, monI],
+    }
+
+
 def main(description, build_network, extra_args=None):
     """build_network(args, b2) -> dict with keys
          objects: every Brian object to simulate (they go into an explicit Network)

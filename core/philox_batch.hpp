@@ -10,11 +10,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/dispatch.hpp"
+
 namespace apical {
 
 // For i < n: the uniforms of the Philox block with key {seed, purpose} and counter
 // {ids[i], sub, 0, 0}, as u01_53(w0, w1) -> u0[i] and u01_53(w2, w3) -> u1[i].
-__attribute__((target_clones("avx2", "default")))
+APICAL_TARGET_CLONES("avx2", "default")
 inline void philox_uniform_pairs(std::uint32_t seed, std::uint32_t purpose, const std::uint32_t* __restrict ids,
                                  std::uint32_t sub, std::size_t n, double* __restrict u0,
                                  double* __restrict u1) {
@@ -42,7 +44,7 @@ inline void philox_uniform_pairs(std::uint32_t seed, std::uint32_t purpose, cons
 
 // For i < n: the four words of the Philox block with key {seed, purpose} and counter
 // {ids[i], sub, 0, 0}: word r -> w[r][i] (r = 0..3).
-__attribute__((target_clones("avx512f", "avx2", "default")))
+APICAL_TARGET_CLONES("avx512f", "avx2", "default")
 inline void philox_word_quads(std::uint32_t seed, std::uint32_t purpose, const std::uint32_t* __restrict ids,
                               std::uint32_t sub, std::size_t n, std::uint32_t* __restrict w0,
                               std::uint32_t* __restrict w1, std::uint32_t* __restrict w2,

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/dispatch.hpp"
 #include "core/error.hpp"
 #include "core/philox_batch.hpp"
 #include "core/spike.hpp"
@@ -121,7 +122,7 @@ struct PoissonInput {
 // double). Blocks of 64 neurons go through the word table without branches (vectorised);
 // a block with a tail word is then searched again for those words only (their table pass
 // added -0.0).
-__attribute__((target_clones("avx2", "default")))
+APICAL_TARGET_CLONES("avx2", "default")
 inline void add_poisson_counts(const PoissonInput& in, const std::uint32_t* __restrict w, std::size_t n,
                                double* __restrict row) {
     const std::uint32_t* base = in.bucket_base.data();

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/dispatch.hpp"
 #include "neurons/models.hpp"
 #include "neurons/simd.hpp"
 

@@ -249,12 +249,13 @@ public:
     // returns the efficacy; once per synapse and spike.
     double efficacy(std::size_t k, step_t last, step_t step) {
         const TsodyksMarkramParameters p = parameters(k);
-        const step_t h = step - last;
         if (model_ == SynapseModel::tsodyks_3state) {
             if (last == no_spike_yet) return three_[k].first(p);
+            const step_t h = step - last;  // after the test: no_spike_yet is INT64_MIN
             return three_[k].spike(p, cached_ ? decay_three_(p, h) : Tsodyks3State::decay(p, double(h) * dt_ms_));
         }
         if (last == no_spike_yet) return two_[k].first(p);
+        const step_t h = step - last;
         return two_[k].spike(p, cached_ ? decay_two_(p, h) : TsodyksMarkramState::decay(p, double(h) * dt_ms_));
     }
     std::size_t bytes() const {

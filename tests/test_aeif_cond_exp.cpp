@@ -203,7 +203,7 @@ TEST_CASE("aeif_cond_exp subthreshold trace matches a reference integration at a
 }
 
 TEST_CASE("aeif_cond_exp spiking trace matches a reference integration at a 100x finer step",
-          "[neurons][aeif_cond_exp]") {
+          "[neurons][aeif_cond_exp][no_sanitize]") {
     // Two parameter sets over 2 s: NEST defaults (t_ref = 0) under 900 pA plus synaptic input
     // (56 spikes), and t_ref = 2 ms, slower excitation, stronger and faster adaptation under
     // 800 pA (111 spikes: refractory clamping and the exact w update while refractory).
@@ -252,7 +252,7 @@ TEST_CASE("aeif_cond_exp spiking trace matches a reference integration at a 100x
 }
 
 TEST_CASE("aeif_cond_exp refractory_clamp: E_L holds V at E_L while refractory, as Auryn's AdExGroup",
-          "[neurons][aeif_cond_exp]") {
+          "[neurons][aeif_cond_exp][no_sanitize]") {
     // Auryn's AdExGroup sets V = E_L in every refractory step (fzenke/auryn AdExGroup::evolve),
     // so V_reset only lasts for the spike step. Reference: the RK4 reference above at a 100x
     // finer step with V held at E_L (and w relaxing with V = E_L), on the second parameter set

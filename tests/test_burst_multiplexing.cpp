@@ -220,7 +220,7 @@ void check_swapped_events(const Correlations& normal, const Correlations& swappe
 }  // namespace
 
 TEST_CASE("models/burst_multiplexing.yaml, a quarter of the cells: events up, bursts down",
-          "[models][burst_multiplexing]") {
+          "[models][burst_multiplexing][no_sanitize]") {
     auto overrides = quarter_size();
     overrides.push_back("simulation.t_stop=3000 ms");
     const Correlations normal = correlate("quarter", run_circuit("quarter", overrides, 1000.0));

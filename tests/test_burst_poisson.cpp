@@ -244,7 +244,7 @@ TEST_CASE("burst_poisson: burst probability equals f(V_d) at a clamped V_d", "[n
     }
 }
 
-TEST_CASE("burst_poisson: two spikes per burst, 20 ms refractoriness, ISI uniform on 4.9-14.8 ms", "[neurons][burst_poisson]") {
+TEST_CASE("burst_poisson: two spikes per burst, 20 ms refractoriness, ISI uniform on 4.9-14.8 ms", "[neurons][burst_poisson][no_sanitize]") {
     // Irregular drive: random excitatory and inhibitory input on both compartments and a slowly
     // varying somatic and dendritic current, so events come at random times and p_b varies.
     const std::size_t N = 300;

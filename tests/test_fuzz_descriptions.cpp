@@ -159,7 +159,7 @@ CommandResult check(const fs::path& file) {
 }  // namespace
 
 TEST_CASE("fuzz: 500 mutants of the shipped models end with exit 0 or one located line and exit 2",
-          "[fuzz][errors]") {
+          "[fuzz][errors][no_sanitize]") {
     const auto dir = scratch("fuzz");  // description_cases.hpp: APICAL_TEST_TMP/description_fuzz
     const std::vector<std::string> bases = base_texts();
     Mutator m;

@@ -159,7 +159,7 @@ TEST_CASE("apical run and check refuse a network that cannot fit, at once and wr
 // with the sentence of an out-of-memory build (exit 1), and nothing written. Without --force
 // the address-space limit is the memory available: refused with exit 2.
 TEST_CASE("forced with --force, a network too large builds anyway and fails later under a memory limit",
-          "[memory][cli]") {
+          "[memory][cli][no_sanitize]") {
     const fs::path dir = scratch("memory_forced");
     const fs::path file = write_file(dir / "model.yaml", too_big);
     for (const std::string& command : {"check " + file.string(), "run " + file.string() + " -o " + (dir / "out").string()}) {

@@ -402,7 +402,8 @@ TEST_CASE("synapse: presets, overrides, defaults and the resolved description", 
            t.tau_psc_ms == 3.0 && t.tau_F_ms == 10.0 && t.tau_D_ms == 800.0));
     CHECK(contains(three.resolved_yaml, "synapse: {model: tsodyks_3state, U: 0.5, tau_F: 10 ms, tau_D: 800 ms, "
                                         "tau_psc: 3 ms, u0: 0, x0: 1}"));
-    const SynapseSpec& t2 = parse_description(three.resolved_yaml, "resolved.yaml", {}).projections[0].synapse;
+    // A copy: the NetworkSpec returned by parse_description ends with this statement.
+    const SynapseSpec t2 = parse_description(three.resolved_yaml, "resolved.yaml", {}).projections[0].synapse;
     CHECK((t2.model == SynapseModel::tsodyks_3state && t2.u0.value == t.u0 && t2.tau_psc.value == t.tau_psc_ms));
 }
 
@@ -522,7 +523,7 @@ TEST_CASE("synapse: parameters as distributions, their bounds and the resolved d
     CHECK(contains(spec.resolved_yaml, "synapse: {model: tsodyks_markram, U: {distribution: uniform, low: 0.1, "
                                        "high: 0.5}, tau_F: {distribution: normal, mean: 100 ms, std: 10 ms, "
                                        "min: 1 ms}, tau_D: 50 ms, x0: 1}"));
-    const SynapseSpec& again = parse_description(spec.resolved_yaml, "resolved.yaml", {}).projections[0].synapse;
+    const SynapseSpec again = parse_description(spec.resolved_yaml, "resolved.yaml", {}).projections[0].synapse;
     CHECK((again.f_is_U && again.u0_is_U && again.U.high == 0.5 && again.tau_F.std == 10.0));
     // Constants keep the state per source.
     const NetworkSpec constant = parse_description(
