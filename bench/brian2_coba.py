@@ -44,11 +44,15 @@ def build_network(args, b2):
     P.v = "-65*mV + 5*mV*randn()"
     P.ge = "40*nS + 15*nS*randn()"
     P.gi = "200*nS + 120*nS*randn()"
-    return brian2_common.random_ei_network(b2, P, N_E, ns, args.method)
+    return brian2_common.random_ei_network(b2, P, N_E, ns, args.method,
+                                           args.stdp_amplitude if args.stdp else None)
 
 
 def extra_args(p):
     p.add_argument("--method", default="euler", help="Brian state updater (default euler)")
+    p.add_argument("--stdp", action="store_true", help="E->E with pair STDP (brian2_common.random_ei_network)")
+    p.add_argument("--stdp-amplitude", type=float, default=0.0,
+                   help="A_plus in units of w_e (default 0: the static network's spikes)")
 
 
 if __name__ == "__main__":

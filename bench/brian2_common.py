@@ -93,16 +93,42 @@ def _read_last_run_info(workdir):
     return float(run_time), float(fraction)
 
 
-def random_ei_network(b2, P, n_e, namespace, method):
+def random_ei_network(b2, P, n_e, namespace, method, stdp_amplitude=None):
     """The Brette et al. (2007) benchmark wiring shared by brian2_coba.py and brian2_cuba.py:
     the first n_e neurons of group P are excitatory, the rest inhibitory; each source connects
     to every neuron with p = 0.02 (S.connect(p=0.02)), adding w_e to ge or w_i to gi after a
-    delay of one step (0.1 ms); a SpikeMonitor per population. Returns build_network's dict."""
+    delay of one step (0.1 ms); a SpikeMonitor per population. Returns build_network's dict.
+
+    stdp_amplitude (not None): E->E separately, with pair STDP written as Brian's documented
+    event-driven synapse equations (all-to-all traces with tau 20 ms, additive, A_plus =
+    amplitude w_e, A_minus = -1.05 A_plus, weights clipped to [0, 2 w_e]): the peer of apical's
+    `plasticity: {rule: stdp_pair}` on EE. Amplitude 0 makes every update add 0: the spikes of
+    the static network with all of the rule's work (bench/plasticity_cost does the same)."""
     ms = b2.ms
     n = len(P)
     E, I = P[:n_e], P[n_e:]
-    SE = b2.Synapses(E, P, on_pre="ge_post += w_e", delay=0.1 * ms, name="syn_from_E")
-    SE.connect(p=0.02)
+    plastic = []
+    if stdp_amplitude is None:
+        SE = b2.Synapses(E, P, on_pre="ge_post += w_e", delay=0.1 * ms, name="syn_from_E")
+        SE.connect(p=0.02)
+    else:
+        w_e = namespace["w_e"]
+        namespace.update({"tau_plus": 20 * ms, "tau_minus": 20 * ms, "A_plus": stdp_amplitude * w_e,
+                          "A_minus": -1.05 * stdp_amplitude * w_e, "w_max": 2 * w_e})
+        SEE = b2.Synapses(E, E, """w : siemens
+                                   dapre/dt = -apre / tau_plus : siemens (event-driven)
+                                   dapost/dt = -apost / tau_minus : siemens (event-driven)""",
+                          on_pre="""ge_post += w
+                                    apre += A_plus
+                                    w = clip(w + apost, 0*siemens, w_max)""",
+                          on_post="""apost += A_minus
+                                     w = clip(w + apre, 0*siemens, w_max)""",
+                          delay=0.1 * ms, name="syn_EE")
+        SEE.connect(p=0.02)
+        SEE.w = "w_e"
+        plastic.append(SEE)
+        SE = b2.Synapses(E, I, on_pre="ge_post += w_e", delay=0.1 * ms, name="syn_from_E")
+        SE.connect(p=0.02)
     SI = b2.Synapses(I, P, on_pre="gi_post += w_i", delay=0.1 * ms, name="syn_from_I")
     SI.connect(p=0.02)
     monE = b2.SpikeMonitor(E, name="spikes_E")
@@ -110,9 +136,9 @@ def random_ei_network(b2, P, n_e, namespace, method):
     return {
         "namespace": namespace,
         "monitors": {"E": (monE, n_e), "I": (monI, n - n_e)},
-        "n_synapses": lambda: int(len(SE)) + int(len(SI)),
-        "params": {"method": method},
-        "objects": [P, SE, SI, monE, monI],
+        "n_synapses": lambda: int(len(SE)) + int(len(SI)) + sum(int(len(x)) for x in plastic),
+        "params": {"method": method, "stdp_amplitude": stdp_amplitude},
+        "objects": [P, SE, SI, monE, monI] + plastic,
     }
 
 
