@@ -6,6 +6,10 @@
 //                  spikes of the transmitted class) into its target's ring-buffer row
 //                  step + delay; since every delay >= min_delay, those rows all lie in this
 //                  slice or later, and no spike of this slice can arrive within it;
+//                  plastic tables also apply their rule in synapse time, between the
+//                  presynaptic spikes, to the VP's own spikes of the previous slice
+//                  (plasticity/plastic_synapses.hpp); run() ends with this phase for the
+//                  last slice, so weights read after it are current;
 //     2. update    each VP adds its Poisson inputs for the slice's rows, then advances its
 //                  groups min_delay steps, appending spikes to its own buffer;
 //     3. exchange  the VP buffers are merged and sorted; ranks exchange spikes
