@@ -15,15 +15,6 @@ namespace {
 
 using SynapseWeight = Network::SynapseWeight;
 
-const char* rule_name(PlasticityRule r) {
-    switch (r) {
-    case PlasticityRule::stdp_pair: return "stdp_pair";
-    case PlasticityRule::bdsp: return "bdsp";
-    case PlasticityRule::none: break;
-    }
-    return "none";
-}
-
 // The unit of a projection's weights: its receptor's (a plastic projection's weights are >= 0,
 // so with no receptor named they go to the first).
 std::string weight_unit(const NetworkSpec& spec, const ProjectionSpec& p) {
@@ -104,7 +95,7 @@ void WeightWriter::finish(const Simulation& sim, DistributedContext& ctx) {
         h5::write_dataset<float>(g.get(), "weight", H5T_IEEE_F32LE, weight);
         h5::write_attribute(g.get(), "source", p.source);
         h5::write_attribute(g.get(), "target", p.target);
-        h5::write_attribute(g.get(), "rule", rule_name(p.plasticity.rule));
+        h5::write_attribute(g.get(), "rule", plasticity_rule_name(p.plasticity.rule));
         h5::write_attribute(g.get(), "unit", weight_unit(sim.spec(), p));
         h5::write_attribute(g.get(), "time_ms", double(sim.current_step()) * sim.network().dt());
         h5::write_attribute(g.get(), "mean_start", mean_start_[i]);

@@ -13,6 +13,16 @@ namespace apical {
 
 enum class PlasticityRule : std::uint8_t { none, stdp_pair, bdsp };
 
+// The rule's name in descriptions and output files.
+inline const char* plasticity_rule_name(PlasticityRule r) {
+    switch (r) {
+    case PlasticityRule::stdp_pair: return "stdp_pair";
+    case PlasticityRule::bdsp: return "bdsp";
+    case PlasticityRule::none: break;
+    }
+    return "none";
+}
+
 struct PlasticitySpec {
     PlasticityRule rule = PlasticityRule::none;
     StdpPairParameters stdp;

@@ -228,8 +228,9 @@ void write_synapse(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p
 // The plasticity key: a rule and its parameters, one field table per rule, and the windows
 // in which weights change (docs/description.md, "Plasticity"). Weight-valued parameters take
 // the unit of the projection's receptor, so their rows look it up.
-const std::vector<std::string>& plasticity_rules() {
-    static const std::vector<std::string> names = {"stdp_pair", "bdsp"};  // PlasticityRule 1, 2
+const std::vector<std::string>& plasticity_rules() {  // PlasticityRule 1, 2
+    static const std::vector<std::string> names = {plasticity_rule_name(PlasticityRule::stdp_pair),
+                                                   plasticity_rule_name(PlasticityRule::bdsp)};
     return names;
 }
 
