@@ -108,7 +108,13 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
                                       &proj.synapse.tau_psc})
             drawn += !p->is_constant();
         // Per synapse in the tables (synapses/static_synapse_table.hpp) and its short-term state.
+        // nn_pre_centered STDP keeps a presynaptic trace per synapse; triplet STDP two traces per
+        // source and per target.
+        const bool synapse_trace =
+            proj.plasticity.rule == PlasticityRule::stdp_pair && proj.plasticity.pairing == StdpPairing::nn_pre_centered;
+        const double traces = proj.plasticity.rule == PlasticityRule::stdp_triplet ? 2.0 : 1.0;
         const double per_synapse = 4.0 + (weights ? 4.0 : 0.0) + (delays ? 2.0 : 0.0) + (plastic ? 4.0 : 0.0) +
+                                   (synapse_trace ? 8.0 : 0.0) +
                                    (stp_per_synapse ? state + 4.0 * drawn : 0.0);
         // Per synapse while building: source and target, the drawn weight (double), delay
         // (int) and short-term parameters; reserved when the weight is constant.
@@ -126,8 +132,10 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
             else if (stp) vp_bytes += n_src * (state + 8.0) + cache;
             // Plastic: per source a trace and the index's block starts; per target its
             // postsynaptic state and index offset; the trace decay tables.
-            if (plastic) vp_bytes += n_tables * (n_src * (sizeof(Trace) + 4.0) + local(pt, t) * (sizeof(BdspTarget) + 4.0) +
-                                                 2.0 * double(TraceDecayCache::n) * sizeof(double));
+            if (plastic)
+                vp_bytes += n_tables * (n_src * (traces * sizeof(Trace) + 4.0) +
+                                        local(pt, t) * (std::max(sizeof(BdspTarget), 2 * sizeof(Trace) + 8) + 4.0) +
+                                        2.0 * traces * double(TraceDecayCache::n) * sizeof(double));
             projection_bytes += vp_bytes;
         }
         if (rank_synapses <= 0 && !proj.delay.is_constant()) continue;

@@ -147,6 +147,52 @@ TsodyksMarkramParameters draw_short_term(const std::string& file, const Projecti
     return p;
 }
 
+// Hands out a projection's initial weights from a file (InitialWeights), target by target: each
+// source of a target takes the first unused entry of its (source, target) pair, so repeated
+// pairs keep their construction order. A target whose synapses differ from the file's, in number
+// or in sources, is a DescriptionError at the `initial_weights` key.
+class InitialWeightTaker {
+public:
+    InitialWeightTaker(const std::string& file, const ProjectionSpec& proj)
+        : file_(file), proj_(proj), w_(proj.initial_weights.get()) {}
+    explicit operator bool() const { return w_ != nullptr; }
+
+    void start(std::uint32_t target, std::size_t n_built) {
+        target_ = target;
+        begin_ = target + 1 < w_->first.size() ? w_->first[target] : w_->source.size();
+        end_ = target + 1 < w_->first.size() ? w_->first[target + 1] : w_->source.size();
+        if (end_ - begin_ != n_built)
+            fail(std::to_string(n_built) + " synapses onto target node " + std::to_string(target) +
+                     ", as the projection builds them",
+                 std::to_string(end_ - begin_));
+        used_.assign(end_ - begin_, false);
+    }
+    double take(std::uint32_t source) {
+        const auto* first = w_->source.data() + begin_;
+        std::size_t k = std::size_t(std::lower_bound(first, w_->source.data() + end_, source) - first);
+        while (k < used_.size() && first[k] == source && used_[k]) ++k;
+        if (k == used_.size() || first[k] != source)
+            fail("a synapse from source node " + std::to_string(source) + " to target node " +
+                     std::to_string(target_) + ", as the projection builds it",
+                 "none (the file's synapses come from another connectivity or seed)");
+        used_[k] = true;
+        return double(w_->weight[begin_ + k]);
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& expected, const std::string& found) const {
+        const SourceLocation& at = proj_.initial_weights_where;
+        throw DescriptionError(file_, at.line, at.column, at.key_path,
+                               expected + " in " + w_->file + " /weights/" + w_->projection, found);
+    }
+    const std::string& file_;
+    const ProjectionSpec& proj_;
+    const InitialWeights* w_;
+    std::uint32_t target_ = 0;
+    std::size_t begin_ = 0, end_ = 0;
+    std::vector<bool> used_;
+};
+
 }  // namespace
 
 void Network::build_synapses(VirtualProcess& vp) {
@@ -189,6 +235,7 @@ void Network::build_synapses(VirtualProcess& vp) {
             f.tgt.reserve(n);
             if (!proj.delay.is_constant()) f.d.reserve(n);
         }
+        InitialWeightTaker from_file(spec_.file, proj);
         for (std::size_t local = 0; local < target_nodes.size(); ++local) {
             sources.clear();
             gen.sources(local, sources);
@@ -196,8 +243,9 @@ void Network::build_synapses(VirtualProcess& vp) {
             RandomStream wrng(seed, purpose(Purpose::weight, std::uint32_t(pi)), tgid);
             RandomStream drng(seed, purpose(Purpose::delay, std::uint32_t(pi)), tgid);
             RandomStream srng(seed, purpose(Purpose::short_term, std::uint32_t(pi)), tgid);
+            if (from_file) from_file.start(target_nodes[local], sources.size());
             for (std::uint32_t s : sources) {
-                const double w = draw(proj.weight, wrng);
+                const double w = from_file ? from_file.take(s) : draw(proj.weight, wrng);
                 const int d = std::max(1, int(to_steps(draw(proj.delay, drng), h)));
                 const int r = named >= 0 ? named : (tinfo.route_by_sign && w < 0 ? 1 : 0);
                 Flat& f = flat[std::size_t(r)];

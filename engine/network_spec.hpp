@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,18 @@ private:
 
 // The connectivity fields (rule, p, degree, allow_autapses, allow_multapses) are those of
 // synapses/connection_rules.hpp.
+// A plastic projection's initial weights, read from a previous run's weights.h5 (docs/sonata.md
+// 3): for target node t, entries [first[t], first[t + 1]) of `source` and `weight`, sorted by
+// source and, for repeated pairs, in construction order. The build gives each synapse the
+// entry of its (source, target) pair; the file must hold exactly the synapses it builds.
+struct InitialWeights {
+    std::string file;        // as resolved (absolute)
+    std::string projection;  // its group in the file
+    std::vector<std::uint64_t> first;
+    std::vector<std::uint32_t> source;
+    std::vector<float> weight;
+};
+
 struct ProjectionSpec : Connectivity {
     std::string name;    // default "source->target"
     std::string source;  // population names
@@ -110,6 +123,8 @@ struct ProjectionSpec : Connectivity {
     // dendritic) and weights within the rule's bounds (the description layer checks both).
     PlasticitySpec plasticity;
     SourceLocation plasticity_where;
+    std::shared_ptr<const InitialWeights> initial_weights;  // null: drawn from `weight`
+    SourceLocation initial_weights_where;
     SourceLocation where;
 };
 

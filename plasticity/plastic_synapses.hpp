@@ -8,7 +8,8 @@
 // spike walks its neuron's incoming synapses through the index; each position's source is
 // found by galloping along the table's offsets, as positions of one target rise with the
 // source. Presynaptic traces live once per source, postsynaptic ones once per target: the
-// rule's parameters are the projection's.
+// rule's parameters are the projection's. Only STDP's nn_pre_centered pairing keeps a trace per
+// synapse (a postsynaptic spike clears it for that target's synapses alone).
 //
 // Time: the whole delay d of the projection is dendritic (NEST's convention): the synapse sees
 // a presynaptic spike at its step and a postsynaptic spike emitted at s at s + d, "synapse
@@ -23,6 +24,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.hpp"
@@ -39,7 +41,7 @@ public:
     // For table `t` (per-synapse weights, one delay) with `n_targets` local targets.
     PlasticSynapses(const PlasticitySpec& spec, const StaticSynapseTable& t, std::size_t n_targets, double dt_ms)
         : rule_(spec.rule), delay_(t.delay_constant), stdp_(spec.stdp, spec.pairing, dt_ms),
-          bdsp_(spec.bdsp, dt_ms) {
+          triplet_(spec.triplet, dt_ms), bdsp_(spec.bdsp, dt_ms) {
         APICAL_ASSERT(t.delay.empty() && t.weight.size() == t.size());
         for (auto [start, stop] : spec.active_ms)
             active_.push_back({to_steps(start, dt_ms), stop >= 1e300 ? step_max : to_steps(stop, dt_ms)});
@@ -64,6 +66,16 @@ public:
             post_decay_ = TraceDecayCache(stdp_.post_decay());
             post_.assign(n_targets, Trace{});
             post_before_.assign(n_targets, 0.0);
+            if (stdp_.pairing() == StdpPairing::nn_pre_centered) synapse_trace_.assign(t.size(), 0.0);
+        } else if (rule_ == PlasticityRule::stdp_triplet) {
+            pre_decay_ = TraceDecayCache(triplet_.r1_decay());
+            pre2_decay_ = TraceDecayCache(triplet_.r2_decay());
+            post_decay_ = TraceDecayCache(triplet_.o1_decay());
+            post2_decay_ = TraceDecayCache(triplet_.o2_decay());
+            pre2_.assign(t.n_sources, Trace{});
+            post_.assign(n_targets, Trace{});
+            post2_.assign(n_targets, Trace{});
+            post_before_.assign(n_targets, 0.0);
         } else {
             bdsp_targets_.assign(n_targets, bdsp_.initial_target(0));
         }
@@ -81,7 +93,7 @@ public:
     void posts_before(StaticSynapseTable& t, step_t step) {
         // STDP: those at `step` too (facilitation reads the presynaptic trace before `step`);
         // BDSP: presynaptic events first.
-        const step_t last = rule_ == PlasticityRule::stdp_pair ? step : step - 1;
+        const step_t last = rule_ == PlasticityRule::bdsp ? step - 1 : step;
         posts_through(t, last);
     }
     // Applies every postsynaptic spike with synapse time <= `step`.
@@ -96,45 +108,24 @@ public:
     // updates and, if `transmitted`, each weight times `efficacy` into ring-buffer row step + d.
     void pre(StaticSynapseTable& t, RingBuffer& buf, step_t step, std::uint32_t node, std::uint8_t spike_class,
              bool transmitted, double efficacy) {
-        const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
-        float* w = t.weight.data();
-        const std::uint32_t* target = t.target.data();
-        double* row = buf.row_of_step(step + delay_);
-        const bool learn = active(step);
-        if (rule_ == PlasticityRule::stdp_pair) {
-            // NEST: depress with the target's trace before `step`, then transmit the new weight.
-            for (std::uint32_t k = begin; k < end; ++k) {
-                const std::uint32_t i = target[k];
-                if (learn) {
-                    const Trace& kp = post_[i];
-                    const double k_minus = kp.last == step ? post_before_[i] : kp.at(step, post_decay_);
-                    w[k] = float(stdp_.on_pre(double(w[k]), k_minus));
-                }
-                if (transmitted) row[i] += double(w[k]) * efficacy;
-            }
-            pre_[node].spike(step, pre_decay_, stdp_.pre_update());
-            return;
+        const Pre p{t.offsets[node], t.offsets[node + 1], node, step, active(step), transmitted, efficacy,
+                    buf.row_of_step(step + delay_)};
+        switch (rule_) {
+        case PlasticityRule::stdp_pair:
+            with_pairing([&](auto pairing) { stdp_pre<decltype(pairing)::value>(t, p); });
+            break;
+        case PlasticityRule::stdp_triplet: triplet_pre(t, p); break;
+        default: bdsp_pre(t, p, spike_class == SpikeClass::event);
         }
-        // BDSP: every spike may be transmitted; only events learn: transmit, then eta G_i.
-        const bool event = spike_class == SpikeClass::event;
-        for (std::uint32_t k = begin; k < end; ++k) {
-            const std::uint32_t i = target[k];
-            if (transmitted) row[i] += double(w[k]) * efficacy;
-            if (learn && event) {
-                const double g = bdsp_.pre_increment(bdsp_targets_[i], step);
-                if (g != 0.0) w[k] = float(bdsp_.clip(double(w[k]) + g));
-            }
-        }
-        if (event) pre_[node].spike(step, bdsp_.pre_decay(), TraceUpdate::all_to_all);
     }
 
     // Bytes besides the table's (which holds target and weight).
     std::size_t bytes() const {
         return (first_.size() + position_.size() + block_source_.size()) * sizeof(std::uint32_t) +
-               pre_.size() * sizeof(Trace) +
-               post_.size() * sizeof(Trace) + post_before_.size() * sizeof(double) +
+               (pre_.size() + pre2_.size() + post_.size() + post2_.size()) * sizeof(Trace) +
+               (post_before_.size() + synapse_trace_.size()) * sizeof(double) +
                bdsp_targets_.size() * sizeof(BdspTarget) + posts_.capacity() * sizeof(PostSpike) +
-               pre_decay_.bytes() + post_decay_.bytes();
+               pre_decay_.bytes() + post_decay_.bytes() + pre2_decay_.bytes() + post2_decay_.bytes();
     }
     // The postsynaptic state per local target, for tests and recordings.
     const std::vector<BdspTarget>& bdsp_targets() const { return bdsp_targets_; }
@@ -170,21 +161,148 @@ private:
         }
     }
 
+    // Calls f(std::integral_constant<StdpPairing, P>) for the projection's pairing P, so that
+    // each pairing's loops are compiled on their own.
+    template <class F>
+    void with_pairing(F&& f) const {
+        using P = StdpPairing;
+        switch (stdp_.pairing()) {
+        case P::all_to_all: f(std::integral_constant<P, P::all_to_all>{}); break;
+        case P::nn_symmetric: f(std::integral_constant<P, P::nn_symmetric>{}); break;
+        case P::nn_pre_centered: f(std::integral_constant<P, P::nn_pre_centered>{}); break;
+        case P::nn_restricted: f(std::integral_constant<P, P::nn_restricted>{}); break;
+        }
+    }
+
+    // A presynaptic spike: its synapses' positions [begin, end) and what to do with them.
+    struct Pre {
+        std::uint32_t begin, end, node;
+        step_t step;
+        bool learn, transmitted;
+        double efficacy;
+        double* row;  // ring-buffer row of step + d
+    };
+
+    // STDP (NEST's order): depress with the target's trace before `step`, then transmit the new
+    // weight. nn_restricted pairs only with a postsynaptic spike since the source's previous
+    // spike (one that came at that spike's own step came before it); nn_pre_centered keeps a
+    // presynaptic trace per synapse, stored as of the source's last spike (0 once cleared).
+    template <StdpPairing P>
+    void stdp_pre(StaticSynapseTable& t, const Pre& p) {
+        float* w = t.weight.data();
+        const std::uint32_t* target = t.target.data();
+        const step_t previous = pre_[p.node].last;
+        for (std::uint32_t k = p.begin; k < p.end; ++k) {
+            const std::uint32_t i = target[k];
+            if (p.learn) {
+                const Trace& kp = post_[i];
+                double k_minus = kp.last == p.step ? post_before_[i] : kp.at(p.step, post_decay_);
+                if (P == StdpPairing::nn_restricted && !(kp.last > previous)) k_minus = 0.0;
+                w[k] = float(stdp_.on_pre(double(w[k]), k_minus));
+            }
+            if constexpr (P == StdpPairing::nn_pre_centered) {
+                double& v = synapse_trace_[k];
+                v = (v == 0.0 ? 0.0 : v * pre_decay_(p.step - previous)) + 1.0;
+            }
+            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy;
+        }
+        pre_[p.node].spike(p.step, pre_decay_, stdp_.pre_update());
+    }
+
+    // Triplet STDP (stdp_triplet.hpp): depress with o1 before `step` and the source's r2 before
+    // its own spike.
+    void triplet_pre(StaticSynapseTable& t, const Pre& p) {
+        float* w = t.weight.data();
+        const std::uint32_t* target = t.target.data();
+        const double r2 = pre2_[p.node].at(p.step, pre2_decay_);
+        for (std::uint32_t k = p.begin; k < p.end; ++k) {
+            const std::uint32_t i = target[k];
+            if (p.learn) {
+                const Trace& o1 = post_[i];
+                const double o1_value = o1.last == p.step ? post_before_[i] : o1.at(p.step, post_decay_);
+                w[k] = float(triplet_.on_pre(double(w[k]), o1_value, r2));
+            }
+            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy;
+        }
+        const TraceUpdate update = triplet_.parameters().interaction;
+        pre_[p.node].spike(p.step, pre_decay_, update);
+        pre2_[p.node].spike(p.step, pre2_decay_, update);
+    }
+
+    // BDSP: every spike may be transmitted; only events learn: transmit, then eta G_i.
+    void bdsp_pre(StaticSynapseTable& t, const Pre& p, bool event) {
+        float* w = t.weight.data();
+        const std::uint32_t* target = t.target.data();
+        for (std::uint32_t k = p.begin; k < p.end; ++k) {
+            const std::uint32_t i = target[k];
+            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy;
+            if (p.learn && event) {
+                const double g = bdsp_.pre_increment(bdsp_targets_[i], p.step);
+                if (g != 0.0) w[k] = float(bdsp_.clip(double(w[k]) + g));
+            }
+        }
+        if (event) pre_[p.node].spike(p.step, bdsp_.pre_decay(), TraceUpdate::all_to_all);
+    }
+
     void post(StaticSynapseTable& t, const PostSpike& p) {
+        switch (rule_) {
+        case PlasticityRule::stdp_pair:
+            with_pairing([&](auto pairing) { stdp_post<decltype(pairing)::value>(t, p); });
+            break;
+        case PlasticityRule::stdp_triplet: triplet_post(t, p); break;
+        default: bdsp_post(t, p);
+        }
+    }
+
+    // STDP: facilitate with each source's trace at the arrival. nn_restricted pairs only with a
+    // source that spiked since the target's previous spike (at its step or later); nn_pre_centered
+    // reads and clears the synapse's own trace, with or without learning.
+    template <StdpPairing P>
+    void stdp_post(StaticSynapseTable& t, const PostSpike& p) {
         float* w = t.weight.data();
         const bool learn = active(p.at);
-        if (rule_ == PlasticityRule::stdp_pair) {
-            if (learn)
-                for_each_incoming(t, p.target, [&](std::uint32_t k, std::uint32_t s) {
-                    w[k] = float(stdp_.on_post(double(w[k]), pre_[s].at(p.at, pre_decay_)));
-                });
-            Trace& kp = post_[p.target];
-            post_before_[p.target] = kp.at(p.at, post_decay_);
-            kp.spike(p.at, post_decay_, stdp_.post_update());
-            return;
+        Trace& kp = post_[p.target];
+        if (learn || P == StdpPairing::nn_pre_centered)
+            for_each_incoming(t, p.target, [&](std::uint32_t k, std::uint32_t s) {
+                const Trace& src = pre_[s];
+                double k_plus;
+                if constexpr (P == StdpPairing::nn_pre_centered) {
+                    double& v = synapse_trace_[k];
+                    k_plus = v == 0.0 ? 0.0 : v * pre_decay_(p.at - src.last);
+                    v = 0.0;
+                } else if constexpr (P == StdpPairing::nn_restricted) {
+                    const bool unpaired = src.value != 0.0 && (kp.value == 0.0 || src.last >= kp.last);
+                    k_plus = unpaired ? src.at(p.at, pre_decay_) : 0.0;
+                } else {
+                    k_plus = src.at(p.at, pre_decay_);
+                }
+                if (learn) w[k] = float(stdp_.on_post(double(w[k]), k_plus));
+            });
+        post_before_[p.target] = kp.at(p.at, post_decay_);
+        kp.spike(p.at, post_decay_, stdp_.post_update());
+    }
+
+    // Triplet STDP: facilitate with each source's r1 and the target's o2 before its own spike.
+    void triplet_post(StaticSynapseTable& t, const PostSpike& p) {
+        float* w = t.weight.data();
+        Trace& o1 = post_[p.target];
+        Trace& o2 = post2_[p.target];
+        if (active(p.at)) {
+            const double o2_value = o2.at(p.at, post2_decay_);
+            for_each_incoming(t, p.target, [&](std::uint32_t k, std::uint32_t s) {
+                w[k] = float(triplet_.on_post(double(w[k]), pre_[s].at(p.at, pre_decay_), o2_value));
+            });
         }
+        const TraceUpdate update = triplet_.parameters().interaction;
+        post_before_[p.target] = o1.at(p.at, post_decay_);
+        o1.spike(p.at, post_decay_, update);
+        o2.spike(p.at, post2_decay_, update);
+    }
+
+    void bdsp_post(StaticSynapseTable& t, const PostSpike& p) {
+        float* w = t.weight.data();
         const double factor = bdsp_.post(bdsp_targets_[p.target], p.at, p.spike_class);
-        if (!learn || factor == 0.0) return;
+        if (!active(p.at) || factor == 0.0) return;
         for_each_incoming(t, p.target, [&](std::uint32_t k, std::uint32_t s) {
             const double e = pre_[s].at(p.at, bdsp_.pre_decay());
             if (e != 0.0) w[k] = float(bdsp_.clip(double(w[k]) + factor * e));
@@ -197,13 +315,16 @@ private:
     std::vector<std::uint32_t> first_, position_;  // transposed index: per target, positions
     std::vector<std::uint32_t> block_source_;      // source of position b << block_shift_
     int block_shift_ = 0;
-    std::vector<Trace> pre_;                       // per source: K+ (STDP), event trace (BDSP)
-    // STDP: K- per target, and its value just before the target's last spike (read by a
-    // presynaptic spike at that same step).
+    std::vector<Trace> pre_;   // per source: K+ (STDP), r1 (triplet), event trace (BDSP)
+    std::vector<Trace> pre2_;  // per source: r2 (triplet)
+    // Per target: K- (STDP) or o1 (triplet), its value just before the target's last spike (read
+    // by a presynaptic spike at that same step), and o2 (triplet).
     StdpPair stdp_;
-    TraceDecayCache pre_decay_, post_decay_;
-    std::vector<Trace> post_;
+    StdpTriplet triplet_;
+    TraceDecayCache pre_decay_, post_decay_, pre2_decay_, post2_decay_;
+    std::vector<Trace> post_, post2_;
     std::vector<double> post_before_;
+    std::vector<double> synapse_trace_;  // per synapse: K+ of nn_pre_centered
     Bdsp bdsp_;
     std::vector<BdspTarget> bdsp_targets_;
     std::vector<PostSpike> posts_;  // queued, synapse-time order; [head_, end) pending

@@ -8,16 +8,18 @@
 
 #include "plasticity/bdsp.hpp"
 #include "plasticity/stdp_pair.hpp"
+#include "plasticity/stdp_triplet.hpp"
 
 namespace apical {
 
-enum class PlasticityRule : std::uint8_t { none, stdp_pair, bdsp };
+enum class PlasticityRule : std::uint8_t { none, stdp_pair, bdsp, stdp_triplet };
 
 // The rule's name in descriptions and output files.
 inline const char* plasticity_rule_name(PlasticityRule r) {
     switch (r) {
     case PlasticityRule::stdp_pair: return "stdp_pair";
     case PlasticityRule::bdsp: return "bdsp";
+    case PlasticityRule::stdp_triplet: return "stdp_triplet";
     case PlasticityRule::none: break;
     }
     return "none";
@@ -28,6 +30,8 @@ struct PlasticitySpec {
     StdpPairParameters stdp;
     StdpPairing pairing = StdpPairing::all_to_all;
     BdspParameters bdsp;
+    StdpTripletParameters triplet;
+    StdpTripletPreset triplet_preset = StdpTripletPreset::none;
     // Windows [start, stop) (ms, synapse time) in which weights change; empty: always. Outside
     // them every trace still follows the spikes (the authors' burn-in: averages settle first).
     std::vector<std::pair<double, double>> active_ms;

@@ -16,6 +16,8 @@
 // stdp_triplet_synapse is the all-to-all form; it has no nearest-spike form.
 #pragma once
 
+#include <cstdint>
+
 #include "core/time.hpp"
 #include "plasticity/traces.hpp"
 
@@ -54,6 +56,25 @@ inline StdpTripletParameters triplet_hippocampal_nearest_minimal() {
             .interaction = TraceUpdate::nearest};
 }
 
+// The sets by name, for descriptions (`preset:`).
+enum class StdpTripletPreset : std::uint8_t { none, visual_cortex_all_to_all, visual_cortex_nearest, hippocampal_nearest_minimal };
+inline const char* stdp_triplet_preset_name(StdpTripletPreset p) {
+    switch (p) {
+    case StdpTripletPreset::visual_cortex_all_to_all: return "visual_cortex_all_to_all";
+    case StdpTripletPreset::visual_cortex_nearest: return "visual_cortex_nearest";
+    case StdpTripletPreset::hippocampal_nearest_minimal: return "hippocampal_nearest_minimal";
+    case StdpTripletPreset::none: break;
+    }
+    return "none";
+}
+inline StdpTripletParameters stdp_triplet_preset(StdpTripletPreset p) {
+    switch (p) {
+    case StdpTripletPreset::visual_cortex_nearest: return triplet_visual_cortex_nearest();
+    case StdpTripletPreset::hippocampal_nearest_minimal: return triplet_hippocampal_nearest_minimal();
+    default: return triplet_visual_cortex_all_to_all();
+    }
+}
+
 // The traces kept per source (r1, r2) and per target (o1, o2); r1 and r2 are the same for every
 // synapse of a source, o1 and o2 for every synapse onto a target.
 struct TripletPreTraces {
@@ -69,6 +90,10 @@ public:
         : p_(p), r1_{dt_ms, p.tau_plus_ms}, r2_{dt_ms, p.tau_x_ms}, o1_{dt_ms, p.tau_minus_ms}, o2_{dt_ms, p.tau_y_ms} {}
 
     const StdpTripletParameters& parameters() const { return p_; }
+    const TraceDecay& r1_decay() const { return r1_; }
+    const TraceDecay& r2_decay() const { return r2_; }
+    const TraceDecay& o1_decay() const { return o1_; }
+    const TraceDecay& o2_decay() const { return o2_; }
 
     // The eager updates, with the traces at the spike's time before its own increment.
     double on_pre(double w, double o1, double r2) const {

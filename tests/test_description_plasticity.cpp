@@ -18,18 +18,28 @@ std::vector<error_case> plasticity_errors() {
     return {
         {"not a mapping", with_plasticity("plasticity: @@stdp"), p, "a mapping {rule: stdp_pair, ...}", "\"stdp\""},
         {"no rule", with_plasticity("plasticity: @@{lambda: 0.1}"), p,
-         "a \"rule\" key (a plasticity rule (one of: stdp_pair, bdsp))", "keys lambda"},
+         "a \"rule\" key (a plasticity rule (one of: stdp_pair, bdsp, stdp_triplet))", "keys lambda"},
         {"unknown rule", with_plasticity("plasticity: {rule: @@stdp}"), p + ".rule",
-         "a plasticity rule (one of: stdp_pair, bdsp)", "\"stdp\""},
+         "a plasticity rule (one of: stdp_pair, bdsp, stdp_triplet)", "\"stdp\""},
         {"a key of the other rule", with_plasticity("plasticity: {rule: stdp_pair, @@eta: 0.1 nS}"), p + ".eta",
          "a key of a stdp_pair rule (one of: rule, pairing, tau_plus, tau_minus, lambda, alpha, mu_plus, mu_minus, "
-         "Wmax, active)",
+         "Wmax, active, initial_weights)",
          "\"eta\""},
-        {"a pairing the kernel does not keep", with_plasticity("plasticity: {rule: stdp_pair, pairing: @@nn_restricted}"),
+        {"unknown pairing", with_plasticity("plasticity: {rule: stdp_pair, pairing: @@nearest}"), p + ".pairing",
+         "a pairing (one of: all_to_all, nn_symmetric, nn_pre_centered, nn_restricted)", "\"nearest\""},
+        {"unknown triplet preset", with_plasticity("plasticity: {rule: stdp_triplet, preset: @@visual_cortex}"),
+         p + ".preset",
+         "a parameter set (one of: visual_cortex_all_to_all, visual_cortex_nearest, hippocampal_nearest_minimal)",
+         "\"visual_cortex\""},
+        {"unknown triplet interaction", with_plasticity("plasticity: {rule: stdp_triplet, interaction: @@nn}"),
+         p + ".interaction", "a trace interaction (one of: all_to_all, nearest)", "\"nn\""},
+        {"a negative triplet amplitude", with_plasticity("plasticity: {rule: stdp_triplet, A3_plus: @@-1 nS}"),
+         p + ".A3_plus", "an amplitude of at least 0 nS", "-1 nS"},
+        {"a pairing on a triplet rule", with_plasticity("plasticity: {rule: stdp_triplet, @@pairing: all_to_all}"),
          p + ".pairing",
-         "a pairing the kernel runs (the other two pairings of stdp_pair need state per synapse, not there yet) "
-         "(one of: all_to_all, nn_symmetric)",
-         "\"nn_restricted\""},
+         "a key of a stdp_triplet rule (one of: rule, preset, interaction, tau_plus, tau_x, tau_minus, tau_y, "
+         "A2_plus, A3_plus, A2_minus, A3_minus, Wmax, active, initial_weights)",
+         "\"pairing\""},
         {"a negative time constant", with_plasticity("plasticity: {rule: stdp_pair, tau_plus: @@-20 ms}"),
          p + ".tau_plus", "a time above 0 ms", "-20 ms"},
         {"Wmax in the wrong unit", with_plasticity("plasticity: {rule: stdp_pair, Wmax: @@10 mV}"), p + ".Wmax",
@@ -112,6 +122,40 @@ TEST_CASE("plasticity: the values land in the spec and survive the resolved desc
     CHECK(s.stdp.mu_plus == 0.0);
     CHECK(s.stdp.lambda == 0.01);
     CHECK(stdp.projections[0].plasticity.rule == PlasticityRule::none);
+}
+
+TEST_CASE("stdp_triplet: presets, keys beside them, and the resolved description", "[description]") {
+    // A preset with one key overridden: the rest is the preset's (plasticity/stdp_triplet.hpp).
+    const std::string text =
+        with_plasticity("plasticity: {rule: stdp_triplet, preset: hippocampal_nearest_minimal, A3_plus: 0.02 nS}");
+    for (int pass = 0; pass < 2; ++pass) {
+        INFO("pass " << pass);
+        const NetworkSpec spec =
+            parse_description(pass == 0 ? text : parse_description(text, "m.yaml").resolved_yaml, "m.yaml");
+        const PlasticitySpec& s = spec.projections[1].plasticity;
+        CHECK(s.rule == PlasticityRule::stdp_triplet);
+        CHECK(s.triplet_preset == StdpTripletPreset::hippocampal_nearest_minimal);
+        CHECK(s.triplet.A3_plus == 0.02);
+        CHECK(s.triplet.A2_plus == 4.6e-3);
+        CHECK(s.triplet.tau_y_ms == 48.0);
+        CHECK(s.triplet.A3_minus == 0.0);
+        CHECK(s.triplet.interaction == TraceUpdate::nearest);
+        CHECK(s.triplet.Wmax == 100.0);
+    }
+    // Without a preset: NEST stdp_triplet_synapse's defaults, all-to-all.
+    const PlasticitySpec d =
+        parse_description(with_plasticity("plasticity: {rule: stdp_triplet, tau_x: 200 ms}"), "m.yaml")
+            .projections[1]
+            .plasticity;
+    CHECK(d.triplet.tau_x_ms == 200.0);
+    CHECK(d.triplet.A3_plus == 6.2e-3);
+    CHECK(d.triplet.interaction == TraceUpdate::all_to_all);
+    CHECK(d.triplet_preset == StdpTripletPreset::none);
+    const PlasticitySpec r =
+        parse_description(with_plasticity("plasticity: {rule: stdp_pair, pairing: nn_restricted, Wmax: 5 nS}"), "m.yaml")
+            .projections[1]
+            .plasticity;
+    CHECK(r.pairing == StdpPairing::nn_restricted);
 }
 
 TEST_CASE("bad input: weight recordings", "[description][errors]") {

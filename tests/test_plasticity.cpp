@@ -21,6 +21,7 @@
 #include "io/description.hpp"
 #include "plasticity/bdsp.hpp"
 #include "plasticity/stdp_pair.hpp"
+#include "plasticity/stdp_triplet.hpp"
 
 using namespace apical;
 
@@ -123,6 +124,57 @@ float stdp_reference(const StdpPair& rule, float w, const Train& pre, const Trai
     return w;
 }
 
+// The pairings with state per synapse, through StdpPair::step on one synapse's own trace and
+// flags (tested against NEST's semantics in test_stdp_pair.cpp). A step with both spikes is split
+// in two calls, postsynaptic first, so that the weight is rounded to float between the two updates
+// as the kernel stores it; step() reads nothing the first call changes but the weight and the
+// flags it sets for the second (the presynaptic trace it clears is read by neither).
+float stdp_synapse_reference(const StdpPair& rule, float w, const Train& pre, const Train& post, step_t d,
+                             step_t t_end) {
+    StdpPairSynapse syn;
+    syn.w = w;
+    Trace k_minus;
+    std::size_t i = 0, j = 0;
+    for (step_t t = 0; t <= t_end; ++t) {
+        const bool pre_spike = i < pre.steps.size() && pre.steps[i] == t;
+        const bool post_arrives = j < post.steps.size() && post.steps[j] + d == t;
+        if (!pre_spike && !post_arrives) continue;
+        const double k = k_minus.at(t, rule.post_decay());
+        if (post_arrives) {
+            rule.step(syn, t, false, true, k);
+            syn.w = double(float(syn.w));
+        }
+        if (pre_spike) {
+            rule.step(syn, t, true, false, k);
+            syn.w = double(float(syn.w));
+        }
+        if (post_arrives) k_minus.spike(t, rule.post_decay(), rule.post_update());
+        i += pre_spike;
+        j += post_arrives;
+    }
+    return float(syn.w);
+}
+
+// Triplet STDP on one synapse with its own four traces, in StdpTriplet::step's order.
+float triplet_reference(const StdpTriplet& rule, float w, const Train& pre, const Train& post, step_t d,
+                        step_t t_end) {
+    TripletPreTraces r;
+    TripletPostTraces o;
+    std::size_t i = 0, j = 0;
+    for (step_t t = 0; t <= t_end; ++t) {
+        const bool pre_spike = i < pre.steps.size() && pre.steps[i] == t;
+        const bool post_arrives = j < post.steps.size() && post.steps[j] + d == t;
+        if (!pre_spike && !post_arrives) continue;
+        if (post_arrives) w = float(rule.on_post(double(w), r.r1.at(t, rule.r1_decay()), o.o2.at(t, rule.o2_decay())));
+        if (pre_spike) w = float(rule.on_pre(double(w), o.o1.at(t, rule.o1_decay()), r.r2.at(t, rule.r2_decay())));
+        if (post_arrives) rule.post_spike(o, t);
+        if (pre_spike) rule.pre_spike(r, t);
+        i += pre_spike;
+        j += post_arrives;
+    }
+    return w;
+}
+
 float bdsp_reference(const Bdsp& rule, float w, const Train& pre, const Train& post, step_t d, step_t t_end,
                      const std::vector<std::pair<step_t, step_t>>& windows) {
     Trace e_pre;
@@ -218,6 +270,48 @@ TEST_CASE("stdp_pair in a network: every weight as the per-synapse reference, an
                   });
         }
     }
+}
+
+TEST_CASE("stdp_pair's pairings with state per synapse in a network: every weight as the per-synapse reference",
+          "[plasticity]") {
+    StdpPairParameters p;
+    p.tau_plus_ms = 16.8, p.tau_minus_ms = 33.7, p.lambda = 0.05, p.alpha = 1.2, p.mu_plus = 0.4, p.mu_minus = 0.4;
+    p.Wmax = 2.0;
+    const std::string common = "tau_plus: 16.8 ms, tau_minus: 33.7 ms, alpha: 1.2, mu_plus: 0.4, mu_minus: 0.4, Wmax: 2 mV";
+    for (auto [delay, d] : {std::pair<std::string, step_t>{"1 ms", 10}, {"0.1 ms", 1}})
+        for (auto [name, pairing] : {std::pair<std::string, StdpPairing>{"nn_pre_centered", StdpPairing::nn_pre_centered},
+                                     {"nn_restricted", StdpPairing::nn_restricted}})
+            SECTION(name + ", delay " + delay) {
+                const StdpPair rule(p, pairing, dt);
+                check("{rule: stdp_pair, pairing: " + name + ", lambda: 0.05, " + common + "}",
+                      "{rule: stdp_pair, lambda: 0, " + common + "}", delay, d, 0.0, 2.0,
+                      [&](float w, const Train& pre, const Train& post, step_t dd, step_t end) {
+                          return stdp_synapse_reference(rule, w, pre, post, dd, end);
+                      });
+            }
+}
+
+TEST_CASE("stdp_triplet in a network: every weight as the per-synapse reference, any thread count", "[plasticity]") {
+    // Amplitudes large enough that both terms move weights by a good part of their range in 1.5 s.
+    StdpTripletParameters p;
+    p.tau_plus_ms = 16.8, p.tau_x_ms = 101.0, p.tau_minus_ms = 33.7, p.tau_y_ms = 125.0;
+    p.A2_plus = 0.0025, p.A3_plus = 0.001, p.A2_minus = 0.003, p.A3_minus = 0.001, p.Wmax = 2.0;
+    const std::string common = "tau_plus: 16.8 ms, tau_x: 101 ms, tau_minus: 33.7 ms, tau_y: 125 ms, "
+                               "A2_plus: 0.0025 mV, A3_plus: 0.001 mV, A2_minus: 0.003 mV, A3_minus: 0.001 mV, Wmax: 2 mV";
+    const std::string frozen = "{rule: stdp_triplet, A2_plus: 0 mV, A3_plus: 0 mV, A2_minus: 0 mV, A3_minus: 0 mV, Wmax: 2 mV}";
+    for (auto [delay, d] : {std::pair<std::string, step_t>{"1 ms", 10}, {"0.1 ms", 1}})
+        for (auto interaction : {TraceUpdate::all_to_all, TraceUpdate::nearest}) {
+            const std::string name = interaction == TraceUpdate::nearest ? "nearest" : "all_to_all";
+            SECTION(name + ", delay " + delay) {
+                StdpTripletParameters q = p;
+                q.interaction = interaction;
+                const StdpTriplet rule(q, dt);
+                check("{rule: stdp_triplet, interaction: " + name + ", " + common + "}", frozen, delay, d, 0.0, 2.0,
+                      [&](float w, const Train& pre, const Train& post, step_t dd, step_t end) {
+                          return triplet_reference(rule, w, pre, post, dd, end);
+                      });
+            }
+        }
 }
 
 TEST_CASE("bdsp in a network: every weight as the per-synapse reference, any thread count", "[plasticity]") {

@@ -131,11 +131,11 @@ double lower_bound(const Distribution& d);
 double upper_bound(const Distribution& d);
 // A constant as its quantity, a distribution as a flow mapping.
 void emit_distribution(YAML::Emitter& out, const Distribution& d, Dimension dim);
-// The names of an enum whose values are 0, 1, ... (as `name_of` gives them).
+// The names of an enum's values first, first + 1, ... (as `name_of` gives them).
 template <class E>
-std::vector<std::string> enum_names(const char* (*name_of)(E), int count) {
+std::vector<std::string> enum_names(const char* (*name_of)(E), int count, int first = 0) {
     std::vector<std::string> v;
-    for (int i = 0; i < count; ++i) v.push_back(name_of(E(i)));
+    for (int i = first; i < first + count; ++i) v.push_back(name_of(E(i)));
     return v;
 }
 

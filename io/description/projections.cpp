@@ -2,14 +2,21 @@
 // field table per rule), weight, delay, receptor and the synapse model (short-term plasticity).
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
+#include "core/units.hpp"
 #include "io/description/sections.hpp"
+#include "io/weight_writer.hpp"
 #include "neurons/model_info.hpp"
 
 namespace apical::description {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -228,16 +235,23 @@ void write_synapse(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p
 // The plasticity key: a rule and its parameters, one field table per rule, and the windows
 // in which weights change (docs/description.md, "Plasticity"). Weight-valued parameters take
 // the unit of the projection's receptor, so their rows look it up.
-const std::vector<std::string>& plasticity_rules() {  // PlasticityRule 1, 2
-    static const std::vector<std::string> names = {plasticity_rule_name(PlasticityRule::stdp_pair),
-                                                   plasticity_rule_name(PlasticityRule::bdsp)};
+const std::vector<std::string>& plasticity_rules() {  // PlasticityRule 1, 2, 3
+    static const auto names = enum_names(&plasticity_rule_name, 3, 1);
     return names;
 }
 
-// The pairings the kernel keeps per source and per target (StdpPairing 0, 1); the other two of
-// plasticity/stdp_pair.hpp need state per synapse.
-const std::vector<std::string>& stdp_pairings() {
-    static const std::vector<std::string> names = {"all_to_all", "nn_symmetric"};
+const std::vector<std::string>& stdp_pairings() {  // StdpPairing 0 .. 3
+    static const std::vector<std::string> names = {"all_to_all", "nn_symmetric", "nn_pre_centered", "nn_restricted"};
+    return names;
+}
+
+const std::vector<std::string>& triplet_presets() {  // StdpTripletPreset 1 .. 3
+    static const auto names = enum_names(&stdp_triplet_preset_name, 3, 1);
+    return names;
+}
+
+const std::vector<std::string>& trace_updates() {  // TraceUpdate 0, 1
+    static const std::vector<std::string> names = {"all_to_all", "nearest"};
     return names;
 }
 
@@ -315,6 +329,24 @@ const KindTables<P>& plasticity_tables() {
              rule_quantity<D::frequency>("initial_rate", [](P& p) -> double& { return p.plasticity.bdsp.initial_rate_hz; }, rate),
              rule_quantity<D::frequency>("initial_event_rate", [](P& p) -> double& { return p.plasticity.bdsp.initial_event_rate_hz; }, rate),
              rule_quantity<D::frequency>("initial_burst_rate", [](P& p) -> double& { return p.plasticity.bdsp.initial_burst_rate_hz; }, rate)},
+            {custom_field<P>("preset", nullptr,
+                             [](YAML::Emitter& out, const Reader&, const P& p) {
+                                 out << triplet_presets()[std::size_t(p.plasticity.triplet_preset) - 1];
+                             })
+                 .when([](const P& p) { return p.plasticity.triplet_preset != StdpTripletPreset::none; }),
+             custom_field<P>("interaction", nullptr,
+                             [](YAML::Emitter& out, const Reader&, const P& p) {
+                                 out << trace_updates()[std::size_t(p.plasticity.triplet.interaction)];
+                             }),
+             rule_quantity<D::time>("tau_plus", [](P& p) -> double& { return p.plasticity.triplet.tau_plus_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_x", [](P& p) -> double& { return p.plasticity.triplet.tau_x_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_minus", [](P& p) -> double& { return p.plasticity.triplet.tau_minus_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_y", [](P& p) -> double& { return p.plasticity.triplet.tau_y_ms; }, positive_time()),
+             rule_weight("A2_plus", [](P& p) -> double& { return p.plasticity.triplet.A2_plus; }, at_least("an amplitude", 0.0)),
+             rule_weight("A3_plus", [](P& p) -> double& { return p.plasticity.triplet.A3_plus; }, at_least("an amplitude", 0.0)),
+             rule_weight("A2_minus", [](P& p) -> double& { return p.plasticity.triplet.A2_minus; }, at_least("an amplitude", 0.0)),
+             rule_weight("A3_minus", [](P& p) -> double& { return p.plasticity.triplet.A3_minus; }, at_least("an amplitude", 0.0)),
+             rule_weight("Wmax", [](P& p) -> double& { return p.plasticity.triplet.Wmax; }, above("a weight", 0.0))},
         },
         {custom_field<P>("active", nullptr,
                          [](YAML::Emitter& out, const Reader&, const P& p) {
@@ -325,7 +357,14 @@ const KindTables<P>& plasticity_tables() {
                                      << YAML::EndSeq;
                              out << YAML::EndSeq;
                          })
-             .when([](const P& p) { return !p.plasticity.active_ms.empty(); })},
+             .when([](const P& p) { return !p.plasticity.active_ms.empty(); }),
+         custom_field<P>("initial_weights", nullptr,
+                         [](YAML::Emitter& out, const Reader&, const P& p) {
+                             out << YAML::Flow << YAML::BeginMap << YAML::Key << "file" << YAML::Value
+                                 << p.initial_weights->file << YAML::Key << "projection" << YAML::Value
+                                 << p.initial_weights->projection << YAML::EndMap;
+                         })
+             .when([](const P& p) { return p.initial_weights != nullptr; })},
     };
     return tables;
 }
@@ -350,9 +389,43 @@ void read_active(Reader& in, const Tree& t, const std::string& path, P& p) {
     }
 }
 
+// `initial_weights: FILE` or `{file: FILE, projection: NAME}`: a previous run's weights.h5
+// (relative to the description's folder) and the projection's group in it (default: this
+// projection's name).
+void read_initial_weights_key(Reader& in, const Tree& t, const std::string& path, P& p) {
+    p.initial_weights_where = {t.pos.line, t.pos.column, path};
+    const Tree* file_key = &t;
+    std::string file_path = path, projection = p.name;
+    if (t.is_map()) {
+        in.check_keys(t, path, {"file", "projection"}, "a key of initial_weights");
+        file_path = path + ".file";
+        file_key = &in.require(t, path, "file", "a weights.h5 of an earlier run");
+        if (const Tree* pr = t.find("projection"))
+            projection = in.name(*pr, path + ".projection", "a projection's group in the file");
+    }
+    fs::path file = in.name(*file_key, file_path, "a weights.h5 of an earlier run (a path), or {file: ..., projection: ...}");
+    if (file.is_relative()) file = in.base_dir / file;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec))
+        in.fail(file_key->pos, file_path, "a readable weights.h5 of an earlier run",
+                quote(file.string()) + (fs::exists(file, ec) ? " (not a regular file)" : " (no such file)"));
+    InitialWeights w;
+    try {
+        w = read_initial_weights(file, projection, population_named(in, p.source).size,
+                                 population_named(in, p.target).size, internal_unit(receptor_info(in, p).weight_dim));
+    } catch (const UserError& e) {
+        in.fail(file_key->pos, file_path, "a readable weights.h5 of an earlier run", e.what());
+    } catch (const RuntimeFailure& e) {
+        in.fail(file_key->pos, file_path, "a readable weights.h5 of an earlier run", e.what());
+    }
+    w.file = fs::absolute(file, ec).lexically_normal().string();
+    p.initial_weights = std::make_shared<const InitialWeights>(std::move(w));
+}
+
 // The bounds a rule keeps weights in.
 std::pair<double, double> weight_bounds(const PlasticitySpec& s) {
     if (s.rule == PlasticityRule::stdp_pair) return {0.0, s.stdp.Wmax};
+    if (s.rule == PlasticityRule::stdp_triplet) return {0.0, s.triplet.Wmax};
     return {s.bdsp.w_min, s.bdsp.w_max};
 }
 
@@ -369,11 +442,16 @@ void read_plasticity(Reader& in, const Tree& t, const std::string& path, P& p) {
     const Table<P> table = tables.of(std::size_t(s.rule));
     in.check_keys(t, path, keys_of(table), "a key of a " + name + " rule");
     FieldReader<P> fields(in, t, path, table, p);
-    fields.done({"rule", "pairing", "homeostasis_rate", "active"});
+    fields.done({"rule", "pairing", "homeostasis_rate", "preset", "interaction", "active", "initial_weights"});
     if (const Tree* v = t.find("pairing"))
-        s.pairing = StdpPairing(in.choice(*v, path + ".pairing", "a pairing the kernel runs (the other two pairings "
-                                                                 "of stdp_pair need state per synapse, not there yet)",
-                                          stdp_pairings()));
+        s.pairing = StdpPairing(in.choice(*v, path + ".pairing", "a pairing", stdp_pairings()));
+    // A triplet preset first, so that keys given beside it override it.
+    if (const Tree* v = t.find("preset")) {
+        s.triplet_preset = StdpTripletPreset(1 + in.choice(*v, path + ".preset", "a parameter set", triplet_presets()));
+        s.triplet = stdp_triplet_preset(s.triplet_preset);
+    }
+    if (const Tree* v = t.find("interaction"))
+        s.triplet.interaction = TraceUpdate(in.choice(*v, path + ".interaction", "a trace interaction", trace_updates()));
     if (const Tree* v = t.find("homeostasis_rate"))
         s.bdsp.homeostasis_rate = BdspHomeostasisRate(
             in.choice(*v, path + ".homeostasis_rate", "the rate homeostasis compares with e_min", homeostasis_rates()));
@@ -397,6 +475,15 @@ void read_plasticity(Reader& in, const Tree& t, const std::string& path, P& p) {
                              "parameters drawn per synapse do not combine yet)",
                 "a plasticity rule with drawn short-term parameters");
     const auto [lo, hi] = weight_bounds(s);
+    if (const Tree* v = t.find("initial_weights")) {
+        read_initial_weights_key(in, *v, path + ".initial_weights", p);
+        for (float w : p.initial_weights->weight)
+            if (double(w) < lo || double(w) > hi)
+                in.fail(v->pos, path + ".initial_weights",
+                        "initial weights within the rule's bounds [" + q(lo, wdim) + ", " + q(hi, wdim) + "]",
+                        "weight " + q(double(w), wdim) + " in " + quote(p.initial_weights->file));
+        return;
+    }
     if (lower_bound(p.weight) < lo || upper_bound(p.weight) > hi)
         in.fail(t.pos, path,
                 "initial weights within the rule's bounds [" + q(lo, wdim) + ", " + q(hi, wdim) +
