@@ -198,6 +198,10 @@ struct WeightRecordingSpec {
     double interval_ms = 100.0;  // a multiple of dt
     double start_ms = 0.0;       // samples at start + k interval < stop
     double stop_ms = 1e300;
+    // Per synapse: the weights of the synapses from `sources` to `targets` (node ids of the
+    // projection's populations, ascending; empty: all) at every sample. Off: mean and sum only.
+    bool per_synapse = false;
+    std::vector<std::uint32_t> sources, targets;
     SourceLocation where;
 };
 // How every spike is classified as event / burst / other (engine/spike_classifier.hpp):

@@ -41,6 +41,23 @@ std::vector<double> means(const Simulation& sim, DistributedContext& ctx, const 
     return mean;
 }
 
+// Every rank's synapses on rank 0, sorted by (source, target) and, for a repeated pair, in
+// construction order: a pair lives on one VP, in construction order, so a stable sort gives
+// one order for every decomposition. Collective; empty on the other ranks.
+std::vector<SynapseWeight> gather_sorted(DistributedContext& ctx, const std::vector<SynapseWeight>& local) {
+    std::vector<std::size_t> send_counts(std::size_t(ctx.size()), 0), received_counts;
+    std::vector<std::uint8_t> received;
+    send_counts[0] = local.size() * sizeof(SynapseWeight);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(local.data());
+    ctx.all_to_all(std::span<const std::uint8_t>(bytes, send_counts[0]), send_counts, received, received_counts);
+    std::vector<SynapseWeight> all(ctx.rank() == 0 ? received.size() / sizeof(SynapseWeight) : 0);
+    if (!all.empty()) std::memcpy(all.data(), received.data(), all.size() * sizeof(SynapseWeight));
+    std::stable_sort(all.begin(), all.end(), [](const SynapseWeight& a, const SynapseWeight& b) {
+        return std::tie(a.source, a.target) < std::tie(b.source, b.target);
+    });
+    return all;
+}
+
 }  // namespace
 
 InitialWeights read_initial_weights(const std::filesystem::path& file, const std::string& projection,
@@ -118,23 +135,11 @@ void WeightWriter::finish(const Simulation& sim, DistributedContext& ctx) {
     h5::Handle top;
     if (root) top = h5::create_group(file.get(), "weights");
     std::vector<SynapseWeight> local;
-    std::vector<std::uint8_t> received;
-    std::vector<std::size_t> send_counts(std::size_t(ctx.size()), 0), received_counts;
     for (std::size_t i = 0; i < projections_.size(); ++i) {
         local.clear();
         sim.network().plastic_weights(projections_[i], local);
-        // Each rank's synapses to rank 0, in rank order.
-        send_counts[0] = local.size() * sizeof(SynapseWeight);
-        const auto* bytes = reinterpret_cast<const std::uint8_t*>(local.data());
-        ctx.all_to_all(std::span<const std::uint8_t>(bytes, send_counts[0]), send_counts, received, received_counts);
+        const std::vector<SynapseWeight> all = gather_sorted(ctx, local);
         if (!root) continue;
-        std::vector<SynapseWeight> all(received.size() / sizeof(SynapseWeight));
-        if (!all.empty()) std::memcpy(all.data(), received.data(), all.size() * sizeof(SynapseWeight));
-        // A (source, target) pair lives on one VP, in construction order: a stable sort gives
-        // one order for every decomposition.
-        std::stable_sort(all.begin(), all.end(), [](const SynapseWeight& a, const SynapseWeight& b) {
-            return std::tie(a.source, a.target) < std::tie(b.source, b.target);
-        });
         std::vector<std::uint32_t> source, target;
         std::vector<float> weight;
         for (const SynapseWeight& s : all) {
@@ -186,6 +191,21 @@ void WeightRecordings::sample() {
         r.sum.push_back(sum_count[0]);
         r.mean.push_back(sum_count[1] > 0 ? sum_count[0] / sum_count[1] : 0.0);
         r.n_synapses = std::uint64_t(sum_count[1]);
+        if (r.spec->per_synapse) {
+            const auto chosen = [](const std::vector<std::uint32_t>& ids, std::uint32_t node) {
+                return ids.empty() || std::binary_search(ids.begin(), ids.end(), node);
+            };
+            std::erase_if(local, [&](const SynapseWeight& w) {
+                return !chosen(r.spec->sources, w.source) || !chosen(r.spec->targets, w.target);
+            });
+            const std::vector<SynapseWeight> all = gather_sorted(ctx_, local);
+            if (r.time.size() == 1)
+                for (const SynapseWeight& w : all) {
+                    r.source.push_back(w.source);
+                    r.target.push_back(w.target);
+                }
+            for (const SynapseWeight& w : all) r.weights.push_back(w.weight);
+        }
         while (r.next <= through) r.next += r.interval;
     }
 }
@@ -204,6 +224,17 @@ void WeightRecordings::finish() {
         h5::write_attribute(g.get(), "unit", weight_unit(sim_.spec(), p));
         h5::write_attribute(g.get(), "n_synapses", r.n_synapses);
         h5::write_attribute(g.get(), "interval_ms", r.spec->interval_ms);
+        if (r.spec->per_synapse) {
+            h5::write_dataset<std::uint32_t>(g.get(), "source_node_id", H5T_STD_U32LE, r.source);
+            h5::write_dataset<std::uint32_t>(g.get(), "target_node_id", H5T_STD_U32LE, r.target);
+            // samples x synapses; without a recorded synapse there is no row to write.
+            if (!r.source.empty() && !r.time.empty()) {
+                const hsize_t n = r.source.size();
+                const h5::Handle w = h5::create_chunked_2d(g.get(), "weight", H5T_IEEE_F32LE, n,
+                                                           std::min<hsize_t>(r.time.size(), 64), std::min<hsize_t>(n, 4096));
+                h5::append_rows_2d(w.get(), H5T_NATIVE_FLOAT, r.weights.data(), r.time.size());
+            }
+        }
         file.close();
     }
 }

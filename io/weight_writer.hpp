@@ -36,7 +36,9 @@ private:
 // boundary at or after it and stamped with the step up to which the weights hold every pairing
 // (Simulation::delivered_through; at most one sample per slice). <output>/<name>.h5 holds
 // /weights/<projection>/time (ms), mean, sum (float64) with attributes unit and n_synapses;
-// rank 0 writes it at the end of the run (also of one stopped by a signal).
+// with `sources`/`targets` also source_node_id, target_node_id (uint32, the recorded synapses
+// sorted as in weights.h5) and weight (float32, samples x synapses). Rank 0 keeps the samples
+// and writes the file at the end of the run (also of one stopped by a signal).
 class WeightRecordings {
 public:
     // Collective; attaches a slice observer to `sim`. `sim` and `ctx` must outlive this object.
@@ -51,6 +53,10 @@ private:
         step_t next, stop, interval;
         std::vector<double> time, mean, sum;
         std::uint64_t n_synapses = 0;
+        // Per synapse (rank 0): the recorded synapses, sorted by (source, target), and their
+        // weights at each sample, one row per sample.
+        std::vector<std::uint32_t> source, target;
+        std::vector<float> weights;
     };
     void sample();
 

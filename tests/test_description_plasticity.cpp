@@ -167,5 +167,28 @@ TEST_CASE("bad input: weight recordings", "[description][errors]") {
          "a \"projection\" key (the plastic projection whose weights are recorded)", "keys interval"},
         {"an interval off the grid", plastic + "recordings:\n  weights:\n    - {projection: E->C, interval: @@0.05 ms}\n",
          "recordings.weights[0].interval", "an interval that is a positive multiple of dt (0.1 ms)", "0.05 ms (0.5 steps)"},
+        {"a source outside the population", plastic + "recordings:\n  weights:\n    - {projection: E->C, sources: [@@10]}\n",
+         "recordings.weights[0].sources[0]", "a node id below 10 (the size of E)", "10"},
+        {"targets not a selection", plastic + "recordings:\n  weights:\n    - {projection: E->C, targets: @@some}\n",
+         "recordings.weights[0].targets",
+         "a list of node ids, {range: [first, stop]}, {sample: n, seed: s} or all", "\"some\""},
     })));
+}
+
+TEST_CASE("weight recordings per synapse: the selections land in the spec and survive the resolved description",
+          "[description]") {
+    const std::string text = with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS}") +
+                             "recordings:\n  weights:\n    - {projection: E->C, sources: {range: [0, 3, 2]}}\n"
+                             "    - {projection: E->C, name: mean_only}\n";
+    for (int pass = 0; pass < 2; ++pass) {
+        INFO("pass " << pass);
+        const NetworkSpec spec =
+            parse_description(pass == 0 ? text : parse_description(text, "m.yaml").resolved_yaml, "m.yaml");
+        REQUIRE(spec.weight_recordings.size() == 2);
+        const WeightRecordingSpec& r = spec.weight_recordings[0];
+        CHECK(r.per_synapse);
+        CHECK(r.sources == std::vector<std::uint32_t>{0, 2});
+        CHECK(r.targets.empty());  // all
+        CHECK_FALSE(spec.weight_recordings[1].per_synapse);
+    }
 }

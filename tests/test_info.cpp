@@ -359,3 +359,75 @@ TEST_CASE("weight recordings: each sample is the weights at its time", "[info][p
     CHECK(s.plastic[0].time_ms == Approx(201.0));
     CHECK(s.plastic[0].mean_end == mean[2]);
 }
+
+// Per-synapse weight recordings (`sources`, `targets`): the synapses between the chosen nodes,
+// in weights.h5's order, with one row of weights per sample; the row stamped 201 ms equals the
+// final weights of a run stopped at 201 ms (weights.h5), on 1 and 2 threads alike.
+TEST_CASE("weight recordings per synapse: each row is the chosen synapses' weights at its time", "[info][plasticity]") {
+    const auto dir = scratch("weight_recordings_per_synapse");
+    const std::string plasticity = "projections.EE.plasticity={rule: stdp_pair, lambda: 0.05, Wmax: 2 mV}";
+    struct Recorded {
+        std::vector<double> time;
+        std::vector<std::uint32_t> source, target;
+        std::vector<float> weight;  // rows of time.size() x source.size()
+    };
+    const auto read = [](const std::filesystem::path& file) {
+        h5::Handle f = h5::open_file_for_reading(file);
+        h5::Handle g = h5::open_group(f.get(), "weights/EE");
+        Recorded r{h5::read_all<double>(h5::open_dataset(g.get(), "time").get()),
+                   h5::read_all<std::uint32_t>(h5::open_dataset(g.get(), "source_node_id").get()),
+                   h5::read_all<std::uint32_t>(h5::open_dataset(g.get(), "target_node_id").get()),
+                   {}};
+        h5::Handle w = h5::open_dataset(g.get(), "weight");
+        const auto dims = h5::shape(w.get());
+        REQUIRE(dims.size() == 2);
+        CHECK(dims[0] == r.time.size());
+        CHECK(dims[1] == r.source.size());
+        r.weight.resize(dims[0] * dims[1]);
+        REQUIRE(H5Dread(w.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, r.weight.data()) >= 0);
+        return r;
+    };
+    std::vector<Recorded> runs;
+    for (int threads : {1, 2}) {
+        std::vector<std::string> o = small_brunel_with({plasticity, "simulation.threads=" + std::to_string(threads),
+                                                        "simulation.t_stop=300 ms"});
+        o.push_back("recordings={weights: [{projection: EE, interval: 100 ms, sources: [0, 7, 42, 799], "
+                    "targets: {range: [0, 1000, 3]}}]}");
+        const auto out = dir / ("t" + std::to_string(threads));
+        run_file(brunel_model, out, o);
+        runs.push_back(read(out / "EE_weights.h5"));
+    }
+    const Recorded& r = runs[1];
+    REQUIRE(r.time.size() == 3);
+    REQUIRE(r.source.size() > 50);  // 4 sources x 100 targets x p 0.1 x a third of the targets, about 130
+    CHECK(runs[0].source == r.source);
+    CHECK(runs[0].target == r.target);
+    CHECK(runs[0].weight == r.weight);
+    for (std::size_t k = 0; k < r.source.size(); ++k) {
+        CHECK((r.source[k] == 0 || r.source[k] == 7 || r.source[k] == 42 || r.source[k] == 799));
+        CHECK(r.target[k] % 3 == 0);
+        CHECK(r.weight[k] == 1.0f);  // the first row: the initial weight
+    }
+    std::vector<std::string> short_run = small_brunel_with({plasticity, "simulation.threads=2"});
+    short_run.push_back("simulation.t_stop=201 ms");
+    run_file(brunel_model, dir / "short", short_run);
+    h5::Handle f = h5::open_file_for_reading(dir / "short" / "weights.h5");
+    h5::Handle g = h5::open_group(f.get(), "weights/EE");
+    const auto source = h5::read_all<std::uint32_t>(h5::open_dataset(g.get(), "source_node_id").get());
+    const auto target = h5::read_all<std::uint32_t>(h5::open_dataset(g.get(), "target_node_id").get());
+    const auto weight = h5::read_all<float>(h5::open_dataset(g.get(), "weight").get());
+    std::vector<float> expected;
+    std::vector<std::uint32_t> expected_source;
+    for (std::size_t k = 0; k < source.size(); ++k)
+        if ((source[k] == 0 || source[k] == 7 || source[k] == 42 || source[k] == 799) && target[k] % 3 == 0) {
+            expected.push_back(weight[k]);
+            expected_source.push_back(source[k]);
+        }
+    CHECK(expected_source == r.source);
+    const std::vector<float> last(r.weight.end() - std::ptrdiff_t(r.source.size()), r.weight.end());
+    CHECK(r.time[2] == Approx(201.0));
+    CHECK(last == expected);
+    std::size_t changed = 0;
+    for (float w : last) changed += w != 1.0f;
+    CHECK(changed > last.size() / 2);
+}

@@ -13,10 +13,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -77,6 +79,8 @@ public:
     std::filesystem::path base_dir;                                    // of the description file
     std::map<std::string, SpikeFileRef> spike_files;                   // population name -> file
     std::vector<NodeSelection> node_selections;                        // of spec.state_recordings, in order
+    // Of spec.weight_recordings, in order: how `sources` and `targets` were given (none: absent).
+    std::vector<std::array<std::optional<NodeSelection>, 2>> synapse_selections;
     std::vector<std::pair<std::string, std::string>> recording_names;  // (name, key path)
     std::map<std::string, std::string> output_files;                   // file in the output folder -> key path
 

@@ -2,8 +2,10 @@
 // variables of some nodes, sampled) and population rates (binned event and burst rates).
 // State recordings and population rates share their name, population and window rows.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -189,16 +191,13 @@ std::vector<std::uint32_t> read_nodes(const Reader& in, const Tree& t, const std
     return sample_nodes(pop.size, how.n, how.seed);
 }
 
-// As the nodes were given: `r` is an entry of spec.state_recordings, whose selections
-// Reader::node_selections keeps at the same index.
-void write_nodes(YAML::Emitter& out, const Reader& in, const StateRecordingSpec& r) {
-    const auto at = std::size_t(&r - in.spec.state_recordings.data());
-    const NodeSelection& how = in.node_selections[at];
+// A node selection as it was given (`ids`: the nodes it chose).
+void write_selection(YAML::Emitter& out, const NodeSelection& how, const std::vector<std::uint32_t>& ids) {
     switch (how.kind) {
     case NodeSelection::Kind::all: out << "all"; break;
     case NodeSelection::Kind::list:
         out << YAML::Flow << YAML::BeginSeq;
-        for (auto n : r.nodes) out << std::to_string(n);
+        for (auto n : ids) out << std::to_string(n);
         out << YAML::EndSeq;
         break;
     case NodeSelection::Kind::range:
@@ -211,6 +210,12 @@ void write_nodes(YAML::Emitter& out, const Reader& in, const StateRecordingSpec&
             << YAML::Key << "seed" << YAML::Value << std::to_string(how.seed) << YAML::EndMap;
         break;
     }
+}
+
+// As the nodes were given: `r` is an entry of spec.state_recordings, whose selections
+// Reader::node_selections keeps at the same index.
+void write_nodes(YAML::Emitter& out, const Reader& in, const StateRecordingSpec& r) {
+    write_selection(out, in.node_selections[std::size_t(&r - in.spec.state_recordings.data())], r.nodes);
 }
 
 const Table<StateRecordingSpec>& state_table() {
@@ -316,6 +321,18 @@ const Table<WeightRecordingSpec>& weight_table() {
             custom_field<R>("projection", nullptr,
                             [](YAML::Emitter& out, const Reader&, const R& r) { out << r.projection; }),
             grid_time_field("interval", &R::interval_ms, "an interval", true)};
+        for (int side = 0; side < 2; ++side)
+            t.push_back(custom_field<R>(side == 0 ? "sources" : "targets", nullptr,
+                                        [side](YAML::Emitter& out, const Reader& in, const R& r) {
+                                            // An absent side is every node: written as all.
+                                            const auto at = std::size_t(&r - in.spec.weight_recordings.data());
+                                            const auto& how = in.synapse_selections[at][std::size_t(side)];
+                                            if (how)
+                                                write_selection(out, *how, side == 0 ? r.sources : r.targets);
+                                            else
+                                                out << "all";
+                                        })
+                            .when([](const R& r) { return r.per_synapse; }));
         for (auto& f : window_rows<R>()) t.push_back(f);
         return t;
     }();
@@ -342,9 +359,26 @@ void read_weight_recording(Reader& in, const Tree& item, const std::string& ipat
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
     r.name = recording_name(in, item, ipath, fallback);
     claim_files(in, item, ipath, r.name, {r.name + ".h5"});
+    // Per synapse: `sources` and/or `targets` (node selections of the projection's populations).
+    std::array<std::optional<NodeSelection>, 2> selections;
+    const ProjectionSpec& proj =
+        *std::find_if(in.spec.projections.begin(), in.spec.projections.end(),
+                      [&](const ProjectionSpec& x) { return x.name == name; });
+    for (int side = 0; side < 2; ++side) {
+        const char* key = side == 0 ? "sources" : "targets";
+        const Tree* v = item.find(key);
+        if (!v) continue;
+        NodeSelection how;
+        const PopulationSpec& pop = population_named(in, side == 0 ? proj.source : proj.target);
+        (side == 0 ? r.sources : r.targets) = read_nodes(in, *v, ipath + "." + key, pop, how);
+        if (how.kind == NodeSelection::Kind::all) (side == 0 ? r.sources : r.targets).clear();
+        selections[std::size_t(side)] = how;
+        r.per_synapse = true;
+    }
     read_fields(in, item, ipath, weight_table(), r);
     read_window(in, item, ipath, r);
     in.spec.weight_recordings.push_back(std::move(r));
+    in.synapse_selections.push_back(selections);
 }
 
 }  // namespace
