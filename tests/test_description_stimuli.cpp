@@ -158,7 +158,7 @@ TEST_CASE("bad input: stimuli", "[description][errors]") {
 // The values as written in the full description, in Hz, pA and ms; "never" is stop 1e300.
 TEST_CASE("stimuli: the full description", "[description]") {
     const NetworkSpec s = parse_description(full_description().text, "models/full.yaml");
-    REQUIRE(s.stimuli.size() == 5);
+    REQUIRE(s.stimuli.size() == 7);
     const StimulusSpec& drive = s.stimuli[0];
     CHECK(drive.name == "drive");
     CHECK(drive.kind == StimulusSpec::Kind::poisson_generator);
@@ -197,6 +197,13 @@ TEST_CASE("stimuli: the full description", "[description]") {
     CHECK(ou.start_ms == 0.0);
     CHECK(ou.stop_ms == 1000.0);
     CHECK(ou.compartments.empty());
+
+    CHECK(s.stimuli[5].period_ms == 32.0);  // the periodic step_current
+    const StimulusSpec& teach = s.stimuli[6];
+    CHECK(teach.kind == StimulusSpec::Kind::teaching_current);
+    CHECK(teach.window_ms == std::pair<double, double>{7.2, 8.0});
+    CHECK(teach.tolerance_hz == 2.0);
+    CHECK(teach.e_max_hz == 20.0);
 }
 
 // The periodic step_current and the teaching_current: values in internal units, defaults,
