@@ -216,7 +216,7 @@ TEST_CASE("teaching_current in a network: acts from its first window on, the sam
     REQUIRE(a.size() == b.size());
     CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(Spike)) == 0);
     // In the first window (target 1, Ebar far below e_min + tolerance: +1 nA into every
-    // dendrite, which lifts V_d by about 40 mV) the cells burst (the burst probability f(V_d)
+    // dendrite, 41 mV of steady V_d without adaptation) the cells burst more (f(V_d)
     // rises): more intervals of at most 16 ms than without (seed 7: 36 against 16).
     const auto short_intervals = [](const std::vector<Spike>& v, step_t first, step_t last) {
         std::map<gid_t, step_t> previous;

@@ -108,7 +108,7 @@ TEST_CASE("models/xor.yaml: plasticity only in the teaching windows", "[models][
 }
 
 // The shortened learning run: 100 training examples (25 epochs) between the two test passes,
-// 870 s simulated (about 80 s of CPU, 5 min of wall time on the shared 2-core machine). The
+// 870 s simulated (about 85 s of CPU; 5-7.5 min of wall time on the shared 2-core machine). The
 // authors train for 500 epochs; 25 are enough to see learning start but not to solve XOR (the run
 // gave, seed 1: epoch costs 10.71, 4.67, 4.21, ... 3.64, 4.07, mean 3.62 over epochs 16-25;
 // output Ebar before training 0.99, 1.07, 1.09, 0.99 Hz and after 2.30, 5.34, 2.99, 5.22 Hz for

@@ -156,3 +156,34 @@ TEST_CASE("the memory check under MPI: ranks share the node, a network too large
         CHECK(r.message.empty());
     }
 }
+
+TEST_CASE("periodic stimuli and the teaching_current under MPI: the spikes of one process",
+          "[mpi][run][stimuli]") {
+    MpiContext ctx;
+    REQUIRE(ctx.size() >= 2);
+    const fs::path dir = test::scratch_root() / ("mpi_teaching_" + std::to_string(ctx.size()));
+    if (ctx.rank() == 0) scratch(dir.filename().string());
+    ctx.any(false);
+    // E gets a periodic step current and a teaching current from its own event rates (tau 20 ms,
+    // windows [30 ms, 50 ms) of every 50 ms, targets 1, 0, 0). Slices are 15 steps (the 1.5 ms
+    // delay) and periods 500 steps, so windows start both on and inside slices (docs/models.md 9.7).
+    const auto spec_in = [&](const fs::path& output, int threads) {
+        return recorded_brunel(
+            output, {"simulation.t_stop=200 ms", "simulation.threads=" + std::to_string(threads), "recordings.spikes=[E]",
+                     "stimuli=[{name: external, model: poisson_generator, targets: [E, I], rate: 2 kHz, weight: 1 mV, "
+                     "delay: 1.5 ms}, {name: steps, model: step_current, target: E, period: 20 ms, times: [0 ms, 10 ms], "
+                     "amplitudes: [30 pA, -30 pA]}, {name: teach, model: teaching_current, target: E, amplitude: 200 pA, "
+                     "period: 50 ms, window: [30 ms, 50 ms], pattern: [1, 0, 0], tau_avg: 20 ms, e_min: 2 Hz, "
+                     "e_max: 40 Hz, tolerance: 2 Hz}]"});
+    };
+    for (int threads : {1, 2}) {
+        INFO(ctx.size() << " ranks x " << threads << " threads");
+        const fs::path ranks_dir = dir / ("ranks_" + std::to_string(threads));
+        run_on_ranks(spec_in(ranks_dir, threads), ctx);
+        if (ctx.rank() != 0) continue;
+        if (threads == 1) run_spec(spec_in(dir / "one", 1));
+        const SpikeFile ranks = read_spike_file(ranks_dir / "spikes.h5");
+        REQUIRE(ranks.populations.at("E").timestamps.size() > 100);
+        CHECK(same_spikes(ranks, read_spike_file(dir / "one" / "spikes.h5")));
+    }
+}
