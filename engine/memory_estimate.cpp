@@ -168,6 +168,8 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
             const double n = on_rank(p);
             if (st.kind == StimulusSpec::Kind::poisson_generator) other += 16.0 * n + threads * 33000.0;
             if (st.kind == StimulusSpec::Kind::noise_current) other += 24.0 * n, noisy[p] = 1;
+            // teaching_current: trace, last event and current (24 bytes), its classifier (9 or 17).
+            if (st.kind == StimulusSpec::Kind::teaching_current) other += 41.0 * n, noisy[p] = 1;
         }
     std::size_t compartments = 1;
     for (std::size_t p = 0; p < spec.populations.size(); ++p) {
@@ -184,7 +186,7 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
         compartments = std::max(compartments, info.compartments.size());
     }
     // Stimulus scratch per VP: a slice of current per compartment, and per neuron for the
-    // largest group with noise_current.
+    // largest group with noise_current or teaching_current.
     for (int t = 0; t < threads; ++t) {
         double largest = 0;
         for (std::size_t p = 0; p < spec.populations.size(); ++p)

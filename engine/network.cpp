@@ -406,6 +406,10 @@ void Network::build_stimuli(VirtualProcess& vp) {
                     add_noise(vp, st, si, p, in.compartment);
                     continue;
                 }
+                if (st.kind == StimulusSpec::Kind::teaching_current) {
+                    add_teaching(vp, st, p, in.compartment);
+                    continue;
+                }
                 in.stop_index = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2
                                                     : to_steps(st.stop_ms, h);
                 if (st.kind == StimulusSpec::Kind::dc_current) {
@@ -415,6 +419,13 @@ void Network::build_stimuli(VirtualProcess& vp) {
                     in.start_index = {to_steps(st.start_ms, h)};
                     in.amplitude = {st.offset_pA};
                     in.set_sine(st.amplitude_pA, st.frequency_hz, st.phase_deg, h);
+                } else if (st.period_ms > 0.0) {  // periodic step_current: offsets inside a period
+                    in.period = to_steps(st.period_ms, h);
+                    in.origin = to_steps(st.start_ms, h);
+                    for (std::size_t k = 0; k < st.times_ms.size(); ++k) {
+                        in.start_index.push_back(to_steps(st.times_ms[k], h));
+                        in.amplitude.push_back(st.amplitudes_pA[k]);
+                    }
                 } else {
                     for (std::size_t k = 0; k < st.times_ms.size(); ++k) {
                         in.start_index.push_back(std::max(to_steps(st.times_ms[k], h), to_steps(st.start_ms, h)));
@@ -443,6 +454,31 @@ void Network::add_noise(VirtualProcess& vp, const StimulusSpec& st, std::size_t 
     in.seed = spec_.simulation.seed;
     in.purpose = purpose(Purpose::noise_current, std::uint32_t(si));
     vp.add_noise(std::move(in));
+}
+
+// A teaching_current on population p: one TeachingInput per VP that owns neurons of p, with
+// its own classifier of their spikes (the run's rule).
+void Network::add_teaching(VirtualProcess& vp, const StimulusSpec& st, int p, int compartment) {
+    const NeuronGroup& g = vp.group(std::size_t(p));
+    if (g.size() == 0) return;
+    const double h = dt();
+    const SpikeClassificationSpec& c = spec_.simulation.spike_classification;
+    TeachingInput in(SpikeClassifier(c.rule == ClassificationRule::isi ? SpikeClassifier::Rule::isi
+                                                                       : SpikeClassifier::Rule::trace,
+                                     c.threshold_ms, h, g.size()),
+                     g.size());
+    in.group = p;
+    in.compartment = compartment;
+    in.schedule.period = to_steps(st.period_ms, h);
+    in.schedule.origin = to_steps(st.start_ms, h);
+    if (st.stop_ms < 1e299) in.schedule.end = to_steps(st.stop_ms, h);
+    in.schedule.windows = {{to_steps(st.window_ms.first, h), to_steps(st.window_ms.second, h)}};
+    for (int t : st.pattern) in.pattern.push_back(std::uint8_t(t));
+    in.amplitude = st.amplitude_pA;
+    in.e_min = st.e_min_hz, in.e_max = st.e_max_hz, in.tolerance = st.tolerance_hz;
+    in.tau_steps = st.tau_avg_ms / h;
+    in.tau_s = st.tau_avg_ms * 1e-3;
+    vp.add_teaching(std::move(in), decomposition_.populations()[std::size_t(p)], decomposition_.n_vp());
 }
 
 std::uint64_t Network::neuron_bytes() const {

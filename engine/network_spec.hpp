@@ -129,7 +129,7 @@ struct ProjectionSpec : Connectivity {
 };
 
 struct StimulusSpec {
-    enum class Kind { poisson_generator, dc_current, step_current, noise_current, sine_current };
+    enum class Kind { poisson_generator, dc_current, step_current, noise_current, sine_current, teaching_current };
     std::string name;
     Kind kind = Kind::poisson_generator;
     std::vector<std::string> targets;  // population names
@@ -143,10 +143,24 @@ struct StimulusSpec {
     // Per target (as `targets`): the index of the named receptor in the target's model;
     // empty = none named (each target's default, as ProjectionSpec::receptor = -1).
     std::vector<int> receptors;
-    // dc_current: amplitude_pA; step_current: amplitude_pA[k] from times_ms[k] on.
+    // dc_current: amplitude_pA; step_current: amplitude_pA[k] from times_ms[k] on. With
+    // period_ms > 0 the times are offsets inside one period counted from start, and the
+    // sequence repeats every period (before the first time of a period: the last amplitude of
+    // the previous one; zero in the first period).
     double amplitude_pA = 0.0;
     std::vector<double> times_ms;
     std::vector<double> amplitudes_pA;
+    double period_ms = 0.0;
+    // teaching_current (also period_ms; amplitude_pA is the base amplitude A): in every period
+    // from start, during the window [window_ms.first, window_ms.second) of offsets, each target
+    // neuron gets a current set at the window's start from its own running event rate Ebar
+    // (events averaged with tau_avg_ms) and the period's target pattern[k mod size]:
+    //   target 1: A if Ebar <= e_min + tol; A tol / (Ebar - e_min) below e_max - tol; else 0;
+    //   target 0: -A if Ebar >= e_max - tol; -A tol / (e_max - Ebar) above e_min + tol; else 0.
+    std::pair<double, double> window_ms{0.0, 0.0};
+    std::vector<int> pattern;
+    double e_min_hz = 2.0, e_max_hz = 10.0, tolerance_hz = 1.0;
+    double tau_avg_ms = 0.0;
     // noise_current: an Ornstein-Uhlenbeck current, independent per target neuron, with
     // stationary mean mean_pA, stationary standard deviation std_pA and correlation time
     // tau_ms (tau dI/dt = mean - I + std sqrt(2 tau) xi(t)), started from its stationary

@@ -16,6 +16,8 @@
 //   summed per step.
 // - noise_current: an Ornstein-Uhlenbeck current independent for every target neuron,
 //   tau dI/dt = mean - I + std sqrt(2 tau) xi(t) (see NoiseInput below), per neuron and step.
+// - teaching_current: per target neuron, a current set at the start of periodic windows from
+//   the neuron's own running event rate (TeachingInput below).
 // Activity window: a stimulus on [start, stop) acts in the steps s whose interval
 // ((s-1) dt, s dt] starts in [start, stop), i.e. round(start/dt) < s <= round(stop/dt).
 #pragma once
@@ -28,8 +30,10 @@
 
 #include "core/dispatch.hpp"
 #include "core/error.hpp"
+#include "core/periodic_windows.hpp"
 #include "core/philox_batch.hpp"
 #include "core/spike.hpp"
+#include "engine/spike_classifier.hpp"
 
 namespace apical {
 
@@ -195,9 +199,24 @@ struct CurrentInput {
         mean_factor = half == 0.0 ? 1.0 : std::sin(half) / half;
     }
 
+    // Periodic step_current (period > 0): start_index holds offsets inside one period of
+    // `period` steps counted from `origin`; the step's interval start j gets the amplitude of
+    // the last offset <= (j - origin) mod period, before the first offset the last amplitude
+    // (of the previous period), and 0 before origin and in the first period before the first
+    // offset.
+    step_t period = 0;
+    step_t origin = 0;
+
     double at_step(step_t s) const {
         const step_t j = s - 1;
         if (j >= stop_index) return 0.0;
+        if (period > 0) {
+            if (j < origin) return 0.0;
+            const step_t x = (j - origin) % period;
+            double a = j - origin >= period ? amplitude.back() : 0.0;
+            for (std::size_t k = 0; k < start_index.size() && start_index[k] <= x; ++k) a = amplitude[k];
+            return a;
+        }
         double a = 0.0;
         std::size_t k = 0;
         for (; k < start_index.size() && start_index[k] <= j; ++k) a = amplitude[k];
@@ -285,6 +304,84 @@ struct NoiseInput {
             }
         }
         return normal[s & 1].data();
+    }
+};
+
+// teaching_current: a current into each target neuron that depends on the neuron's own running
+// event rate, switched on in periodic windows (the teaching signal of Payeur et al. 2021's XOR
+// task, docs/models.md 14). Per neuron i, Ebar_i = (1/tau_avg) sum over its events t_k of
+// e^{-(t - t_k)/tau_avg} (Hz; the BDSP rule's average of docs/models.md 13.1), events from a
+// classifier of the VP's own spikes with the run's classification rule. Window w of cycle k
+// (PeriodicWindows; a step s is in it when its interval start s - 1 is) gets, from its first
+// step to its last, the constant current rule(pattern[k mod size], Ebar_i) with Ebar_i read at
+// the window's start: the interval start j0 of its first step, i.e. Ebar over the events of
+// steps <= j0. The kernel knows a slice's spikes only after the slice, so when the window
+// starts inside a slice (not on a slice boundary) Ebar is read at the end of the slice before;
+// with min_delay = dt every step is a slice boundary. Outside the windows the current is 0.
+struct TeachingInput {
+    int group = 0;
+    int compartment = 0;
+    PeriodicWindows schedule;   // one window per cycle
+    std::vector<std::uint8_t> pattern;  // the target (0 or 1) of cycle k is pattern[k % size]
+    double amplitude = 0.0;     // pA, A
+    double e_min = 0.0, e_max = 0.0, tolerance = 0.0;  // Hz
+    double tau_steps = 1.0;     // tau_avg / dt
+    double tau_s = 1.0;         // tau_avg in s
+    SpikeClassifier classifier;
+    std::vector<double> trace;  // per neuron: the event trace just after its last event
+    std::vector<step_t> last;   // per neuron: the step of its last event
+    std::vector<double> current;  // per neuron: the current of the window `window_cycle`
+    step_t window_cycle = -1;
+
+    TeachingInput(SpikeClassifier c, std::size_t n_neurons)
+        : classifier(std::move(c)), trace(n_neurons, 0.0), last(n_neurons, 0), current(n_neurons, 0.0) {}
+
+    // The current of the rule for target `target` at running event rate `e` (Hz).
+    static double rule(int target, double e, double A, double e_min, double e_max, double tol) {
+        if (target == 1) {
+            if (e <= e_min + tol) return A;
+            if (e >= e_max - tol) return 0.0;
+            return A * tol / (e - e_min);
+        }
+        if (e >= e_max - tol) return -A;
+        if (e <= e_min + tol) return 0.0;
+        return -A * tol / (e_max - e);
+    }
+
+    // A spike of local neuron i at `step` (each neuron's spikes in step order).
+    void spike(std::size_t i, step_t step) {
+        if (classifier.classify(i, step) != SpikeClass::event) return;
+        trace[i] = trace[i] * std::exp(-double(step - last[i]) / tau_steps) + 1.0;
+        last[i] = step;
+    }
+    // Ebar of neuron i at `step` (events at steps <= step), Hz.
+    double rate_hz(std::size_t i, step_t step) const {
+        return trace[i] * std::exp(-double(step - last[i]) / tau_steps) / tau_s;
+    }
+    // Whether some step of first .. first + n - 1 is inside a window.
+    bool active_in(step_t first, int n) const {
+        for (step_t s = first; s < first + n; ++s)
+            if (schedule.contains(s - 1)) return true;
+        return false;
+    }
+    // Adds the currents of steps first .. first + n - 1 to out[k size + i]; the spikes of steps
+    // before `first` must have been given.
+    void add(step_t first, int n, double* out) {
+        const std::size_t size = current.size();
+        for (step_t s = first; s < first + n; ++s) {
+            const step_t j = s - 1;
+            if (!schedule.contains(j)) continue;
+            const step_t k = schedule.cycle(j);
+            if (k != window_cycle) {
+                window_cycle = k;
+                const int target = pattern[std::size_t(k % step_t(pattern.size()))];
+                const step_t at = std::min(j, first - 1);
+                for (std::size_t i = 0; i < size; ++i)
+                    current[i] = rule(target, rate_hz(i, at), amplitude, e_min, e_max, tolerance);
+            }
+            double* row = out + std::size_t(s - first) * size;
+            for (std::size_t i = 0; i < size; ++i) row[i] += current[i];
+        }
     }
 };
 

@@ -38,6 +38,13 @@ void VirtualProcess::add_noise(NoiseInput in) {
     noise_.push_back(std::move(in));
 }
 
+void VirtualProcess::add_teaching(TeachingInput in, const PopulationLayout& layout, int n_vp) {
+    APICAL_ASSERT(in.group >= 0 && std::size_t(in.group) < groups_.size());
+    APICAL_ASSERT(in.compartment >= 0 && std::size_t(in.compartment) < groups_[std::size_t(in.group)]->info().compartments.size());
+    APICAL_ASSERT(in.current.size() == groups_[std::size_t(in.group)]->size());
+    teaching_.push_back({std::move(in), layout, n_vp});
+}
+
 void VirtualProcess::finish_building(int max_slice_steps) {
     // Every population has its (possibly empty) list of tables, so deliver can index it.
     tables_of_source_.resize(std::max(tables_of_source_.size(), groups_.size()));
@@ -49,6 +56,7 @@ void VirtualProcess::finish_building(int max_slice_steps) {
     // Per-neuron currents: one slice of the largest group with noise, per compartment.
     std::size_t largest = 0;
     for (auto& in : noise_) largest = std::max(largest, groups_[std::size_t(in.group)]->size());
+    for (auto& t : teaching_) largest = std::max(largest, groups_[std::size_t(t.input.group)]->size());
     neuron_scratch_.clear();
     neuron_rows_.clear();
     if (largest > 0) {
@@ -111,6 +119,11 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
             const std::uint32_t local = (s.gid - pl.layout.first_gid) / std::uint32_t(pl.n_vp);
             const std::uint8_t c = pl.classifier ? pl.classifier->classify(local, s.step) : SpikeClass::unclassified;
             pl.synapses.add_post(s.step, local, c);
+        }
+    for (Teaching& t : teaching_)
+        for (const Spike& s : spikes_) {
+            if (s.gid < t.layout.first_gid || s.gid - t.layout.first_gid >= t.layout.size) continue;
+            t.input.spike((s.gid - t.layout.first_gid) / std::uint32_t(t.n_vp), s.step);
         }
     spikes_.clear();
     for (std::size_t k = 0; k < spikes.size(); ++k) {
@@ -207,12 +220,15 @@ const double* const* VirtualProcess::neuron_currents(int group, step_t first, in
     const NeuronGroup& g = *groups_[std::size_t(group)];
     bool any = false;
     for (auto& in : noise_) any = any || in.group == group;
+    for (auto& t : teaching_) any = any || (t.input.group == group && t.input.active_in(first, n));
     if (!any) return nullptr;
     const std::size_t size = g.size(), values = std::size_t(n) * size;
     for (std::size_t c = 0; c < g.info().compartments.size(); ++c)
         std::fill(neuron_scratch_[c].begin(), neuron_scratch_[c].begin() + std::ptrdiff_t(values), 0.0);
     for (auto& in : noise_)
         if (in.group == group) in.add(g.gids().data(), size, first, n, neuron_scratch_[std::size_t(in.compartment)].data());
+    for (auto& t : teaching_)
+        if (t.input.group == group) t.input.add(first, n, neuron_scratch_[std::size_t(t.input.compartment)].data());
     return neuron_rows_.data();
 }
 

@@ -52,6 +52,9 @@ public:
     void add_poisson(PoissonInput in);
     void add_current(CurrentInput in);
     void add_noise(NoiseInput in);
+    // A teaching_current on this VP's share of population `population` (`layout`, spread over
+    // `n_vp` VPs): it sees that share's own spikes in deliver.
+    void add_teaching(TeachingInput in, const PopulationLayout& layout, int n_vp);
     void finish_building(int max_slice_steps);
 
     std::size_t n_groups() const { return groups_.size(); }
@@ -81,9 +84,10 @@ public:
     // The stimulus currents common to all neurons of group `group` for steps first ..
     // first + n - 1, one row per compartment (SliceInput::compartment_current).
     const double* const* common_currents(int group, step_t first, int n);
-    // The per-neuron stimulus currents (noise_current) of group `group` for the same steps:
-    // one [step][neuron] array per compartment, or nullptr if none targets the group.
-    // Advances the noise state: call once per group and slice, slices in order.
+    // The per-neuron stimulus currents (noise_current, teaching_current) of group `group` for
+    // the same steps: one [step][neuron] array per compartment, or nullptr if none acts on the
+    // group in these steps. Advances the noise state: call once per group and slice, slices in
+    // order, after deliver (which hands the teaching currents the previous slice's spikes).
     const double* const* neuron_currents(int group, step_t first, int n);
     // Spikes emitted by this VP's neurons in the current slice.
     std::vector<Spike>& spikes() { return spikes_; }
@@ -107,6 +111,12 @@ private:
     std::vector<PoissonInput> poisson_;
     std::vector<CurrentInput> currents_;
     std::vector<NoiseInput> noise_;                     // per (noise_current, target group)
+    struct Teaching {
+        TeachingInput input;
+        PopulationLayout layout;
+        int n_vp;
+    };
+    std::vector<Teaching> teaching_;                    // per (teaching_current, target group)
     std::vector<std::vector<double>> stimulus_scratch_; // per compartment: one slice of current
     std::vector<const double*> stimulus_rows_;          // pointers into stimulus_scratch_
     std::vector<std::vector<double>> neuron_scratch_;   // per compartment: [step][neuron] of a slice

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/periodic_windows.hpp"
 #include "core/ring_buffer.hpp"
 #include "core/spike.hpp"
 #include "core/time.hpp"
@@ -45,6 +46,13 @@ public:
         APICAL_ASSERT(t.delay.empty() && t.weight.size() == t.size());
         for (auto [start, stop] : spec.active_ms)
             active_.push_back({to_steps(start, dt_ms), stop >= 1e300 ? step_max : to_steps(stop, dt_ms)});
+        if (spec.periodic.period_ms > 0.0) {
+            periodic_.period = to_steps(spec.periodic.period_ms, dt_ms);
+            periodic_.origin = to_steps(spec.periodic.start_ms, dt_ms);
+            if (spec.periodic.stop_ms < 1e300) periodic_.end = to_steps(spec.periodic.stop_ms, dt_ms);
+            for (auto [w0, w1] : spec.periodic.windows_ms)
+                periodic_.windows.push_back({to_steps(w0, dt_ms), to_steps(w1, dt_ms)});
+        }
         // Transposed index: walking the sources in order leaves each target's positions rising.
         first_.assign(n_targets + 1, 0);
         for (std::uint32_t i : t.target) ++first_[i + 1];
@@ -140,6 +148,7 @@ private:
     static constexpr step_t step_max = std::numeric_limits<step_t>::max();
 
     bool active(step_t t) const {
+        if (!periodic_.empty()) return periodic_.contains(t);
         if (active_.empty()) return true;
         for (auto [start, stop] : active_)
             if (t >= start && t < stop) return true;
@@ -312,6 +321,7 @@ private:
     PlasticityRule rule_;
     step_t delay_;
     std::vector<std::pair<step_t, step_t>> active_;
+    PeriodicWindows periodic_;  // if not empty, instead of active_
     std::vector<std::uint32_t> first_, position_;  // transposed index: per target, positions
     std::vector<std::uint32_t> block_source_;      // source of position b << block_shift_
     int block_shift_ = 0;

@@ -35,6 +35,15 @@ struct PlasticitySpec {
     // Windows [start, stop) (ms, synapse time) in which weights change; empty: always. Outside
     // them every trace still follows the spikes (the authors' burn-in: averages settle first).
     std::vector<std::pair<double, double>> active_ms;
+    // Windows that repeat (`active: {period, windows, start, stop}`): in every period from
+    // start_ms on, the same windows of offsets [w0, w1) (ms); period_ms 0: none. The list and
+    // the periodic form exclude each other.
+    struct Periodic {
+        double period_ms = 0.0;
+        std::vector<std::pair<double, double>> windows_ms;
+        double start_ms = 0.0;
+        double stop_ms = 1e300;
+    } periodic;
 };
 
 }  // namespace apical

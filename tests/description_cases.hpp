@@ -238,6 +238,9 @@ stimuli:
   - {name: steps, model: step_current, target: E, times: [100 ms, 200 ms], amplitudes: [50 pA, 0 pA]}
   - {name: cdrive, model: poisson_generator, target: C, rate: 8 Hz, weight: 2 nS, delay: 0.5 ms, receptor: exc}
   - {name: ou, model: noise_current, targets: [E, C], mean: 0.1 nA, std: 20 pA, tau: 5 ms, stop: 1 s}
+  - {name: cycle, model: step_current, target: E, start: 6 ms, period: 32 ms, times: [0 ms, 8 ms], amplitudes: [-3 pA, 1 pA]}
+  - {name: teach, model: teaching_current, target: C, amplitude: 1 nA, period: 8 ms, window: [7.2 ms, 8 ms],
+     pattern: [0, 1, 1, 0], tau_avg: 2 ms, e_min: 1 Hz, e_max: 20 Hz, tolerance: 2 Hz, start: 38 ms, stop: 1 s}
 recordings:
   spikes: [E, C]
   state:

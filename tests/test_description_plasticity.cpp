@@ -13,6 +13,11 @@ std::string with_plasticity(const std::string& key) {
     return replaced(small_description, "delay: 1 ms, receptor: exc}", "delay: 1 ms, receptor: exc, " + key + "}");
 }
 
+// An stdp_pair rule whose `active` key is `windows`.
+std::string active_with(const std::string& windows) {
+    return with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS, active: " + windows + "}");
+}
+
 std::vector<error_case> plasticity_errors() {
     const std::string p = "projections[1].plasticity";
     return {
@@ -55,15 +60,33 @@ std::vector<error_case> plasticity_errors() {
          with_plasticity("plasticity: {rule: bdsp, w_max: 5 nS, homeostasis_rate: @@events}"), p + ".homeostasis_rate",
          "the rate homeostasis compares with e_min (one of: spike_rate, event_rate)",
          "\"events\""},
-        {"active not a list", with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS, active: @@10 s}"),
-         p + ".active", "a list of [start, stop] windows, e.g. [[20 s, 170 s]]", "\"10 s\""},
-        {"a window of one time", with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS, active: [@@[10 s]]}"),
+        {"active not a list", active_with("@@10 s"),
+         p + ".active",
+         "a list of [start, stop] windows, e.g. [[20 s, 170 s]], or periodic windows {period: 8 s, windows: [[7.2 s, "
+         "8 s]], start: 0 s}",
+         "\"10 s\""},
+        {"periodic windows without period",
+         active_with("@@{windows: [[1 s, 2 s]]}"), p + ".active",
+         "a \"period\" key (the period after which the windows repeat, e.g. 8 s)", "keys windows"},
+        {"a periodic window beyond the period",
+         active_with("{period: 8 s, windows: [[7 s, @@9 s]]}"),
+         p + ".active.windows[0][1]", "a stop time inside the period in (7000 ms, 8000 ms]", "9000 ms"},
+        {"periodic windows overlapping",
+         active_with("{period: 8 s, windows: [[1 s, 3 s], [@@2 s, 4 s]]}"),
+         p + ".active.windows[1][0]", "a start time inside the period in [3000 ms, 8000 ms]", "2000 ms"},
+        {"periodic windows: an unknown key",
+         active_with("{period: 8 s, windows: [[1 s, 3 s]], @@every: 2}"),
+         p + ".active.every", "a key of periodic active windows (one of: period, windows, start, stop)", "\"every\""},
+        {"periodic windows: stop before start",
+         active_with("{period: 8 s, windows: [[1 s, 3 s]], start: 10 s, stop: @@5 s}"),
+         p + ".active.stop", "a stop time above 10000 ms", "5000 ms"},
+        {"a window of one time", active_with("[@@[10 s]]"),
          p + ".active[0]", "a window [start, stop]", "a list"},
         {"a window ending before it starts",
-         with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS, active: [[10 s, @@5 s]]}"), p + ".active[0][1]",
+         active_with("[[10 s, @@5 s]]"), p + ".active[0][1]",
          "a stop time above 10000 ms", "5000 ms"},
         {"overlapping windows",
-         with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS, active: [[1 s, 5 s], [@@4 s, 6 s]]}"),
+         active_with("[[1 s, 5 s], [@@4 s, 6 s]]"),
          p + ".active[1][0]", "a start time of at least 5000 ms", "4000 ms"},
         {"drawn delays",
          replaced(with_plasticity("plasticity: @@{rule: stdp_pair, Wmax: 5 nS}"), "delay: 1 ms, receptor: exc",
@@ -112,6 +135,21 @@ TEST_CASE("plasticity: the values land in the spec and survive the resolved desc
         CHECK(s.active_ms[0] == std::pair<double, double>{1000.0, 2000.0});
         CHECK(s.active_ms[1].first == 3000.0);
         CHECK(s.active_ms[1].second >= 1e300);
+    }
+    // Periodic windows: the values, and again from the resolved description.
+    const std::string periodic = with_plasticity(
+        "plasticity: {rule: bdsp, w_max: 4 nS, active: {period: 8 s, windows: [[0 s, 1 s], [7.2 s, 8 s]], start: 38 s, stop: 100 s}}");
+    for (int pass = 0; pass < 2; ++pass) {
+        INFO("periodic, pass " << pass);
+        const NetworkSpec spec = parse_description(
+            pass == 0 ? periodic : parse_description(periodic, "m.yaml").resolved_yaml, "m.yaml");
+        const PlasticitySpec& s = spec.projections[1].plasticity;
+        CHECK(s.active_ms.empty());
+        CHECK(s.periodic.period_ms == 8000.0);
+        CHECK(s.periodic.windows_ms ==
+              std::vector<std::pair<double, double>>{{0.0, 1000.0}, {7200.0, 8000.0}});
+        CHECK(s.periodic.start_ms == 38000.0);
+        CHECK(s.periodic.stop_ms == 100000.0);
     }
     const NetworkSpec stdp = parse_description(
         with_plasticity("plasticity: {rule: stdp_pair, pairing: nn_symmetric, Wmax: 5 nS, mu_plus: 0}"), "m.yaml");

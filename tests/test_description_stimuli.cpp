@@ -22,7 +22,8 @@ std::string sine_with(const std::string& keys) {
 std::vector<error_case> stimulus_errors() {
     return {
         {"unknown model", with_stimulus("{model: @@ac_current, target: E}"), "stimuli[0].model",
-         "a stimulus model (one of: poisson_generator, dc_current, step_current, noise_current, sine_current)",
+         "a stimulus model (one of: poisson_generator, dc_current, step_current, noise_current, sine_current, "
+         "teaching_current)",
          "\"ac_current\" (did you mean dc_current?)"},
         {"unknown target population",
          small_description + "stimuli: [{model: dc_current, targets: [E, @@Q], amplitude: 1 pA}]\n",
@@ -45,6 +46,46 @@ std::vector<error_case> stimulus_errors() {
         {"more amplitudes than times",
          with_stimulus("{model: step_current, target: E, times: [1 ms], amplitudes: @@[1 pA, 2 pA]}"),
          "stimuli[0].amplitudes", "one amplitude per time (1)", "2"},
+        // step_current with a period: times inside the period.
+        {"a time at the period",
+         with_stimulus("{model: step_current, target: E, period: 32 ms, times: [0 ms, @@32 ms], amplitudes: [1 pA, 2 pA]}"),
+         "stimuli[0].times[1]", "a time inside the period (below 32 ms, counted from start)", "32 ms"},
+        {"a zero period",
+         with_stimulus("{model: step_current, target: E, period: @@0 ms, times: [0 ms], amplitudes: [1 pA]}"),
+         "stimuli[0].period", "a time above 0 ms", "0 ms"},
+        {"a period below one step",
+         with_stimulus("{model: step_current, target: E, period: @@0.01 ms, times: [0 ms], amplitudes: [1 pA]}"),
+         "stimuli[0].period", "a period of at least one step (dt)", "0.01 ms"},
+
+        // teaching_current: period, window inside it, a pattern of 0 and 1, a non-empty middle range.
+        {"teaching without window",
+         with_stimulus("@@{model: teaching_current, target: E, amplitude: 1 nA, period: 8 s, pattern: [0, 1], tau_avg: 2 s}"),
+         "stimuli[0]", "a \"window\" key (the teaching window [start, stop] inside each period, e.g. [7.2 s, 8 s])",
+         "keys model, target, amplitude, period, pattern, tau_avg"},
+        {"teaching window beyond the period",
+         with_stimulus("{model: teaching_current, target: E, amplitude: 1 nA, period: 8 s, window: [7.2 s, @@9 s], "
+                       "pattern: [0, 1], tau_avg: 2 s}"),
+         "stimuli[0].window[1]", "a stop time inside the period in (7200 ms, 8000 ms]", "9000 ms"},
+        {"teaching window of one time",
+         with_stimulus("{model: teaching_current, target: E, amplitude: 1 nA, period: 8 s, window: @@[7.2 s], "
+                       "pattern: [0, 1], tau_avg: 2 s}"),
+         "stimuli[0].window", "a window [start, stop] inside the period, e.g. [7.2 s, 8 s]", "a list"},
+        {"teaching target 2",
+         with_stimulus("{model: teaching_current, target: E, amplitude: 1 nA, period: 8 s, window: [7.2 s, 8 s], "
+                       "pattern: [0, @@2], tau_avg: 2 s}"),
+         "stimuli[0].pattern[1]", "a target, 0 or 1", "2"},
+        {"teaching empty pattern",
+         with_stimulus("{model: teaching_current, target: E, amplitude: 1 nA, period: 8 s, window: [7.2 s, 8 s], "
+                       "pattern: @@[], tau_avg: 2 s}"),
+         "stimuli[0].pattern", "a non-empty list of targets 0 and 1, e.g. [0, 1, 1, 0]", "a list"},
+        {"teaching negative amplitude",
+         with_stimulus("{model: teaching_current, target: E, amplitude: @@-1 nA, period: 8 s, window: [7.2 s, 8 s], "
+                       "pattern: [1], tau_avg: 2 s}"),
+         "stimuli[0].amplitude", "a current of at least 0 pA", "-1000 pA"},
+        {"teaching empty middle range",
+         with_stimulus("{model: teaching_current, target: E, amplitude: 1 nA, period: 8 s, window: [7.2 s, 8 s], "
+                       "pattern: [1], tau_avg: 2 s, e_min: 2 Hz, e_max: @@3 Hz}"),
+         "stimuli[0].e_max", "an e_max of at least e_min + 2 tolerance (4 Hz)", "3 Hz"},
 
         // poisson_generator: weights as for projections, one receptor for every target.
         {"negative weight onto a conductance receptor",
@@ -117,7 +158,7 @@ TEST_CASE("bad input: stimuli", "[description][errors]") {
 // The values as written in the full description, in Hz, pA and ms; "never" is stop 1e300.
 TEST_CASE("stimuli: the full description", "[description]") {
     const NetworkSpec s = parse_description(full_description().text, "models/full.yaml");
-    REQUIRE(s.stimuli.size() == 5);
+    REQUIRE(s.stimuli.size() == 7);
     const StimulusSpec& drive = s.stimuli[0];
     CHECK(drive.name == "drive");
     CHECK(drive.kind == StimulusSpec::Kind::poisson_generator);
@@ -156,6 +197,46 @@ TEST_CASE("stimuli: the full description", "[description]") {
     CHECK(ou.start_ms == 0.0);
     CHECK(ou.stop_ms == 1000.0);
     CHECK(ou.compartments.empty());
+
+    CHECK(s.stimuli[5].period_ms == 32.0);  // the periodic step_current
+    const StimulusSpec& teach = s.stimuli[6];
+    CHECK(teach.kind == StimulusSpec::Kind::teaching_current);
+    CHECK(teach.window_ms == std::pair<double, double>{7.2, 8.0});
+    CHECK(teach.tolerance_hz == 2.0);
+    CHECK(teach.e_max_hz == 20.0);
+}
+
+// The periodic step_current and the teaching_current: values in internal units, defaults,
+// and the same values again from the resolved description.
+TEST_CASE("stimuli: periodic step_current and teaching_current", "[description]") {
+    const std::string text = small_description +
+                             "stimuli:\n"
+                             "  - {model: step_current, target: E, start: 6 s, period: 32 s, times: [0 s, 8 s], "
+                             "amplitudes: [-350 pA, 150 pA]}\n"
+                             "  - {model: teaching_current, target: E, amplitude: 1 nA, period: 8 s, window: [7.2 s, 8 s], "
+                             "pattern: [0, 1, 1, 0], tau_avg: 2 s, start: 38 s, stop: 100 s}\n";
+    for (int pass = 0; pass < 2; ++pass) {
+        INFO("pass " << pass);
+        const NetworkSpec s =
+            parse_description(pass == 0 ? text : parse_description(text, "m.yaml").resolved_yaml, "m.yaml");
+        const StimulusSpec& steps = s.stimuli.at(0);
+        CHECK(steps.period_ms == 32000.0);
+        CHECK(steps.start_ms == 6000.0);
+        CHECK(steps.times_ms == std::vector<double>{0.0, 8000.0});
+        CHECK(steps.amplitudes_pA == std::vector<double>{-350.0, 150.0});
+        const StimulusSpec& t = s.stimuli.at(1);
+        CHECK(t.kind == StimulusSpec::Kind::teaching_current);
+        CHECK(t.amplitude_pA == 1000.0);
+        CHECK(t.period_ms == 8000.0);
+        CHECK(t.window_ms == std::pair<double, double>{7200.0, 8000.0});
+        CHECK(t.pattern == std::vector<int>{0, 1, 1, 0});
+        CHECK(t.tau_avg_ms == 2000.0);
+        CHECK(t.e_min_hz == 2.0);     // defaults
+        CHECK(t.e_max_hz == 10.0);
+        CHECK(t.tolerance_hz == 1.0);
+        CHECK(t.start_ms == 38000.0);
+        CHECK(t.stop_ms == 100000.0);
+    }
 }
 
 // Defaults of docs/description.md, "stimuli": name <model>_<index>, start 0, stop never,

@@ -55,6 +55,40 @@ const PopulationSpec& population_named(const Reader& in, const std::string& name
     throw std::logic_error("description: unknown population " + name);
 }
 
+std::pair<double, double> read_window_in_period(const Reader& in, const Tree& w, const std::string& wpath,
+                                                double period_ms, double earliest_ms) {
+    if (!w.is_seq() || w.items.size() != 2) in.fail(w.pos, wpath, "a window [start, stop]", describe(w));
+    const double start = in.bounded(w.items[0], index_path(wpath, 0), Dimension::time,
+                                    within("a start time inside the period", earliest_ms, period_ms));
+    in.check_steps(w.items[0], index_path(wpath, 0), start, "a start time");
+    const double stop = in.bounded(w.items[1], index_path(wpath, 1), Dimension::time,
+                                   above_up_to("a stop time inside the period", start, period_ms));
+    in.check_steps(w.items[1], index_path(wpath, 1), stop, "a stop time");
+    return {start, stop};
+}
+
+std::vector<std::pair<double, double>> read_windows_in_period(const Reader& in, const Tree& t,
+                                                               const std::string& path, double period_ms) {
+    const std::string what = "a list of [start, stop] windows inside one period of " + q(period_ms, Dimension::time) +
+                             ", e.g. [[7.2 s, 8 s]]";
+    if (!t.is_seq() || t.items.empty()) in.fail(t.pos, path, what, describe(t));
+    std::vector<std::pair<double, double>> windows;
+    double previous_stop = 0.0;
+    for (std::size_t i = 0; i < t.items.size(); ++i) {
+        windows.push_back(read_window_in_period(in, t.items[i], index_path(path, i), period_ms, previous_stop));
+        previous_stop = windows.back().second;
+    }
+    return windows;
+}
+
+void write_windows(YAML::Emitter& out, const std::vector<std::pair<double, double>>& windows) {
+    out << YAML::Flow << YAML::BeginSeq;
+    for (auto [start, stop] : windows)
+        out << YAML::Flow << YAML::BeginSeq << q(start, Dimension::time)
+            << (stop >= no_stop ? std::string("inf") : q(stop, Dimension::time)) << YAML::EndSeq;
+    out << YAML::EndSeq;
+}
+
 void begin_list(YAML::Emitter& out, const char* key, bool empty) {
     out << YAML::Key << key << YAML::Value;
     if (empty) out << YAML::Flow;

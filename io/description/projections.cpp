@@ -350,14 +350,22 @@ const KindTables<P>& plasticity_tables() {
         },
         {custom_field<P>("active", nullptr,
                          [](YAML::Emitter& out, const Reader&, const P& p) {
-                             out << YAML::Flow << YAML::BeginSeq;
-                             for (auto [start, stop] : p.plasticity.active_ms)
-                                 out << YAML::Flow << YAML::BeginSeq << q(start, Dimension::time)
-                                     << (stop >= no_stop ? std::string("inf") : q(stop, Dimension::time))
-                                     << YAML::EndSeq;
-                             out << YAML::EndSeq;
+                             const auto& per = p.plasticity.periodic;
+                             if (per.period_ms > 0.0) {
+                                 out << YAML::Flow << YAML::BeginMap << YAML::Key << "period" << YAML::Value
+                                     << q(per.period_ms, Dimension::time) << YAML::Key << "windows" << YAML::Value;
+                                 write_windows(out, per.windows_ms);
+                                 out << YAML::Key << "start" << YAML::Value << q(per.start_ms, Dimension::time);
+                                 if (per.stop_ms < no_stop)
+                                     out << YAML::Key << "stop" << YAML::Value << q(per.stop_ms, Dimension::time);
+                                 out << YAML::EndMap;
+                                 return;
+                             }
+                             write_windows(out, p.plasticity.active_ms);
                          })
-             .when([](const P& p) { return !p.plasticity.active_ms.empty(); }),
+             .when([](const P& p) {
+                 return !p.plasticity.active_ms.empty() || p.plasticity.periodic.period_ms > 0.0;
+             }),
          custom_field<P>("initial_weights", nullptr,
                          [](YAML::Emitter& out, const Reader&, const P& p) {
                              out << YAML::Flow << YAML::BeginMap << YAML::Key << "file" << YAML::Value
@@ -369,9 +377,34 @@ const KindTables<P>& plasticity_tables() {
     return tables;
 }
 
+// `active: {period: P, windows: [[w0, w1], ...], start: T0, stop: T1}`: the windows, offsets
+// inside each period counted from start, repeat every period until stop.
+void read_periodic_active(Reader& in, const Tree& t, const std::string& path, P& p) {
+    auto& per = p.plasticity.periodic;
+    in.check_keys(t, path, {"period", "windows", "start", "stop"}, "a key of periodic active windows");
+    const Tree& period = in.require(t, path, "period", "the period after which the windows repeat, e.g. 8 s");
+    per.period_ms = in.bounded(period, path + ".period", Dimension::time, positive_time());
+    in.check_steps(period, path + ".period", per.period_ms, "a period");
+    if (std::round(per.period_ms / in.spec.simulation.dt_ms) < 1)
+        in.fail(period.pos, path + ".period", "a period of at least one step (dt)", q(per.period_ms, Dimension::time));
+    const Tree& windows = in.require(t, path, "windows", "a list of [start, stop] windows inside one period");
+    per.windows_ms = read_windows_in_period(in, windows, path + ".windows", per.period_ms);
+    if (const Tree* v = t.find("start")) {
+        per.start_ms = in.bounded(*v, path + ".start", Dimension::time, at_least("a start time", 0.0));
+        in.check_steps(*v, path + ".start", per.start_ms, "a start time");
+    }
+    if (const Tree* v = t.find("stop")) {
+        const double stop = in.bounded(*v, path + ".stop", Dimension::time, above("a stop time", per.start_ms), true);
+        if (stop < no_stop) in.check_steps(*v, path + ".stop", stop, "a stop time");
+        per.stop_ms = std::isinf(stop) ? no_stop : stop;
+    }
+}
+
 // `active: [[start, stop], ...]`: windows of synapse time, ascending and disjoint.
 void read_active(Reader& in, const Tree& t, const std::string& path, P& p) {
-    const std::string what = "a list of [start, stop] windows, e.g. [[20 s, 170 s]]";
+    if (t.is_map()) return read_periodic_active(in, t, path, p);
+    const std::string what = "a list of [start, stop] windows, e.g. [[20 s, 170 s]], or periodic windows "
+                             "{period: 8 s, windows: [[7.2 s, 8 s]], start: 0 s}";
     if (!t.is_seq() || t.items.empty()) in.fail(t.pos, path, what, describe(t));
     double previous_stop = 0.0;
     for (std::size_t i = 0; i < t.items.size(); ++i) {

@@ -41,6 +41,15 @@ std::string entry_name(Reader& in, const Tree& item, const std::string& path, co
 int read_receptor(const Reader& in, const Tree& item, const std::string& path, const PopulationSpec& target);
 // The population named `name` (the description checked that it exists).
 const PopulationSpec& population_named(const Reader& in, const std::string& name);
+// `[[w0, w1], ...]` at `path`: windows of offsets inside one period of `period_ms`,
+// 0 <= w0 < w1 <= period, ascending and disjoint, each bound on the step grid.
+std::vector<std::pair<double, double>> read_windows_in_period(const Reader& in, const Tree& t,
+                                                               const std::string& path, double period_ms);
+// One window [w0, w1] at `wpath` inside a period, with earliest_ms <= w0 < w1 <= period_ms.
+std::pair<double, double> read_window_in_period(const Reader& in, const Tree& w, const std::string& wpath,
+                                                double period_ms, double earliest_ms);
+// A list of [start, stop] windows (ms), a stop of no_stop as inf.
+void write_windows(YAML::Emitter& out, const std::vector<std::pair<double, double>>& windows);
 // A list under a key of the open mapping, written [] when empty.
 void begin_list(YAML::Emitter& out, const char* key, bool empty);
 // A list of entries at `path` (absent or null: none; else `what` is expected), each read by

@@ -1,6 +1,8 @@
 // The stimuli section: one field table per stimulus model (poisson_generator, dc_current,
-// step_current, noise_current, sine_current) between the fields every stimulus has.
+// step_current, noise_current, sine_current, teaching_current) between the fields every
+// stimulus has.
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,12 +24,13 @@ const char* model_name(S::Kind k) {
     case S::Kind::step_current: return "step_current";
     case S::Kind::noise_current: return "noise_current";
     case S::Kind::sine_current: return "sine_current";
+    case S::Kind::teaching_current: return "teaching_current";
     }
     return "";
 }
 
 const std::vector<std::string>& model_names() {
-    static const auto names = enum_names(&model_name, 5);
+    static const auto names = enum_names(&model_name, 6);
     return names;
 }
 
@@ -62,6 +65,19 @@ void write_quantities(YAML::Emitter& out, const std::vector<double>& v, Dimensio
     out << YAML::Flow << YAML::BeginSeq;
     for (double x : v) out << q(x, d);
     out << YAML::EndSeq;
+}
+
+// The period of a periodic step_current or of a teaching_current: at least one step.
+Field<S> period_field() {
+    return custom_field<S>(
+        "period",
+        [](Reader& in, const Tree& t, const std::string& path, S& s) {
+            s.period_ms = in.bounded(t, path, Dimension::time, positive_time());
+            in.check_steps(t, path, s.period_ms, "a period");
+            if (std::round(s.period_ms / in.spec.simulation.dt_ms) < 1)
+                in.fail(t.pos, path, "a period of at least one step (dt)", q(s.period_ms, Dimension::time));
+        },
+        [](YAML::Emitter& out, const Reader&, const S& s) { out << q(s.period_ms, Dimension::time); });
 }
 
 const KindTables<S>& stimulus_tables() {
@@ -119,6 +135,7 @@ const KindTables<S>& stimulus_tables() {
                                 [](YAML::Emitter& out, const Reader&, const S& s) {
                                     write_quantities(out, s.amplitudes_pA, Dimension::current);
                                 }),
+                period_field().when([](const S& s) { return s.period_ms > 0.0; }),
                 compartment,
             },
             {
@@ -136,6 +153,25 @@ const KindTables<S>& stimulus_tables() {
                 quantity_field("frequency", &S::frequency_hz, Dimension::frequency, at_least("a frequency", 0.0))
                     .require("the frequency of the sine, e.g. 2 Hz"),
                 quantity_field("phase", &S::phase_deg, Dimension::dimensionless),
+                compartment,
+            },
+            {
+                quantity_field("amplitude", &S::amplitude_pA, Dimension::current, at_least("a current", 0.0))
+                    .require("the base amplitude of the teaching current, e.g. 1 nA"),
+                period_field().require("the duration of one example, after which the window repeats, e.g. 8 s"),
+                custom_field<S>("window", nullptr,
+                                [](YAML::Emitter& out, const Reader&, const S& s) {
+                                    write_quantities(out, {s.window_ms.first, s.window_ms.second}, Dimension::time);
+                                }),
+                custom_field<S>("pattern", nullptr,
+                                [](YAML::Emitter& out, const Reader&, const S& s) {
+                                    out << YAML::Flow << s.pattern;
+                                }),
+                time_field("tau_avg", &S::tau_avg_ms, positive_time())
+                    .require("the time constant of the running event rate, e.g. 2 s"),
+                quantity_field("e_min", &S::e_min_hz, Dimension::frequency, at_least("a rate", 0.0)),
+                quantity_field("e_max", &S::e_max_hz, Dimension::frequency, at_least("a rate", 0.0)),
+                quantity_field("tolerance", &S::tolerance_hz, Dimension::frequency, above("a rate", 0.0)),
                 compartment,
             },
         },
@@ -228,7 +264,13 @@ void read_steps(Reader& in, const Tree& item, const std::string& path, S& s) {
                 std::to_string(amps.items.size()));
     for (std::size_t k = 0; k < times.items.size(); ++k) {
         const std::string tp = index_path(path + ".times", k);
-        const double v = in.bounded(times.items[k], tp, Dimension::time, at_least("a time", 0.0));
+        const double v = in.bounded(times.items[k], tp, Dimension::time,
+                                    s.period_ms > 0.0 ? Range{"a time inside the period, after its start,", 0.0, s.period_ms}
+                                                      : at_least("a time", 0.0));
+        if (s.period_ms > 0.0 && !(v < s.period_ms))
+            in.fail(times.items[k].pos, tp,
+                    "a time inside the period (below " + q(s.period_ms, Dimension::time) + ", counted from start)",
+                    q(v, Dimension::time));
         in.check_steps(times.items[k], tp, v, "a time");
         if (k > 0 && !(v > s.times_ms.back()))
             in.fail(times.items[k].pos, tp,
@@ -238,6 +280,30 @@ void read_steps(Reader& in, const Tree& item, const std::string& path, S& s) {
         s.amplitudes_pA.push_back(
             in.quantity(amps.items[k], index_path(path + ".amplitudes", k), Dimension::current));
     }
+}
+
+// teaching_current: window [w0, w1] inside the period, pattern of targets 0 and 1.
+void read_teaching(Reader& in, const Tree& item, const std::string& path, S& s) {
+    const Tree& w = in.require(item, path, "window",
+                               "the teaching window [start, stop] inside each period, e.g. [7.2 s, 8 s]");
+    if (!w.is_seq() || w.items.size() != 2)
+        in.fail(w.pos, path + ".window", "a window [start, stop] inside the period, e.g. [7.2 s, 8 s]", describe(w));
+    s.window_ms = read_window_in_period(in, w, path + ".window", s.period_ms, 0.0);
+    const Tree& pat = in.require(item, path, "pattern", "the target of each period in turn, a list of 0 and 1");
+    if (!pat.is_seq() || pat.items.empty())
+        in.fail(pat.pos, path + ".pattern", "a non-empty list of targets 0 and 1, e.g. [0, 1, 1, 0]", describe(pat));
+    for (std::size_t k = 0; k < pat.items.size(); ++k)
+        s.pattern.push_back(int(in.integer(pat.items[k], index_path(path + ".pattern", k), 0, 1, "a target, 0 or 1")));
+}
+
+// The middle range of the rule, (e_min + tolerance, e_max - tolerance), must not be empty.
+void check_teaching_rates(Reader& in, const Tree& item, const std::string& path, const S& s) {
+    if (s.e_max_hz >= s.e_min_hz + 2.0 * s.tolerance_hz) return;
+    const Tree* at = item.find("e_max");
+    in.fail(at ? at->pos : item.pos, path + ".e_max",
+            "an e_max of at least e_min + 2 tolerance (" + q(s.e_min_hz + 2.0 * s.tolerance_hz, Dimension::frequency) +
+                ")",
+            q(s.e_max_hz, Dimension::frequency));
 }
 
 void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::size_t i) {
@@ -261,9 +327,14 @@ void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::s
         fields.read({"rate"});
         read_poisson_weight(in, item, path, s, refs);
     } else if (s.kind == S::Kind::step_current) {
+        fields.read({"period"});
         read_steps(in, item, path, s);
+    } else if (s.kind == S::Kind::teaching_current) {
+        fields.read({"period"});
+        read_teaching(in, item, path, s);
     }
     fields.read_rest();
+    if (s.kind == S::Kind::teaching_current) check_teaching_rates(in, item, path, s);
     in.spec.stimuli.push_back(std::move(s));
 }
 

@@ -2,7 +2,8 @@
 // run with an MpiContext write the same spike, report and population rate datasets as one
 // process with a LocalContext (rank 0 runs that afterwards); collective_phase stops every
 // rank when one fails, with the message on that rank only; with short-term plastic projections
-// (docs/models.md 4.4: per-source state copied on every VP) the spikes are still those of one process.
+// (docs/models.md 4.4: per-source state copied on every VP) and with the periodic step_current and
+// teaching_current (docs/models.md 9.4, 9.7) the spikes are still those of one process.
 #include <catch2/catch.hpp>
 
 #include <hdf5.h>
@@ -60,6 +61,32 @@ RunMetadata run_on_ranks(const NetworkSpec& spec, MpiContext& ctx) {
     return meta;
 }
 
+// The spec of `spec_in(output, threads)` on the ranks of `ctx` with 1 and 2 threads against
+// one process with 1 thread (rank 0 runs it): the same spikes, V_m report and E's rates. The
+// folder is `name`_<ranks> in the scratch root.
+template <class SpecIn>
+void same_files_as_one_process(MpiContext& ctx, const std::string& name, SpecIn spec_in) {
+    REQUIRE(ctx.size() >= 2);  // run under mpiexec -n 2 or more
+    const fs::path dir = test::scratch_root() / (name + "_" + std::to_string(ctx.size()));
+    if (ctx.rank() == 0) scratch(dir.filename().string());
+    ctx.any(false);  // the folder exists before any rank writes
+    for (int threads : {1, 2}) {
+        INFO(ctx.size() << " ranks x " << threads << " threads");
+        const fs::path ranks_dir = dir / ("ranks_" + std::to_string(threads));
+        run_on_ranks(spec_in(ranks_dir, threads), ctx);
+        if (ctx.rank() != 0) continue;
+        if (threads == 1) run_spec(spec_in(dir / "one", 1));
+        const SpikeFile ranks = read_spike_file(ranks_dir / "spikes.h5");
+        REQUIRE(ranks.populations.at("E").timestamps.size() > 100);
+        CHECK(same_spikes(ranks, read_spike_file(dir / "one" / "spikes.h5")));
+        CHECK(read_values(ranks_dir / "v_V_m.h5", "/report/E/data") == read_values(dir / "one" / "v_V_m.h5", "/report/E/data"));
+        for (const char* d : {"time", "event_count", "burst_count"}) {
+            const std::string path = std::string("/population_rates/E/") + d;
+            CHECK(read_values(ranks_dir / "e_rates.h5", path) == read_values(dir / "one" / "e_rates.h5", path));
+        }
+    }
+}
+
 }  // namespace
 
 TEST_CASE("the run library under MPI writes the datasets of one process", "[mpi][run]") {
@@ -87,10 +114,6 @@ TEST_CASE("the run library under MPI writes the datasets of one process", "[mpi]
 TEST_CASE("short-term plasticity and event/burst transmission under MPI: the files of one process",
           "[mpi][run][stp][transmit]") {
     MpiContext ctx;
-    REQUIRE(ctx.size() >= 2);
-    const fs::path dir = test::scratch_root() / ("mpi_stp_" + std::to_string(ctx.size()));
-    if (ctx.rank() == 0) scratch(dir.filename().string());
-    ctx.any(false);
     // EE depressing and IE three-state; directed exchange sends each spike only where it has
     // targets, so every rank's copy of a source's state sees exactly the spikes it needs.
     // EI transmits only events and IE only bursts (docs/models.md 4.6); I is not recorded,
@@ -108,21 +131,7 @@ TEST_CASE("short-term plasticity and event/burst transmission under MPI: the fil
         stp.push_back("simulation.threads=" + std::to_string(threads));
         return recorded_brunel(output, stp);
     };
-    for (int threads : {1, 2}) {
-        INFO(ctx.size() << " ranks x " << threads << " threads");
-        const fs::path ranks_dir = dir / ("ranks_" + std::to_string(threads));
-        run_on_ranks(spec_in(ranks_dir, threads), ctx);
-        if (ctx.rank() != 0) continue;
-        if (threads == 1) run_spec(spec_in(dir / "one", 1));
-        const SpikeFile ranks = read_spike_file(ranks_dir / "spikes.h5");
-        REQUIRE(ranks.populations.at("E").timestamps.size() > 100);
-        CHECK(same_spikes(ranks, read_spike_file(dir / "one" / "spikes.h5")));
-        CHECK(read_values(ranks_dir / "v_V_m.h5", "/report/E/data") == read_values(dir / "one" / "v_V_m.h5", "/report/E/data"));
-        for (const char* d : {"time", "event_count", "burst_count"}) {
-            const std::string path = std::string("/population_rates/E/") + d;
-            CHECK(read_values(ranks_dir / "e_rates.h5", path) == read_values(dir / "one" / "e_rates.h5", path));
-        }
-    }
+    same_files_as_one_process(ctx, "mpi_stp", spec_in);
 }
 
 TEST_CASE("collective_phase under MPI: a failure on one rank stops all, one message", "[mpi][errors]") {
@@ -155,4 +164,22 @@ TEST_CASE("the memory check under MPI: ranks share the node, a network too large
     } else {
         CHECK(r.message.empty());
     }
+}
+
+TEST_CASE("periodic stimuli and the teaching_current under MPI: the spikes of one process",
+          "[mpi][run][stimuli]") {
+    MpiContext ctx;
+    // E gets a periodic step current and a teaching current from its own event rates (tau 20 ms,
+    // windows [30 ms, 50 ms) of every 50 ms, targets 1, 0, 0). Slices are 15 steps (the 1.5 ms
+    // delay) and periods 500 steps, so windows start both on and inside slices (docs/models.md 9.7).
+    const auto spec_in = [&](const fs::path& output, int threads) {
+        return recorded_brunel(
+            output, {"simulation.t_stop=200 ms", "simulation.threads=" + std::to_string(threads), "recordings.spikes=[E]",
+                     "stimuli=[{name: external, model: poisson_generator, targets: [E, I], rate: 2 kHz, weight: 1 mV, "
+                     "delay: 1.5 ms}, {name: steps, model: step_current, target: E, period: 20 ms, times: [0 ms, 10 ms], "
+                     "amplitudes: [30 pA, -30 pA]}, {name: teach, model: teaching_current, target: E, amplitude: 200 pA, "
+                     "period: 50 ms, window: [30 ms, 50 ms], pattern: [1, 0, 0], tau_avg: 20 ms, e_min: 2 Hz, "
+                     "e_max: 40 Hz, tolerance: 2 Hz}]"});
+    };
+    same_files_as_one_process(ctx, "mpi_teaching", spec_in);
 }
