@@ -344,6 +344,12 @@ TEST_CASE("bad SONATA input: exit code 2 naming the file and the dataset or row"
                "101 i iaf_psc_delta_inh.json point_neuron nest:iaf_psc_delta LIF_inh\n";
         expect_bad(config, dir / "out", "cortex_node_types.csv", "\"nrn:IntFire1\" is not supported; apical reads nest:iaf_psc_alpha");
     }
+    SECTION("a parameter the model does not have") {
+        const fs::path dir = scratch("sonata_template_bad_parameter");
+        const fs::path config = copy_point120(dir);
+        std::ofstream(dir / "point_components/cell_models/iaf_psc_delta_exc.json") << "{\"tau_syn_ex\": 2.0}\n";
+        expect_bad(config, dir / "out", "iaf_psc_delta_exc.json", "tau_syn_ex: not a parameter of nest:iaf_psc_delta");
+    }
     SECTION("a CSV row with a wrong number of columns") {
         const fs::path dir = scratch("sonata_bad_csv");
         const fs::path config = copy_point120(dir);
@@ -376,4 +382,42 @@ TEST_CASE("apical check and run on a SONATA config, with -o and --t-stop", "[son
     CHECK(fs::exists(out / "spikes.h5"));
     CHECK(fs::exists(out / "membrane_potential.h5"));
     CHECK(read_spike_file(out / "spikes.h5").simulated_ms == 100.0);
+}
+
+TEST_CASE("SONATA templates map onto apical's models, with NEST's parameter names", "[sonata]") {
+    // docs/sonata.md 4.2: nest:iaf_psc_delta, nest:iaf_psc_exp, nest:iaf_cond_exp (and
+    // nest:iaf_psc_alpha, above) by their NEST names; onto iaf_cond_exp a negative weight is
+    // the inhibitory conductance -w (NEST's rule). point_120cells' cortex_to_cortex type 101
+    // has syn_weight -1.5 (its edge-types CSV).
+    for (const std::string model : {"iaf_psc_delta", "iaf_psc_exp", "iaf_cond_exp", "iaf_psc_alpha"}) {
+        INFO(model);
+        const fs::path dir = scratch("sonata_template_" + model);
+        const fs::path config = copy_point120(dir);
+        std::ofstream(dir / "point_120cells/network/cortex_node_types.csv")
+            << "node_type_id ei dynamics_params model_type model_template pop_name\n"
+               "100 e iaf_psc_delta_exc.json point_neuron nest:" << model << " LIF_exc\n"
+               "101 i iaf_psc_delta_inh.json point_process nest:" << model << " LIF_inh\n";
+        std::ofstream(dir / "point_components/cell_models/iaf_psc_delta_exc.json") << "{\"C_m\": 200.0, \"t_ref\": 2.5}\n";
+        std::ofstream(dir / "point_components/cell_models/iaf_psc_delta_inh.json") << "{\"C_m\": 200.0, \"t_ref\": 2.5}\n";
+        NetworkSpec spec = load_sonata(config.string(), {"simulation.t_stop=50 ms", "simulation.output=" + (dir / "out").string()});
+        CHECK(spec.populations[0].model == model);
+        CHECK(spec.populations[0].parameters.at("C_m") == 200.0);
+        CHECK(spec.populations[0].parameters.at("t_ref") == 2.5);
+        CHECK(spec.populations[0].initial.at("V_m").value == -70.0);  // NEST's initial V_m
+        LocalContext ctx;
+        Simulation sim(spec, ctx);
+        CHECK(sim.network().n_synapses() == 2661);
+        if (model == "iaf_cond_exp") {
+            std::size_t inhibitory = 0;
+            for (auto& vp : sim.network().vps())
+                for (auto& t : vp.tables())
+                    if (t.receptor == 1) {
+                        inhibitory += t.size();
+                        for (float w : t.weight) CHECK(w == 1.5f);
+                    }
+            CHECK(inhibitory == 480);  // README: 480 edges of type 101
+        }
+        run_spec(spec);
+        CHECK(fs::exists(dir / "out" / "spikes.h5"));
+    }
 }

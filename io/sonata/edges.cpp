@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include "core/error.hpp"
 #include "io/hdf5.hpp"
@@ -16,6 +17,10 @@ namespace {
 
 constexpr std::uint64_t scan_block = 1u << 20;  // rows per read when there is no index
 
+// HDF5 (serial, not built thread-safe) must not be entered by two threads at once: one lock
+// for every edge population, since VPs build different projections at the same time.
+std::mutex hdf5_mutex;
+
 // Position of `row` among `sorted` (it is there).
 std::size_t position(const std::vector<std::uint64_t>& sorted, std::uint64_t row) {
     return std::size_t(std::lower_bound(sorted.begin(), sorted.end(), row) - sorted.begin());
@@ -24,7 +29,7 @@ std::size_t position(const std::vector<std::uint64_t>& sorted, std::uint64_t row
 }  // namespace
 
 void SonataEdges::edges_onto(const std::vector<std::uint32_t>& target_nodes, std::vector<ExplicitEdge>& out) const {
-    const std::lock_guard<std::mutex> lock(mutex_);
+    const std::lock_guard<std::mutex> lock(hdf5_mutex);
     try {
         read(target_nodes, out);
     } catch (const RuntimeFailure& e) {  // an unreadable input file is the user's to fix

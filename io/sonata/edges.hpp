@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -36,7 +35,6 @@ public:
 private:
     void read(const std::vector<std::uint32_t>& target_nodes, std::vector<ExplicitEdge>& out) const;
     EdgePopulation p_;
-    mutable std::mutex mutex_;  // HDF5 is not thread-safe: one VP reads at a time
 };
 
 }  // namespace apical::sonata

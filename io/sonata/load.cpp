@@ -526,23 +526,25 @@ void Loader::read_edges(const JsonFile& circuit, const fs::path& synapse_dir) {
                         spec.warnings.push_back(jf.string() + ": synapse parameters ignored (apical's static synapses take only syn_weight and delay)");
                 }
             }
-            // Per-edge datasets of the groups: their ranges need a pass over them (in blocks).
+            // Per-edge datasets of the groups. Their ranges serve only the memory estimate:
+            // per-edge weights are taken to have both signs (not read here), per-edge delays
+            // are scanned in blocks (their range sizes the ring buffers), once per rank.
             bool per_edge_weight = false, per_edge_delay = false;
             for (const std::string& g : h5::child_names(pop.get())) {
                 if (g.empty() || !std::all_of(g.begin(), g.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) continue;
                 h5::Handle gh = h5::open_group(pop.get(), g);
                 if (h5::object_kind(gh.get(), "nsyns") == H5I_DATASET) any_nsyns = true;
-                for (auto [attr, lo, hi, flag] : {std::tuple{"syn_weight", &lo_w, &hi_w, &per_edge_weight},
-                                                  std::tuple{"delay", &lo_d, &hi_d, &per_edge_delay}}) {
-                    if (h5::object_kind(gh.get(), attr) != H5I_DATASET) continue;
-                    *flag = true;
-                    h5::Handle d = h5::open_dataset(gh.get(), attr);
-                    const std::uint64_t n = h5::extent_1d(d.get());
-                    for (std::uint64_t a = 0; a < n; a += (1u << 20)) {
-                        const std::vector<double> v = read_rows_double(d.get(), Ranges{{a, std::min(n, a + (1u << 20))}});
-                        for (double x : v) *lo = std::min(*lo, x), *hi = std::max(*hi, x);
-                    }
+                if (h5::object_kind(gh.get(), "syn_weight") == H5I_DATASET) {
+                    per_edge_weight = true;
+                    lo_w = std::min(lo_w, -1.0), hi_w = std::max(hi_w, 1.0);
                 }
+                if (h5::object_kind(gh.get(), "delay") != H5I_DATASET) continue;
+                per_edge_delay = true;
+                h5::Handle d = h5::open_dataset(gh.get(), "delay");
+                const std::uint64_t n = h5::extent_1d(d.get());
+                for (std::uint64_t a = 0; a < n; a += (1u << 20))
+                    for (double x : read_rows_double(d.get(), Ranges{{a, std::min(n, a + (1u << 20))}}))
+                        lo_d = std::min(lo_d, x), hi_d = std::max(hi_d, x);
             }
             if (per_edge_delay) any_missing_delay = false;  // the CSV's missing delays may be covered per edge
             ProjectionSpec proj;
