@@ -31,6 +31,7 @@
 #include "io/output_files.hpp"
 #include "io/run_metadata.hpp"
 #include "io/run_summary.hpp"
+#include "io/sonata.hpp"
 
 namespace po = boost::program_options;
 using namespace apical;
@@ -154,8 +155,8 @@ po::variables_map parse_arguments(const std::vector<std::string>& args, const po
 
 int command_run(const std::vector<std::string>& args, bool check_only, DistributedContext& ctx) {
     const bool root = ctx.rank() == 0;
-    po::options_description opts(check_only ? "apical check MODEL.yaml [options]"
-                                            : "apical run MODEL.yaml [options]");
+    po::options_description opts(check_only ? "apical check MODEL.yaml|CONFIG.json [options]"
+                                            : "apical run MODEL.yaml|CONFIG.json [options]");
     opts.add_options()("help,h", "show this help")
         ("set", po::value<std::vector<std::string>>()->composing(),
          "override a description value: --set key.path=value (repeatable)")
@@ -171,7 +172,8 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
         if (root) std::cout << opts;
         return exit_ok;
     }
-    if (!vm.count("model")) throw UserError("apical: expected a description file MODEL.yaml (see --help)");
+    if (!vm.count("model"))
+        throw UserError("apical: expected a description file MODEL.yaml or a SONATA simulation_config.json (see --help)");
 
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
@@ -186,13 +188,16 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
     const Checkpoint before_build = Checkpoint::now();
     NetworkSpec spec;
     if (int code = report(collective_phase(ctx, phase("reading the description", [&] {
-            spec = load(vm["model"].as<std::string>(), overrides);
+            const std::string model = vm["model"].as<std::string>();
+            spec = is_sonata_config(model) ? load_sonata(model, overrides) : load(model, overrides);
             spec.simulation.force_memory = vm.count("force") > 0;
             if (!check_only) check_output_dir(spec);
         }))))
         return code;
-    if (root)
+    if (root) {
+        for (auto& n : spec.notes) std::cerr << "apical: " << n << "\n";
         for (auto& w : spec.warnings) std::cerr << "warning: " << w << "\n";
+    }
     std::unique_ptr<Simulation> sim;
     if (int code = report(collective_phase(
             ctx, phase("building the network", [&] { sim = std::make_unique<Simulation>(spec, ctx); }))))
@@ -270,6 +275,8 @@ const char* usage =
     "                 simulate and write OUTDIR/spikes.h5\n"
     "  check MODEL.yaml [--set key.path=value ...] [--force]\n"
     "                 validate and print the resolved network\n"
+    "  run|check CONFIG.json ...\n"
+    "                 the same for a SONATA network (its simulation config; --set simulation.* only)\n"
     "  info OUTDIR [--json]\n"
     "                 summarise a run's output: rates, CV of ISIs, events and bursts, metadata\n"
     "  --version      print the version\n"

@@ -81,7 +81,7 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
     // count even where a VP has no synapse of that projection).
     int lo = std::numeric_limits<int>::max(), hi = 0;
     for (auto& p : spec.projections)
-        if (p.delay.is_constant()) {
+        if (p.delay.is_constant() && p.rule != ConnectionRule::explicit_edges) {
             const int d = int(to_steps(p.delay.value, dt()));
             lo = std::min(lo, d);
             hi = std::max(hi, d);
@@ -207,8 +207,13 @@ void Network::build_synapses(VirtualProcess& vp) {
         std::vector<std::uint32_t> target_nodes(decomposition_.local_count(pt, vp.id()));
         for (std::uint32_t i = 0; i < target_nodes.size(); ++i)
             target_nodes[i] = decomposition_.node_of_local(pt, vp.id(), i);
-        ConnectionGenerator gen(proj, int(pi), seed, pops[ps].size, pops[ps].first_gid,
-                                pops[pt].size, pops[pt].first_gid, target_nodes);
+        // Listed edges (explicit_edges) come from their EdgeSource, only those onto this VP's
+        // targets, each with its own weight and delay; the other rules generate sources.
+        const bool listed = proj.rule == ConnectionRule::explicit_edges;
+        std::optional<ConnectionGenerator> gen;
+        if (!listed)
+            gen.emplace(proj, int(pi), seed, pops[ps].size, pops[ps].first_gid, pops[pt].size, pops[pt].first_gid,
+                        target_nodes);
 
         const int named = proj.receptor;
         const std::size_t n_rec = std::max<std::size_t>(1, tinfo.receptors.size());
@@ -222,10 +227,12 @@ void Network::build_synapses(VirtualProcess& vp) {
         const bool stp_per_synapse =
             proj.synapse.model != SynapseModel::static_synapse && proj.synapse.per_synapse();
         const bool plastic = proj.plasticity.rule != PlasticityRule::none;  // weights per synapse
+        const bool weight_per_synapse = !proj.weight.is_constant() || plastic || listed;
+        const bool delay_per_synapse = !proj.delay.is_constant() || listed;
         std::vector<Flat> flat(n_rec);
         // With a constant weight every synapse goes to one receptor: reserve the expected count
         // there, so the arrays do not grow (and copy) step by step.
-        if (proj.weight.is_constant()) {
+        if (proj.weight.is_constant() && !listed) {
             const double expected = expected_connections(proj, double(target_nodes.size()),
                                                          double(pops[ps].size), double(pops[pt].size));
             const int r = named >= 0 ? named : (tinfo.route_by_sign && proj.weight.value < 0 ? 1 : 0);
@@ -236,9 +243,30 @@ void Network::build_synapses(VirtualProcess& vp) {
             if (!proj.delay.is_constant()) f.d.reserve(n);
         }
         InitialWeightTaker from_file(spec_.file, proj);
-        for (std::size_t local = 0; local < target_nodes.size(); ++local) {
+        if (listed) {
+            std::vector<ExplicitEdge> edges;
+            proj.edges->edges_onto(target_nodes, edges);
+            std::size_t local = 0;
+            for (const ExplicitEdge& e : edges) {
+                while (local < target_nodes.size() && target_nodes[local] < e.target) ++local;
+                if (local == target_nodes.size() || target_nodes[local] != e.target || e.source >= pops[ps].size)
+                    throw std::logic_error("EdgeSource of projection " + proj.name +
+                                           " returned an edge outside the asked targets or the source population");
+                // NEST's rule for listed edges: a negative weight onto a conductance-based model
+                // (unsigned receptors) is the conductance -w of the second (inhibitory) receptor.
+                const bool unsigned_inhibitory = named < 0 && e.weight < 0 && tinfo.receptors.size() >= 2 &&
+                                                 !tinfo.receptors[1].signed_weights;
+                const int r = named >= 0 ? named : ((tinfo.route_by_sign || unsigned_inhibitory) && e.weight < 0 ? 1 : 0);
+                Flat& f = flat[std::size_t(r)];
+                f.src.push_back(e.source);
+                f.tgt.push_back(std::uint32_t(local));
+                f.w.push_back(unsigned_inhibitory ? -e.weight : e.weight);
+                f.d.push_back(std::max(1, int(to_steps(e.delay_ms, h))));
+            }
+        }
+        for (std::size_t local = 0; local < (listed ? 0 : target_nodes.size()); ++local) {
             sources.clear();
-            gen.sources(local, sources);
+            gen->sources(local, sources);
             const gid_t tgid = pops[pt].first_gid + target_nodes[local];
             RandomStream wrng(seed, purpose(Purpose::weight, std::uint32_t(pi)), tgid);
             RandomStream drng(seed, purpose(Purpose::delay, std::uint32_t(pi)), tgid);
@@ -251,8 +279,8 @@ void Network::build_synapses(VirtualProcess& vp) {
                 Flat& f = flat[std::size_t(r)];
                 f.src.push_back(s);
                 f.tgt.push_back(std::uint32_t(local));
-                if (!proj.weight.is_constant() || plastic) f.w.push_back(w);
-                if (!proj.delay.is_constant()) f.d.push_back(d);
+                if (weight_per_synapse) f.w.push_back(w);
+                if (delay_per_synapse) f.d.push_back(d);
                 if (stp_per_synapse) f.stp.push_back(draw_short_term(spec_.file, proj, srng));
             }
         }
@@ -353,7 +381,12 @@ void Network::build_groups(VirtualProcess& vp) {
             vp.add_group(make_spike_source(std::move(gids), n_slots, dt(), times));
             continue;
         }
-        const ModelContext context{spec_.simulation.seed, std::uint32_t(p), ps.options};
+        ModelContext context{spec_.simulation.seed, std::uint32_t(p), ps.options};
+        if (!ps.parameter_sets.empty()) {
+            context.parameter_sets = &ps.parameter_sets;
+            context.set_of_node = &ps.parameter_set_of_node;
+            context.first_gid = pops[p].first_gid;
+        }
         auto group = entry->make(std::move(gids), n_slots, dt(), ps.parameters, context);
         // Initial state: defaults, then the user's constants or per-neuron draws from the
         // stream (seed, initial_state purpose of the population and variable, gid).

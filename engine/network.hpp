@@ -52,6 +52,7 @@ public:
     const NetworkSpec& spec() const { return spec_; }
     const Decomposition& decomposition() const { return decomposition_; }
     std::vector<VirtualProcess>& vps() { return vps_; }
+    const std::vector<VirtualProcess>& vps() const { return vps_; }
     double dt() const { return spec_.simulation.dt_ms; }
     int min_delay() const { return min_delay_; }   // steps
     int max_delay() const { return max_delay_; }   // steps

@@ -42,6 +42,11 @@ struct PopulationSpec {
     std::vector<int> options;
     // spike_source only: spike times (ms) per node, from the description or a SONATA file.
     std::vector<std::vector<double>> spike_times_ms;
+    // Neurons with differing parameters (SONATA node types; models with
+    // ModelInfo::per_neuron_parameters only): parameter set k, defaults filled in, and the set
+    // of each node. Empty: every neuron has `parameters` (which then hold set 0).
+    std::vector<std::map<std::string, double>> parameter_sets;
+    std::vector<std::uint32_t> parameter_set_of_node;
     SourceLocation where;
 };
 
@@ -93,8 +98,6 @@ private:
     }
 };
 
-// The connectivity fields (rule, p, degree, allow_autapses, allow_multapses) are those of
-// synapses/connection_rules.hpp.
 // A plastic projection's initial weights, read from a previous run's weights.h5 (docs/sonata.md
 // 3): for target node t, entries [first[t], first[t + 1]) of `source` and `weight`, sorted by
 // source and, for repeated pairs, in construction order. The build gives each synapse the
@@ -107,6 +110,10 @@ struct InitialWeights {
     std::vector<float> weight;
 };
 
+// The connectivity fields (rule, p, degree, allow_autapses, allow_multapses) are those of
+// synapses/connection_rules.hpp. With rule explicit_edges (SONATA edge populations) every
+// synapse has its own weight and delay from `edges`; `weight` and `delay` then hold the range
+// of those values as uniform distributions, for the memory estimate and messages only.
 struct ProjectionSpec : Connectivity {
     std::string name;    // default "source->target"
     std::string source;  // population names
@@ -189,6 +196,9 @@ struct StateRecordingSpec {
     double interval_ms = 0.1;            // a multiple of dt
     double start_ms = 0.0;               // first sample: the state at this time
     double stop_ms = 1e300;              // samples at start + k interval < stop
+    // The report file inside the output directory: "" = <name>_<variable>.h5; a SONATA
+    // report's file_name (one variable only).
+    std::string file_name;
     SourceLocation where;
 };
 
@@ -265,6 +275,9 @@ struct NetworkSpec {
     // Things the description layer changed or doubts, one line each:
     // "file:line:col: key.path: what happened" (e.g. a delay rounded to the step grid).
     std::vector<std::string> warnings;
+    // How the input was read, one line each, shown at start-up (a SONATA network's weight and
+    // delay rules).
+    std::vector<std::string> notes;
 };
 
 }  // namespace apical

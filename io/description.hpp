@@ -24,4 +24,10 @@ NetworkSpec load(const std::string& path, const std::vector<std::string>& overri
 NetworkSpec parse_description(const std::string& yaml_text, const std::string& file_name,
                               const std::vector<std::string>& overrides = {});
 
+// Checks settings read from elsewhere (a SONATA config) exactly as the simulation section of
+// a description, after applying "simulation.<key>=value" overrides to them; any other key is
+// a DescriptionError naming "--set". `source` names where the settings came from.
+SimulationSpec override_simulation(const SimulationSpec& s, const std::vector<std::string>& overrides,
+                                   const std::string& source);
+
 }  // namespace apical

@@ -349,7 +349,9 @@ namespace {
 template <class Read>
 std::string read_scalar_string(hid_t file_type, Read read) {
     if (H5Tis_variable_str(file_type) > 0) {
-        Handle mem_type = vlen_string_type();
+        // The file's own string type (its character set: HDF5 does not convert ASCII to
+        // UTF-8 variable-length strings, and BMTK writes ASCII ones).
+        Handle mem_type(H5Tcopy(file_type));
         char* p = nullptr;
         read(mem_type.get(), &p);
         std::string text = p ? p : "";

@@ -22,6 +22,15 @@ namespace apical {
 
 namespace {
 
+// The file of one variable of a state recording, inside the output directory.
+std::string report_file(const StateRecordingSpec& r, const std::string& variable) {
+    return r.file_name.empty() ? r.name + "_" + variable + ".h5" : r.file_name;
+}
+
+}  // namespace
+
+namespace {
+
 // A path in a message, at most 200 characters of it (the message is one line).
 std::string quote_path(const fs::path& p) {
     const std::string s = p.string();
@@ -50,7 +59,7 @@ void check_output_dir(const NetworkSpec& spec) {
         for (int v : r.variables)
             for (auto& pop : spec.populations)
                 if (pop.name == r.population)
-                    names.push_back(r.name + "_" + pop.info->state[std::size_t(v)].name + ".h5");
+                    names.push_back(report_file(r, pop.info->state[std::size_t(v)].name));
     for (auto& r : spec.population_rates) names.push_back(r.name + ".h5");
     for (auto& name : names) {
         const fs::path file = fs::absolute(dir, ec) / name;
@@ -115,7 +124,7 @@ public:
             for (int v : r.variables) {
                 const StateInfo& s = info->state[std::size_t(v)];
                 per_variable.push_back(std::make_unique<ReportWriter>(
-                    fs::path(spec.simulation.output_dir) / (r.name + "_" + s.name + ".h5"), r.population,
+                    fs::path(spec.simulation.output_dir) / report_file(r, s.name), r.population,
                     std::vector<std::uint64_t>(r.nodes.begin(), r.nodes.end()), s.name, internal_unit(s.dim), start,
                     stop, r.interval_ms, collective, local_columns, all_to_all));
             }

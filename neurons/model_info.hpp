@@ -63,6 +63,9 @@ struct ModelInfo {
     // weight is >= 0 and to receptors[1] when negative (NEST's current-based convention);
     // if false, a receptor must be named.
     bool route_by_sign = false;
+    // Whether the model takes a parameter set per neuron (ModelContext::parameter_sets), as
+    // SONATA populations with several node types need.
+    bool per_neuron_parameters = false;
     // Cross-parameter checks, with the run's step dt_ms (for parameters that must span some
     // steps); returns "" when fine, else what was expected (for the message). The description
     // layer calls it; a model's constructor may then rely on it (and assert).

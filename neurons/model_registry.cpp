@@ -8,6 +8,7 @@ namespace {
 const ModelEntry registry[] = {
     {&iaf_psc_delta_info, &make_iaf_psc_delta},
     {&iaf_psc_exp_info, &make_iaf_psc_exp},
+    {&iaf_psc_alpha_info, &make_iaf_psc_alpha},
     {&iaf_cond_exp_info, &make_iaf_cond_exp},
     {&burst_poisson_info, &make_burst_poisson},
     {&aeif_cond_exp_info, &make_aeif_cond_exp},

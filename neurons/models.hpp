@@ -20,6 +20,13 @@ struct ModelContext {
     std::uint32_t population = 0;
     std::vector<int> options;
     int option(std::size_t i) const { return i < options.size() ? options[i] : 0; }
+    // A population whose neurons differ in their parameters (SONATA node types): parameter set
+    // k is (*parameter_sets)[k], and the neuron of node id n has set (*set_of_node)[n], where
+    // n = gid - first_gid. nullptr: every neuron has the population's parameters. Only models
+    // whose ModelInfo::per_neuron_parameters is true are given them.
+    const std::vector<std::map<std::string, double>>* parameter_sets = nullptr;
+    const std::vector<std::uint32_t>* set_of_node = nullptr;
+    gid_t first_gid = 0;
 };
 
 using GroupFactory = std::unique_ptr<NeuronGroup> (*)(std::vector<gid_t> gids, int n_slots,
@@ -56,6 +63,10 @@ const ModelInfo& burst_pyramidal_info();
 std::unique_ptr<NeuronGroup> make_burst_pyramidal(std::vector<gid_t>, int, double,
                                                   const std::map<std::string, double>&,
                                                   const ModelContext& = {});
+const ModelInfo& iaf_psc_alpha_info();
+std::unique_ptr<NeuronGroup> make_iaf_psc_alpha(std::vector<gid_t>, int, double,
+                                                const std::map<std::string, double>&,
+                                                const ModelContext& = {});
 const ModelInfo& poisson_source_info();
 std::unique_ptr<NeuronGroup> make_poisson_source(std::vector<gid_t>, int, double,
                                                  const std::map<std::string, double>&,

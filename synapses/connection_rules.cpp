@@ -1,6 +1,7 @@
 #include "synapses/connection_rules.hpp"
 
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "core/error.hpp"
@@ -149,6 +150,9 @@ void ConnectionGenerator::sources(std::size_t local, std::vector<std::uint32_t>&
         out.insert(out.end(), out_sources_.begin() + out_offsets_[local],
                    out_sources_.begin() + out_offsets_[local + 1]);
         break;
+    case ConnectionRule::explicit_edges:
+        // The network builder reads listed edges from their EdgeSource, not through here.
+        throw std::logic_error("ConnectionGenerator: explicit_edges has no generated sources");
     }
 }
 

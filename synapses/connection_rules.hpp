@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/spike.hpp"
@@ -20,7 +21,29 @@ namespace apical {
 
 enum class ConnectionRule {
     all_to_all, one_to_one, pairwise_bernoulli, fixed_indegree, fixed_outdegree,
-    fixed_total_number
+    fixed_total_number,
+    // Edges listed one by one (a SONATA edge population), each with its own weight and delay,
+    // read through an EdgeSource; not a rule of YAML descriptions.
+    explicit_edges
+};
+
+// One listed edge: source and target node ids within their populations, the weight in the
+// target receptor's unit and the delay in ms.
+struct ExplicitEdge {
+    std::uint32_t source = 0, target = 0;
+    double weight = 0.0, delay_ms = 0.0;
+};
+
+// Where the edges of an explicit_edges projection come from. The network builder asks, for
+// each VP, for the edges onto that VP's own targets only, so a rank never holds (or reads)
+// the edges of another rank's neurons. Implementations must allow concurrent calls (one per
+// VP thread) and throw UserError for bad input.
+class EdgeSource {
+public:
+    virtual ~EdgeSource() = default;
+    // Appends the edges whose target is one of `target_nodes` (ascending node ids of the
+    // target population) to `out`, ordered by target node, then by their order in the source.
+    virtual void edges_onto(const std::vector<std::uint32_t>& target_nodes, std::vector<ExplicitEdge>& out) const = 0;
 };
 
 // Which sources connect to which targets. The description layer has checked that the rule
@@ -32,6 +55,8 @@ struct Connectivity {
     std::uint64_t degree = 0;   // fixed_indegree / fixed_outdegree: K; fixed_total_number: N
     bool allow_autapses = true;
     bool allow_multapses = true;
+    // explicit_edges: the edges (degree holds their total number, for estimates).
+    std::shared_ptr<const EdgeSource> edges;
 };
 
 // The expected number of synapses of a projection onto `n_local_targets` of its
@@ -47,7 +72,8 @@ inline double expected_connections(const Connectivity& c, double n_local_targets
     case ConnectionRule::fixed_indegree: return n_local_targets * double(c.degree);
     case ConnectionRule::fixed_outdegree:
         return n_local_targets * double(c.degree) * n_sources / std::max(1.0, n_targets);
-    case ConnectionRule::fixed_total_number: return n_local_targets * double(c.degree) / std::max(1.0, n_targets);
+    case ConnectionRule::fixed_total_number:
+    case ConnectionRule::explicit_edges: return n_local_targets * double(c.degree) / std::max(1.0, n_targets);
     }
     return 0.0;
 }

@@ -4,6 +4,7 @@
 #include "io/description.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -146,6 +147,34 @@ NetworkSpec parse_description(const std::string& yaml_text, const std::string& f
     description::Tree root = in.parse_text(yaml_text);
     for (auto& o : overrides) description::apply_override(in, root, o);
     return description::build(in, root);
+}
+
+SimulationSpec override_simulation(const SimulationSpec& s, const std::vector<std::string>& overrides,
+                                   const std::string& source) {
+    // The settings as a simulation section (shortest texts that read back to the same doubles),
+    // then the overrides on it, read by the section's own reader.
+    const auto number = [](double v) {
+        char buf[64];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        return std::string(buf, r.ptr);
+    };
+    YAML::Emitter out;
+    out << YAML::BeginMap << YAML::Key << "simulation" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "dt" << YAML::Value << number(s.dt_ms) + " ms";
+    out << YAML::Key << "t_stop" << YAML::Value << number(s.t_stop_ms) + " ms";
+    out << YAML::Key << "seed" << YAML::Value << s.seed;
+    out << YAML::Key << "threads" << YAML::Value << s.threads;
+    out << YAML::Key << "output" << YAML::Value << YAML::DoubleQuoted << s.output_dir;
+    out << YAML::EndMap << YAML::EndMap;
+    description::Reader in(source);
+    description::Tree root = in.parse_text(out.c_str());
+    for (auto& o : overrides) description::apply_override(in, root, o);
+    in.check_keys(root, "", {"simulation"}, "a key a SONATA run takes from the command line");
+    in.spec.simulation = s;
+    description::read_simulation(in, root.find("simulation"));
+    SimulationSpec r = in.spec.simulation;
+    r.force_memory = s.force_memory;
+    return r;
 }
 
 NetworkSpec load(const std::string& path, const std::vector<std::string>& overrides) {

@@ -28,6 +28,7 @@ const char* rule_name(ConnectionRule r) {
     case ConnectionRule::fixed_indegree: return "fixed_indegree";
     case ConnectionRule::fixed_outdegree: return "fixed_outdegree";
     case ConnectionRule::fixed_total_number: return "fixed_total_number";
+    case ConnectionRule::explicit_edges: return "explicit_edges";  // not selectable in YAML (6 names below)
     }
     return "";
 }

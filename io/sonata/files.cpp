@@ -1,0 +1,333 @@
+// JSON configs, type CSVs and HDF5 row reads of SONATA networks (see files.hpp).
+#include "io/sonata/files.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "io/hdf5.hpp"
+
+namespace apical::sonata {
+
+void bad(const fs::path& file, const std::string& object, const std::string& what) {
+    throw UserError(printable_line(file.string() + ": " + (object.empty() ? "" : object + ": ") + what));
+}
+
+// ---- JSON --------------------------------------------------------------------------------
+
+YAML::Node read_json(const fs::path& path, const std::string& what) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) bad(path, "", what + " not found (no such file)");
+    std::ifstream in(path);
+    if (!in) bad(path, "", what + " cannot be opened for reading");
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+        return YAML::Load(text.str());
+    } catch (const YAML::Exception& e) {
+        bad(path, "line " + std::to_string(e.mark.line + 1), what + " is not valid JSON: " + e.msg);
+    }
+}
+
+namespace {
+
+// Replaces $NAME and ${NAME} by their values; unknown names are an error.
+std::string substitute(const std::string& text, const std::map<std::string, std::string>& vars, const fs::path& file,
+                       const std::string& key) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        if (text[i] != '$') {
+            out += text[i++];
+            continue;
+        }
+        std::string name;
+        std::size_t j = i + 1;
+        if (j < text.size() && text[j] == '{') {
+            const std::size_t close = text.find('}', j);
+            if (close == std::string::npos) bad(file, key, "an unclosed ${ in \"" + text + "\"");
+            name = text.substr(j + 1, close - j - 1);
+            j = close + 1;
+        } else {
+            while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_'))
+                name += text[j++];
+        }
+        auto it = vars.find(name);
+        if (it == vars.end()) bad(file, key, "unknown manifest variable $" + name + " in \"" + text + "\"");
+        out += it->second;
+        i = j;
+    }
+    return out;
+}
+
+}  // namespace
+
+JsonFile read_config(const fs::path& path, const std::string& what) {
+    JsonFile f;
+    f.path = path;
+    f.dir = fs::absolute(path).parent_path();
+    f.root = read_json(path, what);
+    if (!f.root.IsMap()) bad(path, "", what + " is not a JSON object");
+    std::map<std::string, std::string> raw;
+    if (const YAML::Node m = f.root["manifest"]) {
+        if (!m.IsMap()) bad(path, "manifest", "expected an object of \"$NAME\": \"value\"");
+        for (auto it = m.begin(); it != m.end(); ++it) {
+            std::string k = it->first.as<std::string>();
+            if (!k.starts_with("$")) bad(path, "manifest." + k, "a manifest key starts with $");
+            k = k.substr(1);
+            if (k.size() > 1 && k.front() == '{' && k.back() == '}') k = k.substr(1, k.size() - 2);
+            if (!it->second.IsScalar()) bad(path, "manifest.$" + k, "expected a string");
+            raw[k] = it->second.as<std::string>();
+        }
+    }
+    // Expand until no '$' is left; as many rounds as variables at most (more is a cycle).
+    f.manifest = raw;
+    f.manifest["configdir"] = f.dir.string();
+    for (std::size_t round = 0;; ++round) {
+        bool any = false;
+        for (auto& [k, v] : f.manifest)
+            if (v.find('$') != std::string::npos) {
+                v = substitute(v, f.manifest, path, "manifest.$" + k);
+                any = true;
+            }
+        if (!any) break;
+        if (round > f.manifest.size()) bad(path, "manifest", "the variables refer to each other in a cycle");
+    }
+    return f;
+}
+
+std::string expand(const JsonFile& f, const std::string& text, const std::string& key) {
+    return text.find('$') == std::string::npos ? text : substitute(text, f.manifest, f.path, key);
+}
+
+std::string text_of(const JsonFile& f, const YAML::Node& value, const std::string& key) {
+    if (!value || !value.IsScalar()) bad(f.path, key, "expected a string");
+    return expand(f, value.as<std::string>(), key);
+}
+
+fs::path config_path(const JsonFile& f, const YAML::Node& value, const std::string& key) {
+    const fs::path p(text_of(f, value, key));
+    return (p.is_absolute() ? p : f.dir / p).lexically_normal();
+}
+
+double number_of(const fs::path& file, const YAML::Node& value, const std::string& key) {
+    if (!value || !value.IsScalar()) bad(file, key, "expected a number");
+    const std::string t = value.as<std::string>();
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(t, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != t.size()) bad(file, key, "expected a number, found \"" + t + "\"");
+    return v;
+}
+
+// ---- CSV ---------------------------------------------------------------------------------
+
+namespace {
+
+// The fields of one line: separated by runs of spaces (or tabs), "..." quoted with "" for a
+// quote inside.
+std::vector<std::string> split_fields(const std::string& line, const fs::path& file, int number) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (true) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        if (i >= line.size()) break;
+        std::string field;
+        if (line[i] == '"') {
+            ++i;
+            while (true) {
+                if (i >= line.size()) bad(file, "line " + std::to_string(number), "an unclosed quote");
+                if (line[i] == '"') {
+                    if (i + 1 < line.size() && line[i + 1] == '"') {
+                        field += '"';
+                        i += 2;
+                        continue;
+                    }
+                    ++i;
+                    break;
+                }
+                field += line[i++];
+            }
+        } else {
+            while (i < line.size() && line[i] != ' ' && line[i] != '\t') field += line[i++];
+        }
+        out.push_back(field);
+    }
+    return out;
+}
+
+}  // namespace
+
+int TypeTable::column(const std::string& name) const {
+    for (std::size_t i = 0; i < columns.size(); ++i)
+        if (columns[i] == name) return int(i);
+    return -1;
+}
+
+std::optional<std::string> TypeTable::value(std::int64_t id, const std::string& name) const {
+    const int c = column(name);
+    auto it = rows.find(id);
+    if (c < 0 || it == rows.end()) return std::nullopt;
+    return it->second[std::size_t(c)];
+}
+
+TypeTable read_type_table(const fs::path& path, const std::string& id_column) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) bad(path, "", "types file not found (no such file)");
+    std::ifstream in(path);
+    if (!in) bad(path, "", "types file cannot be opened for reading");
+    TypeTable t;
+    t.path = path;
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        std::vector<std::string> fields = split_fields(line, path, number);
+        if (fields.empty()) continue;  // blank lines
+        if (t.columns.empty()) {
+            t.columns = fields;
+            if (t.column(id_column) < 0) bad(path, "line " + std::to_string(number), "no column " + id_column + " in the header");
+            continue;
+        }
+        if (fields.size() != t.columns.size())
+            bad(path, "line " + std::to_string(number),
+                "expected " + std::to_string(t.columns.size()) + " columns (as the header), found " +
+                    std::to_string(fields.size()));
+        const std::string& id_text = fields[std::size_t(t.column(id_column))];
+        std::size_t used = 0;
+        std::int64_t id = 0;
+        try {
+            id = std::stoll(id_text, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != id_text.size())
+            bad(path, "line " + std::to_string(number), id_column + " is not an integer: \"" + id_text + "\"");
+        if (t.rows.count(id)) bad(path, "line " + std::to_string(number), id_column + " " + id_text + " listed twice");
+        std::vector<std::optional<std::string>> row;
+        for (auto& f : fields)
+            row.push_back(f == "NULL" || f == "None" || f == "NONE" ? std::nullopt : std::optional<std::string>(f));
+        t.rows.emplace(id, std::move(row));
+    }
+    if (t.columns.empty()) bad(path, "", "an empty types file (no header row)");
+    return t;
+}
+
+// ---- HDF5 --------------------------------------------------------------------------------
+
+Ranges ranges_of(const std::vector<std::uint64_t>& rows) {
+    Ranges out;
+    for (std::uint64_t r : rows) {
+        if (!out.empty() && out.back().second == r)
+            ++out.back().second;
+        else if (out.empty() || out.back().second < r)
+            out.push_back({r, r + 1});
+    }
+    return out;
+}
+
+namespace {
+
+void read_ranges(hid_t dataset, const Ranges& ranges, hid_t mem_type, void* out) {
+    std::uint64_t n = 0;
+    for (auto& [a, b] : ranges) n += b - a;
+    if (n == 0) return;
+    h5::Handle space(H5Dget_space(dataset));
+    if (!space.valid()) h5::fail("get the dataspace of", dataset, "");
+    const hsize_t extent = h5::extent_1d(dataset);
+    bool first = true;
+    for (auto& [a, b] : ranges) {
+        if (b > extent) h5::fail("read rows beyond the end of", dataset, "");
+        const hsize_t start = a, count = b - a;
+        if (H5Sselect_hyperslab(space.get(), first ? H5S_SELECT_SET : H5S_SELECT_OR, &start, nullptr, &count,
+                                nullptr) < 0)
+            h5::fail("select rows of", dataset, "");
+        first = false;
+    }
+    const hsize_t total = n;
+    h5::Handle mem(H5Screate_simple(1, &total, nullptr));
+    if (H5Dread(dataset, mem_type, mem.get(), space.get(), H5P_DEFAULT, out) < 0) h5::fail("read", dataset, "");
+}
+
+// In batches of ranges: one selection of very many pieces is slow to build in HDF5.
+template <class T>
+std::vector<T> read_rows(hid_t dataset, const Ranges& ranges) {
+    std::uint64_t n = 0;
+    for (auto& [a, b] : ranges) n += b - a;
+    std::vector<T> out(n);
+    constexpr std::size_t batch = 4096;
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < ranges.size(); k += batch) {
+        const Ranges part(ranges.begin() + long(k), ranges.begin() + long(std::min(ranges.size(), k + batch)));
+        read_ranges(dataset, part, h5::native_type<T>(), out.data() + at);
+        for (auto& [a, b] : part) at += b - a;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<double> read_rows_double(hid_t dataset, const Ranges& ranges) { return read_rows<double>(dataset, ranges); }
+
+std::vector<std::int64_t> read_rows_int(hid_t dataset, const Ranges& ranges) {
+    return read_rows<std::int64_t>(dataset, ranges);
+}
+
+bool holds_integers(hid_t dataset) {
+    h5::Handle type(H5Dget_type(dataset));
+    return type.valid() && H5Tget_class(type.get()) == H5T_INTEGER;
+}
+
+std::vector<std::uint64_t> read_pairs(const fs::path& file, hid_t dataset, const Ranges* ranges) {
+    const std::vector<hsize_t> dims = h5::shape(dataset);
+    if (dims.size() != 2 || dims[1] != 2 || !holds_integers(dataset))
+        bad(file, h5::object_path(dataset, ""), "expected a 2-column dataset of integers [n, 2]");
+    h5::Handle space(H5Dget_space(dataset));
+    if (!space.valid()) h5::fail("get the dataspace of", dataset, "");
+    hsize_t n = dims[0];
+    if (ranges && ranges->size() > 4096) {  // in batches: a selection of very many pieces is slow to build
+        std::vector<std::uint64_t> out;
+        for (std::size_t k = 0; k < ranges->size(); k += 4096) {
+            const Ranges part(ranges->begin() + long(k), ranges->begin() + long(std::min(ranges->size(), k + 4096)));
+            const std::vector<std::uint64_t> v = read_pairs(file, dataset, &part);
+            out.insert(out.end(), v.begin(), v.end());
+        }
+        return out;
+    }
+    if (ranges) {
+        n = 0;
+        if (ranges->empty()) return {};
+        bool first = true;
+        for (auto& [a, b] : *ranges) {
+            if (b > dims[0]) bad(file, h5::object_path(dataset, ""), "row " + std::to_string(b - 1) + " asked for, beyond its " + std::to_string(dims[0]) + " rows");
+            const hsize_t start[2] = {a, 0}, count[2] = {b - a, 2};
+            if (H5Sselect_hyperslab(space.get(), first ? H5S_SELECT_SET : H5S_SELECT_OR, start, nullptr, count,
+                                    nullptr) < 0)
+                h5::fail("select rows of", dataset, "");
+            first = false;
+            n += b - a;
+        }
+    }
+    std::vector<std::uint64_t> out(2 * n);
+    if (n == 0) return out;
+    const hsize_t mem_dims[2] = {n, 2};
+    h5::Handle mem(H5Screate_simple(2, mem_dims, nullptr));
+    if (H5Dread(dataset, H5T_NATIVE_UINT64, mem.get(), space.get(), H5P_DEFAULT, out.data()) < 0)
+        h5::fail("read", dataset, "");
+    return out;
+}
+
+std::vector<std::int64_t> read_int_dataset(const fs::path& file, hid_t loc, const std::string& name) {
+    if (h5::object_kind(loc, name) != H5I_DATASET) bad(file, h5::object_path(loc, name), "no such dataset");
+    h5::Handle d = h5::open_dataset(loc, name);
+    if (!holds_integers(d.get())) bad(file, h5::object_path(loc, name), "expected integers");
+    return h5::read_all<std::int64_t>(d.get());
+}
+
+}  // namespace apical::sonata

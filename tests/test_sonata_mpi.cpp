@@ -1,0 +1,28 @@
+// A SONATA network under mpiexec: 2 ranks (each reading only the edges of its own targets,
+// io/sonata/edges.hpp) give the same spikes as one process. Holds the CTest lock mpiexec
+// (tests/CMakeLists.txt).
+#include <catch2/catch.hpp>
+
+#include "cli_runner.hpp"
+#include "spike_file.hpp"
+
+using namespace apical::test;
+namespace fs = std::filesystem;
+
+TEST_CASE("300_pointneurons: 2 ranks give the spikes of 1 rank", "[sonata][mpi]") {
+    const std::string config = std::string(APICAL_SONATA_REFERENCE_DIR) + "/300_pointneurons/config.json";
+    const std::string mpiexec =
+        "timeout 300 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpiexec --quiet --oversubscribe --bind-to none";
+    const fs::path one = scratch("sonata_mpi_1"), two = scratch("sonata_mpi_2");
+    auto r1 = run_apical("run " + config + " -o " + one.string() + " --t-stop 300");
+    INFO(r1.err);
+    REQUIRE(r1.exit_code == 0);
+    auto r2 = run_command(mpiexec + " -n 2 " + APICAL_EXE + " run " + config + " -o " + two.string() +
+                          " --t-stop 300 2>&1 >/dev/null");
+    INFO(r2.err);
+    REQUIRE(r2.exit_code == 0);
+    const SpikeFile a = read_spike_file(one / "spikes.h5"), b = read_spike_file(two / "spikes.h5");
+    REQUIRE(a.populations.at("internal").timestamps.size() > 500);
+    CHECK(a.populations.at("internal").timestamps == b.populations.at("internal").timestamps);
+    CHECK(a.populations.at("internal").node_ids == b.populations.at("internal").node_ids);
+}
