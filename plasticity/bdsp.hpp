@@ -68,9 +68,12 @@ class Bdsp {
 public:
     Bdsp(const BdspParameters& p, double dt_ms)
         : p_(p), pre_({dt_ms, p.tau_pre_ms}), avg_({dt_ms, p.tau_avg_ms}), rate_({dt_ms, p.tau_rate_ms}),
-          per_avg_(1000.0 / p.tau_avg_ms), per_rate_(1000.0 / p.tau_rate_ms) {}
+          per_avg_(1000.0 / p.tau_avg_ms), per_rate_(1000.0 / p.tau_rate_ms), eta_(p.eta) {}
 
     const BdspParameters& parameters() const { return p_; }
+    // Scales eta to `factor` times the given one (a schedule's learning rate); a factor of 1
+    // restores it exactly. The rate averages do not depend on eta.
+    void set_rate_factor(double factor) { p_.eta = eta_ * factor; }
     const TraceDecayCache& pre_decay() const { return pre_; }
 
     // A target's traces at step `t0` from the initial rates.
@@ -117,6 +120,7 @@ private:
     BdspParameters p_;
     TraceDecayCache pre_, avg_, rate_;
     double per_avg_, per_rate_;  // 1 / tau in 1/s
+    double eta_;                 // as given
 };
 
 }  // namespace apical

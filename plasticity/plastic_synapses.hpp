@@ -46,6 +46,7 @@ public:
         APICAL_ASSERT(t.delay.empty() && t.weight.size() == t.size());
         for (auto [start, stop] : spec.active_ms)
             active_.push_back({to_steps(start, dt_ms), stop >= 1e300 ? step_max : to_steps(stop, dt_ms)});
+        for (auto [at, factor] : spec.rate_factors) rate_factors_.push_back({to_steps(at, dt_ms), factor});
         if (spec.periodic.period_ms > 0.0) {
             periodic_.period = to_steps(spec.periodic.period_ms, dt_ms);
             periodic_.origin = to_steps(spec.periodic.start_ms, dt_ms);
@@ -116,6 +117,7 @@ public:
     // updates and, if `transmitted`, each weight times `efficacy` into ring-buffer row step + d.
     void pre(StaticSynapseTable& t, RingBuffer& buf, step_t step, std::uint32_t node, std::uint8_t spike_class,
              bool transmitted, double efficacy) {
+        follow_schedule(step);
         const Pre p{t.offsets[node], t.offsets[node + 1], node, step, active(step), transmitted, efficacy,
                     buf.row_of_step(step + delay_)};
         switch (rule_) {
@@ -146,6 +148,17 @@ private:
         std::uint8_t spike_class;
     };
     static constexpr step_t step_max = std::numeric_limits<step_t>::max();
+
+    // Sets the rule's learning rate for step t: updates come in synapse-time order, so the
+    // schedule is walked forward once.
+    void follow_schedule(step_t t) {
+        if (next_factor_ == rate_factors_.size() || t < rate_factors_[next_factor_].first) return;
+        while (next_factor_ < rate_factors_.size() && rate_factors_[next_factor_].first <= t) ++next_factor_;
+        const double f = rate_factors_[next_factor_ - 1].second;
+        stdp_.set_rate_factor(f);
+        triplet_.set_rate_factor(f);
+        bdsp_.set_rate_factor(f);
+    }
 
     bool active(step_t t) const {
         if (!periodic_.empty()) return periodic_.contains(t);
@@ -254,6 +267,7 @@ private:
     }
 
     void post(StaticSynapseTable& t, const PostSpike& p) {
+        follow_schedule(p.at);
         switch (rule_) {
         case PlasticityRule::stdp_pair:
             with_pairing([&](auto pairing) { stdp_post<decltype(pairing)::value>(t, p); });
@@ -321,6 +335,8 @@ private:
     PlasticityRule rule_;
     step_t delay_;
     std::vector<std::pair<step_t, step_t>> active_;
+    std::vector<std::pair<step_t, double>> rate_factors_;  // (from step, factor)
+    std::size_t next_factor_ = 0;                         // the first not yet applied
     PeriodicWindows periodic_;  // if not empty, instead of active_
     std::vector<std::uint32_t> first_, position_;  // transposed index: per target, positions
     std::vector<std::uint32_t> block_source_;      // source of position b << block_shift_

@@ -35,6 +35,10 @@ struct PlasticitySpec {
     // Windows [start, stop) (ms, synapse time) in which weights change; empty: always. Outside
     // them every trace still follows the spikes (the authors' burn-in: averages settle first).
     std::vector<std::pair<double, double>> active_ms;
+    // Learning-rate schedule (`rate_factors: [[t, f], ...]`): from synapse time t (ms) on, the
+    // rule's learning rate (eta, lambda, the triplet amplitudes) is f times the given one;
+    // 1 before the first time. Times ascending.
+    std::vector<std::pair<double, double>> rate_factors;
     // Windows that repeat (`active: {period, windows, start, stop}`): in every period from
     // start_ms on, the same windows of offsets [w0, w1) (ms); period_ms 0: none. The list and
     // the periodic form exclude each other.

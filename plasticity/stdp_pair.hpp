@@ -103,10 +103,14 @@ struct StdpPairSynapse {
 class StdpPair {
 public:
     StdpPair(const StdpPairParameters& p, StdpPairing pairing, double dt_ms)
-        : p_(p), pairing_(pairing), pre_decay_{dt_ms, p.tau_plus_ms}, post_decay_{dt_ms, p.tau_minus_ms} {}
+        : p_(p), pairing_(pairing), pre_decay_{dt_ms, p.tau_plus_ms}, post_decay_{dt_ms, p.tau_minus_ms},
+          lambda_(p.lambda) {}
 
     const StdpPairParameters& parameters() const { return p_; }
     StdpPairing pairing() const { return pairing_; }
+    // Scales the learning rate lambda to `factor` times the given one (a schedule's value);
+    // a factor of 1 restores it exactly.
+    void set_rate_factor(double factor) { p_.lambda = lambda_ * factor; }
     const TraceDecay& pre_decay() const { return pre_decay_; }
     const TraceDecay& post_decay() const { return post_decay_; }
     TraceUpdate pre_update() const {
@@ -151,6 +155,7 @@ private:
     StdpPairParameters p_;
     StdpPairing pairing_;
     TraceDecay pre_decay_, post_decay_;
+    double lambda_;  // as given
 };
 
 }  // namespace apical

@@ -87,9 +87,18 @@ struct TripletPostTraces {
 class StdpTriplet {
 public:
     StdpTriplet(const StdpTripletParameters& p, double dt_ms)
-        : p_(p), r1_{dt_ms, p.tau_plus_ms}, r2_{dt_ms, p.tau_x_ms}, o1_{dt_ms, p.tau_minus_ms}, o2_{dt_ms, p.tau_y_ms} {}
+        : p_(p), given_(p), r1_{dt_ms, p.tau_plus_ms}, r2_{dt_ms, p.tau_x_ms}, o1_{dt_ms, p.tau_minus_ms},
+          o2_{dt_ms, p.tau_y_ms} {}
 
     const StdpTripletParameters& parameters() const { return p_; }
+    // Scales the four amplitudes to `factor` times the given ones (a schedule's learning rate);
+    // a factor of 1 restores them exactly.
+    void set_rate_factor(double factor) {
+        p_.A2_plus = given_.A2_plus * factor;
+        p_.A3_plus = given_.A3_plus * factor;
+        p_.A2_minus = given_.A2_minus * factor;
+        p_.A3_minus = given_.A3_minus * factor;
+    }
     const TraceDecay& r1_decay() const { return r1_; }
     const TraceDecay& r2_decay() const { return r2_; }
     const TraceDecay& o1_decay() const { return o1_; }
@@ -130,7 +139,7 @@ public:
     }
 
 private:
-    StdpTripletParameters p_;
+    StdpTripletParameters p_, given_;
     TraceDecay r1_, r2_, o1_, o2_;
 };
 

@@ -28,7 +28,7 @@ std::vector<error_case> plasticity_errors() {
          "a plasticity rule (one of: stdp_pair, bdsp, stdp_triplet)", "\"stdp\""},
         {"a key of the other rule", with_plasticity("plasticity: {rule: stdp_pair, @@eta: 0.1 nS}"), p + ".eta",
          "a key of a stdp_pair rule (one of: rule, pairing, tau_plus, tau_minus, lambda, alpha, mu_plus, mu_minus, "
-         "Wmax, active, initial_weights)",
+         "Wmax, active, rate_factors, initial_weights)",
          "\"eta\""},
         {"unknown pairing", with_plasticity("plasticity: {rule: stdp_pair, pairing: @@nearest}"), p + ".pairing",
          "a pairing (one of: all_to_all, nn_symmetric, nn_pre_centered, nn_restricted)", "\"nearest\""},
@@ -38,12 +38,20 @@ std::vector<error_case> plasticity_errors() {
          "\"visual_cortex\""},
         {"unknown triplet interaction", with_plasticity("plasticity: {rule: stdp_triplet, interaction: @@nn}"),
          p + ".interaction", "a trace interaction (one of: all_to_all, nearest)", "\"nn\""},
+        {"rate factors not a list", with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS, rate_factors: @@0.5}"),
+         p + ".rate_factors", "a list of [time, factor] pairs, e.g. [[60 s, 0.1], [120 s, 0]]", "\"0.5\""},
+        {"rate factor times not ascending",
+         with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS, rate_factors: [[2 s, 0.5], [@@1 s, 1]]}"),
+         p + ".rate_factors[1][0]", "a time above 2000 ms", "1000 ms"},
+        {"a negative rate factor",
+         with_plasticity("plasticity: {rule: bdsp, w_max: 5 nS, rate_factors: [[2 s, @@-1]]}"),
+         p + ".rate_factors[0][1]", "a factor of at least 0", "-1"},
         {"a negative triplet amplitude", with_plasticity("plasticity: {rule: stdp_triplet, A3_plus: @@-1 nS}"),
          p + ".A3_plus", "an amplitude of at least 0 nS", "-1 nS"},
         {"a pairing on a triplet rule", with_plasticity("plasticity: {rule: stdp_triplet, @@pairing: all_to_all}"),
          p + ".pairing",
          "a key of a stdp_triplet rule (one of: rule, preset, interaction, tau_plus, tau_x, tau_minus, tau_y, "
-         "A2_plus, A3_plus, A2_minus, A3_minus, Wmax, active, initial_weights)",
+         "A2_plus, A3_plus, A2_minus, A3_minus, Wmax, active, rate_factors, initial_weights)",
          "\"pairing\""},
         {"a negative time constant", with_plasticity("plasticity: {rule: stdp_pair, tau_plus: @@-20 ms}"),
          p + ".tau_plus", "a time above 0 ms", "-20 ms"},
@@ -114,7 +122,7 @@ TEST_CASE("plasticity: the values land in the spec and survive the resolved desc
     const std::string text = with_plasticity(
         "plasticity: {rule: bdsp, eta: 0.01 nS, tau_pre: 50 ms, tau_avg: 2 s, w_min: 1 nS, w_max: 4 nS, "
         "e_min: 1 Hz, e_max: inf Hz, homeostasis_rate: event_rate, initial_event_rate: 5 Hz, "
-        "active: [[1 s, 2 s], [3 s, inf]]}");
+        "active: [[1 s, 2 s], [3 s, inf]], rate_factors: [[0 s, 2], [1.5 s, 0.25]]}");
     for (int pass = 0; pass < 2; ++pass) {
         INFO("pass " << pass);
         const NetworkSpec spec =
@@ -135,6 +143,7 @@ TEST_CASE("plasticity: the values land in the spec and survive the resolved desc
         CHECK(s.active_ms[0] == std::pair<double, double>{1000.0, 2000.0});
         CHECK(s.active_ms[1].first == 3000.0);
         CHECK(s.active_ms[1].second >= 1e300);
+        CHECK(s.rate_factors == std::vector<std::pair<double, double>>{{0.0, 2.0}, {1500.0, 0.25}});
     }
     // Periodic windows: the values, and again from the resolved description.
     const std::string periodic = with_plasticity(

@@ -106,14 +106,25 @@ bool active(step_t t, const std::vector<std::pair<step_t, step_t>>& windows) {
     return false;
 }
 
-float stdp_reference(const StdpPair& rule, float w, const Train& pre, const Train& post, step_t d, step_t t_end,
-                     const std::vector<std::pair<step_t, step_t>>& windows) {
+// The learning-rate factor of step t: the last (from step, factor) at or before t, else 1.
+using Factors = std::vector<std::pair<step_t, double>>;
+double factor_at(const Factors& factors, step_t t) {
+    double f = 1.0;
+    for (auto [at, factor] : factors)
+        if (at <= t) f = factor;
+    return f;
+}
+
+float stdp_reference(const StdpPair& given, float w, const Train& pre, const Train& post, step_t d, step_t t_end,
+                     const std::vector<std::pair<step_t, step_t>>& windows, const Factors& factors = {}) {
+    StdpPair rule = given;
     Trace k_plus, k_minus;
     std::size_t i = 0, j = 0;
     for (step_t t = 0; t <= t_end; ++t) {  // every step; the traces in closed form
         const bool pre_spike = i < pre.steps.size() && pre.steps[i] == t;
         const bool post_arrives = j < post.steps.size() && post.steps[j] + d == t;
         if (!pre_spike && !post_arrives) continue;
+        rule.set_rate_factor(factor_at(factors, t));
         if (post_arrives && active(t, windows)) w = float(rule.on_post(double(w), k_plus.at(t, rule.pre_decay())));
         if (pre_spike && active(t, windows)) w = float(rule.on_pre(double(w), k_minus.at(t, rule.post_decay())));
         if (post_arrives) k_minus.spike(t, rule.post_decay(), rule.post_update());
@@ -175,14 +186,16 @@ float triplet_reference(const StdpTriplet& rule, float w, const Train& pre, cons
     return w;
 }
 
-float bdsp_reference(const Bdsp& rule, float w, const Train& pre, const Train& post, step_t d, step_t t_end,
-                     const std::vector<std::pair<step_t, step_t>>& windows) {
+float bdsp_reference(const Bdsp& given, float w, const Train& pre, const Train& post, step_t d, step_t t_end,
+                     const std::vector<std::pair<step_t, step_t>>& windows, const Factors& factors = {}) {
+    Bdsp rule = given;
     Trace e_pre;
     BdspTarget target = rule.initial_target(0);
     std::size_t i = 0, j = 0;
     for (step_t t = 0; t <= t_end; ++t) {
         const bool pre_spike = i < pre.steps.size() && pre.steps[i] == t;
         const bool post_arrives = j < post.steps.size() && post.steps[j] + d == t;
+        rule.set_rate_factor(factor_at(factors, t));
         if (pre_spike && pre.classes[i] == SpikeClass::event) {  // authors' order: presynaptic events first
             if (active(t, windows)) {
                 const double g = rule.pre_increment(target, t);
@@ -343,5 +356,35 @@ TEST_CASE("bdsp in a network: every weight as the per-synapse reference, any thr
                       return bdsp_reference(rule, w, pre, post, dd, end, gated);
                   });
         }
+    }
+}
+
+TEST_CASE("learning-rate schedules: every weight as the per-synapse reference with the rate changed at the same times",
+          "[plasticity]") {
+    const Factors factors = {{3000, 0.5}, {7000, 2.0}, {11000, 0.0}, {12000, 1.0}};
+    const std::string schedule = ", rate_factors: [[300 ms, 0.5], [700 ms, 2], [1100 ms, 0], [1200 ms, 1]]";
+    SECTION("stdp_pair") {
+        StdpPairParameters p;
+        p.tau_plus_ms = 16.8, p.tau_minus_ms = 33.7, p.lambda = 0.05, p.alpha = 1.2, p.mu_plus = 0.4, p.mu_minus = 0.4;
+        p.Wmax = 2.0;
+        const std::string common = "tau_plus: 16.8 ms, tau_minus: 33.7 ms, alpha: 1.2, mu_plus: 0.4, mu_minus: 0.4, Wmax: 2 mV";
+        const StdpPair rule(p, StdpPairing::all_to_all, dt);
+        check("{rule: stdp_pair, lambda: 0.05, " + common + schedule + "}", "{rule: stdp_pair, lambda: 0, " + common + "}",
+              "1 ms", 10, 0.0, 2.0, [&](float w, const Train& pre, const Train& post, step_t dd, step_t end) {
+                  return stdp_reference(rule, w, pre, post, dd, end, {}, factors);
+              });
+    }
+    SECTION("bdsp") {
+        BdspParameters p;
+        p.eta = 0.01, p.tau_pre_ms = 50.0, p.tau_avg_ms = 300.0, p.w_min = 0.05, p.w_max = 3.0;
+        p.e_min_hz = 5.0, p.e_max_hz = 15.0;
+        p.initial_event_rate_hz = 5.0, p.initial_burst_rate_hz = 1.0, p.tau_rate_ms = 1000.0;
+        const Bdsp rule(p, dt);
+        check("{rule: bdsp, eta: 0.01 mV, tau_pre: 50 ms, tau_avg: 300 ms, w_min: 0.05 mV, w_max: 3 mV, e_min: 5 Hz, "
+              "e_max: 15 Hz, initial_event_rate: 5 Hz, initial_burst_rate: 1 Hz, tau_rate: 1 s" + schedule + "}",
+              "{rule: bdsp, eta: 0, w_min: 0 mV, w_max: 3 mV}", "1 ms", 10, 0.05, 3.0,
+              [&](float w, const Train& pre, const Train& post, step_t dd, step_t end) {
+                  return bdsp_reference(rule, w, pre, post, dd, end, {}, factors);
+              });
     }
 }

@@ -367,6 +367,15 @@ const KindTables<P>& plasticity_tables() {
              .when([](const P& p) {
                  return !p.plasticity.active_ms.empty() || p.plasticity.periodic.period_ms > 0.0;
              }),
+         custom_field<P>("rate_factors", nullptr,
+                         [](YAML::Emitter& out, const Reader&, const P& p) {
+                             out << YAML::Flow << YAML::BeginSeq;
+                             for (auto [at, factor] : p.plasticity.rate_factors)
+                                 out << YAML::Flow << YAML::BeginSeq << q(at, Dimension::time) << q(factor, Dimension::dimensionless)
+                                     << YAML::EndSeq;
+                             out << YAML::EndSeq;
+                         })
+             .when([](const P& p) { return !p.plasticity.rate_factors.empty(); }),
          custom_field<P>("initial_weights", nullptr,
                          [](YAML::Emitter& out, const Reader&, const P& p) {
                              out << YAML::Flow << YAML::BeginMap << YAML::Key << "file" << YAML::Value
@@ -402,6 +411,26 @@ void read_periodic_active(Reader& in, const Tree& t, const std::string& path, P&
 }
 
 // `active: [[start, stop], ...]`: windows of synapse time, ascending and disjoint.
+// `rate_factors: [[time, factor], ...]`: from each time on (synapse time, ascending, on the
+// step grid) the rule's learning rate is `factor` (>= 0) times the given one.
+void read_rate_factors(Reader& in, const Tree& t, const std::string& path, P& p) {
+    const std::string what = "a list of [time, factor] pairs, e.g. [[60 s, 0.1], [120 s, 0]]";
+    if (!t.is_seq() || t.items.empty()) in.fail(t.pos, path, what, describe(t));
+    double previous = -1.0;
+    for (std::size_t i = 0; i < t.items.size(); ++i) {
+        const Tree& e = t.items[i];
+        const std::string epath = index_path(path, i);
+        if (!e.is_seq() || e.items.size() != 2) in.fail(e.pos, epath, "a pair [time, factor]", describe(e));
+        const double at = in.bounded(e.items[0], index_path(epath, 0), Dimension::time,
+                                     previous < 0 ? at_least("a time", 0.0) : above("a time", previous));
+        in.check_steps(e.items[0], index_path(epath, 0), at, "a time");
+        const double factor =
+            in.bounded(e.items[1], index_path(epath, 1), Dimension::dimensionless, at_least("a factor", 0.0));
+        p.plasticity.rate_factors.push_back({at, factor});
+        previous = at;
+    }
+}
+
 void read_active(Reader& in, const Tree& t, const std::string& path, P& p) {
     if (t.is_map()) return read_periodic_active(in, t, path, p);
     const std::string what = "a list of [start, stop] windows, e.g. [[20 s, 170 s]], or periodic windows "
@@ -476,7 +505,8 @@ void read_plasticity(Reader& in, const Tree& t, const std::string& path, P& p) {
     const Table<P> table = tables.of(std::size_t(s.rule));
     in.check_keys(t, path, keys_of(table), "a key of a " + name + " rule");
     FieldReader<P> fields(in, t, path, table, p);
-    fields.done({"rule", "pairing", "homeostasis_rate", "preset", "interaction", "active", "initial_weights"});
+    fields.done(
+        {"rule", "pairing", "homeostasis_rate", "preset", "interaction", "active", "rate_factors", "initial_weights"});
     if (const Tree* v = t.find("pairing"))
         s.pairing = StdpPairing(in.choice(*v, path + ".pairing", "a pairing", stdp_pairings()));
     // A triplet preset first, so that keys given beside it override it.
@@ -490,6 +520,7 @@ void read_plasticity(Reader& in, const Tree& t, const std::string& path, P& p) {
         s.bdsp.homeostasis_rate = BdspHomeostasisRate(
             in.choice(*v, path + ".homeostasis_rate", "the rate homeostasis compares with e_min", homeostasis_rates()));
     if (const Tree* v = t.find("active")) read_active(in, *v, path + ".active", p);
+    if (const Tree* v = t.find("rate_factors")) read_rate_factors(in, *v, path + ".rate_factors", p);
     in.output_files.emplace("weights.h5", path);  // the final weights (io/weight_writer.hpp)
     fields.read_rest();
     const Dimension wdim = receptor_info(in, p).weight_dim;
