@@ -148,6 +148,10 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
         }
         largest_build = std::max(largest_build, build);
         synapse_bytes += projection_bytes;
+        // Initial weights from a file: held whole on every rank for the build (InitialWeights).
+        if (proj.initial_weights)
+            synapse_bytes += double(proj.initial_weights->source.size()) * 8.0 +
+                             double(proj.initial_weights->first.size()) * 8.0;
         e.synapses += rank_synapses;
         const auto [dlo, dhi] = delay_steps(proj.delay, dt);
         lo = std::min(lo, dlo);
