@@ -159,8 +159,8 @@ public:
 
     void start(std::uint32_t target, std::size_t n_built) {
         target_ = target;
-        begin_ = target + 1 < w_->first.size() ? w_->first[target] : w_->source.size();
-        end_ = target + 1 < w_->first.size() ? w_->first[target + 1] : w_->source.size();
+        begin_ = w_->first[target];  // `first` has an entry per target node and one more
+        end_ = w_->first[target + 1];
         if (end_ - begin_ != n_built)
             fail(std::to_string(n_built) + " synapses onto target node " + std::to_string(target) +
                      ", as the projection builds them",

@@ -113,18 +113,19 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
                              const std::vector<PopulationLayout>& pops, step_t through) {
     // Own spikes of the slice just computed: postsynaptic spikes of the plastic tables (in step
     // order per population, as the groups appended them).
+    // f(local index, step) for each own spike of population `layout`.
+    const auto each_own_spike = [&](const PopulationLayout& layout, int n_vp, auto&& f) {
+        for (const Spike& s : spikes_)
+            if (s.gid >= layout.first_gid && s.gid - layout.first_gid < layout.size)
+                f((s.gid - layout.first_gid) / std::uint32_t(n_vp), s.step);
+    };
     for (Plastic& pl : plastic_)
-        for (const Spike& s : spikes_) {
-            if (s.gid < pl.layout.first_gid || s.gid - pl.layout.first_gid >= pl.layout.size) continue;
-            const std::uint32_t local = (s.gid - pl.layout.first_gid) / std::uint32_t(pl.n_vp);
-            const std::uint8_t c = pl.classifier ? pl.classifier->classify(local, s.step) : SpikeClass::unclassified;
-            pl.synapses.add_post(s.step, local, c);
-        }
+        each_own_spike(pl.layout, pl.n_vp, [&](std::uint32_t local, step_t step) {
+            const std::uint8_t c = pl.classifier ? pl.classifier->classify(local, step) : SpikeClass::unclassified;
+            pl.synapses.add_post(step, local, c);
+        });
     for (Teaching& t : teaching_)
-        for (const Spike& s : spikes_) {
-            if (s.gid < t.layout.first_gid || s.gid - t.layout.first_gid >= t.layout.size) continue;
-            t.input.spike((s.gid - t.layout.first_gid) / std::uint32_t(t.n_vp), s.step);
-        }
+        each_own_spike(t.layout, t.n_vp, [&](std::uint32_t local, step_t step) { t.input.spike(local, step); });
     spikes_.clear();
     for (std::size_t k = 0; k < spikes.size(); ++k) {
         const Spike& s = spikes[k];

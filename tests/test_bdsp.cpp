@@ -162,8 +162,25 @@ BurstPoissonTrain burst_poisson_train(double rate_hz, double p, double t_ms, std
     return train;
 }
 
-// The total weight change of one realisation, with the rule's event-driven updates in the
-// authors' order (presynaptic events first at equal steps).
+// The total weight change of one synapse driven by the trains `pre` and `post` (1 ms steps),
+// with the rule's event-driven updates in the authors' order (presynaptic events first at equal
+// steps) and classes by the 16 ms ISI rule.
+double independent_trains_dw(const Bdsp& rule, BdspTarget& target, const std::vector<step_t>& pre,
+                             const std::vector<step_t>& post) {
+    SpikeClassifier pre_classes(SpikeClassifier::Rule::isi, 16.0, 1.0, 1);
+    SpikeClassifier post_classes(SpikeClassifier::Rule::isi, 16.0, 1.0, 1);
+    Trace e_pre;
+    double dw = 0.0;
+    std::size_t i = 0;
+    for (step_t t : post) {
+        for (; i < pre.size() && pre[i] <= t; ++i)
+            if (pre_classes.classify(0, pre[i]) == SpikeClass::event) e_pre.spike(pre[i], rule.pre_decay(), TraceUpdate::all_to_all);
+        dw += rule.post(target, t, post_classes.classify(0, t)) * e_pre.at(t, rule.pre_decay());
+    }
+    return dw;
+}
+
+// The total weight change of one realisation of the burst-Poisson protocol.
 double burst_poisson_protocol(double rate_hz, double p, std::mt19937_64& rng) {
     constexpr double step_ms = 1.0, t_ms = 100000.0;
     BdspParameters q = protocol_parameters();
@@ -172,18 +189,7 @@ double burst_poisson_protocol(double rate_hz, double p, std::mt19937_64& rng) {
     BdspTarget target = rule.initial_target(0);
     const BurstPoissonTrain pre = burst_poisson_train(rate_hz, p, t_ms, rng);
     const BurstPoissonTrain post = burst_poisson_train(rate_hz, p, t_ms, rng);
-    SpikeClassifier pre_classes(SpikeClassifier::Rule::isi, 16.0, step_ms, 1);
-    SpikeClassifier post_classes(SpikeClassifier::Rule::isi, 16.0, step_ms, 1);
-    Trace e_pre;
-    double dw = 0.0;
-    std::size_t i = 0;
-    for (step_t t : post.steps) {
-        for (; i < pre.steps.size() && pre.steps[i] <= t; ++i)
-            if (pre_classes.classify(0, pre.steps[i]) == SpikeClass::event)
-                e_pre.spike(pre.steps[i], rule.pre_decay(), TraceUpdate::all_to_all);
-        dw += rule.post(target, t, post_classes.classify(0, t)) * e_pre.at(t, rule.pre_decay());
-    }
-    return dw;
+    return independent_trains_dw(rule, target, pre.steps, post.steps);
 }
 
 // The expected weight change from the rates alone: with independent trains the presynaptic
@@ -282,17 +288,7 @@ double poisson_protocol(double rate_hz, double p0, std::mt19937_64& rng) {
     BdspTarget target = rule.initial_target(0);
     const std::vector<step_t> pre = poisson_dead_time_train(rate_hz, 100000.0, rng);
     const std::vector<step_t> post = poisson_dead_time_train(rate_hz, 100000.0, rng);
-    SpikeClassifier pre_classes(SpikeClassifier::Rule::isi, 16.0, 1.0, 1);
-    SpikeClassifier post_classes(SpikeClassifier::Rule::isi, 16.0, 1.0, 1);
-    Trace e_pre;
-    double dw = 0.0;
-    std::size_t i = 0;
-    for (step_t t : post) {
-        for (; i < pre.size() && pre[i] <= t; ++i)
-            if (pre_classes.classify(0, pre[i]) == SpikeClass::event) e_pre.spike(pre[i], rule.pre_decay(), TraceUpdate::all_to_all);
-        dw += rule.post(target, t, post_classes.classify(0, t)) * e_pre.at(t, rule.pre_decay());
-    }
-    return dw;
+    return independent_trains_dw(rule, target, pre, post);
 }
 
 // The authors' closed form (docs/models.md 13, `analytical` of their simulate_randomprotocol.py):
