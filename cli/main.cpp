@@ -66,6 +66,9 @@ void print_network(const Network& net, const MemoryEstimate& estimate, const Mem
            << spec.projections[i].target << ", " << counts[i] << " synapses\n";
     os << "stimuli: " << spec.stimuli.size() << "\n";
     os << "neurons: " << net.n_neurons() << ", synapses: " << net.n_synapses() << "\n";
+    if (const Network::EdgeReading r = net.edge_reading(); r.edges > 0)
+        os << "edges read: " << r.edges << " in " << fixed(r.seconds, 3) << " s ("
+           << fixed(r.seconds > 0 ? double(r.edges) / r.seconds * 1e-6 : 0.0, 1) << " million per second)\n";
     os << "delays: min " << net.min_delay() * net.dt() << " ms, max " << net.max_delay() * net.dt()
        << " ms (" << net.min_delay() << " and " << net.max_delay() << " steps)\n";
     os << "memory: synapses " << human_bytes(double(net.synapse_bytes())) << " ("

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -67,6 +68,7 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
         n_neurons_ += p.size;
     }
     for (int t = 0; t < threads; ++t) vps_.emplace_back(rank * threads + t);
+    edge_reading_.assign(std::size_t(threads), EdgeReading{});
     std::exception_ptr failure;
     try {
         for_each_vp_parallel(vps_, [&](VirtualProcess& vp) { build_synapses(vp); });
@@ -245,22 +247,43 @@ void Network::build_synapses(VirtualProcess& vp) {
         InitialWeightTaker from_file(spec_.file, proj);
         if (listed) {
             std::vector<ExplicitEdge> edges;
+            const auto start = std::chrono::steady_clock::now();
             proj.edges->edges_onto(target_nodes, edges);
-            std::size_t local = 0;
-            for (const ExplicitEdge& e : edges) {
-                while (local < target_nodes.size() && target_nodes[local] < e.target) ++local;
-                if (local == target_nodes.size() || target_nodes[local] != e.target || e.source >= pops[ps].size)
-                    throw std::logic_error("EdgeSource of projection " + proj.name +
-                                           " returned an edge outside the asked targets or the source population");
+            EdgeReading& reading = edge_reading_[std::size_t(vp.id() % int(edge_reading_.size()))];
+            reading.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            reading.edges += edges.size();
+            // Route every edge first, so each receptor's arrays are allocated once at their size.
+            std::vector<std::uint8_t> receptor_of(edges.size());
+            std::vector<std::size_t> count(n_rec, 0);
+            for (std::size_t k = 0; k < edges.size(); ++k) {
+                const ExplicitEdge& e = edges[k];
                 // NEST's rule for listed edges: a negative weight onto a conductance-based model
                 // (unsigned receptors) is the conductance -w of the second (inhibitory) receptor.
                 const bool unsigned_inhibitory = named < 0 && e.weight < 0 && tinfo.receptors.size() >= 2 &&
                                                  !tinfo.receptors[1].signed_weights;
                 const int r = named >= 0 ? named : ((tinfo.route_by_sign || unsigned_inhibitory) && e.weight < 0 ? 1 : 0);
-                Flat& f = flat[std::size_t(r)];
+                receptor_of[k] = std::uint8_t(r);
+                ++count[std::size_t(r)];
+            }
+            for (std::size_t r = 0; r < n_rec; ++r) {
+                flat[r].src.reserve(count[r]);
+                flat[r].tgt.reserve(count[r]);
+                flat[r].w.reserve(count[r]);
+                flat[r].d.reserve(count[r]);
+            }
+            std::size_t local = 0;
+            for (std::size_t k = 0; k < edges.size(); ++k) {
+                const ExplicitEdge& e = edges[k];
+                while (local < target_nodes.size() && target_nodes[local] < e.target) ++local;
+                if (local == target_nodes.size() || target_nodes[local] != e.target || e.source >= pops[ps].size)
+                    throw std::logic_error("EdgeSource of projection " + proj.name +
+                                           " returned an edge outside the asked targets or the source population");
+                Flat& f = flat[receptor_of[k]];
                 f.src.push_back(e.source);
                 f.tgt.push_back(std::uint32_t(local));
-                f.w.push_back(unsigned_inhibitory ? -e.weight : e.weight);
+                // An edge routed to an unsigned receptor by its sign carries the conductance -w.
+                f.w.push_back(receptor_of[k] == 1 && named < 0 && !tinfo.receptors[1].signed_weights ? -e.weight
+                                                                                                        : e.weight);
                 f.d.push_back(std::max(1, int(to_steps(e.delay_ms, h))));
             }
         }

@@ -61,6 +61,17 @@ public:
     std::uint64_t synapse_bytes() const { return synapse_bytes_; }
     std::uint64_t neuron_bytes() const;
     std::vector<std::uint64_t> synapses_per_projection() const;  // on this rank
+    // Listed edges (explicit_edges) read on this rank and the time spent in their reader,
+    // summed over the rank's VPs (their reads are serialised: HDF5 is entered by one thread).
+    struct EdgeReading {
+        std::uint64_t edges = 0;
+        double seconds = 0.0;
+    };
+    EdgeReading edge_reading() const {
+        EdgeReading r;
+        for (auto& v : edge_reading_) r.edges += v.edges, r.seconds += v.seconds;
+        return r;
+    }
     // Whether every source neuron with a synapse onto this rank's neurons belongs to a
     // population p with populations[p] != 0.
     bool sources_within(const std::vector<std::uint8_t>& populations) const;
@@ -89,6 +100,7 @@ private:
     std::vector<VirtualProcess> vps_;
     int min_delay_ = 1, max_delay_ = 1;
     std::uint64_t n_neurons_ = 0, n_synapses_ = 0, synapse_bytes_ = 0;
+    std::vector<EdgeReading> edge_reading_;  // per thread of this rank
 };
 
 }  // namespace apical

@@ -33,6 +33,33 @@ public:
     const EdgePopulation& population() const { return p_; }
 
 private:
+    // The rows [begin, end) of one target, `local` its position among the asked targets.
+    struct Piece {
+        std::uint32_t local;
+        std::uint64_t begin, end;
+    };
+    static constexpr std::uint64_t block_edges = 1u << 20;  // edges read per block
+    // Reads the columns of a run of pieces and appends their edges; its buffers are reused.
+    struct BlockReader {
+        BlockReader(const SonataEdges& e, hid_t pop, const std::string& where, const std::vector<std::uint32_t>& targets)
+            : e_(e), pop_(pop), where_(where), targets_(targets) {}
+        const SonataEdges& e_;
+        hid_t pop_;
+        const std::string& where_;
+        const std::vector<std::uint32_t>& targets_;
+        struct GroupValues {
+            std::vector<std::uint64_t> indices;  // of the block's edges; sorted and unique unless ascending
+            std::vector<double> weight, delay;   // at those indices (empty: not in this group)
+            bool ascending = false;
+        };
+        Ranges merged_;  // the block's rows, sorted and disjoint
+        std::vector<std::uint64_t> starts_;
+        std::vector<std::int64_t> source_, target_, type_, group_, group_index_;
+        std::vector<std::size_t> slot_, seen_;
+        std::vector<std::uint32_t> group_at_;                          // per edge: its entry of groups_
+        std::vector<std::pair<std::int64_t, GroupValues>> groups_;    // (group id, values)
+        void read(const Piece* first, const Piece* last, std::vector<ExplicitEdge>& out);
+    };
     void read(const std::vector<std::uint32_t>& target_nodes, std::vector<ExplicitEdge>& out) const;
     EdgePopulation p_;
 };

@@ -234,49 +234,79 @@ Ranges ranges_of(const std::vector<std::uint64_t>& rows) {
 
 namespace {
 
-void read_ranges(hid_t dataset, const Ranges& ranges, hid_t mem_type, void* out) {
+// Rows [a, b) of a dataset of `width` columns (1: 1-D; 2: [n, 2]) into `out`, in one
+// contiguous selection.
+void read_span(hid_t dataset, hid_t space, int width, std::uint64_t a, std::uint64_t b, hid_t mem_type, void* out) {
+    const hsize_t start[2] = {a, 0}, count[2] = {b - a, hsize_t(width)};
+    if (H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr) < 0)
+        h5::fail("select rows of", dataset, "");
+    h5::Handle mem(H5Screate_simple(width, count, nullptr));
+    if (H5Dread(dataset, mem_type, mem.get(), space, H5P_DEFAULT, out) < 0) h5::fail("read", dataset, "");
+}
+
+// The rows of `ranges` of a dataset of `width` columns, concatenated, into `out`. HDF5 builds
+// a selection of many pieces slowly (a rank's targets interleave with the other ranks', so
+// its rows are many short ranges), so ranges are read as contiguous spans instead: ranges a
+// small gap apart (at most the rows wanted so far in the span, or 512 rows) are read
+// together, gap included, and the wanted rows are copied out; so a span never reads more
+// than about twice what it needs.
+template <class T>
+void read_ranges(hid_t dataset, const Ranges& ranges, int width, std::vector<T>& out) {
     std::uint64_t n = 0;
     for (auto& [a, b] : ranges) n += b - a;
+    out.resize(n * std::uint64_t(width));
     if (n == 0) return;
     h5::Handle space(H5Dget_space(dataset));
     if (!space.valid()) h5::fail("get the dataspace of", dataset, "");
-    const hsize_t extent = h5::extent_1d(dataset);
-    bool first = true;
-    for (auto& [a, b] : ranges) {
+    const hsize_t extent = h5::shape(dataset).at(0);
+    std::vector<T> scratch;
+    std::size_t at = 0;  // rows written to out
+    for (std::size_t first = 0; first < ranges.size();) {
+        std::size_t last = first + 1;
+        std::uint64_t wanted = ranges[first].second - ranges[first].first;
+        while (last < ranges.size() &&
+               ranges[last].first - ranges[last - 1].second <= std::max<std::uint64_t>(512, wanted))
+            wanted += ranges[last].second - ranges[last].first, ++last;
+        const std::uint64_t a = ranges[first].first, b = ranges[last - 1].second;
         if (b > extent) h5::fail("read rows beyond the end of", dataset, "");
-        const hsize_t start = a, count = b - a;
-        if (H5Sselect_hyperslab(space.get(), first ? H5S_SELECT_SET : H5S_SELECT_OR, &start, nullptr, &count,
-                                nullptr) < 0)
-            h5::fail("select rows of", dataset, "");
-        first = false;
+        if (last == first + 1) {
+            read_span(dataset, space.get(), width, a, b, h5::native_type<T>(), out.data() + at * std::size_t(width));
+        } else {
+            scratch.resize((b - a) * std::uint64_t(width));
+            read_span(dataset, space.get(), width, a, b, h5::native_type<T>(), scratch.data());
+            std::uint64_t pos = at;
+            for (std::size_t k = first; k < last; ++k) {
+                const auto w = std::uint64_t(width);
+                std::copy(scratch.begin() + long((ranges[k].first - a) * w),
+                          scratch.begin() + long((ranges[k].second - a) * w), out.begin() + long(pos * w));
+                pos += ranges[k].second - ranges[k].first;
+            }
+        }
+        at += wanted;
+        first = last;
     }
-    const hsize_t total = n;
-    h5::Handle mem(H5Screate_simple(1, &total, nullptr));
-    if (H5Dread(dataset, mem_type, mem.get(), space.get(), H5P_DEFAULT, out) < 0) h5::fail("read", dataset, "");
 }
 
-// In batches of ranges: one selection of very many pieces is slow to build in HDF5.
 template <class T>
-std::vector<T> read_rows(hid_t dataset, const Ranges& ranges) {
-    std::uint64_t n = 0;
-    for (auto& [a, b] : ranges) n += b - a;
-    std::vector<T> out(n);
-    constexpr std::size_t batch = 4096;
-    std::size_t at = 0;
-    for (std::size_t k = 0; k < ranges.size(); k += batch) {
-        const Ranges part(ranges.begin() + long(k), ranges.begin() + long(std::min(ranges.size(), k + batch)));
-        read_ranges(dataset, part, h5::native_type<T>(), out.data() + at);
-        for (auto& [a, b] : part) at += b - a;
-    }
-    return out;
+void read_rows(hid_t dataset, const Ranges& ranges, std::vector<T>& out) {
+    read_ranges(dataset, ranges, 1, out);
 }
 
 }  // namespace
 
-std::vector<double> read_rows_double(hid_t dataset, const Ranges& ranges) { return read_rows<double>(dataset, ranges); }
+void read_rows_into(hid_t dataset, const Ranges& ranges, std::vector<double>& out) { read_rows(dataset, ranges, out); }
+void read_rows_into(hid_t dataset, const Ranges& ranges, std::vector<std::int64_t>& out) { read_rows(dataset, ranges, out); }
+
+std::vector<double> read_rows_double(hid_t dataset, const Ranges& ranges) {
+    std::vector<double> out;
+    read_rows(dataset, ranges, out);
+    return out;
+}
 
 std::vector<std::int64_t> read_rows_int(hid_t dataset, const Ranges& ranges) {
-    return read_rows<std::int64_t>(dataset, ranges);
+    std::vector<std::int64_t> out;
+    read_rows(dataset, ranges, out);
+    return out;
 }
 
 bool holds_integers(hid_t dataset) {
@@ -288,38 +318,13 @@ std::vector<std::uint64_t> read_pairs(const fs::path& file, hid_t dataset, const
     const std::vector<hsize_t> dims = h5::shape(dataset);
     if (dims.size() != 2 || dims[1] != 2 || !holds_integers(dataset))
         bad(file, h5::object_path(dataset, ""), "expected a 2-column dataset of integers [n, 2]");
-    h5::Handle space(H5Dget_space(dataset));
-    if (!space.valid()) h5::fail("get the dataspace of", dataset, "");
-    hsize_t n = dims[0];
-    if (ranges && ranges->size() > 4096) {  // in batches: a selection of very many pieces is slow to build
-        std::vector<std::uint64_t> out;
-        for (std::size_t k = 0; k < ranges->size(); k += 4096) {
-            const Ranges part(ranges->begin() + long(k), ranges->begin() + long(std::min(ranges->size(), k + 4096)));
-            const std::vector<std::uint64_t> v = read_pairs(file, dataset, &part);
-            out.insert(out.end(), v.begin(), v.end());
-        }
-        return out;
-    }
-    if (ranges) {
-        n = 0;
-        if (ranges->empty()) return {};
-        bool first = true;
-        for (auto& [a, b] : *ranges) {
-            if (b > dims[0]) bad(file, h5::object_path(dataset, ""), "row " + std::to_string(b - 1) + " asked for, beyond its " + std::to_string(dims[0]) + " rows");
-            const hsize_t start[2] = {a, 0}, count[2] = {b - a, 2};
-            if (H5Sselect_hyperslab(space.get(), first ? H5S_SELECT_SET : H5S_SELECT_OR, start, nullptr, count,
-                                    nullptr) < 0)
-                h5::fail("select rows of", dataset, "");
-            first = false;
-            n += b - a;
-        }
-    }
-    std::vector<std::uint64_t> out(2 * n);
-    if (n == 0) return out;
-    const hsize_t mem_dims[2] = {n, 2};
-    h5::Handle mem(H5Screate_simple(2, mem_dims, nullptr));
-    if (H5Dread(dataset, H5T_NATIVE_UINT64, mem.get(), space.get(), H5P_DEFAULT, out.data()) < 0)
-        h5::fail("read", dataset, "");
+    if (ranges)
+        for (auto& [a, b] : *ranges)
+            if (b > dims[0])
+                bad(file, h5::object_path(dataset, ""),
+                    "row " + std::to_string(b - 1) + " asked for, beyond its " + std::to_string(dims[0]) + " rows");
+    std::vector<std::uint64_t> out;
+    read_ranges(dataset, ranges ? *ranges : Ranges{{0, dims[0]}}, 2, out);
     return out;
 }
 

@@ -73,6 +73,9 @@ Ranges ranges_of(const std::vector<std::uint64_t>& sorted_rows);
 // concatenated in range order, in one read.
 std::vector<double> read_rows_double(hid_t dataset, const Ranges& ranges);
 std::vector<std::int64_t> read_rows_int(hid_t dataset, const Ranges& ranges);
+// The same into `out` (resized), so that a caller reading block after block reuses its memory.
+void read_rows_into(hid_t dataset, const Ranges& ranges, std::vector<double>& out);
+void read_rows_into(hid_t dataset, const Ranges& ranges, std::vector<std::int64_t>& out);
 // The whole 1-D dataset (integers; a float dataset is refused).
 std::vector<std::int64_t> read_int_dataset(const fs::path& file, hid_t loc, const std::string& name);
 // Whether the dataset holds integers.
