@@ -13,6 +13,7 @@
 
 #include "core/distribution.hpp"
 #include "core/error.hpp"
+#include "core/huge_pages.hpp"
 #include "core/random.hpp"
 #include "neurons/models.hpp"
 #include "neurons/spike_source.hpp"
@@ -242,7 +243,12 @@ void Network::build_synapses(VirtualProcess& vp) {
             const auto n = std::size_t(expected * 1.05) + 16;  // a binomial count rarely exceeds its mean by 5 %
             f.src.reserve(n);
             f.tgt.reserve(n);
-            if (!proj.delay.is_constant()) f.d.reserve(n);
+            prefer_huge_pages(f.src);
+            prefer_huge_pages(f.tgt);
+            if (!proj.delay.is_constant()) {
+                f.d.reserve(n);
+                prefer_huge_pages(f.d);
+            }
         }
         InitialWeightTaker from_file(spec_.file, proj);
         if (listed) {
@@ -270,6 +276,10 @@ void Network::build_synapses(VirtualProcess& vp) {
                 flat[r].tgt.reserve(count[r]);
                 flat[r].w.reserve(count[r]);
                 flat[r].d.reserve(count[r]);
+                prefer_huge_pages(flat[r].src);
+                prefer_huge_pages(flat[r].tgt);
+                prefer_huge_pages(flat[r].w);
+                prefer_huge_pages(flat[r].d);
             }
             std::size_t local = 0;
             for (std::size_t k = 0; k < edges.size(); ++k) {
@@ -335,9 +345,9 @@ void Network::build_synapses(VirtualProcess& vp) {
             for (auto s : f.src) ++t.offsets[s + 1];
             for (std::uint32_t s = 0; s < t.n_sources; ++s) t.offsets[s + 1] += t.offsets[s];
             std::vector<std::uint32_t> fill(t.offsets.begin(), t.offsets.end() - 1);
-            t.target.resize(f.src.size());
-            if (!f.w.empty()) t.weight.resize(f.src.size());
-            if (!f.d.empty()) t.delay.resize(f.src.size());
+            resize_on_huge_pages(t.target, f.src.size());
+            if (!f.w.empty()) resize_on_huge_pages(t.weight, f.src.size());
+            if (!f.d.empty()) resize_on_huge_pages(t.delay, f.src.size());
             t.min_delay = t.max_delay = t.delay_constant;
             if (!f.d.empty()) {
                 t.min_delay = *std::min_element(f.d.begin(), f.d.end());

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/huge_pages.hpp"
 #include "io/hdf5.hpp"
 
 namespace apical::sonata {
@@ -137,6 +138,7 @@ void SonataEdges::read(const std::vector<std::uint32_t>& targets, std::vector<Ex
     std::uint64_t total = 0;
     for (const Piece& pc : pieces) total += pc.end - pc.begin;
     out.reserve(out.size() + total);
+    prefer_huge_pages(out);
 
     // In blocks of about block_edges edges, so that the memory taken beside `out` stays small
     // whatever the edge count, and the buffers are reused from block to block.
