@@ -1,6 +1,7 @@
 // A SONATA network under mpiexec: 2 ranks (each reading only the edges of its own targets,
-// io/sonata/edges.hpp) give the same spikes as one process. Holds the CTest lock mpiexec
-// (tests/CMakeLists.txt).
+// io/sonata/edges.hpp) give the same spikes as one process, and the files of both (the serial
+// and the parallel HDF5 writers) read back with h5py in the strict SONATA layout
+// (tests/scripts/sonata_strict_layout.py). Holds the CTest lock mpiexec (tests/CMakeLists.txt).
 #include <catch2/catch.hpp>
 
 #include "cli_runner.hpp"
@@ -25,4 +26,18 @@ TEST_CASE("300_pointneurons: 2 ranks give the spikes of 1 rank", "[sonata][mpi]"
     REQUIRE(a.populations.at("internal").timestamps.size() > 500);
     CHECK(a.populations.at("internal").timestamps == b.populations.at("internal").timestamps);
     CHECK(a.populations.at("internal").node_ids == b.populations.at("internal").node_ids);
+
+    // The strict layout, read by h5py: counts as the C API reads them (spikes of `internal`,
+    // sorted by time as the config asks) and the report's 5 cells over 300 ms at 0.01 ms
+    // (frames of [0, 300.01) at 0.01 ms: 30,001, as mapping/time states).
+    const std::string spikes_line =
+        "spikes internal " + std::to_string(a.populations.at("internal").timestamps.size()) + " by_time";
+    for (const fs::path& dir : {one, two}) {
+        auto r = run_command("/usr/bin/python3 " APICAL_SOURCE_DIR "/tests/scripts/sonata_strict_layout.py " +
+                             (dir / "spikes.h5").string() + " " + (dir / "membrane_potential.h5").string());
+        INFO(dir << ": " << r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(r.err.find(spikes_line) != std::string::npos);
+        CHECK(r.err.find("report internal 30001 5") != std::string::npos);
+    }
 }
