@@ -230,6 +230,48 @@ TEST_CASE("plastic projections: identical spikes and final weights for five layo
     check_decompositions("plastic_directed", write_file(dir / "plastic_directed.yaml", directed), "", five);
 }
 
+// The triplet rule in both interactions, the two pairings with state per synapse or derived
+// from the last spikes (nn_pre_centered, nn_restricted), and learning-rate schedules: spikes
+// and final weights the same for every layout.
+TEST_CASE("triplet, nearest-neighbour pairings and rate schedules: identical spikes and weights for five layouts",
+          "[mpi][output][plasticity]") {
+    auto dir = scratch("parallel_output_plastic_more");
+    const std::string base = brunel_yaml(
+        "{dt: 0.1 ms, t_stop: 300 ms, seed: 12345, threads: 1, output: out, flush_interval: 100 ms}", R"(
+  spikes: [E, I]
+)");
+    const std::string triplet = "A2_plus: 0.0025 mV, A3_plus: 0.001 mV, A2_minus: 0.003 mV, A3_minus: 0.001 mV, Wmax: 2 mV";
+    const std::string schedule = ", rate_factors: [[100 ms, 0.5], [200 ms, 2]]";
+    const std::vector<std::pair<int, int>> five = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 1}};
+    const std::vector<std::pair<std::string, std::string>> variants = {
+        {"{rule: stdp_triplet, interaction: all_to_all, " + triplet + schedule + "}",
+         "{rule: stdp_pair, pairing: nn_pre_centered, lambda: 0.05, Wmax: 2 mV}"},
+        {"{rule: stdp_pair, pairing: nn_restricted, lambda: 0.05, Wmax: 2 mV" + schedule + "}",
+         "{rule: stdp_triplet, interaction: nearest, " + triplet + "}"},
+    };
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+        std::string yaml = replaced_once(base, "weight: 1 mV, delay: 1.5 ms}",
+                                         "weight: 1 mV, delay: 1.5 ms, plasticity: " + variants[v].first + "}");
+        yaml = replaced_once(yaml, "weight: 1 mV, delay: 1.5 ms}",
+                             "weight: 1 mV, delay: 1.5 ms, plasticity: " + variants[v].second + "}");
+        const std::string name = "plastic_more_" + std::to_string(v);
+        const Files files = check_decompositions(name, write_file(dir / (name + ".yaml"), yaml), "", five);
+        // Both rules did move weights (1 mV at the start): not a comparison of frozen tables.
+        for (const char* projection : {"weights/EE/weight", "weights/EI/weight"}) {
+            const RawDataset& w = files.at("weights.h5").at(projection);
+            REQUIRE(w.bytes.size() == w.shape.at(0) * sizeof(float));
+            std::size_t moved = 0;
+            for (std::size_t k = 0; k < w.shape[0]; ++k) {
+                float x;
+                std::memcpy(&x, w.bytes.data() + k * sizeof(float), sizeof(float));
+                moved += x != 1.0f;
+            }
+            INFO(projection);
+            CHECK(moved > w.shape[0] / 10);
+        }
+    }
+}
+
 TEST_CASE("COBA with a state recording of all E neurons: identical output datasets for six layouts",
           "[mpi][output]") {
     auto dir = scratch("parallel_output_coba_model");
