@@ -223,7 +223,7 @@ void Network::build_synapses(VirtualProcess& vp) {
         // Synapses per receptor, in target order then construction order.
         struct Flat {
             std::vector<std::uint32_t> src, tgt;
-            std::vector<double> w;
+            std::vector<float> w;  // the table's precision
             std::vector<int> d;
             std::vector<TsodyksMarkramParameters> stp;  // drawn short-term parameters
         };
@@ -252,50 +252,68 @@ void Network::build_synapses(VirtualProcess& vp) {
         }
         InitialWeightTaker from_file(spec_.file, proj);
         if (listed) {
-            std::vector<ExplicitEdge> edges;
+            // The edges arrive in blocks and go straight into the receptors' arrays.
+            struct Sink final : EdgeSink {
+                std::vector<Flat>& flat;
+                const std::vector<std::uint32_t>& target_nodes;
+                const ModelInfo& tinfo;
+                const ProjectionSpec& proj;
+                int named;
+                std::uint32_t n_sources;
+                double h;
+                std::size_t local = 0;
+                std::uint64_t n = 0;
+                Sink(std::vector<Flat>& f, const std::vector<std::uint32_t>& t, const ModelInfo& i,
+                     const ProjectionSpec& p, int r, std::uint32_t s, double dt)
+                    : flat(f), target_nodes(t), tinfo(i), proj(p), named(r), n_sources(s), h(dt) {}
+                // Which receptor an edge goes to. NEST's rule for listed edges: a negative weight
+                // onto a conductance-based model (unsigned receptors) is the conductance -w of
+                // the second (inhibitory) receptor.
+                bool negated(double w) const {
+                    return named < 0 && w < 0 && tinfo.receptors.size() >= 2 && !tinfo.receptors[1].signed_weights;
+                }
+                std::size_t receptor(double w) const {
+                    return named >= 0 ? std::size_t(named) : ((tinfo.route_by_sign || negated(w)) && w < 0 ? 1 : 0);
+                }
+                // Every receptor that can receive reserves them all: address space only, the
+                // pages unused stay untouched.
+                void expect(std::uint64_t count) override {
+                    for (std::size_t r = 0; r < flat.size(); ++r) {
+                        const bool can = named >= 0 ? int(r) == named
+                                                    : r == 0 || (r == 1 && (tinfo.route_by_sign || !tinfo.receptors[1].signed_weights));
+                        if (!can) continue;
+                        Flat& f = flat[r];
+                        f.src.reserve(f.src.size() + count);
+                        f.tgt.reserve(f.tgt.size() + count);
+                        f.w.reserve(f.w.size() + count);
+                        f.d.reserve(f.d.size() + count);
+                        prefer_huge_pages(f.src);
+                        prefer_huge_pages(f.tgt);
+                        prefer_huge_pages(f.w);
+                        prefer_huge_pages(f.d);
+                    }
+                }
+                void take(const ExplicitEdge* edges, std::size_t count) override {
+                    n += count;
+                    for (std::size_t k = 0; k < count; ++k) {
+                        const ExplicitEdge& e = edges[k];
+                        while (local < target_nodes.size() && target_nodes[local] < e.target) ++local;
+                        if (local == target_nodes.size() || target_nodes[local] != e.target || e.source >= n_sources)
+                            throw std::logic_error("EdgeSource of projection " + proj.name +
+                                                   " returned an edge outside the asked targets or the source population");
+                        Flat& f = flat[receptor(e.weight)];
+                        f.src.push_back(e.source);
+                        f.tgt.push_back(std::uint32_t(local));
+                        f.w.push_back(float(negated(e.weight) ? -e.weight : e.weight));
+                        f.d.push_back(std::max(1, int(to_steps(e.delay_ms, h))));
+                    }
+                }
+            } sink(flat, target_nodes, tinfo, proj, named, pops[ps].size, h);
             const auto start = std::chrono::steady_clock::now();
-            proj.edges->edges_onto(target_nodes, edges);
+            proj.edges->edges_onto(target_nodes, sink);
             EdgeReading& reading = edge_reading_[std::size_t(vp.id() % int(edge_reading_.size()))];
             reading.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            reading.edges += edges.size();
-            // Route every edge first, so each receptor's arrays are allocated once at their size.
-            std::vector<std::uint8_t> receptor_of(edges.size());
-            std::vector<std::size_t> count(n_rec, 0);
-            for (std::size_t k = 0; k < edges.size(); ++k) {
-                const ExplicitEdge& e = edges[k];
-                // NEST's rule for listed edges: a negative weight onto a conductance-based model
-                // (unsigned receptors) is the conductance -w of the second (inhibitory) receptor.
-                const bool unsigned_inhibitory = named < 0 && e.weight < 0 && tinfo.receptors.size() >= 2 &&
-                                                 !tinfo.receptors[1].signed_weights;
-                const int r = named >= 0 ? named : ((tinfo.route_by_sign || unsigned_inhibitory) && e.weight < 0 ? 1 : 0);
-                receptor_of[k] = std::uint8_t(r);
-                ++count[std::size_t(r)];
-            }
-            for (std::size_t r = 0; r < n_rec; ++r) {
-                flat[r].src.reserve(count[r]);
-                flat[r].tgt.reserve(count[r]);
-                flat[r].w.reserve(count[r]);
-                flat[r].d.reserve(count[r]);
-                prefer_huge_pages(flat[r].src);
-                prefer_huge_pages(flat[r].tgt);
-                prefer_huge_pages(flat[r].w);
-                prefer_huge_pages(flat[r].d);
-            }
-            std::size_t local = 0;
-            for (std::size_t k = 0; k < edges.size(); ++k) {
-                const ExplicitEdge& e = edges[k];
-                while (local < target_nodes.size() && target_nodes[local] < e.target) ++local;
-                if (local == target_nodes.size() || target_nodes[local] != e.target || e.source >= pops[ps].size)
-                    throw std::logic_error("EdgeSource of projection " + proj.name +
-                                           " returned an edge outside the asked targets or the source population");
-                Flat& f = flat[receptor_of[k]];
-                f.src.push_back(e.source);
-                f.tgt.push_back(std::uint32_t(local));
-                // An edge routed to an unsigned receptor by its sign carries the conductance -w.
-                f.w.push_back(receptor_of[k] == 1 && named < 0 && !tinfo.receptors[1].signed_weights ? -e.weight
-                                                                                                        : e.weight);
-                f.d.push_back(std::max(1, int(to_steps(e.delay_ms, h))));
-            }
+            reading.edges += sink.n;
         }
         for (std::size_t local = 0; local < (listed ? 0 : target_nodes.size()); ++local) {
             sources.clear();
@@ -312,7 +330,7 @@ void Network::build_synapses(VirtualProcess& vp) {
                 Flat& f = flat[std::size_t(r)];
                 f.src.push_back(s);
                 f.tgt.push_back(std::uint32_t(local));
-                if (weight_per_synapse) f.w.push_back(w);
+                if (weight_per_synapse) f.w.push_back(float(w));
                 if (delay_per_synapse) f.d.push_back(d);
                 if (stp_per_synapse) f.stp.push_back(draw_short_term(spec_.file, proj, srng));
             }
@@ -360,7 +378,7 @@ void Network::build_synapses(VirtualProcess& vp) {
             for (std::size_t k = 0; k < f.src.size(); ++k) {
                 const std::uint32_t at = fill[f.src[k]]++;
                 t.target[at] = f.tgt[k];
-                if (!f.w.empty()) t.weight[at] = float(f.w[k]);
+                if (!f.w.empty()) t.weight[at] = f.w[k];
                 if (!f.d.empty()) t.delay[at] = std::uint16_t(f.d[k]);
                 if (per_synapse) per_synapse->set(at, f.stp[k]);
             }

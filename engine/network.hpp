@@ -61,8 +61,9 @@ public:
     std::uint64_t synapse_bytes() const { return synapse_bytes_; }
     std::uint64_t neuron_bytes() const;
     std::vector<std::uint64_t> synapses_per_projection() const;  // on this rank
-    // Listed edges (explicit_edges) read on this rank and the time spent in their reader,
-    // summed over the rank's VPs (their reads are serialised: HDF5 is entered by one thread).
+    // Listed edges (explicit_edges) read on this rank and the time spent reading them into
+    // the build arrays (the reader and the routing to receptors), summed over the rank's VPs
+    // (their reads are serialised: HDF5 is entered by one thread at a time).
     struct EdgeReading {
         std::uint64_t edges = 0;
         double seconds = 0.0;

@@ -38,12 +38,32 @@ struct ExplicitEdge {
 // each VP, for the edges onto that VP's own targets only, so a rank never holds (or reads)
 // the edges of another rank's neurons. Implementations must allow concurrent calls (one per
 // VP thread) and throw UserError for bad input.
+// Edges reach their consumer in blocks (a source of 10^8 edges need not hold them all twice).
+class EdgeSink {
+public:
+    virtual ~EdgeSink() = default;
+    // How many edges will follow (once, before the first block), so that storage is reserved once.
+    virtual void expect(std::uint64_t n_edges) = 0;
+    // The next `n` edges.
+    virtual void take(const ExplicitEdge* edges, std::size_t n) = 0;
+};
+
 class EdgeSource {
 public:
     virtual ~EdgeSource() = default;
-    // Appends the edges whose target is one of `target_nodes` (ascending node ids of the
-    // target population) to `out`, ordered by target node, then by their order in the source.
-    virtual void edges_onto(const std::vector<std::uint32_t>& target_nodes, std::vector<ExplicitEdge>& out) const = 0;
+    // Hands `sink` the edges whose target is one of `target_nodes` (ascending node ids of the
+    // target population), ordered by target node, then by their order in the source.
+    virtual void edges_onto(const std::vector<std::uint32_t>& target_nodes, EdgeSink& sink) const = 0;
+    // The same edges in one array (tests, small sources).
+    std::vector<ExplicitEdge> all_edges_onto(const std::vector<std::uint32_t>& target_nodes) const {
+        struct Collect final : EdgeSink {
+            std::vector<ExplicitEdge> out;
+            void expect(std::uint64_t n) override { out.reserve(out.size() + n); }
+            void take(const ExplicitEdge* e, std::size_t n) override { out.insert(out.end(), e, e + n); }
+        } collect;
+        edges_onto(target_nodes, collect);
+        return std::move(collect.out);
+    }
 };
 
 // Which sources connect to which targets. The description layer has checked that the rule

@@ -23,16 +23,26 @@ namespace {
 
 const fs::path data = APICAL_SONATA_REFERENCE_DIR;
 
-// Forwards to a projection's reader and keeps the target nodes it was asked for.
+// Forwards to a projection's reader and keeps the target nodes it was asked for and the
+// number of edges it handed on.
 class RecordingEdges final : public EdgeSource {
 public:
     explicit RecordingEdges(std::shared_ptr<const EdgeSource> inner) : inner_(std::move(inner)) {}
-    void edges_onto(const std::vector<std::uint32_t>& targets, std::vector<ExplicitEdge>& out) const override {
-        const std::size_t before = out.size();
-        inner_->edges_onto(targets, out);
+    void edges_onto(const std::vector<std::uint32_t>& targets, EdgeSink& sink) const override {
+        struct Counting final : EdgeSink {
+            EdgeSink& next;
+            std::uint64_t n = 0;
+            explicit Counting(EdgeSink& s) : next(s) {}
+            void expect(std::uint64_t count) override { next.expect(count); }
+            void take(const ExplicitEdge* e, std::size_t count) override {
+                n += count;
+                next.take(e, count);
+            }
+        } counting(sink);
+        inner_->edges_onto(targets, counting);
         const std::lock_guard<std::mutex> lock(m_);
         asked.insert(asked.end(), targets.begin(), targets.end());
-        returned += out.size() - before;
+        returned += counting.n;
     }
     mutable std::vector<std::uint32_t> asked;
     mutable std::uint64_t returned = 0;

@@ -145,8 +145,7 @@ TEST_CASE("300_pointneurons: the structure its README states", "[sonata]") {
     CHECK(sim.network().max_delay() == 200);
     std::vector<std::uint32_t> all(300);
     for (std::uint32_t i = 0; i < 300; ++i) all[i] = i;
-    std::vector<ExplicitEdge> edges;
-    spec.projections[0].edges->edges_onto(all, edges);
+    std::vector<ExplicitEdge> edges = spec.projections[0].edges->all_edges_onto(all);
     CHECK(edges.size() == 27588);
     CHECK(std::count_if(edges.begin(), edges.end(), [](auto& e) { return e.source == e.target; }) == 86);
     // Weights per type (README table): +2.5, +7.0, -7.5, -3.0 pA inside, delay 2.0 ms.
@@ -154,8 +153,7 @@ TEST_CASE("300_pointneurons: the structure its README states", "[sonata]") {
     for (auto& e : edges) weights.insert(e.weight);
     CHECK(weights == std::set<double>{-7.5, -3.0, 2.5, 7.0});
     CHECK(std::all_of(edges.begin(), edges.end(), [](auto& e) { return e.delay_ms == 2.0; }));
-    edges.clear();
-    spec.projections[1].edges->edges_onto(all, edges);
+    edges = spec.projections[1].edges->all_edges_onto(all);
     CHECK(std::all_of(edges.begin(), edges.end(), [](auto& e) { return e.delay_ms == 1.0; }));
     weights.clear();
     for (auto& e : edges) weights.insert(e.weight);
@@ -275,8 +273,7 @@ TEST_CASE("SONATA format samples read", "[sonata]") {
         p.type_weight[-1] = 1.5;
         p.type_delay[-1] = std::nullopt;
         SonataEdges edges(p);
-        std::vector<ExplicitEdge> out;
-        edges.edges_onto({0, 1, 2}, out);
+        std::vector<ExplicitEdge> out = edges.all_edges_onto({0, 1, 2});
         INFO(file);
         REQUIRE(out.size() == 6);
         const std::vector<std::pair<std::uint32_t, std::uint32_t>> expected = {{3, 0}, {1, 1}, {2, 1}, {2, 1}, {1, 2}, {3, 2}};
@@ -286,8 +283,7 @@ TEST_CASE("SONATA format samples read", "[sonata]") {
             CHECK(out[k].weight == 1.5);
             CHECK(out[k].delay_ms == 1.0);  // the default for a missing delay
         }
-        out.clear();
-        edges.edges_onto({1}, out);
+        out = edges.all_edges_onto({1});
         CHECK(out.size() == 3);
     }
     // Type CSVs: NULL, None and NONE are absent values; quoted fields may hold spaces.

@@ -10,7 +10,6 @@
 #include <mutex>
 
 #include "core/error.hpp"
-#include "core/huge_pages.hpp"
 #include "io/hdf5.hpp"
 
 namespace apical::sonata {
@@ -44,16 +43,16 @@ std::size_t range_containing(const Ranges& ranges, std::uint64_t row) {
 
 }  // namespace
 
-void SonataEdges::edges_onto(const std::vector<std::uint32_t>& target_nodes, std::vector<ExplicitEdge>& out) const {
+void SonataEdges::edges_onto(const std::vector<std::uint32_t>& target_nodes, EdgeSink& sink) const {
     const std::lock_guard<std::mutex> lock(hdf5_mutex);
     try {
-        read(target_nodes, out);
+        read(target_nodes, sink);
     } catch (const RuntimeFailure& e) {  // an unreadable input file is the user's to fix
         throw UserError(printable_line(p_.file.string() + ": edge population " + p_.name + ": " + e.what()));
     }
 }
 
-void SonataEdges::read(const std::vector<std::uint32_t>& targets, std::vector<ExplicitEdge>& out) const {
+void SonataEdges::read(const std::vector<std::uint32_t>& targets, EdgeSink& sink) const {
     if (targets.empty() || p_.n_edges == 0) return;
     const fs::path& file = p_.file;
     h5::Handle f = h5::open_file_for_reading(file);
@@ -137,10 +136,9 @@ void SonataEdges::read(const std::vector<std::uint32_t>& targets, std::vector<Ex
     if (pieces.empty()) return;
     std::uint64_t total = 0;
     for (const Piece& pc : pieces) total += pc.end - pc.begin;
-    out.reserve(out.size() + total);
-    prefer_huge_pages(out);
+    sink.expect(total);
 
-    // In blocks of about block_edges edges, so that the memory taken beside `out` stays small
+    // In blocks of about block_edges edges, so that the memory taken beside what the sink keeps stays small
     // whatever the edge count, and the buffers are reused from block to block.
     BlockReader reader(*this, pop.get(), where, targets);
     std::size_t p0 = 0;
@@ -149,13 +147,13 @@ void SonataEdges::read(const std::vector<std::uint32_t>& targets, std::vector<Ex
         std::uint64_t n = 0;
         while (p1 < pieces.size() && (n == 0 || n + (pieces[p1].end - pieces[p1].begin) <= block_edges))
             n += pieces[p1].end - pieces[p1].begin, ++p1;
-        reader.read(pieces.data() + p0, pieces.data() + p1, out);
+        reader.read(pieces.data() + p0, pieces.data() + p1, sink);
         p0 = p1;
     }
 }
 
 // The columns of the edges of a run of pieces: every dataset is read at their rows only.
-void SonataEdges::BlockReader::read(const Piece* first, const Piece* last, std::vector<ExplicitEdge>& out) {
+void SonataEdges::BlockReader::read(const Piece* first, const Piece* last, EdgeSink& sink) {
     const fs::path& file = e_.p_.file;
     const EdgePopulation& p = e_.p_;
     // The block's rows as sorted, merged ranges, and where each piece starts among them.
@@ -251,6 +249,7 @@ void SonataEdges::BlockReader::read(const Piece* first, const Piece* last, std::
                                              v.indices.begin());
     }
 
+    edges_.clear();
     const double max_delay_ms = 65535 * p.dt_ms;
     std::int64_t cached_type = std::numeric_limits<std::int64_t>::min();
     const std::optional<double>*type_w = nullptr, *type_d = nullptr;
@@ -294,9 +293,10 @@ void SonataEdges::BlockReader::read(const Piece* first, const Piece* last, std::
                 bad(file, where_ + row(),
                     "a delay of " + std::to_string(delay) + " ms; expected 0 to " + std::to_string(max_delay_ms) +
                         " ms (65535 steps)");
-            out.push_back({std::uint32_t(source_[k]), targets_[local], w, delay});
+            edges_.push_back({std::uint32_t(source_[k]), targets_[local], w, delay});
         }
     }
+    sink.take(edges_.data(), edges_.size());
 }
 
 }  // namespace apical::sonata

@@ -29,7 +29,7 @@ struct EdgePopulation {
 class SonataEdges final : public EdgeSource {
 public:
     explicit SonataEdges(EdgePopulation population) : p_(std::move(population)) {}
-    void edges_onto(const std::vector<std::uint32_t>& target_nodes, std::vector<ExplicitEdge>& out) const override;
+    void edges_onto(const std::vector<std::uint32_t>& target_nodes, EdgeSink& sink) const override;
     const EdgePopulation& population() const { return p_; }
 
 private:
@@ -58,9 +58,10 @@ private:
         std::vector<std::size_t> slot_, seen_;
         std::vector<std::uint32_t> group_at_;                          // per edge: its entry of groups_
         std::vector<std::pair<std::int64_t, GroupValues>> groups_;    // (group id, values)
-        void read(const Piece* first, const Piece* last, std::vector<ExplicitEdge>& out);
+        std::vector<ExplicitEdge> edges_;  // the block's edges, handed to the sink
+        void read(const Piece* first, const Piece* last, EdgeSink& sink);
     };
-    void read(const std::vector<std::uint32_t>& target_nodes, std::vector<ExplicitEdge>& out) const;
+    void read(const std::vector<std::uint32_t>& target_nodes, EdgeSink& sink) const;
     EdgePopulation p_;
 };
 
