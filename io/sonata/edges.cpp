@@ -170,9 +170,10 @@ void SonataEdges::BlockReader::read(const Piece* first, const Piece* last, EdgeS
     const std::uint64_t n_rows = starts_.back() + (merged_.back().second - merged_.back().first);
 
     const auto column = [&](const std::string& name, bool required, std::vector<std::int64_t>& v) {
-        v.clear();
+        // Not cleared first: resizing from the last block's size zero-fills only the difference.
         if (h5::object_kind(pop_, name) != H5I_DATASET) {
             if (required) bad(file, where_ + "/" + name, "no such dataset");
+            v.clear();
             return;
         }
         h5::Handle d = h5::open_dataset(pop_, name);
@@ -199,7 +200,7 @@ void SonataEdges::BlockReader::read(const Piece* first, const Piece* last, EdgeS
     // Per-edge attributes of the groups: syn_weight and delay where a group has them, read at
     // the group indices of the block's edges. `slot_` holds each edge's position among its
     // group's sorted indices.
-    for (auto& [g, v] : groups_) v.indices.clear(), v.weight.clear(), v.delay.clear();
+    for (auto& [g, v] : groups_) v.indices.clear();
     group_at_.resize(n_rows);
     {
         std::size_t at = 0;  // groups are few and mostly one: search from the last one found
@@ -223,12 +224,20 @@ void SonataEdges::BlockReader::read(const Piece* first, const Piece* last, EdgeS
             v.indices.erase(std::unique(v.indices.begin(), v.indices.end()), v.indices.end());
         }
         const std::string name = std::to_string(g);
-        // A group without datasets may be left out; its edges take the CSV's values.
-        if (h5::object_kind(pop_, name) != H5I_GROUP) continue;
+        // A group without datasets may be left out; its edges take the CSV's values. (The
+        // value arrays are cleared only then: resizing from the last block's size zero-fills
+        // only the difference.)
+        if (h5::object_kind(pop_, name) != H5I_GROUP) {
+            v.weight.clear(), v.delay.clear();
+            continue;
+        }
         h5::Handle gh = h5::open_group(pop_, name);
         const Ranges at = ranges_of(v.indices);
         for (auto [attr, values] : {std::pair{"syn_weight", &v.weight}, std::pair{"delay", &v.delay}}) {
-            if (h5::object_kind(gh.get(), attr) != H5I_DATASET) continue;
+            if (h5::object_kind(gh.get(), attr) != H5I_DATASET) {
+                values->clear();
+                continue;
+            }
             h5::Handle d = h5::open_dataset(gh.get(), attr);
             if (v.indices.back() >= h5::extent_1d(d.get()))
                 bad(file, where_ + "/" + name + "/" + attr,

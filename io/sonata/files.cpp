@@ -259,7 +259,7 @@ void read_ranges(hid_t dataset, const Ranges& ranges, int width, std::vector<T>&
     h5::Handle space(H5Dget_space(dataset));
     if (!space.valid()) h5::fail("get the dataspace of", dataset, "");
     const hsize_t extent = h5::shape(dataset).at(0);
-    std::vector<T> scratch;
+    thread_local std::vector<T> scratch;  // kept: a fresh one per call costs page faults and zeroing
     std::size_t at = 0;  // rows written to out
     for (std::size_t first = 0; first < ranges.size();) {
         std::size_t last = first + 1;
