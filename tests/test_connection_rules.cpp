@@ -8,6 +8,9 @@
 #include <map>
 #include <set>
 
+#include "core/random.hpp"
+#include "core/distribution.hpp"
+#include "core/time.hpp"
 #include "engine/network.hpp"
 #include "spec_builders.hpp"
 
@@ -207,4 +210,45 @@ TEST_CASE("every rule builds the same network for 1, 2 and 3 threads", "[connect
                          e[i].weight == reference[i].weight));
         }
     }
+}
+
+TEST_CASE("a large table (over 4 M synapses, placed in blocks of sources) holds the synapses of each source in construction order",
+          "[connectivity]") {
+    // Expected: the table a plain stable counting sort by source makes of the generator's
+    // synapses (target order, then each target's sources in generated order), computed here
+    // from ConnectionGenerator itself. Delays drawn, so the per-synapse delays must follow.
+    ProjectionSpec proj = projection("A", "B", ConnectionRule::fixed_indegree, 1.0, 1.0);
+    proj.degree = 1500;  // 3,000 targets: 4.5 M synapses, above the single-pass size
+    proj.delay.kind = Distribution::Kind::uniform;
+    proj.delay.low = 0.5, proj.delay.high = 3.0;
+    NetworkSpec spec = two_populations(3000, 3000, proj);
+    Network net(spec, 1, 0, 1);
+    REQUIRE(net.vps().size() == 1);
+    REQUIRE(net.vps()[0].tables().size() == 1);
+    const StaticSynapseTable& t = net.vps()[0].tables()[0];
+    REQUIRE(t.size() == 4500000);
+
+    std::vector<std::uint32_t> nodes(3000);
+    for (std::uint32_t i = 0; i < 3000; ++i) nodes[i] = i;
+    ConnectionGenerator gen(spec.projections[0], 0, spec.simulation.seed, 3000, 0, 3000, 3000, nodes);
+    std::vector<std::uint32_t> src, tgt, sources;
+    std::vector<int> delay;  // drawn as the network builder draws them: per target gid, in source order
+    for (std::uint32_t local = 0; local < 3000; ++local) {
+        sources.clear();
+        gen.sources(local, sources);
+        RandomStream drng(spec.simulation.seed, purpose(Purpose::delay, 0), 3000 + local);
+        for (std::uint32_t s : sources) {
+            src.push_back(s), tgt.push_back(local);
+            delay.push_back(std::max(1, int(to_steps(draw(spec.projections[0].delay, drng), spec.simulation.dt_ms))));
+        }
+    }
+    std::vector<std::uint32_t> fill(t.offsets.begin(), t.offsets.end() - 1), expected(src.size());
+    std::vector<std::uint16_t> expected_delay(src.size());
+    for (std::size_t k = 0; k < src.size(); ++k) {
+        const std::uint32_t at = fill[src[k]]++;
+        expected[at] = tgt[k];
+        expected_delay[at] = std::uint16_t(delay[k]);
+    }
+    CHECK(t.target == expected);
+    CHECK(t.delay == expected_delay);
 }
