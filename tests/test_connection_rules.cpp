@@ -212,13 +212,13 @@ TEST_CASE("every rule builds the same network for 1, 2 and 3 threads", "[connect
     }
 }
 
-TEST_CASE("a large table (over 4 M synapses, placed in blocks of sources) holds the synapses of each source in construction order",
+TEST_CASE("a large table (4.5 M synapses) holds the synapses of each source in construction order",
           "[connectivity]") {
     // Expected: the table a plain stable counting sort by source makes of the generator's
     // synapses (target order, then each target's sources in generated order), computed here
     // from ConnectionGenerator itself. Delays drawn, so the per-synapse delays must follow.
     ProjectionSpec proj = projection("A", "B", ConnectionRule::fixed_indegree, 1.0, 1.0);
-    proj.degree = 1500;  // 3,000 targets: 4.5 M synapses, above the single-pass size
+    proj.degree = 1500;  // 3,000 targets: 4.5 M synapses
     proj.delay.kind = Distribution::Kind::uniform;
     proj.delay.low = 0.5, proj.delay.high = 3.0;
     NetworkSpec spec = two_populations(3000, 3000, proj);
