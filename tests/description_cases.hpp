@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "scratch.hpp"
 #include "core/error.hpp"
 #include "io/description.hpp"
 #include "neurons/model_info.hpp"
@@ -351,14 +352,6 @@ inline const PopulationSpec& population_of(const NetworkSpec& s, const std::stri
         if (p.name == name) return p;
     FAIL("no population " << name);
     throw std::logic_error("not reached");
-}
-
-// A fresh scratch directory for files.
-inline std::filesystem::path scratch(const std::string& name) {
-    const std::filesystem::path d = std::filesystem::path(APICAL_TEST_TMP) / ("description_" + name);
-    std::filesystem::remove_all(d);
-    std::filesystem::create_directories(d);
-    return d;
 }
 
 inline void check_same(const Distribution& a, const Distribution& b) {

@@ -180,7 +180,7 @@ std::string loading_error(const std::string& path) {
 
 // Only regular files are read: a FIFO blocked for ever, /dev/zero ended in std::bad_alloc.
 TEST_CASE("bad input: description files that are not regular files or too large", "[description][errors][limits]") {
-    const auto dir = scratch("limits_files");
+    const auto dir = scratch("description_limits_files");
     const std::string fifo = (dir / "fifo.yaml").string();
     REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
     CHECK(loading_error(fifo) ==

@@ -139,7 +139,7 @@ TEST_CASE("bad input: populations", "[description][errors]") {
 
 // Node 1 fires at 1 and 3 ms, node 0 at 2.5 ms (written unsorted, as files may be).
 TEST_CASE("populations: spike sources read SONATA spike files relative to the description", "[description]") {
-    const auto dir = scratch("spike_file");
+    const auto dir = scratch("description_spike_file");
     {
         auto f = h5::create_file(dir / "inputs.h5");
         auto spikes = h5::create_group(f.get(), "spikes");

@@ -67,7 +67,7 @@ TEST_CASE("bad input: the simulation section", "[description][errors]") {
 
 // A missing file has no position: the message names the path only (docs/description.md, "Errors").
 TEST_CASE("bad input: a missing description file", "[description][errors]") {
-    const auto dir = scratch("missing_file");
+    const auto dir = scratch("description_missing_file");
     const std::string path = (dir / "nope.yaml").string();
     auto error_loading = [](const std::string& p) {
         try {

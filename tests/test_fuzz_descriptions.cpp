@@ -160,7 +160,7 @@ CommandResult check(const fs::path& file) {
 
 TEST_CASE("fuzz: 500 mutants of the shipped models end with exit 0 or one located line and exit 2",
           "[fuzz][errors][no_sanitize]") {
-    const auto dir = scratch("fuzz");  // description_cases.hpp: APICAL_TEST_TMP/description_fuzz
+    const auto dir = scratch("description_fuzz");
     const std::vector<std::string> bases = base_texts();
     Mutator m;
     int accepted = 0, refused = 0, too_large = 0, out_of_memory = 0;
