@@ -417,3 +417,47 @@ TEST_CASE("SONATA templates map onto apical's models, with NEST's parameter name
         CHECK(fs::exists(dir / "out" / "spikes.h5"));
     }
 }
+
+TEST_CASE("node sets resolve group datasets and type columns; a group dataset too short is refused", "[sonata]") {
+    // A copy of point_120cells whose cortex nodes get an integer group dataset `layer` = node % 3
+    // (written here); the report's cells select {ei: "i", layer: 2}: the inhibitory nodes (type
+    // 101 in cortex_node_types.csv, read from the nodes file here) whose node id % 3 == 2.
+    const fs::path dir = scratch("sonata_node_set_attributes");
+    const fs::path config = copy_point120(dir);
+    const fs::path nodes_file = dir / "point_120cells/network/cortex_nodes.h5";
+    const auto types = node_types(nodes_file, "cortex");
+    const auto with_layer = [&](std::size_t rows) {
+        h5::Handle f = h5::open_file(nodes_file, H5F_ACC_RDWR);
+        if (h5::link_exists(f.get(), "nodes/cortex/0/layer"))
+            REQUIRE(H5Ldelete(f.get(), "nodes/cortex/0/layer", H5P_DEFAULT) >= 0);
+        std::vector<std::int32_t> layer(rows);
+        for (std::size_t i = 0; i < rows; ++i) layer[i] = std::int32_t(i % 3);
+        h5::Handle g = h5::open_group(f.get(), "nodes/cortex/0");
+        h5::write_dataset<std::int32_t>(g.get(), "layer", H5T_STD_I32LE, layer);
+    };
+    {  // the report's cells: a node-set rule instead of a node list
+        std::string text;
+        {
+            std::ifstream in(config);
+            text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        const std::string list = "\"node_id\": [0, 20, 60, 80, 100]";
+        REQUIRE(text.find(list) != std::string::npos);
+        text.replace(text.find(list), list.size(), "\"ei\": \"i\", \"layer\": 2");
+        std::ofstream(config) << text;
+    }
+    with_layer(120);
+    NetworkSpec spec = load_sonata(config.string());
+    REQUIRE(spec.state_recordings.size() == 1);
+    std::vector<std::uint32_t> expected;
+    for (std::uint32_t i = 0; i < 120; ++i)
+        if (types[i] == 101 && i % 3 == 2) expected.push_back(i);
+    REQUIRE_FALSE(expected.empty());
+    CHECK(spec.state_recordings[0].nodes == expected);
+
+    // A group dataset shorter than node_group_index asks for: exit 2 naming the dataset (the
+    // row is that of the first node beyond 60 the rule asks about).
+    with_layer(60);
+    expect_bad(config, dir / "out", "cortex_nodes.h5", "/nodes/cortex/0/layer: row ");
+    expect_bad(config, dir / "out", "cortex_nodes.h5", ", beyond its 60 rows");
+}

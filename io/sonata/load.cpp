@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <tuple>
 #include <set>
 #include <sstream>
@@ -87,22 +88,46 @@ struct Loader {
         return s;
     }
 
+    // A group's dataset of one attribute, read whole once (node-set rules ask for it node by
+    // node; opening the file per node took seconds for 10^5 nodes).
+    struct GroupColumn {
+        bool present = false;  // an integer or float dataset of that name in the group
+        std::vector<std::int64_t> integers;
+        std::vector<double> floats;
+    };
+    mutable std::map<std::tuple<std::string, std::int64_t, std::string>, GroupColumn> group_columns;
+
+    const GroupColumn& group_column(const NodePopulation& p, std::int64_t group, const std::string& name) const {
+        auto [it, fresh] = group_columns.try_emplace({p.name, group, name});
+        if (!fresh) return it->second;
+        GroupColumn& c = it->second;
+        h5::Handle f = h5::open_file_for_reading(p.file);
+        const std::string g = "nodes/" + p.name + "/" + std::to_string(group);
+        if (h5::object_kind(f.get(), g) != H5I_GROUP) return c;
+        h5::Handle grp = h5::open_group(f.get(), g);
+        if (h5::object_kind(grp.get(), name) != H5I_DATASET) return c;
+        h5::Handle d = h5::open_dataset(grp.get(), name);
+        h5::Handle type(H5Dget_type(d.get()));
+        const H5T_class_t k = H5Tget_class(type.get());
+        const Ranges all{{0, h5::extent_1d(d.get())}};
+        if (k == H5T_INTEGER) c.integers = read_rows_int(d.get(), all), c.present = true;
+        if (k == H5T_FLOAT) c.floats = read_rows_double(d.get(), all), c.present = true;
+        return c;
+    }
+
     // Attribute `name` of node i as text: the node's group dataset first, then its type's CSV
     // column (nullopt when neither has it).
     std::optional<std::string> attribute(const NodePopulation& p, std::uint32_t i, const std::string& name) const {
         if (name == "node_type_id") return std::to_string(p.type_id[i]);
-        h5::Handle f = h5::open_file_for_reading(p.file);
-        const std::string g = "nodes/" + p.name + "/" + std::to_string(p.group_id[i]);
-        if (h5::object_kind(f.get(), g) == H5I_GROUP) {
-            h5::Handle grp = h5::open_group(f.get(), g);
-            if (h5::object_kind(grp.get(), name) == H5I_DATASET) {
-                h5::Handle d = h5::open_dataset(grp.get(), name);
-                const Ranges one{{std::uint64_t(p.group_index[i]), std::uint64_t(p.group_index[i]) + 1}};
-                h5::Handle type(H5Dget_type(d.get()));
-                const H5T_class_t c = H5Tget_class(type.get());
-                if (c == H5T_INTEGER) return std::to_string(read_rows_int(d.get(), one)[0]);
-                if (c == H5T_FLOAT) return number_text(read_rows_double(d.get(), one)[0]);
-            }
+        const GroupColumn& c = group_column(p, p.group_id[i], name);
+        const auto at = std::size_t(p.group_index[i]);
+        if (c.present) {
+            const std::size_t rows = std::max(c.integers.size(), c.floats.size());
+            if (at >= rows)
+                bad(p.file, "/nodes/" + p.name + "/" + std::to_string(p.group_id[i]) + "/" + name,
+                    "row " + std::to_string(at) + " asked for by node_group_index of node " + std::to_string(i) +
+                        ", beyond its " + std::to_string(rows) + " rows");
+            return c.integers.empty() ? number_text(c.floats[at]) : std::to_string(c.integers[at]);
         }
         return p.types->value(p.type_id[i], name);
     }
