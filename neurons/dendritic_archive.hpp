@@ -1,6 +1,6 @@
 // The per-step record of a neuron that predicts its own somatic spiking from its dendrite
 // (pp_cond_exp_mc_urbanczik), read by the Urbanczik-Senn rule (plasticity/urbanczik_senn.hpp;
-// docs/models.md 14) at presynaptic spikes: for every step s,
+// docs/models.md 15) at presynaptic spikes: for every step s,
 //   dPI(s) = (n_spikes(s) - phi(V*_w(s)) h) h(V*_w(s)),
 // the quantity NEST's UrbanczikArchivingNode stores per step.
 //

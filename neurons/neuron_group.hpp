@@ -90,6 +90,7 @@ public:
     // The per-step record of the dendritic prediction (neurons/dendritic_archive.hpp) that the
     // Urbanczik-Senn rule reads; nullptr for models without one.
     DendriticArchive* dendritic_archive() { return archive_; }
+    const DendriticArchive* dendritic_archive() const { return archive_; }
     std::size_t bytes() const {
         std::size_t b = gids_.size() * sizeof(gid_t) + state_.size() * padded_size(gids_.size()) * sizeof(double);
         for (auto& r : input_) b += r.bytes();

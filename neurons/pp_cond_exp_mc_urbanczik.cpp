@@ -1,7 +1,7 @@
 // pp_cond_exp_mc_urbanczik: the two-compartment point-process neuron of Urbanczik R, Senn W
 // (2014) Learning by the dendritic prediction of somatic spiking. Neuron 81:521-528, with
 // NEST's parameter names, defaults and update order (NEST model documentation of
-// pp_cond_exp_mc_urbanczik; docs/models.md 14.1). Soma U (conductance synapses), dendrite V
+// pp_cond_exp_mc_urbanczik; docs/models.md 15.1). Soma U (conductance synapses), dendrite V
 // (current synapses):
 //   C_s dU/dt = -g_L_s (U - E_L_s) - g_ex (U - E_ex) - g_in (U - E_in) + g_sp (V - U) + I_e + I_stim
 //   C_d dV/dt = -g_L_d (V - E_L_d) + I_ex + I_in + g_ps (U - V)
@@ -39,8 +39,8 @@
 // current input are accepted there but never enter the equations, so here the dendrite is
 // no target for current stimuli and has no I_e; a stimulus current of step s acts in step s
 // (apical's convention, NEST's acts one step later).
-// A plain scalar loop over neurons (not vectorised with Highway): the update draws a random
-// number per neuron and step and evaluates two exponentials; its cost is in docs/models.md.
+// A plain scalar loop over neurons (not vectorised with Highway, unlike the other models): it
+// draws a random number per neuron and step and evaluates three exponentials.
 #include <cmath>
 #include <limits>
 
@@ -198,6 +198,7 @@ const ModelInfo& pp_cond_exp_mc_urbanczik_info() {
                        {"soma.inh", Dimension::conductance, false},
                        {"dendrite.exc", Dimension::current, false},
                        {"dendrite.inh", Dimension::current, false}};
+        m.dendritic_prediction = true;
         return m;
     }();
     return info;

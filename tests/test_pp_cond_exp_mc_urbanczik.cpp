@@ -1,4 +1,4 @@
-// Tests of pp_cond_exp_mc_urbanczik (neurons/pp_cond_exp_mc_urbanczik.cpp; docs/models.md 14.1):
+// Tests of pp_cond_exp_mc_urbanczik (neurons/pp_cond_exp_mc_urbanczik.cpp; docs/models.md 15.1):
 // - subthreshold dynamics (conductance input to the soma, current input to the dendrite, a
 //   somatic stimulus current, both couplings) against an independent RK4 of the full
 //   six-variable system at a 100 times finer step;
