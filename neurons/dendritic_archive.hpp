@@ -8,7 +8,8 @@
 // synapse reads the steps between two presynaptic spikes as one run of memory. Archiving costs
 // one double per neuron and step and nothing per synapse; the synapses read lazily. The array
 // keeps the steps from the oldest one an incoming synapse may still read (its source's last
-// spike minus the delay, as NEST's access counters do): the owner of the plastic tables
+// spike minus the delay, as NEST's access counters do, or for spikes still to come the next
+// step minus the delay): the owner of the plastic tables
 // (engine/virtual_process.cpp) asks them for that step now and then (start_trim, need, trim).
 // An archive is empty and costs nothing until enabled (a plastic projection reads it).
 #pragma once
@@ -38,6 +39,7 @@ public:
     void append(step_t first, int n_steps, const double* rows, std::size_t stride) {
         if (!started_) {
             started_ = true;
+            first_ = first;
             end_ = first;
             last_trim_ = first;
             std::fill(begin_.begin(), begin_.end(), first);
@@ -51,6 +53,8 @@ public:
     // Steps [begin(i), end()) of neuron i are held; value(i, s) for s in that range.
     step_t begin(std::uint32_t i) const { return begin_[i]; }
     step_t end() const { return end_; }
+    // The first step ever appended (steps before it were never archived).
+    step_t first() const { return first_; }
     // The values of steps from .. end() - 1 of neuron i, contiguous.
     const double* from(std::uint32_t i, step_t step) const {
         APICAL_ASSERT(step >= begin_[i] && step <= end_);
@@ -90,7 +94,7 @@ private:
     std::vector<std::vector<double>> values_;  // per neuron, steps begin_[i] .. end_ - 1
     std::vector<step_t> begin_, needed_;
     bool started_ = false;
-    step_t end_ = 0;  // next step to append
+    step_t first_ = 0, end_ = 0;  // first step appended, next step to append
     step_t last_trim_ = 0;
 };
 

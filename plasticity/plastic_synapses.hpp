@@ -108,8 +108,12 @@ public:
     // The archive of the target group (reads_archive()), set once the groups exist.
     void set_archive(const DendriticArchive* archive) { archive_ = archive; }
     // Lowers, for every local target, the first archived step a synapse may still read: the
-    // step after its source's last spike minus the delay (sources that never spiked read nothing).
+    // step after its source's last spike minus the delay, and for a source's next spike (its
+    // first, or after none so far) no earlier than the step after the next one minus the delay.
     void report_needs(const StaticSynapseTable& t, DendriticArchive& archive) const {
+        const step_t next = archive.end() - delay_ + 1;  // spikes to come are at end() or later
+        for (std::uint32_t i = 0; i + 1 < first_.size(); ++i)
+            if (first_[i + 1] > first_[i]) archive.need(i, next);
         for (std::uint32_t s = 0; s < t.n_sources; ++s) {
             if (pre_[s].value == 0.0) continue;
             const step_t from = pre_[s].last - delay_ + 1;
@@ -310,8 +314,9 @@ private:
             const std::uint32_t i = target[k];
             UrbanczikSennSynapse& s = urbanczik_synapses_[k];
             if (spiked) {
-                const step_t from = std::max(first, archive_->begin(i));
-                APICAL_ASSERT(p.step - delay_ < archive_->end() && from >= first);
+                // Steps before the archive's first were never archived (NEST has no entries there).
+                const step_t from = std::max(first, archive_->first());
+                APICAL_ASSERT(p.step - delay_ < archive_->end() && archive_->begin(i) <= from);
                 urbanczik_.integrate(s, n, kernel_psp_.data(), kernel_low_.data(), archive_->from(i, from),
                                      std::max<step_t>(0, p.step - delay_ + 1 - from));
             }

@@ -39,10 +39,19 @@ std::string description(int threads, const std::string& delay, double t_stop_ms 
            "populations:\n"
            "  src: {model: poisson_source, size: 40, parameters: {rate: 15 Hz}}\n"
            "  tgt: {model: pp_cond_exp_mc_urbanczik, size: 6}\n"
+           // Sources that start late: their first spikes come after archives were trimmed.
+           "  late: {model: poisson_source, size: 10, parameters: {rate: 30 Hz, start: " +
+           std::to_string(t_stop_ms / 2) +
+           " ms}}\n"
            "projections:\n"
            "  - {name: plastic, source: src, target: tgt, receptor: dendrite.exc,\n"
            "     connectivity: {rule: pairwise_bernoulli, p: 0.5},\n"
            "     weight: {distribution: uniform, low: 50 pA, high: 250 pA}, delay: " +
+           delay +
+           ",\n"
+           "     plasticity: {rule: urbanczik_senn, eta: 0.2, tau_Delta: 30 ms, Wmin: 0 pA, Wmax: 400 pA}}\n"
+           "  - {name: plastic_late, source: late, target: tgt, receptor: dendrite.exc,\n"
+           "     connectivity: {rule: pairwise_bernoulli, p: 0.5}, weight: 100 pA, delay: " +
            delay +
            ",\n"
            "     plasticity: {rule: urbanczik_senn, eta: 0.2, tau_Delta: 30 ms, Wmin: 0 pA, Wmax: 400 pA}}\n"
@@ -180,8 +189,9 @@ void check_against_reference(const std::string& delay, step_t d) {
     // between trims, and twice that since the kept part moves only when half can go.
     step_t max_gap = 0;
     for (auto& [gid, steps] : trains) {
-        if (gid >= r.src_first + 40) continue;  // the sources only
-        step_t previous = 0;
+        if (r.dpi.count(gid)) continue;  // the sources only
+        // A late source needs nothing before its first spike.
+        step_t previous = gid < r.src_first + 40 ? 0 : steps.front();
         for (step_t s : steps) max_gap = std::max(max_gap, s - previous), previous = s;
         max_gap = std::max(max_gap, r.delivered - previous);
     }
@@ -201,6 +211,30 @@ void check_against_reference(const std::string& delay, step_t d) {
 TEST_CASE("urbanczik_senn: weights equal a brute-force per-synapse reference", "[plasticity][urbanczik_senn]") {
     SECTION("delay 1 ms") { check_against_reference("1 ms", 10); }
     SECTION("delay 2.3 ms") { check_against_reference("2.3 ms", 23); }
+}
+
+TEST_CASE("urbanczik_senn: a source's first spike just after an archive was trimmed", "[plasticity][urbanczik_senn]") {
+    // Delay 1 ms (slices of 10 steps): the archive is trimmed at the deliver that starts step
+    // 2061 (every 1024 steps since the first trim at 1031), when no synapse needs anything
+    // (the source has not spiked). The source's first spike at step 2063 opens the interval
+    // that its second spike (2500) reads from step 2063 - 10 + 1 = 2054, before that trim.
+    const std::string text =
+        "simulation: {dt: 0.1 ms, t_stop: 300 ms, seed: 3}\n"
+        "populations:\n"
+        "  src: {model: spike_source, size: 1, spike_times: [[206.3 ms, 250 ms, 280 ms]]}\n"
+        "  tgt: {model: pp_cond_exp_mc_urbanczik, size: 1, parameters: {E_L_s: -60 mV}}\n"
+        "projections:\n"
+        "  - {name: plastic, source: src, target: tgt, receptor: dendrite.exc, connectivity: {rule: all_to_all},\n"
+        "     weight: 100 pA, delay: 1 ms,\n"
+        "     plasticity: {rule: urbanczik_senn, eta: 0.2, tau_Delta: 30 ms, Wmin: 0 pA, Wmax: 400 pA}}\n";
+    const Result r = run(text);
+    REQUIRE(r.synapses.size() == 1);
+    const Synapse& syn = r.synapses[0];
+    const Reference ref = reference(syn.w_init, {2063, 2500, 2800}, r.dpi.at(syn.target), 10, r.delivered);
+    CHECK(syn.I != 0.0);
+    CHECK(std::abs(syn.I - ref.I_at_spike) <= 1e-9 * std::abs(ref.I_at_spike));
+    CHECK(std::abs(syn.J - ref.J_at_spike) <= 1e-9 * std::abs(ref.J_at_spike));
+    CHECK(syn.weight == ref.w);
 }
 
 TEST_CASE("urbanczik_senn: 1 and 2 threads give the same weights and spikes", "[plasticity][urbanczik_senn]") {
