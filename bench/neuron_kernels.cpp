@@ -43,6 +43,7 @@ const Config configs[] = {
     {"burst_pyramidal", "burst_pyramidal", "", 0.2, 1.0},
     {"burst_pyramidal/auryn", "burst_pyramidal", "reference_step_order=auryn", 0.2, 1.0},
     {"burst_poisson", "burst_poisson", "", 0.5, 0.05},
+    {"pp_cond_exp_mc_urbanczik", "pp_cond_exp_mc_urbanczik", "", 0.5, 2.0},
 };
 
 constexpr int slice_steps = 10;

@@ -109,12 +109,14 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
             drawn += !p->is_constant();
         // Per synapse in the tables (synapses/static_synapse_table.hpp) and its short-term state.
         // nn_pre_centered STDP keeps a presynaptic trace per synapse; triplet STDP two traces per
-        // source and per target.
+        // source and per target; Urbanczik-Senn its integrals and initial weight per synapse and
+        // two traces per source (the targets' archives grow with the run and are not counted).
+        const bool urbanczik = proj.plasticity.rule == PlasticityRule::urbanczik_senn;
         const bool synapse_trace =
             proj.plasticity.rule == PlasticityRule::stdp_pair && proj.plasticity.pairing == StdpPairing::nn_pre_centered;
-        const double traces = proj.plasticity.rule == PlasticityRule::stdp_triplet ? 2.0 : 1.0;
+        const double traces = proj.plasticity.rule == PlasticityRule::stdp_triplet || urbanczik ? 2.0 : 1.0;
         const double per_synapse = 4.0 + (weights ? 4.0 : 0.0) + (delays ? 2.0 : 0.0) + (plastic ? 4.0 : 0.0) +
-                                   (synapse_trace ? 8.0 : 0.0) +
+                                   (synapse_trace ? 8.0 : 0.0) + (urbanczik ? sizeof(UrbanczikSennSynapse) : 0.0) +
                                    (stp_per_synapse ? state + 4.0 * drawn : 0.0);
         // Per synapse while building: source and target, the drawn weight (double), delay
         // (int) and short-term parameters; reserved when the weight is constant.

@@ -46,6 +46,15 @@ void VirtualProcess::add_teaching(TeachingInput in, const PopulationLayout& layo
 }
 
 void VirtualProcess::finish_building(int max_slice_steps) {
+    // The Urbanczik-Senn rule reads its target group's archive, which records from now on.
+    for (Plastic& pl : plastic_) {
+        if (!pl.synapses.reads_archive()) continue;
+        NeuronGroup& g = *groups_[std::size_t(pl.target_population)];
+        DendriticArchive* archive = g.dendritic_archive();
+        APICAL_ASSERT(archive != nullptr);  // the description checks the target model
+        if (!archive->enabled()) archive->enable(g.size());
+        pl.synapses.set_archive(archive);
+    }
     // Every population has its (possibly empty) list of tables, so deliver can index it.
     tables_of_source_.resize(std::max(tables_of_source_.size(), groups_.size()));
     std::size_t n_compartments = 1;
@@ -165,6 +174,21 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
         }
     }
     for (Plastic& pl : plastic_) pl.synapses.posts_through(tables_[std::size_t(pl.table)], through);
+    trim_archives();
+}
+
+// Drops the archived steps no incoming synapse can read any more (now and then: the needs are
+// gathered over every synapse of the tables that read the archive).
+void VirtualProcess::trim_archives() {
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+        DendriticArchive* archive = groups_[gi]->dendritic_archive();
+        if (!archive || !archive->trim_due()) continue;
+        archive->start_trim();
+        for (const Plastic& pl : plastic_)
+            if (pl.synapses.reads_archive() && std::size_t(pl.target_population) == gi)
+                pl.synapses.report_needs(tables_[std::size_t(pl.table)], *archive);
+        archive->trim();
+    }
 }
 
 void VirtualProcess::add_poisson_input(std::uint32_t seed, step_t first, int n) {

@@ -93,6 +93,8 @@ public:
     std::vector<Spike>& spikes() { return spikes_; }
 
 private:
+    void trim_archives();
+
     int id_;
     std::vector<std::unique_ptr<NeuronGroup>> groups_;  // one per population
     std::vector<StaticSynapseTable> tables_;

@@ -66,6 +66,10 @@ struct ModelInfo {
     // Whether the model takes a parameter set per neuron (ModelContext::parameter_sets), as
     // SONATA populations with several node types need.
     bool per_neuron_parameters = false;
+    // Whether the model keeps a DendriticArchive of its dendritic prediction (the input of the
+    // Urbanczik-Senn rule, neurons/dendritic_archive.hpp), with the dendrite parameters C_m_d,
+    // g_L_d and tau_syn_ex_d and the receptor dendrite.exc.
+    bool dendritic_prediction = false;
     // Cross-parameter checks, with the run's step dt_ms (for parameters that must span some
     // steps); returns "" when fine, else what was expected (for the message). The description
     // layer calls it; a model's constructor may then rely on it (and assert).

@@ -13,6 +13,7 @@ const ModelEntry registry[] = {
     {&burst_poisson_info, &make_burst_poisson},
     {&aeif_cond_exp_info, &make_aeif_cond_exp},
     {&burst_pyramidal_info, &make_burst_pyramidal},
+    {&pp_cond_exp_mc_urbanczik_info, &make_pp_cond_exp_mc_urbanczik},
     {&poisson_source_info, &make_poisson_source},
     {&spike_source_info, nullptr},
 };

@@ -71,6 +71,10 @@ const ModelInfo& poisson_source_info();
 std::unique_ptr<NeuronGroup> make_poisson_source(std::vector<gid_t>, int, double,
                                                  const std::map<std::string, double>&,
                                                  const ModelContext& = {});
+const ModelInfo& pp_cond_exp_mc_urbanczik_info();
+std::unique_ptr<NeuronGroup> make_pp_cond_exp_mc_urbanczik(std::vector<gid_t>, int, double,
+                                                           const std::map<std::string, double>&,
+                                                           const ModelContext& = {});
 const ModelInfo& spike_source_info();
 
 // Registry lookup for the engine: the factory of a model (nullptr for spike_source, which

@@ -24,6 +24,7 @@
 #include "core/ring_buffer.hpp"
 #include "core/spike.hpp"
 #include "core/time.hpp"
+#include "neurons/dendritic_archive.hpp"
 #include "neurons/model_info.hpp"
 
 namespace apical {
@@ -86,9 +87,14 @@ public:
     // State variable by its index in info().state (for initialisation and recording); size()
     // elements, padded_size(size()) allocated.
     PaddedVector<double>& state(int index) { return state_[std::size_t(index)]; }
+    // The per-step record of the dendritic prediction (neurons/dendritic_archive.hpp) that the
+    // Urbanczik-Senn rule reads; nullptr for models without one.
+    DendriticArchive* dendritic_archive() { return archive_; }
+    const DendriticArchive* dendritic_archive() const { return archive_; }
     std::size_t bytes() const {
         std::size_t b = gids_.size() * sizeof(gid_t) + state_.size() * padded_size(gids_.size()) * sizeof(double);
         for (auto& r : input_) b += r.bytes();
+        if (archive_) b += archive_->bytes();
         return b;
     }
 
@@ -109,6 +115,7 @@ protected:
     std::vector<RingBuffer> input_;
     std::vector<PaddedVector<double>> state_;  // [state variable][neuron]
     double dt_;
+    DendriticArchive* archive_ = nullptr;  // set by a model that keeps one
 };
 
 }  // namespace apical

@@ -32,6 +32,7 @@
 #include "core/ring_buffer.hpp"
 #include "core/spike.hpp"
 #include "core/time.hpp"
+#include "neurons/dendritic_archive.hpp"
 #include "plasticity/plasticity_spec.hpp"
 #include "synapses/static_synapse_table.hpp"
 
@@ -42,7 +43,7 @@ public:
     // For table `t` (per-synapse weights, one delay) with `n_targets` local targets.
     PlasticSynapses(const PlasticitySpec& spec, const StaticSynapseTable& t, std::size_t n_targets, double dt_ms)
         : rule_(spec.rule), delay_(t.delay_constant), stdp_(spec.stdp, spec.pairing, dt_ms),
-          triplet_(spec.triplet, dt_ms), bdsp_(spec.bdsp, dt_ms) {
+          triplet_(spec.triplet, dt_ms), bdsp_(spec.bdsp, dt_ms), urbanczik_(spec.urbanczik, dt_ms) {
         APICAL_ASSERT(t.delay.empty() && t.weight.size() == t.size());
         for (auto [start, stop] : spec.active_ms)
             active_.push_back({to_steps(start, dt_ms), stop >= 1e300 ? step_max : to_steps(stop, dt_ms)});
@@ -85,6 +86,14 @@ public:
             post_.assign(n_targets, Trace{});
             post2_.assign(n_targets, Trace{});
             post_before_.assign(n_targets, 0.0);
+        } else if (rule_ == PlasticityRule::urbanczik_senn) {
+            // No schedules: the weight is a function of the whole integral (NEST's form).
+            APICAL_ASSERT(active_.empty() && rate_factors_.empty() && periodic_.empty());
+            pre_decay_ = urbanczik_.a_L_decay();
+            pre2_decay_ = urbanczik_.a_s_decay();
+            pre2_.assign(t.n_sources, Trace{});
+            urbanczik_synapses_.resize(t.size());
+            for (std::size_t k = 0; k < t.size(); ++k) urbanczik_synapses_[k].w_init = t.weight[k];
         } else {
             bdsp_targets_.assign(n_targets, bdsp_.initial_target(0));
         }
@@ -94,8 +103,27 @@ public:
     // Whether the rule needs the classes of pre- and postsynaptic spikes.
     bool uses_classes() const { return rule_ == PlasticityRule::bdsp; }
 
+    // Whether the rule reads its targets' DendriticArchive (Urbanczik-Senn) instead of spikes.
+    bool reads_archive() const { return rule_ == PlasticityRule::urbanczik_senn; }
+    // The archive of the target group (reads_archive()), set once the groups exist.
+    void set_archive(const DendriticArchive* archive) { archive_ = archive; }
+    // Lowers, for every local target, the first archived step a synapse may still read: the
+    // step after its source's last spike minus the delay, and for a source's next spike (its
+    // first, or after none so far) no earlier than the step after the next one minus the delay.
+    void report_needs(const StaticSynapseTable& t, DendriticArchive& archive) const {
+        const step_t next = archive.end() - delay_ + 1;  // spikes to come are at end() or later
+        for (std::uint32_t i = 0; i + 1 < first_.size(); ++i)
+            if (first_[i + 1] > first_[i]) archive.need(i, next);
+        for (std::uint32_t s = 0; s < t.n_sources; ++s) {
+            if (pre_[s].value == 0.0) continue;
+            const step_t from = pre_[s].last - delay_ + 1;
+            for (std::uint32_t k = t.offsets[s]; k < t.offsets[s + 1]; ++k) archive.need(t.target[k], from);
+        }
+    }
+
     // An own postsynaptic spike of local target `target`, emitted at `step`; in step order.
     void add_post(step_t step, std::uint32_t target, std::uint8_t spike_class) {
+        if (reads_archive()) return;  // the archive holds the spikes
         posts_.push_back({step + delay_, target, spike_class});
     }
     // Applies the postsynaptic spikes that come before a presynaptic spike at `step`.
@@ -125,6 +153,7 @@ public:
             with_pairing([&](auto pairing) { stdp_pre<decltype(pairing)::value>(t, p); });
             break;
         case PlasticityRule::stdp_triplet: triplet_pre(t, p); break;
+        case PlasticityRule::urbanczik_senn: urbanczik_pre(t, p); break;
         default: bdsp_pre(t, p, spike_class == SpikeClass::event);
         }
     }
@@ -135,11 +164,15 @@ public:
                (pre_.size() + pre2_.size() + post_.size() + post2_.size()) * sizeof(Trace) +
                (post_before_.size() + synapse_trace_.size()) * sizeof(double) +
                bdsp_targets_.size() * sizeof(BdspTarget) + posts_.capacity() * sizeof(PostSpike) +
+               urbanczik_synapses_.size() * sizeof(UrbanczikSennSynapse) +
+               (kernel_psp_.capacity() + kernel_low_.capacity()) * sizeof(double) +
                pre_decay_.bytes() + post_decay_.bytes() + pre2_decay_.bytes() + post2_decay_.bytes();
     }
     // The postsynaptic state per local target, for tests and recordings.
     const std::vector<BdspTarget>& bdsp_targets() const { return bdsp_targets_; }
     const Bdsp& bdsp() const { return bdsp_; }
+    // The Urbanczik-Senn state per synapse (positions of the table), for tests.
+    const std::vector<UrbanczikSennSynapse>& urbanczik_synapses() const { return urbanczik_synapses_; }
 
 private:
     struct PostSpike {
@@ -266,6 +299,34 @@ private:
         if (event) pre_[p.node].spike(p.step, bdsp_.pre_decay(), TraceUpdate::all_to_all);
     }
 
+    // Urbanczik-Senn (NEST's send): integrate each target's archive over the interval since the
+    // source's last spike with the source's kernels, set the weight, transmit it, then the
+    // source's traces take the spike.
+    void urbanczik_pre(StaticSynapseTable& t, const Pre& p) {
+        float* w = t.weight.data();
+        const std::uint32_t* target = t.target.data();
+        const Trace &a_L = pre_[p.node], &a_s = pre2_[p.node];
+        const bool spiked = a_L.value != 0.0;  // a trace is >= 1 just after a spike
+        const step_t n = p.step - a_L.last;
+        const step_t first = a_L.last - delay_ + 1;  // archived step of synapse time last + 1
+        if (spiked) urbanczik_.kernels(n, a_L.value, a_s.value, kernel_psp_, kernel_low_);
+        for (std::uint32_t k = p.begin; k < p.end; ++k) {
+            const std::uint32_t i = target[k];
+            UrbanczikSennSynapse& s = urbanczik_synapses_[k];
+            if (spiked) {
+                // Steps before the archive's first were never archived (NEST has no entries there).
+                const step_t from = std::max(first, archive_->first());
+                APICAL_ASSERT(p.step - delay_ < archive_->end() && archive_->begin(i) <= from);
+                urbanczik_.integrate(s, n, kernel_psp_.data(), kernel_low_.data(), archive_->from(i, from),
+                                     std::max<step_t>(0, p.step - delay_ + 1 - from));
+            }
+            w[k] = float(urbanczik_.weight(s));
+            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy;
+        }
+        pre_[p.node].spike(p.step, pre_decay_, TraceUpdate::all_to_all);
+        pre2_[p.node].spike(p.step, pre2_decay_, TraceUpdate::all_to_all);
+    }
+
     void post(StaticSynapseTable& t, const PostSpike& p) {
         follow_schedule(p.at);
         switch (rule_) {
@@ -342,7 +403,7 @@ private:
     std::vector<std::uint32_t> block_source_;      // source of position b << block_shift_
     int block_shift_ = 0;
     std::vector<Trace> pre_;   // per source: K+ (STDP), r1 (triplet), event trace (BDSP)
-    std::vector<Trace> pre2_;  // per source: r2 (triplet)
+    std::vector<Trace> pre2_;  // per source: r2 (triplet), a_s (Urbanczik-Senn; pre_ is a_L)
     // Per target: K- (STDP) or o1 (triplet), its value just before the target's last spike (read
     // by a presynaptic spike at that same step), and o2 (triplet).
     StdpPair stdp_;
@@ -353,6 +414,10 @@ private:
     std::vector<double> synapse_trace_;  // per synapse: K+ of nn_pre_centered
     Bdsp bdsp_;
     std::vector<BdspTarget> bdsp_targets_;
+    UrbanczikSenn urbanczik_;
+    std::vector<UrbanczikSennSynapse> urbanczik_synapses_;  // per synapse position
+    const DendriticArchive* archive_ = nullptr;            // of the target group
+    std::vector<double> kernel_psp_, kernel_low_;           // one interval's kernels, reused
     std::vector<PostSpike> posts_;  // queued, synapse-time order; [head_, end) pending
     std::size_t head_ = 0;
 };

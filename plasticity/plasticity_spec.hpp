@@ -9,10 +9,11 @@
 #include "plasticity/bdsp.hpp"
 #include "plasticity/stdp_pair.hpp"
 #include "plasticity/stdp_triplet.hpp"
+#include "plasticity/urbanczik_senn.hpp"
 
 namespace apical {
 
-enum class PlasticityRule : std::uint8_t { none, stdp_pair, bdsp, stdp_triplet };
+enum class PlasticityRule : std::uint8_t { none, stdp_pair, bdsp, stdp_triplet, urbanczik_senn };
 
 // The rule's name in descriptions and output files.
 inline const char* plasticity_rule_name(PlasticityRule r) {
@@ -20,6 +21,7 @@ inline const char* plasticity_rule_name(PlasticityRule r) {
     case PlasticityRule::stdp_pair: return "stdp_pair";
     case PlasticityRule::bdsp: return "bdsp";
     case PlasticityRule::stdp_triplet: return "stdp_triplet";
+    case PlasticityRule::urbanczik_senn: return "urbanczik_senn";
     case PlasticityRule::none: break;
     }
     return "none";
@@ -32,6 +34,7 @@ struct PlasticitySpec {
     BdspParameters bdsp;
     StdpTripletParameters triplet;
     StdpTripletPreset triplet_preset = StdpTripletPreset::none;
+    UrbanczikSennParameters urbanczik;
     // Windows [start, stop) (ms, synapse time) in which weights change; empty: always. Outside
     // them every trace still follows the spikes (the authors' burn-in: averages settle first).
     std::vector<std::pair<double, double>> active_ms;

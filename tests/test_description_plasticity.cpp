@@ -18,14 +18,66 @@ std::string active_with(const std::string& windows) {
     return with_plasticity("plasticity: {rule: stdp_pair, Wmax: 5 nS, active: " + windows + "}");
 }
 
+// small_description with a pp_cond_exp_mc_urbanczik population U and a projection E -> U onto
+// `receptor` with the plasticity key `key` (U's parameters: `parameters`).
+std::string with_urbanczik(const std::string& key, const std::string& receptor = "dendrite.exc",
+                           const std::string& parameters = "{}", const std::string& weight = "100 pA") {
+    return replaced(small_description, "projections:\n",
+                    "  U: {model: pp_cond_exp_mc_urbanczik, size: 3, parameters: " + parameters +
+                        "}\nprojections:\n  - {source: E, target: U, connectivity: {rule: all_to_all}, weight: " +
+                        weight + ", delay: 1 ms, receptor: " + receptor + ", " + key + "}\n");
+}
+
+// Each kind of bad urbanczik_senn key (the projection is projections[0]).
+std::vector<error_case> urbanczik_errors() {
+    const std::string p = "projections[0].plasticity";
+    return {
+        {"a target without a dendritic prediction",
+         with_plasticity("plasticity: {rule: @@urbanczik_senn}"), "projections[1].plasticity.rule",
+         "a rule whose target model provides a dendritic prediction (urbanczik_senn needs pp_cond_exp_mc_urbanczik)",
+         "urbanczik_senn onto \"C\", a iaf_cond_exp population"},
+        {"the inhibitory dendritic receptor", with_urbanczik("plasticity: @@{rule: urbanczik_senn}", "dendrite.inh"), p,
+         "urbanczik_senn on the receptor dendrite.exc", "receptor dendrite.inh"},
+        {"a somatic receptor",
+         with_urbanczik("plasticity: @@{rule: urbanczik_senn, Wmax: 10 nS}", "soma.exc", "{}", "1 nS"), p,
+         "urbanczik_senn on the receptor dendrite.exc", "receptor soma.exc"},
+        {"Wmax not above Wmin", with_urbanczik("plasticity: {rule: urbanczik_senn, Wmin: 50 pA, Wmax: @@50 pA}"),
+         p + ".Wmax", "a Wmax above Wmin (50 pA)", "50 pA"},
+        {"Wmin in the wrong unit", with_urbanczik("plasticity: {rule: urbanczik_senn, Wmin: @@1 nS}"), p + ".Wmin",
+         "a current (e.g. \"100 pA\")", "\"1 nS\" (a conductance)"},
+        {"a negative eta", with_urbanczik("plasticity: {rule: urbanczik_senn, eta: @@-0.1}"), p + ".eta",
+         "a value of at least 0", "-0.1"},
+        {"a non-positive tau_Delta", with_urbanczik("plasticity: {rule: urbanczik_senn, tau_Delta: @@0 ms}"),
+         p + ".tau_Delta", "a time above 0 ms", "0 ms"},
+        {"learning windows", with_urbanczik("plasticity: {rule: urbanczik_senn, active: @@[[1 s, 2 s]]}"),
+         p + ".active",
+         "no learning windows or rate schedule with urbanczik_senn (its weight is a function of the whole integral "
+         "since the start)",
+         "active"},
+        {"a rate schedule", with_urbanczik("plasticity: {rule: urbanczik_senn, rate_factors: @@[[1 s, 0.5]]}"),
+         p + ".rate_factors",
+         "no learning windows or rate schedule with urbanczik_senn (its weight is a function of the whole integral "
+         "since the start)",
+         "rate_factors"},
+        {"tau_L equal to tau_syn_ex_d",
+         with_urbanczik("plasticity: @@{rule: urbanczik_senn}", "dendrite.exc", "{C_m_d: 90 pF}"), p,
+         "a target whose dendritic tau_L = C_m_d / g_L_d differs from tau_syn_ex_d (the rule divides by their "
+         "difference)",
+         "both 3 ms"},
+        {"initial weight above Wmax", with_urbanczik("plasticity: @@{rule: urbanczik_senn}", "dendrite.exc", "{}", "150 pA"),
+         p, "initial weights within the rule's bounds [0 pA, 100 pA] (bound a weight distribution with min and max)",
+         "weight 150 pA"},
+    };
+}
+
 std::vector<error_case> plasticity_errors() {
     const std::string p = "projections[1].plasticity";
     return {
         {"not a mapping", with_plasticity("plasticity: @@stdp"), p, "a mapping {rule: stdp_pair, ...}", "\"stdp\""},
         {"no rule", with_plasticity("plasticity: @@{lambda: 0.1}"), p,
-         "a \"rule\" key (a plasticity rule (one of: stdp_pair, bdsp, stdp_triplet))", "keys lambda"},
+         "a \"rule\" key (a plasticity rule (one of: stdp_pair, bdsp, stdp_triplet, urbanczik_senn))", "keys lambda"},
         {"unknown rule", with_plasticity("plasticity: {rule: @@stdp}"), p + ".rule",
-         "a plasticity rule (one of: stdp_pair, bdsp, stdp_triplet)", "\"stdp\""},
+         "a plasticity rule (one of: stdp_pair, bdsp, stdp_triplet, urbanczik_senn)", "\"stdp\""},
         {"a key of the other rule", with_plasticity("plasticity: {rule: stdp_pair, @@eta: 0.1 nS}"), p + ".eta",
          "a key of a stdp_pair rule (one of: rule, pairing, tau_plus, tau_minus, lambda, alpha, mu_plus, mu_minus, "
          "Wmax, active, rate_factors, initial_weights)",
@@ -112,10 +164,50 @@ std::vector<error_case> plasticity_errors() {
     };
 }
 
+// Calls f(spec) with the spec of `text` and with that of its resolved description read back.
+template <class F>
+void for_text_and_resolved(const std::string& text, F&& f) {
+    for (int pass = 0; pass < 2; ++pass) {
+        INFO("pass " << pass);
+        f(parse_description(pass == 0 ? text : parse_description(text, "m.yaml").resolved_yaml, "m.yaml"));
+    }
+}
+
 }  // namespace
 
 TEST_CASE("bad input: plasticity", "[description][errors]") {
     check_error_case(GENERATE(from_range(plasticity_errors())));
+}
+
+TEST_CASE("bad input: urbanczik_senn", "[description][errors][urbanczik_senn]") {
+    check_error_case(GENERATE(from_range(urbanczik_errors())));
+}
+
+TEST_CASE("urbanczik_senn: the values and the target's dendrite land in the spec and survive the resolved "
+          "description", "[description][urbanczik_senn]") {
+    const std::string text = with_urbanczik(
+        "plasticity: {rule: urbanczik_senn, eta: 0.17, tau_Delta: 50 ms, Wmin: 10 pA, Wmax: 1.35 nA}", "dendrite.exc",
+        "{C_m_d: 200 pF, g_L_d: 40 nS, tau_syn_ex_d: 2 ms}");
+    for_text_and_resolved(text, [](const NetworkSpec& spec) {
+        const PlasticitySpec& s = spec.projections[0].plasticity;
+        CHECK(s.rule == PlasticityRule::urbanczik_senn);
+        CHECK(s.urbanczik.eta == 0.17);
+        CHECK(s.urbanczik.tau_Delta_ms == 50.0);
+        CHECK(s.urbanczik.Wmin == 10.0);
+        CHECK(s.urbanczik.Wmax == 1350.0);
+        CHECK(s.urbanczik.C_m_d == 200.0);
+        CHECK(s.urbanczik.g_L_d == 40.0);
+        CHECK(s.urbanczik.tau_s_ms == 2.0);
+    });
+    // NEST's defaults (urbanczik_synapse; pp_cond_exp_mc_urbanczik's dendrite).
+    const UrbanczikSennParameters d =
+        parse_description(with_urbanczik("plasticity: {rule: urbanczik_senn}"), "m.yaml").projections[0].plasticity.urbanczik;
+    CHECK(d.eta == 0.07);
+    CHECK(d.tau_Delta_ms == 100.0);
+    CHECK(d.Wmin == 0.0);
+    CHECK(d.Wmax == 100.0);
+    CHECK(d.tau_L_ms() == 10.0);
+    CHECK(d.tau_s_ms == 3.0);
 }
 
 TEST_CASE("plasticity: the values land in the spec and survive the resolved description", "[description]") {
@@ -123,10 +215,7 @@ TEST_CASE("plasticity: the values land in the spec and survive the resolved desc
         "plasticity: {rule: bdsp, eta: 0.01 nS, tau_pre: 50 ms, tau_avg: 2 s, w_min: 1 nS, w_max: 4 nS, "
         "e_min: 1 Hz, e_max: inf Hz, homeostasis_rate: event_rate, initial_event_rate: 5 Hz, "
         "active: [[1 s, 2 s], [3 s, inf]], rate_factors: [[0 s, 2], [1.5 s, 0.25]]}");
-    for (int pass = 0; pass < 2; ++pass) {
-        INFO("pass " << pass);
-        const NetworkSpec spec =
-            parse_description(pass == 0 ? text : parse_description(text, "m.yaml").resolved_yaml, "m.yaml");
+    for_text_and_resolved(text, [](const NetworkSpec& spec) {
         const PlasticitySpec& s = spec.projections[1].plasticity;
         CHECK(s.rule == PlasticityRule::bdsp);
         CHECK(s.bdsp.eta == 0.01);
@@ -144,7 +233,7 @@ TEST_CASE("plasticity: the values land in the spec and survive the resolved desc
         CHECK(s.active_ms[1].first == 3000.0);
         CHECK(s.active_ms[1].second >= 1e300);
         CHECK(s.rate_factors == std::vector<std::pair<double, double>>{{0.0, 2.0}, {1500.0, 0.25}});
-    }
+    });
     // Periodic windows: the values, and again from the resolved description.
     const std::string periodic = with_plasticity(
         "plasticity: {rule: bdsp, w_max: 4 nS, active: {period: 8 s, windows: [[0 s, 1 s], [7.2 s, 8 s]], start: 38 s, stop: 100 s}}");

@@ -236,8 +236,8 @@ void write_synapse(YAML::Emitter& out, const Reader& in, const ProjectionSpec& p
 // The plasticity key: a rule and its parameters, one field table per rule, and the windows
 // in which weights change (docs/description.md, "Plasticity"). Weight-valued parameters take
 // the unit of the projection's receptor, so their rows look it up.
-const std::vector<std::string>& plasticity_rules() {  // PlasticityRule 1, 2, 3
-    static const auto names = enum_names(&plasticity_rule_name, 3, 1);
+const std::vector<std::string>& plasticity_rules() {  // PlasticityRule 1 .. 4
+    static const auto names = enum_names(&plasticity_rule_name, 4, 1);
     return names;
 }
 
@@ -348,6 +348,10 @@ const KindTables<P>& plasticity_tables() {
              rule_weight("A2_minus", [](P& p) -> double& { return p.plasticity.triplet.A2_minus; }, at_least("an amplitude", 0.0)),
              rule_weight("A3_minus", [](P& p) -> double& { return p.plasticity.triplet.A3_minus; }, at_least("an amplitude", 0.0)),
              rule_weight("Wmax", [](P& p) -> double& { return p.plasticity.triplet.Wmax; }, above("a weight", 0.0))},
+            {rule_quantity<D::dimensionless>("eta", [](P& p) -> double& { return p.plasticity.urbanczik.eta; }, non_negative),
+             rule_quantity<D::time>("tau_Delta", [](P& p) -> double& { return p.plasticity.urbanczik.tau_Delta_ms; }, positive_time()),
+             rule_weight("Wmin", [](P& p) -> double& { return p.plasticity.urbanczik.Wmin; }, Range{}),
+             rule_weight("Wmax", [](P& p) -> double& { return p.plasticity.urbanczik.Wmax; }, Range{})},
         },
         {custom_field<P>("active", nullptr,
                          [](YAML::Emitter& out, const Reader&, const P& p) {
@@ -489,7 +493,43 @@ void read_initial_weights_key(Reader& in, const Tree& t, const std::string& path
 std::pair<double, double> weight_bounds(const PlasticitySpec& s) {
     if (s.rule == PlasticityRule::stdp_pair) return {0.0, s.stdp.Wmax};
     if (s.rule == PlasticityRule::stdp_triplet) return {0.0, s.triplet.Wmax};
+    if (s.rule == PlasticityRule::urbanczik_senn) return {s.urbanczik.Wmin, s.urbanczik.Wmax};
     return {s.bdsp.w_min, s.bdsp.w_max};
+}
+
+// Urbanczik-Senn: bounds in order, no schedules (the weight is a function of the whole
+// integral, NEST's form), a target that keeps the dendritic prediction, the dendritic
+// receptor, and the dendrite's constants the rule uses (taken from the target population).
+void read_urbanczik_target(Reader& in, const Tree& t, const std::string& path, P& p) {
+    UrbanczikSennParameters& u = p.plasticity.urbanczik;
+    const Dimension wdim = receptor_info(in, p).weight_dim;
+    if (!(u.Wmin < u.Wmax)) {
+        const Tree* at = t.find("Wmax");
+        in.fail(at ? at->pos : t.pos, path + ".Wmax", "a Wmax above Wmin (" + q(u.Wmin, wdim) + ")", q(u.Wmax, wdim));
+    }
+    for (const char* key : {"active", "rate_factors"})
+        if (const Tree* at = t.find(key))
+            in.fail(at->pos, path + "." + key,
+                    "no learning windows or rate schedule with urbanczik_senn (its weight is a function of the "
+                    "whole integral since the start)",
+                    std::string(key));
+    const PopulationSpec& target = population_named(in, p.target);
+    if (!target.info->dendritic_prediction)
+        in.fail(t.find("rule")->pos, path + ".rule",
+                "a rule whose target model provides a dendritic prediction (urbanczik_senn needs "
+                "pp_cond_exp_mc_urbanczik)",
+                "urbanczik_senn onto " + quote(p.target) + ", a " + target.model + " population");
+    if (receptor_info(in, p).name != "dendrite.exc")
+        in.fail(t.pos, path, "urbanczik_senn on the receptor dendrite.exc",
+                "receptor " + receptor_info(in, p).name);
+    u.C_m_d = target.parameters.at("C_m_d");
+    u.g_L_d = target.parameters.at("g_L_d");
+    u.tau_s_ms = target.parameters.at("tau_syn_ex_d");
+    if (u.tau_L_ms() == u.tau_s_ms)
+        in.fail(t.pos, path,
+                "a target whose dendritic tau_L = C_m_d / g_L_d differs from tau_syn_ex_d (the rule divides by "
+                "their difference)",
+                "both " + q(u.tau_s_ms, Dimension::time));
 }
 
 void read_plasticity(Reader& in, const Tree& t, const std::string& path, P& p) {
@@ -529,6 +569,7 @@ void read_plasticity(Reader& in, const Tree& t, const std::string& path, P& p) {
         in.fail(at ? at->pos : t.pos, path + ".w_max", "a w_max above w_min (" + q(s.bdsp.w_min, wdim) + ")",
                 q(s.bdsp.w_max, wdim));
     }
+    if (s.rule == PlasticityRule::urbanczik_senn) read_urbanczik_target(in, t, path, p);
     // What the kernel's storage needs: one delay, a per-source short-term state, weights
     // within the bounds from the start.
     if (!p.delay.is_constant())

@@ -3,7 +3,8 @@
 // process with a LocalContext (rank 0 runs that afterwards); collective_phase stops every
 // rank when one fails, with the message on that rank only; with short-term plastic projections
 // (docs/models.md 4.4: per-source state copied on every VP) and with the periodic step_current and
-// teaching_current (docs/models.md 9.4, 9.7) the spikes are still those of one process.
+// teaching_current (docs/models.md 9.4, 9.7) the spikes are still those of one process; with the
+// Urbanczik-Senn rule (docs/models.md 15) the spikes and final weights are those of one process.
 #include <catch2/catch.hpp>
 
 #include <hdf5.h>
@@ -182,4 +183,46 @@ TEST_CASE("periodic stimuli and the teaching_current under MPI: the spikes of on
                      "e_max: 40 Hz, tolerance: 2 Hz}]"});
     };
     same_files_as_one_process(ctx, "mpi_teaching", spec_in);
+}
+
+TEST_CASE("urbanczik_senn under MPI: the spikes and final weights of one process", "[mpi][run][urbanczik_senn]") {
+    MpiContext ctx;
+    REQUIRE(ctx.size() >= 2);  // run under mpiexec -n 2 or more
+    const fs::path dir = test::scratch_root() / ("mpi_urbanczik_" + std::to_string(ctx.size()));
+    if (ctx.rank() == 0) scratch(dir.filename().string());
+    ctx.any(false);  // the folder exists before any rank writes
+    // 40 Poisson sources onto the dendrites of 10 pp_cond_exp_mc_urbanczik neurons with somatic
+    // drive (as tests/test_urbanczik_senn.cpp), 600 ms, delay 1.2 ms.
+    const auto spec_in = [&](const fs::path& output, int threads) {
+        const std::string text =
+            "simulation: {dt: 0.1 ms, t_stop: 600 ms, seed: 9, threads: " + std::to_string(threads) +
+            ", output: " + output.string() +
+            "}\n"
+            "populations:\n"
+            "  src: {model: poisson_source, size: 40, parameters: {rate: 15 Hz}}\n"
+            "  tgt: {model: pp_cond_exp_mc_urbanczik, size: 10}\n"
+            "projections:\n"
+            "  - {name: plastic, source: src, target: tgt, receptor: dendrite.exc,\n"
+            "     connectivity: {rule: pairwise_bernoulli, p: 0.5},\n"
+            "     weight: {distribution: uniform, low: 50 pA, high: 250 pA}, delay: 1.2 ms,\n"
+            "     plasticity: {rule: urbanczik_senn, eta: 0.2, tau_Delta: 30 ms, Wmin: 0 pA, Wmax: 400 pA}}\n"
+            "stimuli:\n"
+            "  - {name: drive, model: poisson_generator, targets: [tgt], receptor: soma.exc, rate: 3 kHz, "
+            "weight: 2 nS, delay: 0.1 ms}\n"
+            "recordings:\n  spikes: [src, tgt]\n";
+        return parse_description(text, (dir / "urbanczik.yaml").string(), {});
+    };
+    for (int threads : {1, 2}) {
+        INFO(ctx.size() << " ranks x " << threads << " threads");
+        const fs::path ranks_dir = dir / ("ranks_" + std::to_string(threads));
+        run_on_ranks(spec_in(ranks_dir, threads), ctx);
+        if (ctx.rank() != 0) continue;
+        if (threads == 1) run_spec(spec_in(dir / "one", 1));
+        const SpikeFile ranks = read_spike_file(ranks_dir / "spikes.h5");
+        REQUIRE(ranks.populations.at("tgt").timestamps.size() > 20);
+        CHECK(same_spikes(ranks, read_spike_file(dir / "one" / "spikes.h5")));
+        const auto weights = read_values(ranks_dir / "weights.h5", "/weights/plastic/weight");
+        REQUIRE(weights.size() > 100);
+        CHECK(weights == read_values(dir / "one" / "weights.h5", "/weights/plastic/weight"));
+    }
 }
