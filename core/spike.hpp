@@ -11,7 +11,8 @@ namespace apical {
 using gid_t = std::uint32_t;  // global neuron id, dense over all populations
 
 // A spike at time (step + offset) * dt. Grid-based models emit offset = 0; exact
-// event-driven models (later) put the position inside the step in offset, in [0, 1).
+// event-driven models and spike sources with off-grid times put the position inside the step
+// in offset, in [0, 1) (docs/architecture.md, "Time").
 // Canonical order everywhere: by step, then gid (offset only breaks ties for one gid).
 struct Spike {
     step_t step;
@@ -19,6 +20,12 @@ struct Spike {
     float offset;
 };
 static_assert(sizeof(Spike) == 16, "Spike is exchanged as raw bytes; keep it compact");
+
+// The step at whose end a spike is stamped on the grid: its own step when on the grid, else
+// the next one (NEST's convention for precise spikes). The update of that step produces it, and
+// grid-based targets receive it a delay after it.
+inline step_t grid_step(step_t step, float offset) { return step + (offset > 0.0f ? 1 : 0); }
+inline step_t grid_step(const Spike& s) { return grid_step(s.step, s.offset); }
 
 inline bool operator<(const Spike& a, const Spike& b) {
     return std::tie(a.step, a.gid, a.offset) < std::tie(b.step, b.gid, b.offset);

@@ -14,6 +14,8 @@ const ModelEntry registry[] = {
     {&aeif_cond_exp_info, &make_aeif_cond_exp},
     {&burst_pyramidal_info, &make_burst_pyramidal},
     {&poisson_source_info, &make_poisson_source},
+    {&intfire1_info, &make_intfire1},
+    {&iaf_psc_delta_ps_info, &make_iaf_psc_delta_ps},
     {&spike_source_info, nullptr},
 };
 }  // namespace

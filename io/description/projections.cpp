@@ -653,6 +653,11 @@ void read_projection(Reader& in, const Tree& item, const std::string& path) {
     fields.read({"connectivity"});
     read_weight(in, item, path, p);
     fields.read_rest();
+    if (p.plasticity.rule != PlasticityRule::none && (target.info->event_driven || in.spec.populations[si].info->event_driven))
+        in.fail(item.find("plasticity")->pos, path + ".plasticity",
+                "no plasticity between exact event-driven models (their spikes are off the grid; plasticity runs on it)",
+                quote(plasticity_rules()[std::size_t(p.plasticity.rule) - 1]) + " with " +
+                    (target.info->event_driven ? target.model : in.spec.populations[si].model));
     in.spec.projections.push_back(std::move(p));
 }
 

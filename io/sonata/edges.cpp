@@ -137,7 +137,7 @@ void SonataEdges::read(const std::vector<std::uint32_t>& targets, std::vector<Ex
     // Per-edge attributes of the groups: syn_weight and delay where a group has them.
     struct GroupValues {
         std::vector<std::uint64_t> indices;  // sorted, unique
-        std::vector<double> weight, delay;   // at those indices (empty: not in this group)
+        std::vector<double> weight, delay, nsyns;  // at those indices (empty: not in this group)
     };
     std::map<std::int64_t, GroupValues> groups;
     const auto group_of = [&](std::size_t k) { return group.empty() ? std::int64_t(0) : group[k]; };
@@ -157,7 +157,7 @@ void SonataEdges::read(const std::vector<std::uint32_t>& targets, std::vector<Ex
         }
         h5::Handle gh = h5::open_group(pop.get(), name);
         const Ranges at = ranges_of(v.indices);
-        for (auto [attr, values] : {std::pair{"syn_weight", &v.weight}, std::pair{"delay", &v.delay}}) {
+        for (auto [attr, values] : {std::pair{"syn_weight", &v.weight}, std::pair{"delay", &v.delay}, std::pair{"nsyns", &v.nsyns}}) {
             if (h5::object_kind(gh.get(), attr) != H5I_DATASET) continue;
             h5::Handle d = h5::open_dataset(gh.get(), attr);
             if (v.indices.back() >= h5::extent_1d(d.get()))
@@ -200,7 +200,15 @@ void SonataEdges::read(const std::vector<std::uint32_t>& targets, std::vector<Ex
             bad(file, where + row,
                 "a delay of " + std::to_string(delay) + " ms; expected 0 to " + std::to_string(max_delay_ms) +
                     " ms (65535 steps)");
-        out.push_back({std::uint32_t(source[k]), targets[local], *w, delay});
+        double weight = *w;
+        if (p_.bmtk_weights) {
+            const std::optional<double> n = gv.nsyns.empty() ? p_.type_nsyns.at(type[k]) : std::optional<double>(gv.nsyns[gi]);
+            if (n && !(*n >= 0 && std::isfinite(*n)))
+                bad(file, where + "/" + std::to_string(group_of(k)) + "/nsyns" + row,
+                    "expected a number of synapses (>= 0), found " + std::to_string(*n));
+            weight *= p_.type_sign.at(type[k]) * n.value_or(1.0);
+        }
+        out.push_back({std::uint32_t(source[k]), targets[local], weight, delay});
     }
 }
 
