@@ -6,7 +6,7 @@
 // Order: by grid step (the step whose update processes the event, core/spike.hpp), then
 // target, then exact time, then delivery order: a counter that grows with every event pushed,
 // so events at equal times keep the order in which deliver walked them (the slice of emission,
-// then the canonical spike order (step, gid, offset), then projection, then synapse). That order
+// then the canonical spike order (core/spike.hpp), then projection, then synapse). That order
 // is the same for every decomposition, and sorting on a total key needs no stable sort (no
 // allocation). Events at the same time onto the same neuron are one input, the sum of their
 // weights in that order (simultaneous(), as NEST's precise models accumulate simultaneous

@@ -19,10 +19,7 @@ public:
                 const ExactTime x = exact ? exact_time(t, dt) : ExactTime{to_steps(t, dt), 0.0f};
                 if (grid_step(x.step, x.offset) > 0) queue_.push_back({x.step, gids_[i], x.offset});
             }
-        std::sort(queue_.begin(), queue_.end(), [](const Spike& a, const Spike& b) {
-            const step_t ga = grid_step(a), gb = grid_step(b);
-            return ga != gb ? ga < gb : a < b;
-        });
+        std::sort(queue_.begin(), queue_.end());  // canonical: by grid step first
         // A neuron spikes at most once per time: duplicate times (on the grid: on one step) are
         // one spike.
         queue_.erase(std::unique(queue_.begin(), queue_.end()), queue_.end());
@@ -35,7 +32,7 @@ public:
     }
 
 private:
-    std::vector<Spike> queue_;  // sorted by grid step, then (step, gid, offset)
+    std::vector<Spike> queue_;  // in canonical order (core/spike.hpp)
     std::size_t next_ = 0;
 };
 

@@ -7,6 +7,9 @@
 
 #include <cmath>
 
+#include "engine/recorder.hpp"
+#include "engine/simulation.hpp"
+#include "io/description.hpp"
 #include "neurons/models.hpp"
 #include "spec_builders.hpp"
 
@@ -116,5 +119,51 @@ TEST_CASE("iaf_psc_delta_ps: inputs at equal times are one, the sum of their wei
         d.run_to(6);  // (5 + 0.5) dt is inside step 6
         CHECK(d.spikes.empty());
         CHECK(std::abs(g->state(0)[0] - (-70.0 + 6.0 * std::exp(-0.5 * h / 10.0))) < 1e-12 * 70.0);
+    }
+}
+
+TEST_CASE("iaf_psc_delta_ps in a described network: exact times through delivery, grid targets at the end of the step",
+          "[neurons][iaf_psc_delta_ps][kernel]") {
+    // S (iaf_psc_delta_ps, I_e = 500 pA) spikes at t_k = 10 ln 4 + k (2 + 10 ln 4) ms (first
+    // test). 20 mV onto a grid iaf_psc_delta G (delay 1 ms = 10 steps) makes G spike at the end of
+    // the step that contains t_k, 10 steps later: step ceil(t_k / dt) + 10 (NEST's convention for
+    // precise spikes onto grid models, docs/architecture.md "Time"). 20 mV onto another
+    // iaf_psc_delta_ps P with delay 1.05 ms (10.5 steps: the fraction carried into the offset)
+    // makes P spike at exactly t_k + 1.05 ms. The same spikes with 1 and 2 threads.
+    const double h = 0.1, t1 = 10.0 * std::log(4.0), isi = 2.0 + t1;
+    std::vector<Spike> first;
+    for (int threads : {1, 2}) {
+        INFO("threads " << threads);
+        NetworkSpec spec = parse_description(R"(simulation:
+  dt: 0.1 ms
+  t_stop: 200 ms
+  threads: )" + std::to_string(threads) + R"(
+populations:
+  S: {model: iaf_psc_delta_ps, size: 1, parameters: {I_e: 500 pA}}
+  G: {model: iaf_psc_delta, size: 1}
+  P: {model: iaf_psc_delta_ps, size: 1}
+projections:
+  - {source: S, target: G, connectivity: {rule: all_to_all}, weight: 20 mV, delay: 1 ms}
+  - {source: S, target: P, connectivity: {rule: all_to_all}, weight: 20 mV, delay: 1.05 ms}
+)", "network.yaml");
+        LocalContext ctx;
+        Simulation sim(spec, ctx);
+        MemorySpikeRecorder rec;
+        sim.add_recorder(&rec);
+        sim.run(2000);
+        std::vector<Spike> of[3];
+        for (const Spike& s : rec.spikes) of[s.gid].push_back(s);
+        REQUIRE(of[0].size() == 12);  // t_k <= 200 ms: k = 0..11
+        REQUIRE(of[1].size() == 12);
+        REQUIRE(of[2].size() == 12);
+        for (std::size_t k = 0; k < 12; ++k) {
+            const double t = t1 + double(k) * isi;
+            CHECK(std::abs(time_of(of[0][k], h) - t) < 1e-6);
+            CHECK(of[1][k].step == step_t(std::ceil(t / h)) + 10);
+            CHECK(of[1][k].offset == 0.0f);
+            CHECK(std::abs(time_of(of[2][k], h) - (t + 1.05)) < 1e-6);
+        }
+        if (threads == 1) first = rec.spikes;
+        else CHECK(rec.spikes == first);
     }
 }

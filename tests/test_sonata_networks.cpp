@@ -106,6 +106,15 @@ fs::path copy_point120(const fs::path& dir) {
     return dir / "point_120cells" / "config.simulation.json";
 }
 
+// Copies the 300_intfire circuit and its parameter folder into `dir` (the configs refer to
+// ../components).
+fs::path copy_intfire(const fs::path& dir) {
+    fs::copy(data / "300_intfire", dir / "300_intfire", fs::copy_options::recursive);
+    fs::copy(data / "components", dir / "components", fs::copy_options::recursive);
+    fs::remove_all(dir / "300_intfire" / "output");
+    return dir / "300_intfire" / "config.json";
+}
+
 // `apical run` on a broken copy: exit code 2, one line naming `file_part` and `what`.
 void expect_bad(const fs::path& config, const fs::path& out, const std::string& file_part, const std::string& what) {
     const CommandResult r = run_apical("run " + config.string() + " -o " + out.string());
@@ -350,6 +359,29 @@ TEST_CASE("bad SONATA input: exit code 2 naming the file and the dataset or row"
         const fs::path config = copy_point120(dir);
         std::ofstream(dir / "point_components/cell_models/iaf_psc_delta_exc.json") << "{\"tau_syn_ex\": 2.0}\n";
         expect_bad(config, dir / "out", "iaf_psc_delta_exc.json", "tau_syn_ex: not a parameter of nest:iaf_psc_delta");
+    }
+    SECTION("an initial V_m for IntFire1, which has none") {
+        const fs::path dir = scratch("sonata_intfire_v_m");
+        const fs::path config = copy_intfire(dir);
+        std::ofstream(dir / "components/point_neuron_models_dir/IntFire1_exc_1.json")
+            << "{\"tau\": 0.024, \"refrac\": 0.003, \"V_m\": -70}\n";
+        expect_bad(config, dir / "out", "IntFire1_exc_1.json",
+                   "V_m: an initial membrane potential, but nrn:IntFire1 has none (its state starts at 0)");
+    }
+    SECTION("a negative nsyns onto IntFire1 (BMTK's weight rule)") {
+        const fs::path dir = scratch("sonata_intfire_nsyns");
+        const fs::path config = copy_intfire(dir);
+        // Without the per-edge nsyns of tw_to_v1, its types' CSV column nsyns counts; -5 there.
+        {
+            const fs::path edges = dir / "300_intfire/network/tw_v1_edges.h5";
+            h5::Handle f(H5Fopen(edges.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+            REQUIRE(H5Ldelete(f.get(), "edges/tw_to_v1/0/nsyns", H5P_DEFAULT) >= 0);
+        }
+        std::ofstream(dir / "300_intfire/network/tw_v1_edge_types.csv")
+            << "edge_type_id target_query source_query delay weight_function syn_weight dynamics_params nsyns\n"
+               "100 model_name=='LIF_exc' * 2.0 wmax 0.01 instanteneousExc.json -5\n"
+               "101 model_name=='LIF_inh' * 2.0 wmax 0.02 instanteneousExc.json 5\n";
+        expect_bad(config, dir / "out", "tw_v1_edge_types.csv", "edge type 100, column nsyns: expected a number of synapses (>= 0), found -5");
     }
     SECTION("a CSV row with a wrong number of columns") {
         const fs::path dir = scratch("sonata_bad_csv");

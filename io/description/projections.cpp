@@ -589,7 +589,10 @@ const Table<ProjectionSpec>& projection_table() {
                         }),
         custom_field<P>(
             "delay",
-            [](Reader& in, const Tree& t, const std::string& path, P& p) { p.delay = in.delay(t, path); },
+            [](Reader& in, const Tree& t, const std::string& path, P& p) {
+                // Onto exact event-driven models a delay keeps its fraction of a step.
+                p.delay = in.delay(t, path, population_named(in, p.target).info->event_driven);
+            },
             [](YAML::Emitter& out, const Reader&, const P& p) {
                 emit_distribution(out, p.delay, Dimension::time);
             })

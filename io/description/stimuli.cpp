@@ -322,7 +322,7 @@ void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::s
     const TargetRefs refs = read_targets(in, item, path, s);
     for (std::size_t k = 0; k < refs.size(); ++k) {
         const PopulationSpec& pop = population_named(in, s.targets[k]);
-        const std::string what = quote(pop.name) + " (a " + pop.model + " population";
+        const std::string what = quote(pop.name) + " (model " + pop.model;
         if (s.kind == S::Kind::poisson_generator && pop.info->event_driven)
             in.fail(refs[k].first->pos, refs[k].second,
                     "a target population of a grid-based model (poisson_generator adds counts per step; exact "

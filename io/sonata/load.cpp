@@ -285,6 +285,8 @@ void Loader::population_spec(NodePopulation& p) {
             }
             for (auto& [key, v] : values) {
                 if (key == "V_m") {
+                    if (!info.find_state("V_m"))
+                        bad(file, key, "an initial membrane potential, but " + tmpl + " has none (its state starts at 0)");
                     if (initial_V && *initial_V != v)
                         bad(file, key, "initial V_m differs between the node types of population " + p.name + "; apical needs one");
                     initial_V = v;
@@ -359,8 +361,6 @@ void Loader::population_spec(NodePopulation& p) {
         Distribution v0;
         v0.value = initial_V.value_or(nest_initial_V_m);
         ps.initial["V_m"] = v0;
-    } else if (initial_V) {
-        bad(p.types->path, "V_m", "an initial V_m, but " + tmpl + " has no membrane potential");
     }
     spec.populations.push_back(std::move(ps));
 }
@@ -528,6 +528,8 @@ void Loader::read_edges(const JsonFile& circuit, const fs::path& synapse_dir) {
                 ep.type_weight[id] = num("syn_weight");
                 ep.type_delay[id] = num("delay");
                 ep.type_nsyns[id] = num("nsyns");
+                if (ep.bmtk_weights && ep.type_nsyns[id] && !(*ep.type_nsyns[id] >= 0))
+                    bad(types->path, at + ", column nsyns", "expected a number of synapses (>= 0), found " + number_text(*ep.type_nsyns[id]));
                 ep.type_sign[id] = 1.0;
                 if (ep.type_weight[id]) lo_w = std::min(lo_w, *ep.type_weight[id]), hi_w = std::max(hi_w, *ep.type_weight[id]);
                 const double d = ep.type_delay[id].value_or(nest_default_delay_ms);
