@@ -82,6 +82,7 @@ private:
                 advance(i, v[i], t, double(s), I, s, spikes);
             }
         }
+        APICAL_ASSERT(e == due.size());  // every event is of a step of this update (deliver's bound)
         events().pop_due();
     }
 
