@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "engine/network.hpp"
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
 #include "io/description.hpp"
@@ -166,4 +167,39 @@ projections:
         if (threads == 1) first = rec.spikes;
         else CHECK(rec.spikes == first);
     }
+}
+
+TEST_CASE("iaf_psc_delta_ps with short-term plasticity: on the grid, the jumps of iaf_psc_delta", "[neurons][iaf_psc_delta_ps][kernel]") {
+    // Spikes on the grid, whole-step delays, no current: iaf_psc_delta adds the weights of step
+    // s in the update of step s (7.1), iaf_psc_delta_ps takes inputs at s dt, the end of that
+    // step (7.6); between inputs both decay with exp(-dt/tau_m). So with the same depressing and
+    // facilitating synapse (tsodyks_markram, the efficacy of each spike from the source's state,
+    // docs/models.md 4) both membranes follow the same trajectory, to rounding (1e-12 mV). The
+    // trains are close enough for the efficacy to vary (U 0.2, tau_F 100 ms, tau_D 50 ms).
+    NetworkSpec spec = parse_description(R"(simulation:
+  dt: 0.1 ms
+  t_stop: 60 ms
+populations:
+  S: {model: spike_source, size: 1, spike_times: [[5 ms, 7 ms, 9.5 ms, 20 ms, 22 ms, 40 ms]]}
+  G: {model: iaf_psc_delta, size: 1}
+  P: {model: iaf_psc_delta_ps, size: 1}
+projections:
+  - {source: S, target: G, connectivity: {rule: all_to_all}, weight: 3 mV, delay: 1 ms,
+     synapse: {model: tsodyks_markram, U: 0.2, tau_F: 100 ms, tau_D: 50 ms}}
+  - {source: S, target: P, connectivity: {rule: all_to_all}, weight: 3 mV, delay: 1 ms,
+     synapse: {model: tsodyks_markram, U: 0.2, tau_F: 100 ms, tau_D: 50 ms}}
+)", "stp.yaml");
+    Network net(spec, 1, 0, 1);
+    LocalContext ctx;
+    Simulation sim(net, ctx);
+    NeuronGroup& g = net.vps()[0].group(1);
+    NeuronGroup& p = net.vps()[0].group(2);
+    double largest = 0, highest = -70.0;
+    for (step_t s = 1; s <= 600; ++s) {
+        sim.run(s);
+        largest = std::max(largest, std::abs(g.state(0)[0] - p.state(0)[0]));
+        highest = std::max(highest, g.state(0)[0]);
+    }
+    CHECK(largest < 1e-12);
+    CHECK(highest > -69.5);  // the inputs arrived (0.6 mV = U x 3 mV at the first spike)
 }
