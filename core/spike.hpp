@@ -11,8 +11,8 @@ namespace apical {
 using gid_t = std::uint32_t;  // global neuron id, dense over all populations
 
 // A spike at time (step + offset) * dt. Grid-based models emit offset = 0; exact
-// event-driven models (later) put the position inside the step in offset, in [0, 1).
-// Canonical order everywhere: by step, then gid (offset only breaks ties for one gid).
+// event-driven models and spike sources with off-grid times put the position inside the step
+// in offset, in [0, 1) (docs/architecture.md, "Time").
 struct Spike {
     step_t step;
     gid_t gid;
@@ -20,12 +20,22 @@ struct Spike {
 };
 static_assert(sizeof(Spike) == 16, "Spike is exchanged as raw bytes; keep it compact");
 
+// The step at whose end a spike is stamped on the grid: its own step when on the grid, else
+// the next one (NEST's convention for precise spikes). The update of that step produces it, and
+// grid-based targets receive it a delay after it.
+inline step_t grid_step(step_t step, float offset) { return step + (offset > 0.0f ? 1 : 0); }
+
+// Canonical order everywhere (spike lists, exchange, delivery): by grid step, then gid, then
+// exact time. For grid spikes that is (step, gid); a slice's list is thus in grid-step order,
+// which is what per-step consumers (rate monitors, plasticity, short-term state) need.
 inline bool operator<(const Spike& a, const Spike& b) {
-    return std::tie(a.step, a.gid, a.offset) < std::tie(b.step, b.gid, b.offset);
+    const step_t ga = grid_step(a.step, a.offset), gb = grid_step(b.step, b.offset);
+    return std::tie(ga, a.gid, a.step, a.offset) < std::tie(gb, b.gid, b.step, b.offset);
 }
 inline bool operator==(const Spike& a, const Spike& b) {
     return a.step == b.step && a.gid == b.gid && a.offset == b.offset;
 }
+inline step_t grid_step(const Spike& s) { return grid_step(s.step, s.offset); }
 
 // Spike classes (engine/spike_classifier.hpp says how spikes get them) as uint8 values, for
 // compact tags beside spikes: SpikeClass::event, ...

@@ -22,14 +22,14 @@ public:
     // The ranks on this rank's node (they share its memory). Collective the first time.
     virtual int ranks_on_node() { return 1; }
     // Spike exchange, once per slice (simulation.spike_exchange: allgather): every rank
-    // passes its spikes of the slice (sorted by (step, gid)) and receives all ranks' spikes,
-    // sorted by (step, gid).
+    // passes its spikes of the slice and receives all ranks' spikes, both in canonical order
+    // (core/spike.hpp; (step, gid) on the grid).
     virtual void gather_spikes(std::span<const Spike> local, std::vector<Spike>& global) = 0;
     // Directed spike exchange, once per slice (simulation.spike_exchange: directed): `send`
     // holds this rank's spikes grouped by destination rank, send_counts[r] of them for rank
-    // r, groups in rank order, each sorted by (step, gid); a spike may be in several groups
-    // (this rank's own group is a local copy). Every rank receives the groups addressed to
-    // it, merged in (step, gid) order. Collective: every rank calls it every slice, also with
+    // r, groups in rank order, each in canonical order (core/spike.hpp); a spike may be in
+    // several groups (this rank's own group is a local copy). Every rank receives the groups
+    // addressed to it, merged in canonical order. Collective: every rank calls it every slice, also with
     // nothing to send.
     virtual void exchange_spikes(std::span<const Spike> send, std::span<const std::size_t> send_counts,
                                  std::vector<Spike>& received) = 0;

@@ -181,7 +181,7 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
     for (std::size_t p = 0; p < spec.populations.size(); ++p) {
         const ModelInfo& info = *spec.populations[p].info;
         int buffers = 0;
-        for (auto& r : info.receptors) buffers += r.shares_buffer_of < 0;
+        for (auto& r : info.receptors) buffers += r.shares_buffer_of < 0 && !info.event_driven;  // events instead
         const double n = on_rank(p);
         e.neurons += std::uint64_t(n);
         // State arrays and ring-buffer rows are padded per group, i.e. per VP, to the SIMD

@@ -44,6 +44,19 @@ int population_index(const NetworkSpec& spec, const std::string& name) {
     throw std::logic_error("unknown population " + name + " passed the description checks");
 }
 
+// A delay in whole steps and, onto exact event-driven targets, the fraction of a step beyond
+// them (docs/architecture.md, "Time"). On the grid the nearest step; either way at least one.
+struct StepDelay {
+    int steps;
+    float fraction;
+};
+StepDelay step_delay(double ms, double h, bool exact) {
+    if (!exact) return {std::max(1, int(to_steps(ms, h))), 0.0f};
+    const ExactTime x = exact_time(ms, h);
+    if (x.step < 1) return {1, 0.0f};
+    return {int(x.step), x.offset};
+}
+
 // Runs body(vp) for every local VP on its own thread; rethrows the first exception.
 template <class F>
 void for_each_vp_parallel(std::vector<VirtualProcess>& vps, F body) {
@@ -85,7 +98,8 @@ Network::Network(const NetworkSpec& spec, int ranks, int rank, int threads, Dist
     int lo = std::numeric_limits<int>::max(), hi = 0;
     for (auto& p : spec.projections)
         if (p.delay.is_constant() && p.rule != ConnectionRule::explicit_edges) {
-            const int d = int(to_steps(p.delay.value, dt()));
+            const bool exact = spec.populations[std::size_t(population_index(spec, p.target))].info->event_driven;
+            const int d = step_delay(p.delay.value, dt(), exact).steps;
             lo = std::min(lo, d);
             hi = std::max(hi, d);
         }
@@ -225,8 +239,10 @@ void Network::build_synapses(VirtualProcess& vp) {
             std::vector<std::uint32_t> src, tgt;
             std::vector<float> w;  // the table's precision
             std::vector<int> d;
+            std::vector<float> frac;  // onto event-driven targets: every synapse's delay fraction
             std::vector<TsodyksMarkramParameters> stp;  // drawn short-term parameters
         };
+        const bool exact = tinfo.event_driven;
         const bool stp_per_synapse =
             proj.synapse.model != SynapseModel::static_synapse && proj.synapse.per_synapse();
         const bool plastic = proj.plasticity.rule != PlasticityRule::none;  // weights per synapse
@@ -261,11 +277,12 @@ void Network::build_synapses(VirtualProcess& vp) {
                 int named;
                 std::uint32_t n_sources;
                 double h;
+                bool exact;  // onto exact event-driven targets: delays keep their fraction of a step
                 std::size_t local = 0;
                 std::uint64_t n = 0;
                 Sink(std::vector<Flat>& f, const std::vector<std::uint32_t>& t, const ModelInfo& i,
-                     const ProjectionSpec& p, int r, std::uint32_t s, double dt)
-                    : flat(f), target_nodes(t), tinfo(i), proj(p), named(r), n_sources(s), h(dt) {}
+                     const ProjectionSpec& p, int r, std::uint32_t s, double dt, bool x)
+                    : flat(f), target_nodes(t), tinfo(i), proj(p), named(r), n_sources(s), h(dt), exact(x) {}
                 // Which receptor an edge goes to. NEST's rule for listed edges: a negative weight
                 // onto a conductance-based model (unsigned receptors) is the conductance -w of
                 // the second (inhibitory) receptor.
@@ -287,6 +304,7 @@ void Network::build_synapses(VirtualProcess& vp) {
                         f.tgt.reserve(f.tgt.size() + count);
                         f.w.reserve(f.w.size() + count);
                         f.d.reserve(f.d.size() + count);
+                        if (exact) f.frac.reserve(f.frac.size() + count);
                         prefer_huge_pages(f.src);
                         prefer_huge_pages(f.tgt);
                         prefer_huge_pages(f.w);
@@ -305,10 +323,12 @@ void Network::build_synapses(VirtualProcess& vp) {
                         f.src.push_back(e.source);
                         f.tgt.push_back(std::uint32_t(local));
                         f.w.push_back(float(negated(e.weight) ? -e.weight : e.weight));
-                        f.d.push_back(std::max(1, int(to_steps(e.delay_ms, h))));
+                        const StepDelay d = step_delay(e.delay_ms, h, exact);
+                        f.d.push_back(d.steps);
+                        if (exact) f.frac.push_back(d.fraction);
                     }
                 }
-            } sink(flat, target_nodes, tinfo, proj, named, pops[ps].size, h);
+            } sink(flat, target_nodes, tinfo, proj, named, pops[ps].size, h, exact);
             const auto start = std::chrono::steady_clock::now();
             proj.edges->edges_onto(target_nodes, sink);
             EdgeReading& reading = edge_reading_[std::size_t(vp.id() % int(edge_reading_.size()))];
@@ -325,13 +345,14 @@ void Network::build_synapses(VirtualProcess& vp) {
             if (from_file) from_file.start(target_nodes[local], sources.size());
             for (std::uint32_t s : sources) {
                 const double w = from_file ? from_file.take(s) : draw(proj.weight, wrng);
-                const int d = std::max(1, int(to_steps(draw(proj.delay, drng), h)));
+                const StepDelay d = step_delay(draw(proj.delay, drng), h, exact);
                 const int r = named >= 0 ? named : (tinfo.route_by_sign && w < 0 ? 1 : 0);
                 Flat& f = flat[std::size_t(r)];
                 f.src.push_back(s);
                 f.tgt.push_back(std::uint32_t(local));
                 if (weight_per_synapse) f.w.push_back(float(w));
-                if (delay_per_synapse) f.d.push_back(d);
+                if (delay_per_synapse) f.d.push_back(d.steps);
+                if (exact) f.frac.push_back(d.fraction);
                 if (stp_per_synapse) f.stp.push_back(draw_short_term(spec_.file, proj, srng));
             }
         }
@@ -357,7 +378,10 @@ void Network::build_synapses(VirtualProcess& vp) {
             t.source_first_gid = pops[ps].first_gid;
             t.n_sources = pops[ps].size;
             t.weight_constant = proj.weight.value;
-            t.delay_constant = std::max(1, int(to_steps(proj.delay.value, h)));
+            t.delay_constant = step_delay(proj.delay.value, h, exact).steps;
+            t.event_target = exact;
+            if (std::any_of(f.frac.begin(), f.frac.end(), [](float x) { return x != 0.0f; }))
+                t.delay_fraction.resize(f.src.size());
             // Stable counting sort by source.
             t.offsets.assign(std::size_t(t.n_sources) + 1, 0);
             for (auto s : f.src) ++t.offsets[s + 1];
@@ -380,6 +404,7 @@ void Network::build_synapses(VirtualProcess& vp) {
                 t.target[at] = f.tgt[k];
                 if (!f.w.empty()) t.weight[at] = f.w[k];
                 if (!f.d.empty()) t.delay[at] = std::uint16_t(f.d[k]);
+                if (!t.delay_fraction.empty()) t.delay_fraction[at] = f.frac[k];
                 if (per_synapse) per_synapse->set(at, f.stp[k]);
             }
             if (per_synapse) {
@@ -429,7 +454,7 @@ void Network::build_groups(VirtualProcess& vp) {
                 const std::uint32_t node = decomposition_.node_of_local(int(p), vp.id(), i);
                 if (node < ps.spike_times_ms.size()) times[i] = ps.spike_times_ms[node];
             }
-            vp.add_group(make_spike_source(std::move(gids), n_slots, dt(), times));
+            vp.add_group(make_spike_source(std::move(gids), n_slots, dt(), times, ps.exact_spike_times));
             continue;
         }
         ModelContext context{spec_.simulation.seed, std::uint32_t(p), ps.options};

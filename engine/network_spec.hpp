@@ -42,6 +42,9 @@ struct PopulationSpec {
     std::vector<int> options;
     // spike_source only: spike times (ms) per node, from the description or a SONATA file.
     std::vector<std::vector<double>> spike_times_ms;
+    // spike_source only: whether those times are kept off the grid (SONATA inputs,
+    // neurons/spike_source.hpp) rather than rounded to the nearest step (descriptions).
+    bool exact_spike_times = false;
     // Neurons with differing parameters (SONATA node types; models with
     // ModelInfo::per_neuron_parameters only): parameter set k, defaults filled in, and the set
     // of each node. Empty: every neuron has `parameters` (which then hold set 0).

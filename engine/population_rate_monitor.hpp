@@ -7,9 +7,10 @@
 // Bins, in integer steps of dt. Bin k covers the steps [start + k bin, start + (k+1) bin),
 // cut at stop: the last bin before stop is narrower when (stop - start) is not a multiple of
 // bin. A spike at step s is counted iff start <= s < stop, in the bin that holds s. Its time
-// is s dt, the time spike files store (io/spike_writer.cpp writes (s + offset) dt with
-// offset in [0, 1)); bin edges lie on the step grid, so binning by step and binning the
-// written times by [start + k bin, start + (k+1) bin) in ms agree, offsets included.
+// is s dt, the time spike files store; bin edges lie on the step grid, so binning by step and
+// binning the written times by [start + k bin, start + (k+1) bin) in ms agree. A spike off the
+// grid (exact event-driven models) counts at its grid step (core/spike.hpp), the step s whose
+// interval ((s-1) dt, s dt] holds its time, as a grid model's crossing in that interval would.
 //
 // Rates: width = steps of the bin x dt (s), N = population size,
 //   event_rate = events / (width N)       (Hz; events: isolated spikes and first spikes of bursts)
@@ -130,11 +131,12 @@ public:
         for (std::size_t k = 0; k < spikes.size(); ++k) {
             const Spike& s = spikes[k];
             if (s.gid < first_gid_ || std::uint64_t(s.gid - first_gid_) >= size_) continue;
-            if (s.step < grid_.start || finished_) continue;
-            APICAL_ASSERT(s.step >= bin_start_);  // slices come in time order
-            if (s.step >= bin_end()) {
-                advance_to(s.step - 1);  // every bin before s is complete
-                if (s.step >= grid_.stop) continue;
+            const step_t step = grid_step(s);
+            if (step < grid_.start || finished_) continue;
+            APICAL_ASSERT(step >= bin_start_);  // slices come in time order
+            if (step >= bin_end()) {
+                advance_to(step - 1);  // every bin before s is complete
+                if (step >= grid_.stop) continue;
             }
             // The population must be one the Simulation classifies (recorded or monitored in
             // the spec), or every spike would count as neither event nor burst.

@@ -13,8 +13,9 @@ namespace apical {
 class SpikeRecorder {
 public:
     virtual ~SpikeRecorder() = default;
-    // All spikes of one slice, sorted by (step, gid), and their classes (SpikeClass: event,
-    // burst, other; engine/spike_classifier.hpp), aligned with them.
+    // All spikes of one slice, in canonical order (core/spike.hpp; (step, gid) on the grid),
+    // and their classes (SpikeClass: event, burst, other; engine/spike_classifier.hpp), aligned
+    // with them.
     virtual void append(std::span<const Spike> spikes, std::span<const std::uint8_t> classes) = 0;
     // Make everything appended so far durable (called at least every flush interval).
     virtual void flush() {}

@@ -106,6 +106,28 @@ void add_synapses(const StaticSynapseTable& t, RingBuffer& buf, step_t step, std
     }
 }
 
+// The same synapses onto an exact event-driven group: one event per synapse at the spike's
+// exact time plus the synapse's delay (whole steps, then the fraction, carried into the step
+// when the offset reaches 1).
+template <bool Scaled, class Efficacy>
+void add_events(const StaticSynapseTable& t, EventQueue& queue, const Spike& s, std::uint32_t begin,
+                std::uint32_t end, Efficacy efficacy) {
+    const std::uint32_t* target = t.target.data();
+    for (std::uint32_t k = begin; k < end; ++k) {
+        step_t step = s.step + (t.delay.empty() ? t.delay_constant : t.delay[k]);
+        float offset = s.offset;
+        if (!t.delay_fraction.empty()) {
+            offset += t.delay_fraction[k];
+            if (offset >= 1.0f) {
+                offset -= 1.0f;
+                ++step;
+            }
+        }
+        const double w = t.weight.empty() ? t.weight_constant : double(t.weight[k]);
+        queue.push(step, offset, target[k], Scaled ? w * efficacy(k) : w);
+    }
+}
+
 }  // namespace
 
 int VirtualProcess::add_short_term(TsodyksMarkramSources sources) {
@@ -145,6 +167,7 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
             const bool passes = t.transmit == Transmit::all || transmits(t.transmit, classes[k]);
             const std::uint32_t node = s.gid - t.source_first_gid;
             if (t.plastic >= 0) {
+                APICAL_ASSERT(!t.event_target);  // the description refuses plasticity onto them
                 // Every spike reaches the rule (BDSP learns from events whatever is transmitted).
                 PlasticSynapses& ps = plastic_[std::size_t(t.plastic)].synapses;
                 ps.posts_before(t, s.step);
@@ -158,18 +181,31 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
             if (!passes) continue;
             const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
             if (begin == end) continue;
-            RingBuffer& buf = groups_[std::size_t(t.target_group)]->input(t.receptor);
-            if (t.short_term < 0) {
-                add_synapses<false>(t, buf, s.step, begin, end, [](std::uint32_t) { return 1.0; });
-            } else if (t.short_term_per_synapse) {
-                TsodyksMarkramSynapses& stp = short_term_synapses_[std::size_t(t.short_term)];
-                const step_t last = stp.spike(node, s.step);
-                add_synapses<true>(t, buf, s.step, begin, end,
-                                   [&](std::uint32_t k) { return stp.efficacy(k, last, s.step); });
+            // add(scaled, efficacy) with the spike's efficacy per synapse (short-term plasticity).
+            const auto with_efficacy = [&](auto&& add) {
+                if (t.short_term < 0) {
+                    add(std::false_type{}, [](std::uint32_t) { return 1.0; });
+                } else if (t.short_term_per_synapse) {
+                    TsodyksMarkramSynapses& stp = short_term_synapses_[std::size_t(t.short_term)];
+                    const step_t last = stp.spike(node, grid_step(s));
+                    add(std::true_type{}, [&](std::uint32_t k) { return stp.efficacy(k, last, grid_step(s)); });
+                } else {
+                    // Once per spike and projection, even with two tables (receptors by sign).
+                    const double e = short_term_[std::size_t(t.short_term)].efficacy(node, grid_step(s));
+                    add(std::true_type{}, [e](std::uint32_t) { return e; });
+                }
+            };
+            NeuronGroup& target = *groups_[std::size_t(t.target_group)];
+            if (t.event_target) {
+                with_efficacy([&](auto scaled, auto efficacy) {
+                    add_events<decltype(scaled)::value>(t, target.events(), s, begin, end, efficacy);
+                });
             } else {
-                // Once per spike and projection, even with two tables (receptors by sign).
-                const double e = short_term_[std::size_t(t.short_term)].efficacy(node, s.step);
-                add_synapses<true>(t, buf, s.step, begin, end, [e](std::uint32_t) { return e; });
+                // Grid-based targets take an off-grid spike at the end of its step (its grid step).
+                RingBuffer& buf = target.input(t.receptor);
+                with_efficacy([&](auto scaled, auto efficacy) {
+                    add_synapses<decltype(scaled)::value>(t, buf, grid_step(s), begin, end, efficacy);
+                });
             }
         }
     }

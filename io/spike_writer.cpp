@@ -93,8 +93,8 @@ void write_run_metadata(hid_t group, const RunMetadata& m, const std::string& wr
     h5::write_attribute(group, "writer", writer);
 }
 
-// Order of spike times: (step, offset). The input is sorted by (step, gid), which is the
-// same order unless exact-time models put different offsets into one step.
+// Order of spike times: (step, offset). The input is in canonical order (grid step, gid, time;
+// core/spike.hpp), which is the same order unless spikes off the grid share a step.
 bool earlier(const Spike& a, const Spike& b) {
     return a.step < b.step || (a.step == b.step && a.offset < b.offset);
 }

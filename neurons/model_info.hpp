@@ -50,6 +50,9 @@ struct ReceptorInfo {
 struct ModelInfo {
     std::string name;
     bool is_spike_source = false;  // spike_source: no dynamics, emits given spike times
+    // Exact event-driven: the model takes its input as events with exact times
+    // (NeuronGroup::events) instead of ring-buffer rows, and its spikes carry offsets.
+    bool event_driven = false;
     std::vector<ParameterInfo> parameters;
     std::vector<StateInfo> state;
     std::vector<ReceptorInfo> receptors;

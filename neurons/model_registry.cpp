@@ -15,6 +15,8 @@ const ModelEntry registry[] = {
     {&burst_pyramidal_info, &make_burst_pyramidal},
     {&pp_cond_exp_mc_urbanczik_info, &make_pp_cond_exp_mc_urbanczik},
     {&poisson_source_info, &make_poisson_source},
+    {&intfire1_info, &make_intfire1},
+    {&iaf_psc_delta_ps_info, &make_iaf_psc_delta_ps},
     {&spike_source_info, nullptr},
 };
 }  // namespace

@@ -75,6 +75,12 @@ const ModelInfo& pp_cond_exp_mc_urbanczik_info();
 std::unique_ptr<NeuronGroup> make_pp_cond_exp_mc_urbanczik(std::vector<gid_t>, int, double,
                                                            const std::map<std::string, double>&,
                                                            const ModelContext& = {});
+const ModelInfo& intfire1_info();
+std::unique_ptr<NeuronGroup> make_intfire1(std::vector<gid_t>, int, double, const std::map<std::string, double>&,
+                                           const ModelContext& = {});
+const ModelInfo& iaf_psc_delta_ps_info();
+std::unique_ptr<NeuronGroup> make_iaf_psc_delta_ps(std::vector<gid_t>, int, double,
+                                                   const std::map<std::string, double>&, const ModelContext& = {});
 const ModelInfo& spike_source_info();
 
 // Registry lookup for the engine: the factory of a model (nullptr for spike_source, which

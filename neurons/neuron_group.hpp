@@ -12,6 +12,10 @@
 // input row s of its ring buffers (spikes that arrive at s: emitted at s - delay) and the
 // stimulus current over ((s-1) dt, s dt], constant over the step; a threshold crossing in
 // that step is a spike at s.
+// Exact event-driven models (ModelInfo::event_driven) have no ring buffers: their input
+// arrives as events with exact times (events(), core/event_queue.hpp); the update of step s
+// processes the events whose grid step is s (times in ((s-1) dt, s dt]) in time order, and
+// a spike at time t is emitted as (step, offset) with (step + offset) dt = t.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/event_queue.hpp"
 #include "core/padded_array.hpp"
 #include "core/ring_buffer.hpp"
 #include "core/spike.hpp"
@@ -64,8 +69,9 @@ public:
     NeuronGroup(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double dt_ms)
         : info_(&info), gids_(std::move(gids)), dt_(dt_ms) {
         // Rows padded like the state, so that vectorised updates read and clear whole vectors.
+        // Event-driven models take events instead: their buffers stay empty.
         for (auto& rec : info.receptors)
-            input_.emplace_back(rec.shares_buffer_of < 0 ? padded_size(gids_.size()) : 0, n_slots);
+            input_.emplace_back(rec.shares_buffer_of < 0 && !info.event_driven ? padded_size(gids_.size()) : 0, n_slots);
         state_.resize(info.state.size(), PaddedVector<double>(gids_.size(), 0.0));
     }
     virtual ~NeuronGroup() = default;
@@ -84,6 +90,8 @@ public:
         return input_[std::size_t(shared < 0 ? receptor : shared)];
     }
     int n_receptors() const { return int(input_.size()); }
+    // The input events of an event-driven model (every receptor: weights carry their sign).
+    EventQueue& events() { return events_; }
     // State variable by its index in info().state (for initialisation and recording); size()
     // elements, padded_size(size()) allocated.
     PaddedVector<double>& state(int index) { return state_[std::size_t(index)]; }
@@ -95,7 +103,7 @@ public:
         std::size_t b = gids_.size() * sizeof(gid_t) + state_.size() * padded_size(gids_.size()) * sizeof(double);
         for (auto& r : input_) b += r.bytes();
         if (archive_) b += archive_->bytes();
-        return b;
+        return b + events_.bytes();
     }
 
 protected:
@@ -113,6 +121,7 @@ protected:
     const ModelInfo* info_;
     std::vector<gid_t> gids_;
     std::vector<RingBuffer> input_;
+    EventQueue events_;
     std::vector<PaddedVector<double>> state_;  // [state variable][neuron]
     double dt_;
     DendriticArchive* archive_ = nullptr;  // set by a model that keeps one

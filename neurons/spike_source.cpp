@@ -12,26 +12,27 @@ namespace {
 class SpikeSource final : public NeuronGroup {
 public:
     SpikeSource(std::vector<gid_t> gids, int n_slots, double dt,
-                const std::vector<std::vector<double>>& times_ms)
+                const std::vector<std::vector<double>>& times_ms, bool exact)
         : NeuronGroup(spike_source_info(), std::move(gids), n_slots, dt) {
         for (std::size_t i = 0; i < times_ms.size(); ++i)
             for (double t : times_ms[i]) {
-                const step_t s = to_steps(t, dt);
-                if (s > 0) queue_.push_back({s, gids_[i], 0.0f});
+                const ExactTime x = exact ? exact_time(t, dt) : ExactTime{to_steps(t, dt), 0.0f};
+                if (grid_step(x.step, x.offset) > 0) queue_.push_back({x.step, gids_[i], x.offset});
             }
-        std::sort(queue_.begin(), queue_.end());
-        // A neuron spikes at most once per step: duplicate times on one step are one spike.
+        std::sort(queue_.begin(), queue_.end());  // canonical: by grid step first
+        // A neuron spikes at most once per time: duplicate times (on the grid: on one step) are
+        // one spike.
         queue_.erase(std::unique(queue_.begin(), queue_.end()), queue_.end());
     }
 
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
         const step_t end = in.first_step + in.n_steps;
-        while (next_ < queue_.size() && queue_[next_].step < in.first_step) ++next_;
-        while (next_ < queue_.size() && queue_[next_].step < end) spikes.push_back(queue_[next_++]);
+        while (next_ < queue_.size() && grid_step(queue_[next_]) < in.first_step) ++next_;
+        while (next_ < queue_.size() && grid_step(queue_[next_]) < end) spikes.push_back(queue_[next_++]);
     }
 
 private:
-    std::vector<Spike> queue_;  // sorted by (step, gid)
+    std::vector<Spike> queue_;  // in canonical order (core/spike.hpp)
     std::size_t next_ = 0;
 };
 
@@ -48,8 +49,8 @@ const ModelInfo& spike_source_info() {
 }
 
 std::unique_ptr<NeuronGroup> make_spike_source(std::vector<gid_t> gids, int n_slots, double dt,
-                                               const std::vector<std::vector<double>>& times_ms) {
-    return std::make_unique<SpikeSource>(std::move(gids), n_slots, dt, times_ms);
+                                               const std::vector<std::vector<double>>& times_ms, bool exact) {
+    return std::make_unique<SpikeSource>(std::move(gids), n_slots, dt, times_ms, exact);
 }
 
 }  // namespace apical

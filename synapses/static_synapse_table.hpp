@@ -5,6 +5,9 @@
 //   target[k]                    local index of the target in the VP's NeuronGroup (uint32)
 //   weight[k]                    float, only when weights differ between synapses
 //   delay[k]                     steps (uint16), only when delays differ between synapses
+//   delay_fraction[k]            the part of the delay beyond delay[k] (whole steps), in
+//                                [0, 1) steps: only onto exact event-driven targets, and only
+//                                when some delay is not a whole number of steps
 // A projection with one weight and one delay thus costs 4 bytes per synapse (plus the
 // offsets, 4 bytes per source and VP); heterogeneous weights add 4 and delays 2 bytes.
 // Per-synapse weights are stored in single precision (7 significant digits); constant
@@ -66,11 +69,16 @@ struct StaticSynapseTable {
     // plasticity/plastic_synapses.hpp), which changes `weight` (then always per synapse);
     // -1 = fixed weights.
     int plastic = -1;
+    // The target model is exact event-driven (ModelInfo::event_driven): deliver pushes events
+    // with exact arrival times into the target group's event queue instead of ring-buffer rows.
+    bool event_target = false;
+    std::vector<float> delay_fraction;   // empty: every delay is whole steps
 
     std::size_t size() const { return target.size(); }
     std::size_t bytes() const {
         return offsets.size() * sizeof(std::uint32_t) + target.size() * sizeof(std::uint32_t) +
-               weight.size() * sizeof(float) + delay.size() * sizeof(std::uint16_t);
+               weight.size() * sizeof(float) + delay.size() * sizeof(std::uint16_t) +
+               delay_fraction.size() * sizeof(float);
     }
 };
 

@@ -73,6 +73,14 @@ std::vector<error_case> urbanczik_errors() {
 std::vector<error_case> plasticity_errors() {
     const std::string p = "projections[1].plasticity";
     return {
+        // Plasticity runs on the grid; exact event-driven models' spikes are off it.
+        {"plasticity onto an exact event-driven model",
+         replaced(small_description, "projections:\n",
+                  "  X:\n    model: intfire1\n    size: 4\nprojections:\n  - {source: E, target: X, connectivity: "
+                  "{rule: all_to_all}, weight: 0.1, delay: 1 ms, plasticity: @@{rule: stdp_pair, Wmax: 5}}\n"),
+         "projections[0].plasticity",
+         "no plasticity between exact event-driven models (their spikes are off the grid; plasticity runs on it)",
+         "\"stdp_pair\" with intfire1"},
         {"not a mapping", with_plasticity("plasticity: @@stdp"), p, "a mapping {rule: stdp_pair, ...}", "\"stdp\""},
         {"no rule", with_plasticity("plasticity: @@{lambda: 0.1}"), p,
          "a \"rule\" key (a plasticity rule (one of: stdp_pair, bdsp, stdp_triplet, urbanczik_senn))", "keys lambda"},

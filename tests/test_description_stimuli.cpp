@@ -19,8 +19,24 @@ std::string sine_with(const std::string& keys) {
     return with_stimulus("{model: sine_current, target: E, " + keys + "}");
 }
 
+// One stimulus, `item`, into a description that also has X, a population of the exact
+// event-driven model intfire1.
+std::string with_event_driven_target(const std::string& item) {
+    return replaced(with_stimulus(item), "populations:\n", "populations:\n  X:\n    model: intfire1\n    size: 4\n");
+}
+
 std::vector<error_case> stimulus_errors() {
     return {
+        // Exact event-driven models take no ring-buffer counts; intfire1 takes no current.
+        {"poisson_generator onto an exact event-driven model",
+         with_event_driven_target("{model: poisson_generator, target: @@X, rate: 1 kHz, weight: 0.1, delay: 1 ms}"),
+         "stimuli[0].target",
+         "a target population of a grid-based model (poisson_generator adds counts per step; exact event-driven "
+         "models take spikes through projections, e.g. from a poisson_source population)",
+         "\"X\" (model intfire1, exact event-driven)"},
+        {"a current onto intfire1", with_event_driven_target("{model: dc_current, targets: [E, @@X], amplitude: 1 pA}"),
+         "stimuli[0].targets[1]", "a target population whose neurons take currents",
+         "\"X\" (model intfire1, which takes no current)"},
         {"unknown model", with_stimulus("{model: @@ac_current, target: E}"), "stimuli[0].model",
          "a stimulus model (one of: poisson_generator, dc_current, step_current, noise_current, sine_current, "
          "teaching_current)",

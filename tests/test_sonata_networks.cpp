@@ -27,6 +27,7 @@ namespace {
 const fs::path data = APICAL_SONATA_REFERENCE_DIR;
 const fs::path pointneurons = data / "300_pointneurons" / "config.json";
 const fs::path point120 = data / "point_120cells" / "config.simulation.json";
+const fs::path intfire = data / "300_intfire" / "config.json";
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
@@ -103,6 +104,15 @@ fs::path copy_point120(const fs::path& dir) {
     fs::copy(data / "point_components", dir / "point_components", fs::copy_options::recursive);
     fs::remove_all(dir / "point_120cells" / "reference_nest-3.9");
     return dir / "point_120cells" / "config.simulation.json";
+}
+
+// Copies the 300_intfire circuit and its parameter folder into `dir` (the configs refer to
+// ../components).
+fs::path copy_intfire(const fs::path& dir) {
+    fs::copy(data / "300_intfire", dir / "300_intfire", fs::copy_options::recursive);
+    fs::copy(data / "components", dir / "components", fs::copy_options::recursive);
+    fs::remove_all(dir / "300_intfire" / "output");
+    return dir / "300_intfire" / "config.json";
 }
 
 // `apical run` on a broken copy: exit code 2, one line naming `file_part` and `what`.
@@ -336,15 +346,38 @@ TEST_CASE("bad SONATA input: exit code 2 naming the file and the dataset or row"
         const fs::path config = copy_point120(dir);
         std::ofstream(dir / "point_120cells/network/cortex_node_types.csv")
             << "node_type_id ei dynamics_params model_type model_template pop_name\n"
-               "100 e iaf_psc_delta_exc.json point_neuron nrn:IntFire1 LIF_exc\n"
+               "100 e iaf_psc_delta_exc.json point_neuron nrn:IntFire4 LIF_exc\n"
                "101 i iaf_psc_delta_inh.json point_neuron nest:iaf_psc_delta LIF_inh\n";
-        expect_bad(config, dir / "out", "cortex_node_types.csv", "\"nrn:IntFire1\" is not supported; apical reads nest:iaf_psc_alpha");
+        expect_bad(config, dir / "out", "cortex_node_types.csv", "\"nrn:IntFire4\" is not supported; apical reads nest:iaf_psc_alpha");
     }
     SECTION("a parameter the model does not have") {
         const fs::path dir = scratch("sonata_template_bad_parameter");
         const fs::path config = copy_point120(dir);
         std::ofstream(dir / "point_components/cell_models/iaf_psc_delta_exc.json") << "{\"tau_syn_ex\": 2.0}\n";
         expect_bad(config, dir / "out", "iaf_psc_delta_exc.json", "tau_syn_ex: not a parameter of nest:iaf_psc_delta");
+    }
+    SECTION("an initial V_m for IntFire1, which has none") {
+        const fs::path dir = scratch("sonata_intfire_v_m");
+        const fs::path config = copy_intfire(dir);
+        std::ofstream(dir / "components/point_neuron_models_dir/IntFire1_exc_1.json")
+            << "{\"tau\": 0.024, \"refrac\": 0.003, \"V_m\": -70}\n";
+        expect_bad(config, dir / "out", "IntFire1_exc_1.json",
+                   "V_m: an initial membrane potential, but nrn:IntFire1 has none (its state starts at 0)");
+    }
+    SECTION("a negative nsyns onto IntFire1 (BMTK's weight rule)") {
+        const fs::path dir = scratch("sonata_intfire_nsyns");
+        const fs::path config = copy_intfire(dir);
+        // Without the per-edge nsyns of tw_to_v1, its types' CSV column nsyns counts; -5 there.
+        {
+            const fs::path edges = dir / "300_intfire/network/tw_v1_edges.h5";
+            h5::Handle f(H5Fopen(edges.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+            REQUIRE(H5Ldelete(f.get(), "edges/tw_to_v1/0/nsyns", H5P_DEFAULT) >= 0);
+        }
+        std::ofstream(dir / "300_intfire/network/tw_v1_edge_types.csv")
+            << "edge_type_id target_query source_query delay weight_function syn_weight dynamics_params nsyns\n"
+               "100 model_name=='LIF_exc' * 2.0 wmax 0.01 instanteneousExc.json -5\n"
+               "101 model_name=='LIF_inh' * 2.0 wmax 0.02 instanteneousExc.json 5\n";
+        expect_bad(config, dir / "out", "tw_v1_edge_types.csv", "edge type 100, column nsyns: expected a number of synapses (>= 0), found -5");
     }
     SECTION("a CSV row with a wrong number of columns") {
         const fs::path dir = scratch("sonata_bad_csv");
@@ -355,6 +388,87 @@ TEST_CASE("bad SONATA input: exit code 2 naming the file and the dataset or row"
                "101 * ei=='i' -1.5 1.5 InhToExc.json\n";
         expect_bad(config, dir / "out", "cortex_cortex_edge_types.csv", "line 3: expected 7 columns (as the header), found 6");
     }
+}
+
+// Spike trains with exact times: the same number of spikes per node, and the k-th spike of
+// each node at the same time within `largest` ms.
+struct ExactComparison {
+    std::size_t ours = 0, reference = 0;
+    bool same_counts = false;
+    double largest = 0;  // largest |time difference| of matched spikes (ms)
+};
+
+ExactComparison compare_exact(const Train& ours, const Train& ref) {
+    std::map<std::uint64_t, std::vector<double>> a, b;
+    for (auto& [t, n] : ours) a[n].push_back(t);
+    for (auto& [t, n] : ref) b[n].push_back(t);
+    ExactComparison c{ours.size(), ref.size(), true, 0.0};
+    for (auto& [n, times] : b)
+        if (!a.count(n) || a[n].size() != times.size()) c.same_counts = false;
+    for (auto& [n, times] : a) {
+        if (!b.count(n) || b[n].size() != times.size()) {
+            c.same_counts = false;
+            continue;
+        }
+        for (std::size_t k = 0; k < times.size(); ++k) c.largest = std::max(c.largest, std::abs(times[k] - b[n][k]));
+    }
+    return c;
+}
+
+TEST_CASE("300_intfire: the structure its README states", "[sonata][intfire1]") {
+    // README (tests/data/sonata/300_intfire): 300 IntFire1 cells (240 exc tau 24 ms, 60 inh
+    // tau 7 ms, refrac 3 ms; parameter files in seconds), 90 + 30 virtual nodes, 87 720 edges,
+    // all delays 2.0 ms, effective weight = syn_weight x sign x nsyns per edge type.
+    NetworkSpec spec = load_sonata(intfire.string());
+    REQUIRE(spec.populations.size() == 3);
+    CHECK(spec.populations[0].model == "intfire1");
+    CHECK(spec.populations[0].size == 300);
+    REQUIRE(spec.populations[0].parameter_sets.size() == 2);
+    CHECK(spec.populations[0].parameter_sets[0].at("tau") == 24.0);
+    CHECK(spec.populations[0].parameter_sets[1].at("tau") == 7.0);
+    CHECK(spec.populations[0].parameter_sets[1].at("refrac") == 3.0);
+    CHECK(spec.populations[1].model == "spike_source");
+    CHECK(spec.populations[1].size + spec.populations[2].size == 120);
+    std::size_t input_spikes = 0;
+    for (int p : {1, 2})
+        for (auto& times : spec.populations[std::size_t(p)].spike_times_ms) input_spikes += times.size();
+    CHECK(input_spikes == 2738 + 295);  // both flat-layout input files, all inside the run
+    LocalContext ctx;
+    Simulation sim(spec, ctx);
+    CHECK(sim.network().n_neurons() == 420);
+    CHECK(sim.network().n_synapses() == 87720);
+    std::set<float> weights;
+    for (auto& vp : sim.network().vps())
+        for (auto& t : vp.tables()) {
+            CHECK(t.event_target);
+            CHECK(t.delay_fraction.empty());  // 2.0 ms is 20 steps of 0.1 ms
+            for (float w : t.weight) weights.insert(w);
+        }
+    // README table, "effective weight" column.
+    CHECK(weights == std::set<float>{-1.5f, -0.1f, 0.015f, 0.02f, 0.045f, 0.05f, 0.1f, 3.0f});
+}
+
+TEST_CASE("300_intfire: IntFire1 event by event reproduces the reference's 4 322 spikes", "[sonata][intfire1]") {
+    // Reference: BMTK BioNet on NEURON (tests/data/sonata/300_intfire/output/spikes.h5): 4 322
+    // spikes, 3 242 from type 100 and 1 080 from type 101. Its README expects exact agreement:
+    // the same count for every node and every time within 1e-6 ms (times are sums of
+    // 3-decimal input times and 2.0 ms delays, so exact event handling reproduces them).
+    const Train ref = reference_train(data / "300_intfire/output/spikes.h5", "v1");
+    const auto types = node_types(data / "300_intfire/network/v1_nodes.h5", "v1");
+    REQUIRE(ref.size() == 4322);
+    CHECK(per_type(ref, types) == std::map<std::int64_t, std::size_t>{{100, 3242}, {101, 1080}});
+    const Train one = run_config(intfire, scratch("sonata_intfire_1"), "v1");
+    const ExactComparison c = compare_exact(one, ref);
+    WARN("300_intfire: " << c.ours << " spikes (reference " << c.reference << "), same per-node counts: "
+                         << c.same_counts << ", largest time difference " << c.largest << " ms");
+    CHECK(c.ours == 4322);
+    CHECK(c.same_counts);
+    CHECK(c.largest <= 1e-6);
+    // Off the grid: most spike times are not multiples of dt = 0.1 ms.
+    CHECK(std::count_if(one.begin(), one.end(), [](auto& s) { return std::abs(s.first * 10 - std::round(s.first * 10)) > 1e-6; }) > 4000);
+    // 2 threads: bitwise the same file contents.
+    const Train two = run_config(intfire, scratch("sonata_intfire_2"), "v1", {"simulation.threads=2"});
+    CHECK(one == two);
 }
 
 TEST_CASE("SONATA runs: 1 and 2 threads give identical spikes", "[sonata]") {

@@ -204,7 +204,7 @@ void Reader::check_steps(const Tree& t, const std::string& path, double ms, cons
          q(ms, Dimension::time));
 }
 
-Distribution Reader::delay(const Tree& t, const std::string& path) {
+Distribution Reader::delay(const Tree& t, const std::string& path, bool off_grid) {
     const double dt = spec.simulation.dt_ms;
     const double tolerance = dt * 1e-9;
     Distribution d = distribution(t, path, Dimension::time);
@@ -220,7 +220,7 @@ Distribution Reader::delay(const Tree& t, const std::string& path) {
             fail(t.pos, path, "a delay of at least dt (" + q(dt, Dimension::time) + ")",
                  q(d.value, Dimension::time));
         const double steps = d.value / dt, r = std::floor(steps + 0.5 + 1e-9);
-        if (std::abs(steps - r) > 1e-6) {
+        if (std::abs(steps - r) > 1e-6 && !off_grid) {
             const double rounded = tidy(r * dt);
             warn(t.pos, path,
                  q(d.value, Dimension::time) + " is not a multiple of dt (" + q(dt, Dimension::time) +

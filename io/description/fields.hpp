@@ -122,8 +122,9 @@ public:
     // time the kernel counts in steps is checked here first); `what` names it ("a stop time").
     void check_steps(const Tree& t, const std::string& path, double ms, const std::string& what,
                      double max_steps = max_step_count) const;
-    // A delay: at least dt for every draw; a constant off the grid is rounded (a warning).
-    Distribution delay(const Tree& t, const std::string& path);
+    // A delay: at least dt for every draw; a constant off the grid is rounded (a warning),
+    // unless `off_grid` (onto exact event-driven models, which take it exactly).
+    Distribution delay(const Tree& t, const std::string& path, bool off_grid = false);
     // The index of a population named by `t`.
     std::size_t population_ref(const Tree& t, const std::string& path) const;
 };

@@ -630,7 +630,10 @@ const Table<ProjectionSpec>& projection_table() {
                         }),
         custom_field<P>(
             "delay",
-            [](Reader& in, const Tree& t, const std::string& path, P& p) { p.delay = in.delay(t, path); },
+            [](Reader& in, const Tree& t, const std::string& path, P& p) {
+                // Onto exact event-driven models a delay keeps its fraction of a step.
+                p.delay = in.delay(t, path, population_named(in, p.target).info->event_driven);
+            },
             [](YAML::Emitter& out, const Reader&, const P& p) {
                 emit_distribution(out, p.delay, Dimension::time);
             })
@@ -694,6 +697,11 @@ void read_projection(Reader& in, const Tree& item, const std::string& path) {
     fields.read({"connectivity"});
     read_weight(in, item, path, p);
     fields.read_rest();
+    if (p.plasticity.rule != PlasticityRule::none && (target.info->event_driven || in.spec.populations[si].info->event_driven))
+        in.fail(item.find("plasticity")->pos, path + ".plasticity",
+                "no plasticity between exact event-driven models (their spikes are off the grid; plasticity runs on it)",
+                quote(plasticity_rules()[std::size_t(p.plasticity.rule) - 1]) + " with " +
+                    (target.info->event_driven ? target.model : in.spec.populations[si].model));
     in.spec.projections.push_back(std::move(p));
 }
 

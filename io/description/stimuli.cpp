@@ -320,6 +320,18 @@ void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::s
     for (auto& other : in.spec.stimuli) taken.push_back(other.name);
     s.name = entry_name(in, item, path, model + "_" + std::to_string(i), "stimulus", taken, "stimuli");
     const TargetRefs refs = read_targets(in, item, path, s);
+    for (std::size_t k = 0; k < refs.size(); ++k) {
+        const PopulationSpec& pop = population_named(in, s.targets[k]);
+        const std::string what = quote(pop.name) + " (model " + pop.model;
+        if (s.kind == S::Kind::poisson_generator && pop.info->event_driven)
+            in.fail(refs[k].first->pos, refs[k].second,
+                    "a target population of a grid-based model (poisson_generator adds counts per step; exact "
+                    "event-driven models take spikes through projections, e.g. from a poisson_source population)",
+                    what + ", exact event-driven)");
+        if (s.kind != S::Kind::poisson_generator && pop.info->compartments.empty())
+            in.fail(refs[k].first->pos, refs[k].second, "a target population whose neurons take currents",
+                    what + ", which takes no current)");
+    }
     FieldReader<S> fields(in, item, path, table, s);
     fields.done({"model"});
     fields.read({"compartment", "start", "stop"});

@@ -228,13 +228,14 @@ void SonataEdges::BlockReader::read(const Piece* first, const Piece* last, EdgeS
         // value arrays are cleared only then: resizing from the last block's size zero-fills
         // only the difference.)
         if (h5::object_kind(pop_, name) != H5I_GROUP) {
-            v.weight.clear(), v.delay.clear();
+            v.weight.clear(), v.delay.clear(), v.nsyns.clear();
             continue;
         }
         h5::Handle gh = h5::open_group(pop_, name);
         const Ranges at = ranges_of(v.indices);
-        for (auto [attr, values] : {std::pair{"syn_weight", &v.weight}, std::pair{"delay", &v.delay}}) {
-            if (h5::object_kind(gh.get(), attr) != H5I_DATASET) {
+        for (auto [attr, values] : {std::pair{"syn_weight", &v.weight}, std::pair{"delay", &v.delay},
+                                    std::pair{"nsyns", &v.nsyns}}) {
+            if (h5::object_kind(gh.get(), attr) != H5I_DATASET || (values == &v.nsyns && !p.bmtk_weights)) {
                 values->clear();
                 continue;
             }
@@ -302,7 +303,16 @@ void SonataEdges::BlockReader::read(const Piece* first, const Piece* last, EdgeS
                 bad(file, where_ + row(),
                     "a delay of " + std::to_string(delay) + " ms; expected 0 to " + std::to_string(max_delay_ms) +
                         " ms (65535 steps)");
-            edges_.push_back({std::uint32_t(source_[k]), targets_[local], w, delay});
+            double weight = w;
+            if (p.bmtk_weights) {  // BMTK's rule onto NEURON's artificial cells (edges.hpp)
+                const std::optional<double> n =
+                    gv.nsyns.empty() ? p.type_nsyns.at(type_[k]) : std::optional<double>(gv.nsyns[gi]);
+                if (n && !(*n >= 0 && std::isfinite(*n)))
+                    bad(file, where_ + "/" + std::to_string(group_of(k)) + "/nsyns" + row(),
+                        "expected a number of synapses (>= 0), found " + std::to_string(*n));
+                weight *= p.type_sign.at(type_[k]) * n.value_or(1.0);
+            }
+            edges_.push_back({std::uint32_t(source_[k]), targets_[local], weight, delay});
         }
     }
     sink.take(edges_.data(), edges_.size());

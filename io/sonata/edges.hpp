@@ -23,6 +23,12 @@ struct EdgePopulation {
     // Per edge type, from the CSV: syn_weight and delay (absent: nullopt).
     std::map<std::int64_t, std::optional<double>> type_weight, type_delay;
     double default_delay_ms = 1.0;  // NEST's static_synapse default, for edges without a delay
+    // BMTK's rule onto NEURON's artificial cells: weight = syn_weight x sign x nsyns, with sign
+    // from the edge type's synapse parameters (absent: 1) and nsyns per edge or per type
+    // (absent: 1). Otherwise NEST's: weight = syn_weight.
+    bool bmtk_weights = false;
+    std::map<std::int64_t, double> type_sign;
+    std::map<std::int64_t, std::optional<double>> type_nsyns;
     double dt_ms = 0.1;             // delays must fit in 65535 steps of it
 };
 
@@ -49,7 +55,8 @@ private:
         const std::vector<std::uint32_t>& targets_;
         struct GroupValues {
             std::vector<std::uint64_t> indices;  // of the block's edges; sorted and unique unless ascending
-            std::vector<double> weight, delay;   // at those indices (empty: not in this group)
+            std::vector<double> weight, delay, nsyns;  // at those indices (empty: not in this group;
+                                                       // nsyns read only for BMTK's weight rule)
             bool ascending = false;
         };
         Ranges merged_;  // the block's rows, sorted and disjoint

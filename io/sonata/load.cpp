@@ -30,16 +30,22 @@ namespace sonata {
 
 namespace {
 
-// The NEST models apical reads, and the apical model of each.
+// The NEST and NEURON models apical reads, and the apical model of each.
 const std::vector<std::pair<std::string, std::string>>& supported_templates() {
     static const std::vector<std::pair<std::string, std::string>> t = {
         {"nest:iaf_psc_alpha", "iaf_psc_alpha"},
         {"nest:iaf_psc_delta", "iaf_psc_delta"},
         {"nest:iaf_psc_exp", "iaf_psc_exp"},
         {"nest:iaf_cond_exp", "iaf_cond_exp"},
+        {"nrn:IntFire1", "intfire1"},
     };
     return t;
 }
+
+// NEURON's artificial cells (nrn: templates) follow BMTK's conventions: their parameter files
+// hold times in seconds (BMTK multiplies them by 1000), and the weight of an edge onto them is
+// syn_weight x sign x nsyns (docs/sonata.md 4.2, 4.4).
+bool is_neuron_template(const std::string& t) { return t.starts_with("nrn:"); }
 
 std::string supported_list() {
     std::string s;
@@ -68,6 +74,7 @@ struct NodePopulation {
     std::vector<std::int64_t> type_id, group_id, group_index;
     bool is_virtual = false;
     std::string model;  // apical model ("" for virtual)
+    bool bmtk_weights = false;  // a NEURON cell: edges onto it take BMTK's weight rule
 };
 
 struct Loader {
@@ -260,8 +267,7 @@ void Loader::population_spec(NodePopulation& p) {
             for (auto& [id, mt] : by_type)
                 if (mt.second == t) type = id;
             bad(p.types->path, "node type " + std::to_string(type),
-                "model_template \"" + t + "\" is not supported; apical reads " + supported_list() +
-                    (t.starts_with("nrn:IntFire") ? " (NEURON's IntFire cells need exact event-driven neurons, not yet in apical)" : ""));
+                "model_template \"" + t + "\" is not supported; apical reads " + supported_list());
         }
     if (templates.size() > 1)
         bad(p.file, "/nodes/" + p.name,
@@ -270,6 +276,7 @@ void Loader::population_spec(NodePopulation& p) {
     const std::string tmpl = *templates.begin();
     const std::string model = model_of(tmpl);
     p.model = model;
+    p.bmtk_weights = is_neuron_template(tmpl);
     ps.model = model;
     ps.info = find_model_info(model);
     ps.entry = find_model(model);
@@ -289,16 +296,22 @@ void Loader::population_spec(NodePopulation& p) {
                 if (!j.IsMap()) bad(file, "", "expected a JSON object of parameters");
                 for (auto it = j.begin(); it != j.end(); ++it) {
                     const std::string key = it->first.as<std::string>();
+                    if (is_neuron_template(tmpl) && key == "type") continue;  // BMTK's label of the cell class
                     if (it->second.IsScalar() && (it->second.as<std::string>() == "false" || it->second.as<std::string>() == "true")) {
                         if (key == "refractory_input" && it->second.as<std::string>() == "true")
                             bad(file, key, "refractory_input true is not supported (apical discards input during the refractory period, NEST's default)");
                         continue;  // NEST's boolean switches at their defaults
                     }
                     values[key] = number_of(file, it->second, key);
+                    // BMTK's seconds to milliseconds, for the time parameters of NEURON's cells.
+                    if (const ParameterInfo* pi = info.find_parameter(key); pi && pi->dim == Dimension::time && is_neuron_template(tmpl))
+                        values[key] *= 1000.0;
                 }
             }
             for (auto& [key, v] : values) {
                 if (key == "V_m") {
+                    if (!info.find_state("V_m"))
+                        bad(file, key, "an initial membrane potential, but " + tmpl + " has none (its state starts at 0)");
                     if (initial_V && *initial_V != v)
                         bad(file, key, "initial V_m differs between the node types of population " + p.name + "; apical needs one");
                     initial_V = v;
@@ -335,7 +348,8 @@ void Loader::population_spec(NodePopulation& p) {
                     if (p.group_id[i] == g) {
                         if (std::uint64_t(p.group_index[i]) >= v.size())
                             bad(p.file, "/" + path + "/" + key, "row " + std::to_string(p.group_index[i]) + " asked for by node_group_index, beyond its " + std::to_string(v.size()) + " rows");
-                        per_node[i][key] = v[std::size_t(p.group_index[i])];
+                        per_node[i][key] = v[std::size_t(p.group_index[i])] *
+                                           (is_neuron_template(tmpl) && info.find_parameter(key)->dim == Dimension::time ? 1000.0 : 1.0);
                     }
             }
         }
@@ -368,9 +382,11 @@ void Loader::population_spec(NodePopulation& p) {
             std::to_string(ps.parameter_sets.size()) + " different parameter sets, but apical's " + model +
                 " takes one per population (only iaf_psc_alpha takes one per neuron so far)");
     }
-    Distribution v0;
-    v0.value = initial_V.value_or(nest_initial_V_m);
-    ps.initial["V_m"] = v0;
+    if (info.find_state("V_m")) {
+        Distribution v0;
+        v0.value = initial_V.value_or(nest_initial_V_m);
+        ps.initial["V_m"] = v0;
+    }
     spec.populations.push_back(std::move(ps));
 }
 
@@ -515,6 +531,7 @@ void Loader::read_edges(const JsonFile& circuit, const fs::path& synapse_dir) {
             ep.n_edges = h5::extent_1d(h5::open_dataset(pop.get(), "source_node_id").get());
             ep.n_sources = find(ep.source)->size;
             ep.n_targets = find(ep.target)->size;
+            ep.bmtk_weights = find(ep.target)->bmtk_weights;
             if (find(ep.target)->is_virtual)
                 bad(file, where + "/target_node_id", "edges onto virtual population \"" + ep.target + "\" (virtual nodes take no input)");
             if (spec.populations.size() > 0 && std::find_if(spec.projections.begin(), spec.projections.end(), [&](auto& p) { return p.name == name; }) != spec.projections.end())
@@ -535,6 +552,10 @@ void Loader::read_edges(const JsonFile& circuit, const fs::path& synapse_dir) {
                 };
                 ep.type_weight[id] = num("syn_weight");
                 ep.type_delay[id] = num("delay");
+                ep.type_nsyns[id] = num("nsyns");
+                if (ep.bmtk_weights && ep.type_nsyns[id] && !(*ep.type_nsyns[id] >= 0))
+                    bad(types->path, at + ", column nsyns", "expected a number of synapses (>= 0), found " + number_text(*ep.type_nsyns[id]));
+                ep.type_sign[id] = 1.0;
                 if (ep.type_weight[id]) lo_w = std::min(lo_w, *ep.type_weight[id]), hi_w = std::max(hi_w, *ep.type_weight[id]);
                 const double d = ep.type_delay[id].value_or(nest_default_delay_ms);
                 lo_d = std::min(lo_d, d), hi_d = std::max(hi_d, d);
@@ -547,7 +568,8 @@ void Loader::read_edges(const JsonFile& circuit, const fs::path& synapse_dir) {
                 if (const auto dp = types->value(id, "dynamics_params"); dp && !synapse_dir.empty()) {
                     const fs::path jf = (synapse_dir / *dp).lexically_normal();
                     const YAML::Node j = read_json(jf, "dynamics_params file of edge type " + std::to_string(id) + " (" + types->path.string() + ")");
-                    if (j && j.IsMap() && j.size() > 0)
+                    if (ep.bmtk_weights && j && j.IsMap() && j["sign"]) ep.type_sign[id] = number_of(jf, j["sign"], "sign");
+                    if (!ep.bmtk_weights && j && j.IsMap() && j.size() > 0)
                         spec.warnings.push_back(jf.string() + ": synapse parameters ignored (apical's static synapses take only syn_weight and delay)");
                 }
             }
@@ -559,7 +581,7 @@ void Loader::read_edges(const JsonFile& circuit, const fs::path& synapse_dir) {
                 if (g.empty() || !std::all_of(g.begin(), g.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) continue;
                 h5::Handle gh = h5::open_group(pop.get(), g);
                 if (h5::object_kind(gh.get(), "nsyns") == H5I_DATASET) any_nsyns = true;
-                if (h5::object_kind(gh.get(), "syn_weight") == H5I_DATASET) {
+                if (h5::object_kind(gh.get(), "syn_weight") == H5I_DATASET || (ep.bmtk_weights && any_nsyns)) {
                     per_edge_weight = true;
                     lo_w = std::min(lo_w, -1.0), hi_w = std::max(hi_w, 1.0);
                 }
@@ -588,12 +610,14 @@ void Loader::read_edges(const JsonFile& circuit, const fs::path& synapse_dir) {
             };
             proj.weight = range(lo_w, hi_w);
             proj.delay = range(std::clamp(lo_d, 0.0, 65535 * dt), std::clamp(hi_d, 0.0, 65535 * dt));
+            if (ep.bmtk_weights) lo_w = std::min(lo_w, -1.0), hi_w = std::max(hi_w, 1.0);  // signs from the synapse files
             spec.notes.push_back("edge population " + name + " (" + ep.source + " -> " + ep.target + ", " +
-                                 std::to_string(ep.n_edges) + " edges): weight = syn_weight (" +
+                                 std::to_string(ep.n_edges) + " edges): weight = syn_weight" +
+                                 (ep.bmtk_weights ? " x sign x nsyns (BMTK's rule onto NEURON cells)" : "") + " (" +
                                  (per_edge_weight ? "per edge" : "per edge type") + "), delay = " +
                                  (per_edge_delay ? "per edge" : "per edge type") +
                                  (any_missing_delay ? "; no delay given for some types: NEST's default " + number_text(nest_default_delay_ms) + " ms" : "") +
-                                 (any_nsyns ? "; nsyns ignored (NEST's rule)" : ""));
+                                 (any_nsyns && !ep.bmtk_weights ? "; nsyns ignored (NEST's rule)" : ""));
             if (any_missing_delay && !per_edge_delay)
                 spec.warnings.push_back(types->path.string() + ": edge population " + name + ": no delay for some edge types; using NEST's default of " + number_text(nest_default_delay_ms) + " ms");
             proj.edges = std::make_shared<SonataEdges>(std::move(ep));
@@ -602,18 +626,16 @@ void Loader::read_edges(const JsonFile& circuit, const fs::path& synapse_dir) {
     }
 }
 
-// NEST's conversion of an input spike time to its step (spike_train_injector with off-grid
-// times): the time is rounded to NEST's tic grid (1 µs, its default) and moved up to the end of
-// the step that contains it.
-std::int64_t input_step(double t_ms, double dt_ms) {
+// An input spike time as NEST's spike_train_injector with off-grid times takes it: rounded to
+// NEST's tic grid (1 µs, its default) when dt is a whole number of tics. The spike source keeps
+// it exact (for exact event-driven targets); its grid step, the end of the step that contains
+// it, is where grid-based targets receive it (neurons/spike_source.hpp).
+double input_time(double t_ms, double dt_ms) {
     const double tics_per_ms = 1000.0;
-    const double tics = std::floor(t_ms * tics_per_ms + 0.5);
     const double tics_per_step = std::round(dt_ms * tics_per_ms);
-    if (tics_per_step >= 1 && std::abs(tics_per_step - dt_ms * tics_per_ms) < 1e-9 * tics_per_step) {
-        const auto t = std::int64_t(tics), s = std::int64_t(tics_per_step);
-        return (t + s - 1) / s;
-    }
-    return std::int64_t(std::ceil(t_ms / dt_ms - 1e-9));
+    if (tics_per_step >= 1 && std::abs(tics_per_step - dt_ms * tics_per_ms) < 1e-9 * tics_per_step)
+        return std::floor(t_ms * tics_per_ms + 0.5) / tics_per_ms;
+    return t_ms;
 }
 
 }  // namespace
@@ -707,13 +729,14 @@ NetworkSpec load(const std::string& path, const std::vector<std::string>& overri
                     bad(file, "/spikes", "node id " + std::to_string(node) + " outside population \"" + pop + "\" of " + std::to_string(np->size) + " nodes");
                 if (!(t >= 0) || !std::isfinite(t)) bad(file, "/spikes", "a spike time of " + number_text(t) + " ms");
                 if (!allowed.count(std::uint32_t(node))) continue;
-                const std::int64_t step = input_step(t, spec.simulation.dt_ms);
-                if (double(step) > spec.simulation.t_stop_ms / spec.simulation.dt_ms + 1) continue;  // never delivered
-                ps->spike_times_ms[node].push_back(double(step) * spec.simulation.dt_ms);
+                const double time = input_time(t, spec.simulation.dt_ms);
+                if (time > spec.simulation.t_stop_ms + spec.simulation.dt_ms) continue;  // never delivered
+                ps->spike_times_ms[node].push_back(time);
                 ++n;
             }
+            ps->exact_spike_times = true;
             spec.notes.push_back("input " + name + ": " + std::to_string(n) + " spikes of " + file.string() +
-                                 " into " + pop + ", each moved up to the end of its step (NEST's spike_train_injector)");
+                                 " into " + pop + ", at their exact times for exact event-driven targets, at the end of their step for the others (NEST's spike_train_injector)");
         }
     }
 
