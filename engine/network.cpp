@@ -280,6 +280,8 @@ void Network::build_synapses(VirtualProcess& vp) {
                 bool exact;  // onto exact event-driven targets: delays keep their fraction of a step
                 std::size_t local = 0;
                 std::uint64_t n = 0;
+                double last_delay_ms = -1.0;  // the last delay converted, and its steps
+                StepDelay last_delay{1, 0.0f};
                 Sink(std::vector<Flat>& f, const std::vector<std::uint32_t>& t, const ModelInfo& i,
                      const ProjectionSpec& p, int r, std::uint32_t s, double dt, bool x)
                     : flat(f), target_nodes(t), tinfo(i), proj(p), named(r), n_sources(s), h(dt), exact(x) {}
@@ -323,9 +325,12 @@ void Network::build_synapses(VirtualProcess& vp) {
                         f.src.push_back(e.source);
                         f.tgt.push_back(std::uint32_t(local));
                         f.w.push_back(float(negated(e.weight) ? -e.weight : e.weight));
-                        const StepDelay d = step_delay(e.delay_ms, h, exact);
-                        f.d.push_back(d.steps);
-                        if (exact) f.frac.push_back(d.fraction);
+                        if (e.delay_ms != last_delay_ms) {  // edges mostly share a few delays
+                            last_delay_ms = e.delay_ms;
+                            last_delay = step_delay(e.delay_ms, h, exact);
+                        }
+                        f.d.push_back(last_delay.steps);
+                        if (exact) f.frac.push_back(last_delay.fraction);
                     }
                 }
             } sink(flat, target_nodes, tinfo, proj, named, pops[ps].size, h, exact);
