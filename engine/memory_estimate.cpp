@@ -118,10 +118,10 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
         const double per_synapse = 4.0 + (weights ? 4.0 : 0.0) + (delays ? 2.0 : 0.0) + (plastic ? 4.0 : 0.0) +
                                    (synapse_trace ? 8.0 : 0.0) + (urbanczik ? sizeof(UrbanczikSennSynapse) : 0.0) +
                                    (stp_per_synapse ? state + 4.0 * drawn : 0.0);
-        // Per synapse while building: source and target, the drawn weight (double), delay
-        // (int) and short-term parameters; reserved when the weight is constant.
+        // Per synapse while building: source and target, the weight (float, the table's
+        // precision), delay (int) and short-term parameters; reserved when the weight is constant.
         const double flat = (8.0 + (delays ? 4.0 : 0.0)) * (weights ? growth : 1.05) +
-                            (weights ? 8.0 * growth : 0.0) +
+                            (weights ? 4.0 * growth : 0.0) +
                             (stp_per_synapse ? sizeof(TsodyksMarkramParameters) * growth : 0.0);
         double rank_synapses = 0, projection_bytes = 0;
         for (int t = 0; t < threads; ++t) {
