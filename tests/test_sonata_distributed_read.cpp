@@ -14,8 +14,10 @@
 #include "io/hdf5.hpp"
 #include "io/sonata.hpp"
 #include "scratch.hpp"
+#include "sonata_copies.hpp"
 
 using namespace apical;
+using apical::test::copy_point120;
 using apical::test::scratch;
 namespace fs = std::filesystem;
 
@@ -51,12 +53,6 @@ private:
     std::shared_ptr<const EdgeSource> inner_;
     mutable std::mutex m_;
 };
-
-fs::path copy_point120(const fs::path& dir) {
-    fs::copy(data / "point_120cells", dir / "point_120cells", fs::copy_options::recursive);
-    fs::copy(data / "point_components", dir / "point_components", fs::copy_options::recursive);
-    return dir / "point_120cells" / "config.simulation.json";
-}
 
 int population_index(const NetworkSpec& spec, const std::string& name) {
     for (std::size_t p = 0; p < spec.populations.size(); ++p)

@@ -16,6 +16,7 @@
 #include "io/sonata/edges.hpp"
 #include "io/sonata/files.hpp"
 #include "run_in_process.hpp"
+#include "sonata_copies.hpp"
 #include "spike_file.hpp"
 
 using namespace apical;
@@ -95,24 +96,6 @@ Train run_config(const fs::path& config, const fs::path& out, const std::string&
     NetworkSpec spec = load_sonata(config.string(), overrides);
     run_spec(spec);
     return train_of(read_spike_file(out / "spikes.h5").populations.at(population));
-}
-
-// Copies the point_120cells circuit and its parameter folder into `dir` (the configs refer to
-// ../point_components), for tests that break one file.
-fs::path copy_point120(const fs::path& dir) {
-    fs::copy(data / "point_120cells", dir / "point_120cells", fs::copy_options::recursive);
-    fs::copy(data / "point_components", dir / "point_components", fs::copy_options::recursive);
-    fs::remove_all(dir / "point_120cells" / "reference_nest-3.9");
-    return dir / "point_120cells" / "config.simulation.json";
-}
-
-// Copies the 300_intfire circuit and its parameter folder into `dir` (the configs refer to
-// ../components).
-fs::path copy_intfire(const fs::path& dir) {
-    fs::copy(data / "300_intfire", dir / "300_intfire", fs::copy_options::recursive);
-    fs::copy(data / "components", dir / "components", fs::copy_options::recursive);
-    fs::remove_all(dir / "300_intfire" / "output");
-    return dir / "300_intfire" / "config.json";
 }
 
 // `apical run` on a broken copy: exit code 2, one line naming `file_part` and `what`.
@@ -370,7 +353,7 @@ TEST_CASE("bad SONATA input: exit code 2 naming the file and the dataset or row"
         // Without the per-edge nsyns of tw_to_v1, its types' CSV column nsyns counts; -5 there.
         {
             const fs::path edges = dir / "300_intfire/network/tw_v1_edges.h5";
-            h5::Handle f(H5Fopen(edges.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+            h5::Handle f = h5::open_file(edges, H5F_ACC_RDWR);
             REQUIRE(H5Ldelete(f.get(), "edges/tw_to_v1/0/nsyns", H5P_DEFAULT) >= 0);
         }
         std::ofstream(dir / "300_intfire/network/tw_v1_edge_types.csv")

@@ -63,10 +63,10 @@ RunMetadata run_on_ranks(const NetworkSpec& spec, MpiContext& ctx) {
 }
 
 // The spec of `spec_in(output, threads)` on the ranks of `ctx` with 1 and 2 threads against
-// one process with 1 thread (rank 0 runs it): the same spikes, V_m report and E's rates. The
-// folder is `name`_<ranks> in the scratch root.
-template <class SpecIn>
-void same_files_as_one_process(MpiContext& ctx, const std::string& name, SpecIn spec_in) {
+// one process with 1 thread (rank 0 runs it); rank 0 then calls compare(ranks_dir, one_dir).
+// The folder is `name`_<ranks> in the scratch root.
+template <class SpecIn, class Compare>
+void against_one_process(MpiContext& ctx, const std::string& name, SpecIn spec_in, Compare compare) {
     REQUIRE(ctx.size() >= 2);  // run under mpiexec -n 2 or more
     const fs::path dir = test::scratch_root() / (name + "_" + std::to_string(ctx.size()));
     if (ctx.rank() == 0) scratch(dir.filename().string());
@@ -77,15 +77,23 @@ void same_files_as_one_process(MpiContext& ctx, const std::string& name, SpecIn 
         run_on_ranks(spec_in(ranks_dir, threads), ctx);
         if (ctx.rank() != 0) continue;
         if (threads == 1) run_spec(spec_in(dir / "one", 1));
+        compare(ranks_dir, dir / "one");
+    }
+}
+
+// The same spikes, V_m report and E's rates as one process.
+template <class SpecIn>
+void same_files_as_one_process(MpiContext& ctx, const std::string& name, SpecIn spec_in) {
+    against_one_process(ctx, name, spec_in, [](const fs::path& ranks_dir, const fs::path& one) {
         const SpikeFile ranks = read_spike_file(ranks_dir / "spikes.h5");
         REQUIRE(ranks.populations.at("E").timestamps.size() > 100);
-        CHECK(same_spikes(ranks, read_spike_file(dir / "one" / "spikes.h5")));
-        CHECK(read_values(ranks_dir / "v_V_m.h5", "/report/E/data") == read_values(dir / "one" / "v_V_m.h5", "/report/E/data"));
+        CHECK(same_spikes(ranks, read_spike_file(one / "spikes.h5")));
+        CHECK(read_values(ranks_dir / "v_V_m.h5", "/report/E/data") == read_values(one / "v_V_m.h5", "/report/E/data"));
         for (const char* d : {"time", "event_count", "burst_count"}) {
             const std::string path = std::string("/population_rates/E/") + d;
-            CHECK(read_values(ranks_dir / "e_rates.h5", path) == read_values(dir / "one" / "e_rates.h5", path));
+            CHECK(read_values(ranks_dir / "e_rates.h5", path) == read_values(one / "e_rates.h5", path));
         }
-    }
+    });
 }
 
 }  // namespace
@@ -121,7 +129,7 @@ TEST_CASE("short-term plasticity and event/burst transmission under MPI: the fil
     // so I's classes are computed from the routed spikes on each rank, E's from the recorded
     // ones. II draws U per synapse (state per synapse). With the state and rate recordings of
     // recorded_brunel, on this many ranks with 1 and 2 threads against one process, 1 thread.
-    const auto spec_in = [&](const fs::path& output, int threads) {
+    const auto spec_in = [](const fs::path& output, int threads) {
         std::vector<std::string> stp = {
             "simulation.t_stop=150 ms", "simulation.spike_exchange=directed",
             "projections.EE.synapse={model: tsodyks_markram, preset: depressing}",
@@ -173,7 +181,7 @@ TEST_CASE("periodic stimuli and the teaching_current under MPI: the spikes of on
     // E gets a periodic step current and a teaching current from its own event rates (tau 20 ms,
     // windows [30 ms, 50 ms) of every 50 ms, targets 1, 0, 0). Slices are 15 steps (the 1.5 ms
     // delay) and periods 500 steps, so windows start both on and inside slices (docs/models.md 9.7).
-    const auto spec_in = [&](const fs::path& output, int threads) {
+    const auto spec_in = [](const fs::path& output, int threads) {
         return recorded_brunel(
             output, {"simulation.t_stop=200 ms", "simulation.threads=" + std::to_string(threads), "recordings.spikes=[E]",
                      "stimuli=[{name: external, model: poisson_generator, targets: [E, I], rate: 2 kHz, weight: 1 mV, "
@@ -187,13 +195,9 @@ TEST_CASE("periodic stimuli and the teaching_current under MPI: the spikes of on
 
 TEST_CASE("urbanczik_senn under MPI: the spikes and final weights of one process", "[mpi][run][urbanczik_senn]") {
     MpiContext ctx;
-    REQUIRE(ctx.size() >= 2);  // run under mpiexec -n 2 or more
-    const fs::path dir = test::scratch_root() / ("mpi_urbanczik_" + std::to_string(ctx.size()));
-    if (ctx.rank() == 0) scratch(dir.filename().string());
-    ctx.any(false);  // the folder exists before any rank writes
     // 40 Poisson sources onto the dendrites of 10 pp_cond_exp_mc_urbanczik neurons with somatic
     // drive (as tests/test_urbanczik_senn.cpp), 600 ms, delay 1.2 ms.
-    const auto spec_in = [&](const fs::path& output, int threads) {
+    const auto spec_in = [](const fs::path& output, int threads) {
         const std::string text =
             "simulation: {dt: 0.1 ms, t_stop: 600 ms, seed: 9, threads: " + std::to_string(threads) +
             ", output: " + output.string() +
@@ -210,19 +214,14 @@ TEST_CASE("urbanczik_senn under MPI: the spikes and final weights of one process
             "  - {name: drive, model: poisson_generator, targets: [tgt], receptor: soma.exc, rate: 3 kHz, "
             "weight: 2 nS, delay: 0.1 ms}\n"
             "recordings:\n  spikes: [src, tgt]\n";
-        return parse_description(text, (dir / "urbanczik.yaml").string(), {});
+        return parse_description(text, (output.parent_path() / "urbanczik.yaml").string(), {});
     };
-    for (int threads : {1, 2}) {
-        INFO(ctx.size() << " ranks x " << threads << " threads");
-        const fs::path ranks_dir = dir / ("ranks_" + std::to_string(threads));
-        run_on_ranks(spec_in(ranks_dir, threads), ctx);
-        if (ctx.rank() != 0) continue;
-        if (threads == 1) run_spec(spec_in(dir / "one", 1));
+    against_one_process(ctx, "mpi_urbanczik", spec_in, [](const fs::path& ranks_dir, const fs::path& one) {
         const SpikeFile ranks = read_spike_file(ranks_dir / "spikes.h5");
         REQUIRE(ranks.populations.at("tgt").timestamps.size() > 20);
-        CHECK(same_spikes(ranks, read_spike_file(dir / "one" / "spikes.h5")));
+        CHECK(same_spikes(ranks, read_spike_file(one / "spikes.h5")));
         const auto weights = read_values(ranks_dir / "weights.h5", "/weights/plastic/weight");
         REQUIRE(weights.size() > 100);
-        CHECK(weights == read_values(dir / "one" / "weights.h5", "/weights/plastic/weight"));
-    }
+        CHECK(weights == read_values(one / "weights.h5", "/weights/plastic/weight"));
+    });
 }
