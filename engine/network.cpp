@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -164,6 +165,14 @@ TsodyksMarkramParameters draw_short_term(const std::string& file, const Projecti
     return p;
 }
 
+// A delay in steps as the synapse table stores it (16 bits).
+std::uint16_t table_delay(int steps, const std::string& file, const ProjectionSpec& proj) {
+    if (steps > std::numeric_limits<std::uint16_t>::max())
+        throw DescriptionError(file, proj.where.line, proj.where.column, proj.where.key_path + ".delay",
+                               "delays below 65536 steps", std::to_string(steps) + " steps");
+    return std::uint16_t(steps);
+}
+
 // Hands out a projection's initial weights from a file (InitialWeights), target by target: each
 // source of a target takes the first unused entry of its (source, target) pair, so repeated
 // pairs keep their construction order. A target whose synapses differ from the file's, in number
@@ -234,11 +243,12 @@ void Network::build_synapses(VirtualProcess& vp) {
 
         const int named = proj.receptor;
         const std::size_t n_rec = std::max<std::size_t>(1, tinfo.receptors.size());
-        // Synapses per receptor, in target order then construction order.
+        // Synapses per receptor, in target order then construction order: their sources, and
+        // how many each target has (not the target of every synapse: they come target by target).
         struct Flat {
-            std::vector<std::uint32_t> src, tgt;
-            std::vector<float> w;  // the table's precision
-            std::vector<int> d;
+            std::vector<std::uint32_t> src, per_target;
+            std::vector<float> w;           // the table's precision
+            std::vector<std::uint16_t> d;   // the table's steps
             std::vector<float> frac;  // onto event-driven targets: every synapse's delay fraction
             std::vector<TsodyksMarkramParameters> stp;  // drawn short-term parameters
         };
@@ -249,6 +259,7 @@ void Network::build_synapses(VirtualProcess& vp) {
         const bool weight_per_synapse = !proj.weight.is_constant() || plastic || listed;
         const bool delay_per_synapse = !proj.delay.is_constant() || listed;
         std::vector<Flat> flat(n_rec);
+        for (Flat& f : flat) f.per_target.assign(target_nodes.size(), 0);
         // With a constant weight every synapse goes to one receptor: reserve the expected count
         // there, so the arrays do not grow (and copy) step by step.
         if (proj.weight.is_constant() && !listed) {
@@ -258,9 +269,7 @@ void Network::build_synapses(VirtualProcess& vp) {
             Flat& f = flat[std::size_t(r)];
             const auto n = std::size_t(expected * 1.05) + 16;  // a binomial count rarely exceeds its mean by 5 %
             f.src.reserve(n);
-            f.tgt.reserve(n);
             prefer_huge_pages(f.src);
-            prefer_huge_pages(f.tgt);
             if (!proj.delay.is_constant()) {
                 f.d.reserve(n);
                 prefer_huge_pages(f.d);
@@ -274,17 +283,22 @@ void Network::build_synapses(VirtualProcess& vp) {
                 const std::vector<std::uint32_t>& target_nodes;
                 const ModelInfo& tinfo;
                 const ProjectionSpec& proj;
+                const std::string& file;
                 int named;
                 std::uint32_t n_sources;
                 double h;
                 bool exact;  // onto exact event-driven targets: delays keep their fraction of a step
                 std::size_t local = 0;
                 std::uint64_t n = 0;
-                double last_delay_ms = -1.0;  // the last delay converted, and its steps
-                StepDelay last_delay{1, 0.0f};
+                // Delays converted to steps, by the delay's bits: edges mostly share a few delays.
+                struct CachedDelay {
+                    double ms = -1.0;
+                    StepDelay steps{1, 0.0f};
+                };
+                std::array<CachedDelay, 256> delays{};
                 Sink(std::vector<Flat>& f, const std::vector<std::uint32_t>& t, const ModelInfo& i,
-                     const ProjectionSpec& p, int r, std::uint32_t s, double dt, bool x)
-                    : flat(f), target_nodes(t), tinfo(i), proj(p), named(r), n_sources(s), h(dt), exact(x) {}
+                     const ProjectionSpec& p, const std::string& fl, int r, std::uint32_t s, double dt, bool x)
+                    : flat(f), target_nodes(t), tinfo(i), proj(p), file(fl), named(r), n_sources(s), h(dt), exact(x) {}
                 // Which receptor an edge goes to. NEST's rule for listed edges: a negative weight
                 // onto a conductance-based model (unsigned receptors) is the conductance -w of
                 // the second (inhibitory) receptor.
@@ -303,12 +317,10 @@ void Network::build_synapses(VirtualProcess& vp) {
                         if (!can) continue;
                         Flat& f = flat[r];
                         f.src.reserve(f.src.size() + count);
-                        f.tgt.reserve(f.tgt.size() + count);
                         f.w.reserve(f.w.size() + count);
                         f.d.reserve(f.d.size() + count);
                         if (exact) f.frac.reserve(f.frac.size() + count);
                         prefer_huge_pages(f.src);
-                        prefer_huge_pages(f.tgt);
                         prefer_huge_pages(f.w);
                         prefer_huge_pages(f.d);
                     }
@@ -323,17 +335,19 @@ void Network::build_synapses(VirtualProcess& vp) {
                                                    " returned an edge outside the asked targets or the source population");
                         Flat& f = flat[receptor(e.weight)];
                         f.src.push_back(e.source);
-                        f.tgt.push_back(std::uint32_t(local));
+                        ++f.per_target[local];
                         f.w.push_back(float(negated(e.weight) ? -e.weight : e.weight));
-                        if (e.delay_ms != last_delay_ms) {  // edges mostly share a few delays
-                            last_delay_ms = e.delay_ms;
-                            last_delay = step_delay(e.delay_ms, h, exact);
+                        const auto bits = std::bit_cast<std::uint64_t>(e.delay_ms);
+                        CachedDelay& c = delays[(bits * 0x9E3779B97F4A7C15u) >> 56];  // Fibonacci hashing
+                        if (c.ms != e.delay_ms) {
+                            c = {e.delay_ms, step_delay(e.delay_ms, h, exact)};
+                            table_delay(c.steps.steps, file, proj);
                         }
-                        f.d.push_back(last_delay.steps);
-                        if (exact) f.frac.push_back(last_delay.fraction);
+                        f.d.push_back(std::uint16_t(c.steps.steps));
+                        if (exact) f.frac.push_back(c.steps.fraction);
                     }
                 }
-            } sink(flat, target_nodes, tinfo, proj, named, pops[ps].size, h, exact);
+            } sink(flat, target_nodes, tinfo, proj, spec_.file, named, pops[ps].size, h, exact);
             const auto start = std::chrono::steady_clock::now();
             proj.edges->edges_onto(target_nodes, sink);
             EdgeReading& reading = edge_reading_[std::size_t(vp.id() % int(edge_reading_.size()))];
@@ -354,9 +368,9 @@ void Network::build_synapses(VirtualProcess& vp) {
                 const int r = named >= 0 ? named : (tinfo.route_by_sign && w < 0 ? 1 : 0);
                 Flat& f = flat[std::size_t(r)];
                 f.src.push_back(s);
-                f.tgt.push_back(std::uint32_t(local));
+                ++f.per_target[local];
                 if (weight_per_synapse) f.w.push_back(float(w));
-                if (delay_per_synapse) f.d.push_back(d.steps);
+                if (delay_per_synapse) f.d.push_back(table_delay(d.steps, spec_.file, proj));
                 if (exact) f.frac.push_back(d.fraction);
                 if (stp_per_synapse) f.stp.push_back(draw_short_term(spec_.file, proj, srng));
             }
@@ -399,16 +413,15 @@ void Network::build_synapses(VirtualProcess& vp) {
             if (!f.d.empty()) {
                 t.min_delay = *std::min_element(f.d.begin(), f.d.end());
                 t.max_delay = *std::max_element(f.d.begin(), f.d.end());
-                if (t.max_delay > std::numeric_limits<std::uint16_t>::max())
-                    throw DescriptionError(spec_.file, proj.where.line, proj.where.column,
-                                           proj.where.key_path + ".delay",
-                                           "delays below 65536 steps", std::to_string(t.max_delay) + " steps");
             }
+            std::uint32_t local = 0, left = f.per_target.empty() ? 0 : f.per_target[0];
             for (std::size_t k = 0; k < f.src.size(); ++k) {
+                while (left == 0) left = f.per_target[++local];
+                --left;
                 const std::uint32_t at = fill[f.src[k]]++;
-                t.target[at] = f.tgt[k];
+                t.target[at] = local;
                 if (!f.w.empty()) t.weight[at] = f.w[k];
-                if (!f.d.empty()) t.delay[at] = std::uint16_t(f.d[k]);
+                if (!f.d.empty()) t.delay[at] = f.d[k];
                 if (!t.delay_fraction.empty()) t.delay_fraction[at] = f.frac[k];
                 if (per_synapse) per_synapse->set(at, f.stp[k]);
             }

@@ -61,7 +61,7 @@ private:
         };
         Ranges merged_;  // the block's rows, sorted and disjoint
         std::vector<std::uint64_t> starts_;
-        std::vector<std::int64_t> source_, target_, type_, group_, group_index_;
+        std::vector<std::int64_t> source_, type_, group_, group_index_;
         std::vector<std::size_t> slot_, seen_;
         std::vector<std::uint32_t> group_at_;                          // per edge: its entry of groups_
         std::vector<std::pair<std::int64_t, GroupValues>> groups_;    // (group id, values)

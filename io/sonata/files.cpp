@@ -244,14 +244,15 @@ void read_span(hid_t dataset, hid_t space, int width, std::uint64_t a, std::uint
     if (H5Dread(dataset, mem_type, mem.get(), space, H5P_DEFAULT, out) < 0) h5::fail("read", dataset, "");
 }
 
-// The rows of `ranges` of a dataset of `width` columns, concatenated, into `out`. HDF5 builds
-// a selection of many pieces slowly (a rank's targets interleave with the other ranks', so
-// its rows are many short ranges), so ranges are read as contiguous spans instead: ranges a
-// small gap apart (at most the rows wanted so far in the span, or 512 rows) are read
-// together, gap included, and the wanted rows are copied out; so a span never reads more
-// than about twice what it needs.
-template <class T>
-void read_ranges(hid_t dataset, const Ranges& ranges, int width, std::vector<T>& out) {
+// The rows of `ranges` of a dataset of `width` columns, concatenated, into `out`, read as the
+// file's own type F. HDF5 builds a selection of many pieces slowly (a rank's targets
+// interleave with the other ranks', so its rows are many short ranges), so ranges are read as
+// contiguous spans instead: ranges a small gap apart (at most the rows wanted so far in the
+// span, or 512 rows) are read together, gap included, and the wanted rows are copied out; so
+// a span never reads more than about twice what it needs. Reading as F and converting while
+// copying out spares HDF5's own conversion (a pass through its conversion buffer and a copy).
+template <class F, class T>
+void read_ranges_as(hid_t dataset, const Ranges& ranges, int width, std::vector<T>& out) {
     std::uint64_t n = 0;
     for (auto& [a, b] : ranges) n += b - a;
     out.resize(n * std::uint64_t(width));
@@ -259,7 +260,8 @@ void read_ranges(hid_t dataset, const Ranges& ranges, int width, std::vector<T>&
     h5::Handle space(H5Dget_space(dataset));
     if (!space.valid()) h5::fail("get the dataspace of", dataset, "");
     const hsize_t extent = h5::shape(dataset).at(0);
-    thread_local std::vector<T> scratch;  // kept: a fresh one per call costs page faults and zeroing
+    thread_local std::vector<F> scratch;  // kept: a fresh one per call costs page faults and zeroing
+    const auto w = std::uint64_t(width);
     std::size_t at = 0;  // rows written to out
     for (std::size_t first = 0; first < ranges.size();) {
         std::size_t last = first + 1;
@@ -269,22 +271,52 @@ void read_ranges(hid_t dataset, const Ranges& ranges, int width, std::vector<T>&
             wanted += ranges[last].second - ranges[last].first, ++last;
         const std::uint64_t a = ranges[first].first, b = ranges[last - 1].second;
         if (b > extent) h5::fail("read rows beyond the end of", dataset, "");
-        if (last == first + 1) {
-            read_span(dataset, space.get(), width, a, b, h5::native_type<T>(), out.data() + at * std::size_t(width));
+        if (std::is_same_v<F, T> && last == first + 1) {
+            read_span(dataset, space.get(), width, a, b, h5::native_type<T>(), out.data() + at * w);
         } else {
-            scratch.resize((b - a) * std::uint64_t(width));
-            read_span(dataset, space.get(), width, a, b, h5::native_type<T>(), scratch.data());
-            std::uint64_t pos = at;
-            for (std::size_t k = first; k < last; ++k) {
-                const auto w = std::uint64_t(width);
-                std::copy(scratch.begin() + long((ranges[k].first - a) * w),
-                          scratch.begin() + long((ranges[k].second - a) * w), out.begin() + long(pos * w));
-                pos += ranges[k].second - ranges[k].first;
-            }
+            if (scratch.size() < (b - a) * w) scratch.resize((b - a) * w);
+            read_span(dataset, space.get(), width, a, b, h5::native_type<F>(), scratch.data());
+            T* to = out.data() + at * w;
+            for (std::size_t k = first; k < last; ++k)
+                to = std::transform(scratch.data() + (ranges[k].first - a) * w,
+                                    scratch.data() + (ranges[k].second - a) * w, to,
+                                    [](F x) { return static_cast<T>(x); });
         }
         at += wanted;
         first = last;
     }
+}
+
+// read_ranges_as with F the native type that has the dataset's class, size and sign, when T is
+// of the same class (integers into integers, floats into floats: a static_cast then converts as
+// HDF5 would, except that an unsigned id beyond T's range wraps to a negative one instead of
+// being clipped, which the callers' range checks refuse either way); otherwise HDF5 converts.
+template <class T>
+void read_ranges(hid_t dataset, const Ranges& ranges, int width, std::vector<T>& out) {
+    h5::Handle type(H5Dget_type(dataset));
+    if (!type.valid()) h5::fail("get the type of", dataset, "");
+    const H5T_class_t c = H5Tget_class(type.get());
+    const std::size_t size = H5Tget_size(type.get());
+    if constexpr (std::is_integral_v<T>) {
+        if (c == H5T_INTEGER) {
+            const bool sign = H5Tget_sign(type.get()) == H5T_SGN_2;
+            switch (size) {
+            case 1: return sign ? read_ranges_as<std::int8_t>(dataset, ranges, width, out)
+                                : read_ranges_as<std::uint8_t>(dataset, ranges, width, out);
+            case 2: return sign ? read_ranges_as<std::int16_t>(dataset, ranges, width, out)
+                                : read_ranges_as<std::uint16_t>(dataset, ranges, width, out);
+            case 4: return sign ? read_ranges_as<std::int32_t>(dataset, ranges, width, out)
+                                : read_ranges_as<std::uint32_t>(dataset, ranges, width, out);
+            case 8: return sign ? read_ranges_as<std::int64_t>(dataset, ranges, width, out)
+                                : read_ranges_as<std::uint64_t>(dataset, ranges, width, out);
+            default: break;
+            }
+        }
+    } else if (c == H5T_FLOAT) {
+        if (size == 4) return read_ranges_as<float>(dataset, ranges, width, out);
+        if (size == 8) return read_ranges_as<double>(dataset, ranges, width, out);
+    }
+    read_ranges_as<T>(dataset, ranges, width, out);
 }
 
 template <class T>
