@@ -415,7 +415,16 @@ void Network::build_synapses(VirtualProcess& vp) {
                 t.max_delay = *std::max_element(f.d.begin(), f.d.end());
             }
             std::uint32_t local = 0, left = f.per_target.empty() ? 0 : f.per_target[0];
+            // The writes go to as many places as there are sources: fetch a few edges ahead
+            // (their place may move on by then, but rarely out of its cache line).
+            constexpr std::size_t ahead = 16;
             for (std::size_t k = 0; k < f.src.size(); ++k) {
+                if (k + ahead < f.src.size()) {
+                    const std::uint32_t later = fill[f.src[k + ahead]];
+                    __builtin_prefetch(t.target.data() + later, 1);
+                    if (!f.w.empty()) __builtin_prefetch(t.weight.data() + later, 1);
+                    if (!f.d.empty()) __builtin_prefetch(t.delay.data() + later, 1);
+                }
                 while (left == 0) left = f.per_target[++local];
                 --left;
                 const std::uint32_t at = fill[f.src[k]]++;
@@ -525,6 +534,20 @@ void Network::build_stimuli(VirtualProcess& vp) {
                                                        : to_steps(st.stop_ms, h);
                 in.purpose = purpose(Purpose::poisson_input, std::uint32_t(si));
                 vp.add_poisson(std::move(in));
+            } else if (st.kind == StimulusSpec::Kind::sine_input) {
+                constexpr double pi = 3.14159265358979323846;
+                ReceptorInput in;
+                in.group = p;
+                in.receptor = st.receptors.empty() ? 0 : st.receptors[k];
+                in.delay = std::max(1, int(to_steps(st.delay_ms, h)));
+                in.first_emission = to_steps(st.start_ms, h) + 1;
+                in.last_emission = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2
+                                                       : to_steps(st.stop_ms, h);
+                in.offset = st.input_offset;
+                in.amplitude = st.input_amplitude;
+                in.omega_dt = 2.0 * pi * st.frequency_hz * 1e-3 * h;
+                in.phase = st.phase_deg * pi / 180.0;
+                vp.add_receptor_input(in);
             } else {
                 CurrentInput in;
                 in.group = p;

@@ -139,7 +139,7 @@ struct ProjectionSpec : Connectivity {
 };
 
 struct StimulusSpec {
-    enum class Kind { poisson_generator, dc_current, step_current, noise_current, sine_current, teaching_current };
+    enum class Kind { poisson_generator, dc_current, step_current, noise_current, sine_current, teaching_current, sine_input };
     std::string name;
     Kind kind = Kind::poisson_generator;
     std::vector<std::string> targets;  // population names
@@ -184,6 +184,12 @@ struct StimulusSpec {
     double offset_pA = 0.0;
     double frequency_hz = 0.0;
     double phase_deg = 0.0;
+    // sine_input (NEST: a spike_generator with a spike in every step whose spike_weights follow
+    // a sine): while active, emission step e sends every target one input of weight
+    // input_offset + input_amplitude sin(2 pi frequency_hz e dt + phase_deg pi/180), in the
+    // receptor's weight unit, into `receptors` after `delay_ms`.
+    double input_offset = 0.0;
+    double input_amplitude = 0.0;
     // Per target (as `targets`): the index of the named compartment in the target's model;
     // empty = none named (the first compartment, the soma, of every target).
     std::vector<int> compartments;

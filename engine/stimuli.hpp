@@ -18,6 +18,8 @@
 //   tau dI/dt = mean - I + std sqrt(2 tau) xi(t) (see NoiseInput below), per neuron and step.
 // - teaching_current: per target neuron, a current set at the start of periodic windows from
 //   the neuron's own running event rate (TeachingInput below).
+// - sine_input: one input per step into a receptor of every target neuron, its weight a sine
+//   of the emission time (ReceptorInput below), added after the Poisson counts.
 // Activity window: a stimulus on [start, stop) acts in the steps s whose interval
 // ((s-1) dt, s dt] starts in [start, stop), i.e. round(start/dt) < s <= round(stop/dt).
 #pragma once
@@ -169,6 +171,22 @@ inline std::vector<double> poisson_cdf(double lambda) {
     }
     return cdf;
 }
+
+// sine_input: emission step e (first_emission <= e <= last_emission) adds
+//   offset + amplitude sin(omega_dt e + phase)
+// to the ring-buffer row of step e + delay of `receptor`, for every neuron of the group (NEST's
+// spike_generator with a spike at every step and those spike_weights). A function of the step
+// alone: nothing depends on the decomposition or the slice.
+struct ReceptorInput {
+    int group = 0;
+    int receptor = 0;
+    int delay = 1;  // steps
+    step_t first_emission = 1, last_emission = 0;
+    double offset = 0.0, amplitude = 0.0;
+    double omega_dt = 0.0;  // radians per step
+    double phase = 0.0;     // radians
+    double at_emission(step_t e) const { return offset + amplitude * std::sin(omega_dt * double(e) + phase); }
+};
 
 struct CurrentInput {
     int group = 0;

@@ -173,9 +173,20 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
                 ps.posts_before(t, s.step);
                 if (t.offsets[node] == t.offsets[node + 1]) continue;
                 RingBuffer& buf = groups_[std::size_t(t.target_group)]->input(t.receptor);
-                const double e = passes && t.short_term >= 0 ? short_term_[std::size_t(t.short_term)].efficacy(node, s.step)
-                                                             : 1.0;
-                ps.pre(t, buf, s.step, node, classes.empty() ? SpikeClass::unclassified : classes[k], passes, e);
+                double e = 1.0;
+                const double* per_synapse = nullptr;
+                if (passes && t.short_term_per_synapse) {
+                    TsodyksMarkramSynapses& stp = short_term_synapses_[std::size_t(t.short_term)];
+                    const step_t last = stp.spike(node, s.step);
+                    efficacy_scratch_.resize(t.offsets[node + 1] - t.offsets[node]);
+                    for (std::uint32_t j = t.offsets[node]; j < t.offsets[node + 1]; ++j)
+                        efficacy_scratch_[j - t.offsets[node]] = stp.efficacy(j, last, s.step);
+                    per_synapse = efficacy_scratch_.data();
+                } else if (passes && t.short_term >= 0) {
+                    e = short_term_[std::size_t(t.short_term)].efficacy(node, s.step);
+                }
+                ps.pre(t, buf, s.step, node, classes.empty() ? SpikeClass::unclassified : classes[k], passes, e,
+                       per_synapse);
                 continue;
             }
             if (!passes) continue;
@@ -263,6 +274,18 @@ void VirtualProcess::add_poisson_input(std::uint32_t seed, step_t first, int n) 
                 }
                 add_poisson_counts(in, words + std::size_t(e & 3) * size, size, rows[k]);
             }
+        }
+    }
+    for (const ReceptorInput& in : receptor_inputs_) {
+        NeuronGroup& g = *groups_[std::size_t(in.group)];
+        RingBuffer& buf = g.input(in.receptor);
+        const std::size_t size = g.size();
+        const step_t e_begin = std::max(first - in.delay, in.first_emission);
+        const step_t e_end = std::min(first + n - in.delay, in.last_emission + 1);
+        for (step_t e = e_begin; e < e_end; ++e) {
+            const double w = in.at_emission(e);
+            double* row = buf.row_of_step(e + in.delay);
+            for (std::size_t i = 0; i < size; ++i) row[i] += w;
         }
     }
 }

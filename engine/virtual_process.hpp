@@ -50,6 +50,7 @@ public:
                     std::optional<SpikeClassifier> classifier);
     void add_group(std::unique_ptr<NeuronGroup> group) { groups_.push_back(std::move(group)); }
     void add_poisson(PoissonInput in);
+    void add_receptor_input(ReceptorInput in) { receptor_inputs_.push_back(in); }
     void add_current(CurrentInput in);
     void add_noise(NoiseInput in);
     // A teaching_current on this VP's share of population `population` (`layout`, spread over
@@ -79,7 +80,8 @@ public:
     // (plasticity/plastic_synapses.hpp). Clears spikes().
     void deliver(std::span<const Spike> spikes, std::span<const std::uint8_t> classes,
                  const std::vector<PopulationLayout>& populations, step_t through);
-    // Adds the Poisson generator counts that arrive in steps first .. first + n - 1.
+    // Adds the Poisson generator counts, then the sine_input weights, that arrive in steps
+    // first .. first + n - 1.
     void add_poisson_input(std::uint32_t seed, step_t first, int n);
     // The stimulus currents common to all neurons of group `group` for steps first ..
     // first + n - 1, one row per compartment (SliceInput::compartment_current).
@@ -111,6 +113,7 @@ private:
     };
     std::vector<Plastic> plastic_;
     std::vector<PoissonInput> poisson_;
+    std::vector<ReceptorInput> receptor_inputs_;
     std::vector<CurrentInput> currents_;
     std::vector<NoiseInput> noise_;                     // per (noise_current, target group)
     struct Teaching {
@@ -119,6 +122,7 @@ private:
         int n_vp;
     };
     std::vector<Teaching> teaching_;                    // per (teaching_current, target group)
+    std::vector<double> efficacy_scratch_;              // a plastic spike's per-synapse efficacies
     std::vector<std::vector<double>> stimulus_scratch_; // per compartment: one slice of current
     std::vector<const double*> stimulus_rows_;          // pointers into stimulus_scratch_
     std::vector<std::vector<double>> neuron_scratch_;   // per compartment: [step][neuron] of a slice

@@ -66,14 +66,6 @@ private:
     std::vector<Recording> recordings_;
 };
 
-// The weights of projection `projection` in a weights.h5 as WeightWriter writes it, grouped by
-// target node for a later run's initial weights (InitialWeights; `n_targets` nodes in the target
-// population). Throws UserError naming the file and the object: not an HDF5 file, no such
-// group or dataset, datasets of unequal lengths, node ids outside the populations, a unit other
-// than `unit`.
-InitialWeights read_initial_weights(const std::filesystem::path& file, const std::string& projection,
-                                    std::uint64_t n_sources, std::uint64_t n_targets, const std::string& unit);
-
 // Whether the spec has a plastic projection (and so a weights.h5).
 bool has_plastic_projections(const NetworkSpec& spec);
 

@@ -6,7 +6,10 @@
 // pairwise_bernoulli p = 0.004, as Payeur et al. 2021's background input).
 //
 // Parameters: rate (Hz, >= 0), start, stop (ms; active on [start, stop) in the stimuli's step
-// convention, engine/stimuli.hpp: the steps s with round(start/dt) < s <= round(stop/dt)).
+// convention, engine/stimuli.hpp: the steps s with round(start/dt) < s <= round(stop/dt)), and
+// period (ms, default 0: none). With a period of P steps, each source's train in the first P
+// active steps repeats every P steps until stop: a frozen pattern presented again and again (as
+// NEST's examples replay recorded Poisson trains through spike generators).
 //
 // Model on the step grid: in every active step each source spikes with probability
 //   p = 1 - exp(-rate dt),
@@ -32,8 +35,10 @@
 // poisson_source purpose of the population) and counter (gid, s low 32 bits, s high 32 bits,
 // 0), words 0-1 as (k + 1/2) 2^-52 (RandomStream::uniform_open). The first draw uses
 // s = round(start/dt), before every spike step, so no two draws of a source share a counter.
-// Every spike is therefore a function of (seed, population, gid, rate, start, stop, dt) only:
-// the same for any number of ranks and threads and any slice length.
+// Every spike is therefore a function of (seed, population, gid, rate, start, stop, period, dt)
+// only: the same for any number of ranks and threads and any slice length. With a period, the
+// draws are those of the first period, at the step of the same phase (s - P k in period k), so
+// period k repeats period 0 exactly.
 //
 // No receptors (the description layer refuses projections onto it), no compartments (a
 // current stimulus has nothing to act on and is ignored), no state variables (the next spike
@@ -55,6 +60,7 @@ public:
         : NeuronGroup(info, std::move(gids), n_slots, dt),
           lambda_(parameter(p, "rate") * 1e-3 * dt),
           first_(steps(parameter(p, "start"), dt) + 1), last_(steps(parameter(p, "stop"), dt)),
+          period_(parameter(p, "period") > 0.0 ? std::max<step_t>(1, steps(parameter(p, "period"), dt)) : 0),
           seed_(ctx.seed), purpose_(purpose(Purpose::poisson_source, ctx.population)) {
         next_.resize(gids_.size());
         for (std::size_t i = 0; i < gids_.size(); ++i) next_[i] = next_after(first_ - 1, gids_[i]);
@@ -79,18 +85,36 @@ private:
 
     // The step of the source's next spike after step s (never if beyond the active window).
     step_t next_after(step_t s, gid_t gid) const {
-        if (!(lambda_ > 0.0) || s >= last_) return never;
+        if (period_ == 0) return next_in(s, gid, last_);
+        // In the first period's phase: the next spike of the pattern after phase s, else the
+        // pattern's first spike in the next period.
+        if (s >= last_) return never;
+        const step_t k = (s - (first_ - 1)) / period_, origin = k * period_;
+        step_t next = next_in(s - origin, gid, first_ - 1 + period_);
+        if (next == never) {
+            next = next_in(first_ - 1, gid, first_ - 1 + period_);
+            if (next == never) return never;  // a period without spikes
+            next += period_;
+        }
+        next += origin;
+        return next > last_ ? never : next;
+    }
+
+    // The step of the next spike after step s of the unrepeated train, never beyond step `last`.
+    step_t next_in(step_t s, gid_t gid, step_t last) const {
+        if (!(lambda_ > 0.0) || s >= last) return never;
         const PhiloxBlock b = philox(seed_, purpose_, gid, std::uint32_t(s), std::uint64_t(s) >> 32);
         const std::uint64_t x = (std::uint64_t(b[0]) << 32) | b[1];
         const double u = (double(x >> 12) + 0.5) * 0x1p-52;  // (0, 1)
         const double g = std::floor(-std::log(u) / lambda_);
         if (!(g < 0x1p62)) return never;
         const step_t next = s + 1 + step_t(g);
-        return next > last_ ? never : next;
+        return next > last ? never : next;
     }
 
     double lambda_;       // rate dt
     step_t first_, last_;  // active steps, inclusive
+    step_t period_;        // steps; 0: no repetition
     std::uint32_t seed_, purpose_;
     std::vector<step_t> next_;  // per source: the step of its next spike
 };
@@ -106,6 +130,7 @@ const ModelInfo& poisson_source_info() {
             {"rate", Dimension::frequency, 0.0, 0.0, inf},
             {"start", Dimension::time, 0.0, 0.0, inf},
             {"stop", Dimension::time, inf, 0.0, inf},
+            {"period", Dimension::time, 0.0, 0.0, inf},
         };
         m.compartments = {};
         m.check = [](const std::map<std::string, double>& p, double) -> std::string {

@@ -142,12 +142,14 @@ public:
         }
     }
     // A presynaptic spike of source `node` at `step` with class `spike_class`: the rule's
-    // updates and, if `transmitted`, each weight times `efficacy` into ring-buffer row step + d.
+    // updates and, if `transmitted`, each weight times its efficacy into ring-buffer row
+    // step + d: `efficacy`, or with short-term parameters per synapse `efficacies[k - begin]` for
+    // the source's synapse k.
     void pre(StaticSynapseTable& t, RingBuffer& buf, step_t step, std::uint32_t node, std::uint8_t spike_class,
-             bool transmitted, double efficacy) {
+             bool transmitted, double efficacy, const double* efficacies = nullptr) {
         follow_schedule(step);
         const Pre p{t.offsets[node], t.offsets[node + 1], node, step, active(step), transmitted, efficacy,
-                    buf.row_of_step(step + delay_)};
+                    efficacies, buf.row_of_step(step + delay_)};
         switch (rule_) {
         case PlasticityRule::stdp_pair:
             with_pairing([&](auto pairing) { stdp_pre<decltype(pairing)::value>(t, p); });
@@ -235,7 +237,9 @@ private:
         step_t step;
         bool learn, transmitted;
         double efficacy;
-        double* row;  // ring-buffer row of step + d
+        const double* efficacies;  // per synapse from `begin`, or null: `efficacy` for all
+        double* row;               // ring-buffer row of step + d
+        double efficacy_of(std::uint32_t k) const { return efficacies ? efficacies[k - begin] : efficacy; }
     };
 
     // STDP (NEST's order): depress with the target's trace before `step`, then transmit the new
@@ -259,7 +263,7 @@ private:
                 double& v = synapse_trace_[k];
                 v = (v == 0.0 ? 0.0 : v * pre_decay_(p.step - previous)) + 1.0;
             }
-            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy;
+            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy_of(k);
         }
         pre_[p.node].spike(p.step, pre_decay_, stdp_.pre_update());
     }
@@ -277,7 +281,7 @@ private:
                 const double o1_value = o1.last == p.step ? post_before_[i] : o1.at(p.step, post_decay_);
                 w[k] = float(triplet_.on_pre(double(w[k]), o1_value, r2));
             }
-            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy;
+            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy_of(k);
         }
         const TraceUpdate update = triplet_.parameters().interaction;
         pre_[p.node].spike(p.step, pre_decay_, update);
@@ -290,7 +294,7 @@ private:
         const std::uint32_t* target = t.target.data();
         for (std::uint32_t k = p.begin; k < p.end; ++k) {
             const std::uint32_t i = target[k];
-            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy;
+            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy_of(k);
             if (p.learn && event) {
                 const double g = bdsp_.pre_increment(bdsp_targets_[i], p.step);
                 if (g != 0.0) w[k] = float(bdsp_.clip(double(w[k]) + g));
@@ -321,7 +325,7 @@ private:
                                      std::max<step_t>(0, p.step - delay_ + 1 - from));
             }
             w[k] = float(urbanczik_.weight(s));
-            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy;
+            if (p.transmitted) p.row[i] += double(w[k]) * p.efficacy_of(k);
         }
         pre_[p.node].spike(p.step, pre_decay_, TraceUpdate::all_to_all);
         pre2_[p.node].spike(p.step, pre2_decay_, TraceUpdate::all_to_all);

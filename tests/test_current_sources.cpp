@@ -117,3 +117,46 @@ TEST_CASE("sine_current: the step mean of the sine, and the membrane follows the
     CHECK(max_continuous_error < 5e-5);
     CHECK(max_continuous_error > 0.0);
 }
+
+// sine_input (NEST: a spike_generator with a spike in every step, its spike_weights a sine):
+// emission step e in (round(start/dt), round(stop/dt)] sends w(e) = offset + A sin(2 pi f e dt
+// + phase) into the receptor after `delay`. iaf_cond_exp's g_ex decays exactly and then takes the
+// weights arriving in the step (neurons/iaf_cond_exp.cpp), so g(s) = g(s-1) exp(-dt/tau_syn_ex)
+// + w(s - delay): the expected conductance, step by step, with the sine computed here.
+TEST_CASE("sine_input: one weight per step into the receptor, the sine of its emission time",
+          "[stimuli][sine_input]") {
+    constexpr double pi = 3.14159265358979323846;
+    const double A = 2.0, offset = 3.0, f = 40.0, phase_deg = -60.0, start = 2.0, stop = 80.0, h = 0.1;
+    const step_t delay = 7;
+    NetworkSpec spec;
+    spec.populations = {population("P", "iaf_cond_exp", 3, {{"V_th", 1e9}})};
+    StimulusSpec sine;
+    sine.kind = StimulusSpec::Kind::sine_input;
+    sine.targets = {"P"};
+    sine.input_amplitude = A;
+    sine.input_offset = offset;
+    sine.frequency_hz = f;
+    sine.phase_deg = phase_deg;
+    sine.delay_ms = 0.7;
+    sine.start_ms = start;
+    sine.stop_ms = stop;
+    spec.stimuli = {sine};
+    const double decay = std::exp(-h / 0.2);  // tau_syn_ex 0.2 ms (NEST's default)
+    for (int threads : {1, 2}) {
+        spec.simulation.threads = threads;
+        Network net(spec, 1, 0, threads);
+        LocalContext ctx;
+        Simulation sim(net, ctx);
+        double g = 0.0, g_max = 0.0;
+        for (step_t s = 1; s <= 1000; ++s) {
+            const step_t e = s - delay;
+            g *= decay;
+            if (e > 20 && e <= 800) g += offset + A * std::sin(2.0 * pi * f * 1e-3 * h * double(e) + phase_deg * pi / 180.0);
+            g_max = std::max(g_max, g);
+            sim.run(s);
+            for (auto& vp : net.vps())
+                for (double x : vp.group(0).state(1)) REQUIRE(std::abs(x - g) <= 1e-12 * std::max(1.0, g));
+        }
+        CHECK(g_max > 1.5);  // the input did arrive: (offset - A) / (1 - decay) = 1.6 at least
+    }
+}

@@ -162,13 +162,6 @@ std::vector<error_case> plasticity_errors() {
          p,
          "a projection with one delay (a plastic projection's delay is dendritic and the same for all its synapses)",
          "a plasticity rule on a projection whose delay is a uniform distribution on [1 ms, 2 ms) without min"},
-        {"short-term parameters drawn per synapse",
-         with_plasticity("synapse: {model: tsodyks_markram, U: {distribution: uniform, low: 0.1, high: 0.5}, tau_F: 100 "
-                         "ms, tau_D: 100 ms}, plasticity: @@{rule: stdp_pair, Wmax: 5 nS}"),
-         p,
-         "a projection whose short-term parameters are constants (plasticity and short-term parameters drawn per "
-         "synapse do not combine yet)",
-         "a plasticity rule with drawn short-term parameters"},
     };
 }
 

@@ -1,5 +1,5 @@
 // The stimuli section (docs/description.md, "stimuli"): poisson_generator, dc_current,
-// step_current, noise_current and sine_current, their targets, keys and times, and the values a valid
+// step_current, noise_current, sine_current and sine_input, their targets, keys and times, and the values a valid
 // stimulus lands as, in internal units (Hz, pA, ms). Error positions come from the "@@"
 // markers of each case (tests/description_cases.hpp).
 #include "description_cases.hpp"
@@ -17,6 +17,11 @@ std::string noise_with(const std::string& keys) {
 // A sine_current into E with `keys` besides model and target.
 std::string sine_with(const std::string& keys) {
     return with_stimulus("{model: sine_current, target: E, " + keys + "}");
+}
+
+// A sine_input into C (iaf_cond_exp) with `keys` besides model and target.
+std::string sine_input_with(const std::string& keys) {
+    return with_stimulus("{model: sine_input, target: C, " + keys + "}");
 }
 
 // One stimulus, `item`, into a description that also has X, a population of the exact
@@ -39,7 +44,7 @@ std::vector<error_case> stimulus_errors() {
          "\"X\" (model intfire1, which takes no current)"},
         {"unknown model", with_stimulus("{model: @@ac_current, target: E}"), "stimuli[0].model",
          "a stimulus model (one of: poisson_generator, dc_current, step_current, noise_current, sine_current, "
-         "teaching_current)",
+         "teaching_current, sine_input)",
          "\"ac_current\" (did you mean dc_current?)"},
         {"unknown target population",
          small_description + "stimuli: [{model: dc_current, targets: [E, @@Q], amplitude: 1 pA}]\n",
@@ -162,6 +167,42 @@ std::vector<error_case> stimulus_errors() {
          "\"dendrite\""},
         {"sine stop before start", sine_with("amplitude: 10 pA, frequency: 2 Hz, start: 5 ms, stop: @@1 ms"),
          "stimuli[0].stop", "a stop time at or after start (5 ms)", "1 ms"},
+
+        // sine_input: amplitude, frequency and delay required; amplitude and offset in the
+        // receptor's weight unit; never a negative conductance; a receptor of the target.
+        {"sine_input without amplitude", with_stimulus("@@{model: sine_input, target: C, receptor: exc, frequency: 2 Hz, delay: 1 ms}"),
+         "stimuli[0]", "a \"amplitude\" key (the amplitude of the sine, a conductance (e.g. \"10 nS\"))",
+         "keys model, target, receptor, frequency, delay"},
+        {"sine_input without frequency",
+         with_stimulus("@@{model: sine_input, target: C, receptor: exc, amplitude: 1 nS, offset: 2 nS, delay: 1 ms}"), "stimuli[0]",
+         "a \"frequency\" key (the frequency of the sine, e.g. 10 Hz)", "keys model, target, receptor, amplitude, offset, delay"},
+        {"sine_input without delay",
+         with_stimulus("@@{model: sine_input, target: C, receptor: exc, amplitude: 1 nS, offset: 2 nS, frequency: 2 Hz}"),
+         "stimuli[0]", "a \"delay\" key (the delay of each input, a time of at least dt)",
+         "keys model, target, receptor, amplitude, offset, frequency"},
+        {"sine_input amplitude of the wrong dimension",
+         sine_input_with("receptor: exc, amplitude: @@1 pA, offset: 2 nS, frequency: 2 Hz, delay: 1 ms"), "stimuli[0].amplitude",
+         "a conductance (e.g. \"10 nS\")", "\"1 pA\" (a current)"},
+        {"sine_input going below zero onto a conductance",
+         sine_input_with("amplitude: 3 nS, offset: @@2 nS, frequency: 2 Hz, delay: 1 ms, receptor: exc"),
+         "stimuli[0].offset",
+         "an offset of at least the amplitude's size (receptor exc of iaf_cond_exp takes only weights >= 0 nS)",
+         "2 nS with amplitude 3 nS"},
+        {"sine_input onto an unknown receptor",
+         sine_input_with("amplitude: 1 nS, offset: 2 nS, frequency: 2 Hz, delay: 1 ms, receptor: @@dendrite.exc"),
+         "stimuli[0].receptor", "a receptor of iaf_cond_exp, the model of population C (one of: exc, inh)", "\"dendrite.exc\""},
+        {"sine_input onto an exact event-driven model",
+         with_event_driven_target("{model: sine_input, target: @@X, amplitude: 1, frequency: 2 Hz, delay: 1 ms}"),
+         "stimuli[0].target",
+         "a target population of a grid-based model (sine_input adds a weight per step; exact event-driven "
+         "models take spikes through projections, e.g. from a poisson_source population)",
+         "\"X\" (model intfire1, exact event-driven)"},
+        {"sine_input with a compartment",
+         sine_input_with("receptor: exc, amplitude: 1 nS, offset: 2 nS, frequency: 2 Hz, delay: 1 ms, @@compartment: soma"),
+         "stimuli[0].compartment",
+         "a key of a sine_input stimulus (one of: name, model, target, targets, amplitude, offset, frequency, "
+         "phase, delay, receptor, start, stop)",
+         "\"compartment\""},
     };
 }
 
@@ -311,4 +352,34 @@ TEST_CASE("stimuli: sine_current", "[description]") {
     CHECK(d.stimuli.at(0).offset_pA == 0.0);
     CHECK(d.stimuli.at(0).phase_deg == 0.0);
     CHECK(d.stimuli.at(0).frequency_hz == 0.0);
+}
+
+TEST_CASE("stimuli: sine_input", "[description]") {
+    const NetworkSpec s = parse_description(
+        with_stimulus("{model: sine_input, target: C, receptor: inh, amplitude: 0.5 nS, offset: 2000 pS, "
+                      "frequency: 10 Hz, phase: -30, delay: 0.5 ms, start: 1 s, stop: 3 s}"),
+        "model.yaml");
+    const StimulusSpec& st = s.stimuli.at(0);
+    CHECK(st.name == "sine_input_0");
+    CHECK(st.kind == StimulusSpec::Kind::sine_input);
+    CHECK(st.input_amplitude == 0.5);
+    CHECK(st.input_offset == 2.0);
+    CHECK(st.frequency_hz == 10.0);
+    CHECK(st.phase_deg == -30.0);
+    CHECK(st.delay_ms == 0.5);
+    CHECK(st.receptors == std::vector<int>{1});
+    CHECK(st.start_ms == 1000.0);
+    CHECK(st.stop_ms == 3000.0);
+    INFO(s.resolved_yaml);
+    CHECK(contains(s.resolved_yaml, "    amplitude: 0.5 nS\n    offset: 2 nS\n    frequency: 10 Hz\n    phase: -30\n"
+                                    "    delay: 0.5 ms\n    receptor: inh\n"));
+    check_round_trip(s);
+    // Onto a current-based model's receptor, amplitude and offset are voltages (iaf_psc_delta: mV)
+    // and may take any sign.
+    const NetworkSpec d = parse_description(
+        with_stimulus("{model: sine_input, target: E, amplitude: 2 mV, offset: -1 mV, frequency: 0 Hz, delay: 1 ms}"),
+        "model.yaml");
+    CHECK(d.stimuli.at(0).input_amplitude == 2.0);
+    CHECK(d.stimuli.at(0).input_offset == -1.0);
+    CHECK(d.stimuli.at(0).receptors.empty());
 }

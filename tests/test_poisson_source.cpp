@@ -184,7 +184,7 @@ TEST_CASE("poisson_source: sources are independent", "[poisson_source]") {
     CHECK(std::abs(mean2 - 1.0 / B) < 4 * std::sqrt(2.0 / P) / B);
 }
 
-TEST_CASE("poisson_source: active on [start, stop) in the stimuli's step convention", "[poisson_source]") {
+TEST_CASE("poisson_source: active from start up to stop in the stimuli's step convention", "[poisson_source]") {
     // 5 kHz: p = 1 - e^-0.5 = 0.39 per step; with 100 sources every step has spikes (the
     // chance that a given step has none is 0.61^100 = 4e-22).
     NetworkSpec spec;
@@ -213,6 +213,51 @@ TEST_CASE("poisson_source: active on [start, stop) in the stimuli's step convent
     // Mean count in the 100-step window: 100 p per source = 39.3, SE sqrt(100 p q / 100) = 0.49.
     const double p = -std::expm1(-0.5);
     CHECK(std::abs(double(count[0]) / 100 - 100 * p) < 4 * std::sqrt(p * (1 - p)));
+}
+
+TEST_CASE("poisson_source with a period: the first period's trains, repeated exactly", "[poisson_source]") {
+    // 100 sources at 200 Hz from 2 ms to 50.05 ms with a period of 7.3 ms (73 steps): steps
+    // 21..500, periods starting at steps 21, 94, 167, ...; the last one cut at step 500. The
+    // first period is the unrepeated train's first period (the same draws), and every spike
+    // of period k is a spike of period 0 moved by 73 k steps, and the reverse.
+    auto periodic = [](double period_ms) {
+        PopulationSpec p = sources("pattern", 100, 200.0, 2.0, 50.05);
+        p.parameters["period"] = period_ms;
+        NetworkSpec spec;
+        spec.populations = {p};
+        return spec;
+    };
+    const step_t P = 73, first = 21, last = 500;
+    const auto repeated = run(periodic(7.3), 600);
+    const auto plain = run(periodic(0.0), 600);
+    std::map<gid_t, std::vector<step_t>> pattern, got, plain_first;
+    for (auto& s : plain)
+        if (s.step < first + P) plain_first[s.gid].push_back(s.step);
+    for (auto& s : repeated) {
+        REQUIRE(s.step >= first);
+        REQUIRE(s.step <= last);
+        got[s.gid].push_back(s.step);
+        if (s.step < first + P) pattern[s.gid].push_back(s.step);
+    }
+    CHECK(pattern == plain_first);
+    std::size_t n_pattern = 0;
+    for (auto& [gid, steps] : pattern) n_pattern += steps.size();
+    // 100 sources x 73 steps x p = 1 - exp(-0.02) = 0.0198: 144.6 spikes, SD 11.9.
+    CHECK(n_pattern > 100);
+    for (auto& [gid, steps] : got) {
+        std::vector<step_t> expected;
+        for (step_t origin = 0; first + origin <= last; origin += P)
+            for (step_t s : pattern[gid])
+                if (s + origin <= last) expected.push_back(s + origin);
+        INFO("source " << gid);
+        CHECK(steps == expected);
+    }
+    CHECK(got.size() == pattern.size());
+    // A period of one step repeats the first step's draw: every step or none.
+    const auto every = run(periodic(0.1), 600);
+    std::map<gid_t, std::size_t> count;
+    for (auto& s : every) ++count[s.gid];
+    for (auto& [gid, n] : count) CHECK(n == std::size_t(last - first + 1));
 }
 
 TEST_CASE("poisson_source: identical spikes for 1, 2, 3 threads and any slice length", "[poisson_source][determinism]") {
@@ -326,6 +371,14 @@ TEST_CASE("poisson_source in a description: parameters, no input", "[poisson_sou
                Catch::Contains("populations.S.parameters.rate: expected a frequency of at least 0 Hz"));
     CHECK_THAT(error_of("  S: {model: poisson_source, size: 10, parameters: {start: 5 ms, stop: 2 ms}}\n"),
                Catch::Contains("expected stop at or after start"));
+    CHECK_THAT(error_of("  S: {model: poisson_source, size: 10, parameters: {period: -2 ms}}\n"),
+               Catch::Contains("populations.S.parameters.period: expected a time of at least 0 ms"));
+    CHECK_THAT(error_of("  S: {model: poisson_source, size: 10, parameters: {period: inf ms}}\n"),
+               Catch::Contains("populations.S.parameters.period: expected a finite time"));
+    CHECK(parse_description(head + "  S: {model: poisson_source, size: 10, parameters: {period: 200 ms}}\n",
+                            "model.yaml")
+              .populations[0]
+              .parameters.at("period") == 200.0);
     // Nothing projects onto it: it has no receptors.
     CHECK_THAT(error_of("  S: {model: poisson_source, size: 10, parameters: {rate: 5 Hz}}\n"
                         "  T: {model: poisson_source, size: 10}\n"

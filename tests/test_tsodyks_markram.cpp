@@ -491,6 +491,40 @@ TEST_CASE("parameters drawn per synapse: each synapse follows its own parameters
     }
 }
 
+TEST_CASE("parameters drawn per synapse with plasticity: each synapse transmits its weight x its own efficacy",
+          "[stp][plasticity][kernel]") {
+    // The drawn network above with a plastic projection (stdp_pair): the targets never spike, so
+    // every presynaptic update depresses with K- = 0 and leaves each weight as it is; what reaches
+    // the targets must be, bit for bit, what the static projection with the same drawn
+    // short-term parameters delivers (weight x the synapse's own efficacy, per spike).
+    const std::vector<double> times = {10.0, 12.0, 17.0, 40.0, 41.0, 67.0};
+    for (int threads : {1, 3}) {
+        INFO("threads " << threads);
+        NetworkSpec spec = stp_network(SynapseModel::tsodyks_markram, threads, 7, 1.0, 5.0, times);
+        SynapseSpec& s = spec.projections[0].synapse;
+        s.U.kind = Distribution::Kind::uniform, s.U.low = 0.1, s.U.high = 0.9;
+        s.f = s.U, s.u0 = s.U, s.f_is_U = s.u0_is_U = true;
+        s.tau_D.kind = Distribution::Kind::uniform, s.tau_D.low = 10.0, s.tau_D.high = 200.0;
+        NetworkSpec plastic = spec;
+        plastic.projections[0].plasticity.rule = PlasticityRule::stdp_pair;
+        plastic.projections[0].plasticity.stdp.Wmax = 10.0;
+        const Jumps a = run_jumps(spec, 800), b = run_jumps(plastic, 800);
+        {
+            Network net(plastic, 1, 0, threads);
+            for (auto& vp : net.vps())
+                for (auto& t : vp.tables()) CHECK((t.plastic >= 0 && t.short_term_per_synapse));
+        }
+        CHECK(std::memcmp(a.final_v.data(), b.final_v.data(), a.final_v.size() * sizeof(double)) == 0);
+        double largest = 0.0;
+        for (std::size_t node = 0; node < a.by_node.size(); ++node) {
+            CHECK(std::memcmp(a.by_node[node].data(), b.by_node[node].data(), a.by_node[node].size() * sizeof(double)) ==
+                  0);
+            for (double x : b.by_node[node]) largest = std::max(largest, x);
+        }
+        CHECK(largest > 0.1);  // the spikes did arrive (weights 1 to 5 mV x efficacies of 0.1 to 0.9)
+    }
+}
+
 TEST_CASE("parameters drawn per synapse: bitwise identical for 1, 2 and 3 threads", "[stp][determinism]") {
     const std::vector<double> times = {5.0, 7.5, 9.0, 30.0, 31.0, 80.0};
     for (SynapseModel model : {SynapseModel::tsodyks_markram, SynapseModel::tsodyks_3state}) {

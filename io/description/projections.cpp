@@ -11,7 +11,7 @@
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "io/description/sections.hpp"
-#include "io/weight_writer.hpp"
+#include "io/initial_weights.hpp"
 #include "neurons/model_info.hpp"
 
 namespace apical::description {
@@ -263,16 +263,18 @@ const std::vector<std::string>& homeostasis_rates() {
 
 const ReceptorInfo& receptor_info(const Reader& in, const ProjectionSpec& p);
 
-// A quantity of a plasticity rule: `get` finds the member, `dim_of` its dimension.
+// A quantity of a plasticity rule: `get` finds the member (of a P& or a const P&: a generic
+// lambda), `dim_of` its dimension.
 using P = ProjectionSpec;
 using DimensionOf = Dimension (*)(const Reader&, const P&);
-Field<P> rule_value(const char* key, double& (*get)(P&), DimensionOf dim_of, Range r, bool allow_infinite) {
+template <class Get>
+Field<P> rule_value(const char* key, Get get, DimensionOf dim_of, Range r, bool allow_infinite) {
     return {key,
             [=](Reader& in, const Tree& t, const std::string& path, P& p) {
                 get(p) = in.bounded(t, path, dim_of(in, p), r, allow_infinite);
             },
             [=](YAML::Emitter& out, const Reader& in, const P& p) {
-                const double v = get(const_cast<P&>(p));
+                const double v = get(p);
                 if (std::isinf(v))
                     out << "inf";
                 else
@@ -283,12 +285,13 @@ template <Dimension D>
 Dimension fixed_dimension(const Reader&, const P&) {
     return D;
 }
-template <Dimension D>
-Field<P> rule_quantity(const char* key, double& (*get)(P&), Range r, bool allow_infinite = false) {
+template <Dimension D, class Get>
+Field<P> rule_quantity(const char* key, Get get, Range r, bool allow_infinite = false) {
     return rule_value(key, get, &fixed_dimension<D>, std::move(r), allow_infinite);
 }
 // A weight-valued one, in the unit of the projection's receptor.
-Field<P> rule_weight(const char* key, double& (*get)(P&), Range r) {
+template <class Get>
+Field<P> rule_weight(const char* key, Get get, Range r) {
     return rule_value(
         key, get, [](const Reader& in, const P& p) { return receptor_info(in, p).weight_dim; }, std::move(r), false);
 }
@@ -308,28 +311,28 @@ const KindTables<P>& plasticity_tables() {
                              [](YAML::Emitter& out, const Reader&, const P& p) {
                                  out << stdp_pairings()[std::size_t(p.plasticity.pairing)];
                              }),
-             rule_quantity<D::time>("tau_plus", [](P& p) -> double& { return p.plasticity.stdp.tau_plus_ms; }, positive_time()),
-             rule_quantity<D::time>("tau_minus", [](P& p) -> double& { return p.plasticity.stdp.tau_minus_ms; }, positive_time()),
-             rule_quantity<D::dimensionless>("lambda", [](P& p) -> double& { return p.plasticity.stdp.lambda; }, non_negative),
-             rule_quantity<D::dimensionless>("alpha", [](P& p) -> double& { return p.plasticity.stdp.alpha; }, non_negative),
-             rule_quantity<D::dimensionless>("mu_plus", [](P& p) -> double& { return p.plasticity.stdp.mu_plus; }, non_negative),
-             rule_quantity<D::dimensionless>("mu_minus", [](P& p) -> double& { return p.plasticity.stdp.mu_minus; }, non_negative),
-             rule_weight("Wmax", [](P& p) -> double& { return p.plasticity.stdp.Wmax; }, above("a weight", 0.0))},
-            {rule_weight("eta", [](P& p) -> double& { return p.plasticity.bdsp.eta; }, at_least("a learning rate", 0.0)),
-             rule_quantity<D::time>("tau_pre", [](P& p) -> double& { return p.plasticity.bdsp.tau_pre_ms; }, positive_time()),
-             rule_quantity<D::time>("tau_avg", [](P& p) -> double& { return p.plasticity.bdsp.tau_avg_ms; }, positive_time()),
-             rule_weight("w_min", [](P& p) -> double& { return p.plasticity.bdsp.w_min; }, Range{}),
-             rule_weight("w_max", [](P& p) -> double& { return p.plasticity.bdsp.w_max; }, Range{}),
-             rule_quantity<D::frequency>("e_min", [](P& p) -> double& { return p.plasticity.bdsp.e_min_hz; }, rate),
-             rule_quantity<D::frequency>("e_max", [](P& p) -> double& { return p.plasticity.bdsp.e_max_hz; }, above("a rate", 0.0), true),
+             rule_quantity<D::time>("tau_plus", [](auto& p) -> auto& { return p.plasticity.stdp.tau_plus_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_minus", [](auto& p) -> auto& { return p.plasticity.stdp.tau_minus_ms; }, positive_time()),
+             rule_quantity<D::dimensionless>("lambda", [](auto& p) -> auto& { return p.plasticity.stdp.lambda; }, non_negative),
+             rule_quantity<D::dimensionless>("alpha", [](auto& p) -> auto& { return p.plasticity.stdp.alpha; }, non_negative),
+             rule_quantity<D::dimensionless>("mu_plus", [](auto& p) -> auto& { return p.plasticity.stdp.mu_plus; }, non_negative),
+             rule_quantity<D::dimensionless>("mu_minus", [](auto& p) -> auto& { return p.plasticity.stdp.mu_minus; }, non_negative),
+             rule_weight("Wmax", [](auto& p) -> auto& { return p.plasticity.stdp.Wmax; }, above("a weight", 0.0))},
+            {rule_weight("eta", [](auto& p) -> auto& { return p.plasticity.bdsp.eta; }, at_least("a learning rate", 0.0)),
+             rule_quantity<D::time>("tau_pre", [](auto& p) -> auto& { return p.plasticity.bdsp.tau_pre_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_avg", [](auto& p) -> auto& { return p.plasticity.bdsp.tau_avg_ms; }, positive_time()),
+             rule_weight("w_min", [](auto& p) -> auto& { return p.plasticity.bdsp.w_min; }, Range{}),
+             rule_weight("w_max", [](auto& p) -> auto& { return p.plasticity.bdsp.w_max; }, Range{}),
+             rule_quantity<D::frequency>("e_min", [](auto& p) -> auto& { return p.plasticity.bdsp.e_min_hz; }, rate),
+             rule_quantity<D::frequency>("e_max", [](auto& p) -> auto& { return p.plasticity.bdsp.e_max_hz; }, above("a rate", 0.0), true),
              custom_field<P>("homeostasis_rate", nullptr,
                              [](YAML::Emitter& out, const Reader&, const P& p) {
                                  out << homeostasis_rates()[std::size_t(p.plasticity.bdsp.homeostasis_rate)];
                              }),
-             rule_quantity<D::time>("tau_rate", [](P& p) -> double& { return p.plasticity.bdsp.tau_rate_ms; }, positive_time()),
-             rule_quantity<D::frequency>("initial_rate", [](P& p) -> double& { return p.plasticity.bdsp.initial_rate_hz; }, rate),
-             rule_quantity<D::frequency>("initial_event_rate", [](P& p) -> double& { return p.plasticity.bdsp.initial_event_rate_hz; }, rate),
-             rule_quantity<D::frequency>("initial_burst_rate", [](P& p) -> double& { return p.plasticity.bdsp.initial_burst_rate_hz; }, rate)},
+             rule_quantity<D::time>("tau_rate", [](auto& p) -> auto& { return p.plasticity.bdsp.tau_rate_ms; }, positive_time()),
+             rule_quantity<D::frequency>("initial_rate", [](auto& p) -> auto& { return p.plasticity.bdsp.initial_rate_hz; }, rate),
+             rule_quantity<D::frequency>("initial_event_rate", [](auto& p) -> auto& { return p.plasticity.bdsp.initial_event_rate_hz; }, rate),
+             rule_quantity<D::frequency>("initial_burst_rate", [](auto& p) -> auto& { return p.plasticity.bdsp.initial_burst_rate_hz; }, rate)},
             {custom_field<P>("preset", nullptr,
                              [](YAML::Emitter& out, const Reader&, const P& p) {
                                  out << triplet_presets()[std::size_t(p.plasticity.triplet_preset) - 1];
@@ -339,19 +342,19 @@ const KindTables<P>& plasticity_tables() {
                              [](YAML::Emitter& out, const Reader&, const P& p) {
                                  out << trace_updates()[std::size_t(p.plasticity.triplet.interaction)];
                              }),
-             rule_quantity<D::time>("tau_plus", [](P& p) -> double& { return p.plasticity.triplet.tau_plus_ms; }, positive_time()),
-             rule_quantity<D::time>("tau_x", [](P& p) -> double& { return p.plasticity.triplet.tau_x_ms; }, positive_time()),
-             rule_quantity<D::time>("tau_minus", [](P& p) -> double& { return p.plasticity.triplet.tau_minus_ms; }, positive_time()),
-             rule_quantity<D::time>("tau_y", [](P& p) -> double& { return p.plasticity.triplet.tau_y_ms; }, positive_time()),
-             rule_weight("A2_plus", [](P& p) -> double& { return p.plasticity.triplet.A2_plus; }, at_least("an amplitude", 0.0)),
-             rule_weight("A3_plus", [](P& p) -> double& { return p.plasticity.triplet.A3_plus; }, at_least("an amplitude", 0.0)),
-             rule_weight("A2_minus", [](P& p) -> double& { return p.plasticity.triplet.A2_minus; }, at_least("an amplitude", 0.0)),
-             rule_weight("A3_minus", [](P& p) -> double& { return p.plasticity.triplet.A3_minus; }, at_least("an amplitude", 0.0)),
-             rule_weight("Wmax", [](P& p) -> double& { return p.plasticity.triplet.Wmax; }, above("a weight", 0.0))},
-            {rule_quantity<D::dimensionless>("eta", [](P& p) -> double& { return p.plasticity.urbanczik.eta; }, non_negative),
-             rule_quantity<D::time>("tau_Delta", [](P& p) -> double& { return p.plasticity.urbanczik.tau_Delta_ms; }, positive_time()),
-             rule_weight("Wmin", [](P& p) -> double& { return p.plasticity.urbanczik.Wmin; }, Range{}),
-             rule_weight("Wmax", [](P& p) -> double& { return p.plasticity.urbanczik.Wmax; }, Range{})},
+             rule_quantity<D::time>("tau_plus", [](auto& p) -> auto& { return p.plasticity.triplet.tau_plus_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_x", [](auto& p) -> auto& { return p.plasticity.triplet.tau_x_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_minus", [](auto& p) -> auto& { return p.plasticity.triplet.tau_minus_ms; }, positive_time()),
+             rule_quantity<D::time>("tau_y", [](auto& p) -> auto& { return p.plasticity.triplet.tau_y_ms; }, positive_time()),
+             rule_weight("A2_plus", [](auto& p) -> auto& { return p.plasticity.triplet.A2_plus; }, at_least("an amplitude", 0.0)),
+             rule_weight("A3_plus", [](auto& p) -> auto& { return p.plasticity.triplet.A3_plus; }, at_least("an amplitude", 0.0)),
+             rule_weight("A2_minus", [](auto& p) -> auto& { return p.plasticity.triplet.A2_minus; }, at_least("an amplitude", 0.0)),
+             rule_weight("A3_minus", [](auto& p) -> auto& { return p.plasticity.triplet.A3_minus; }, at_least("an amplitude", 0.0)),
+             rule_weight("Wmax", [](auto& p) -> auto& { return p.plasticity.triplet.Wmax; }, above("a weight", 0.0))},
+            {rule_quantity<D::dimensionless>("eta", [](auto& p) -> auto& { return p.plasticity.urbanczik.eta; }, non_negative),
+             rule_quantity<D::time>("tau_Delta", [](auto& p) -> auto& { return p.plasticity.urbanczik.tau_Delta_ms; }, positive_time()),
+             rule_weight("Wmin", [](auto& p) -> auto& { return p.plasticity.urbanczik.Wmin; }, Range{}),
+             rule_weight("Wmax", [](auto& p) -> auto& { return p.plasticity.urbanczik.Wmax; }, Range{})},
         },
         {custom_field<P>("active", nullptr,
                          [](YAML::Emitter& out, const Reader&, const P& p) {
@@ -570,16 +573,11 @@ void read_plasticity(Reader& in, const Tree& t, const std::string& path, P& p) {
                 q(s.bdsp.w_max, wdim));
     }
     if (s.rule == PlasticityRule::urbanczik_senn) read_urbanczik_target(in, t, path, p);
-    // What the kernel's storage needs: one delay, a per-source short-term state, weights
-    // within the bounds from the start.
+    // What the kernel's storage needs: one delay, weights within the bounds from the start.
     if (!p.delay.is_constant())
         in.fail(t.pos, path, "a projection with one delay (a plastic projection's delay is dendritic and the same "
                              "for all its synapses)",
                 "a plasticity rule on a projection whose delay is " + describe(p.delay, Dimension::time));
-    if (p.synapse.model != SynapseModel::static_synapse && p.synapse.per_synapse())
-        in.fail(t.pos, path, "a projection whose short-term parameters are constants (plasticity and short-term "
-                             "parameters drawn per synapse do not combine yet)",
-                "a plasticity rule with drawn short-term parameters");
     const auto [lo, hi] = weight_bounds(s);
     if (const Tree* v = t.find("initial_weights")) {
         read_initial_weights_key(in, *v, path + ".initial_weights", p);

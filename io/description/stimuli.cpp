@@ -1,6 +1,6 @@
 // The stimuli section: one field table per stimulus model (poisson_generator, dc_current,
-// step_current, noise_current, sine_current, teaching_current) between the fields every
-// stimulus has.
+// step_current, noise_current, sine_current, teaching_current, sine_input) between the fields
+// every stimulus has.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -25,12 +25,13 @@ const char* model_name(S::Kind k) {
     case S::Kind::noise_current: return "noise_current";
     case S::Kind::sine_current: return "sine_current";
     case S::Kind::teaching_current: return "teaching_current";
+    case S::Kind::sine_input: return "sine_input";
     }
     return "";
 }
 
 const std::vector<std::string>& model_names() {
-    static const auto names = enum_names(&model_name, 6);
+    static const auto names = enum_names(&model_name, 7);
     return names;
 }
 
@@ -86,6 +87,25 @@ const KindTables<S>& stimulus_tables() {
         custom_field<S>("compartment", &read_compartment, [](YAML::Emitter& out, const Reader& in, const S& s) {
             out << first_target(in, s).compartments[std::size_t(s.compartments[0])];
         }).when([](const S& s) { return !s.compartments.empty(); });
+    const auto delay = custom_field<S>(
+                           "delay",
+                           [](Reader& in, const Tree& t, const std::string& path, S& s) {
+                               s.delay_ms = in.delay(t, path).value;
+                           },
+                           [](YAML::Emitter& out, const Reader&, const S& s) { out << q(s.delay_ms, Dimension::time); })
+                           .require("the delay of each input, a time of at least dt");
+    const auto receptor = custom_field<S>("receptor", nullptr,
+                                          [](YAML::Emitter& out, const Reader& in, const S& s) {
+                                              out << first_target(in, s).receptors[std::size_t(s.receptors[0])].name;
+                                          })
+                              .when([](const S& s) { return !s.receptors.empty(); });
+    // A value in the weight unit of the (first) target's receptor.
+    const auto weight = [](const char* key, double S::*member) {
+        return custom_field<S>(key, nullptr, [member](YAML::Emitter& out, const Reader& in, const S& s) {
+            const int r = s.receptors.empty() ? 0 : s.receptors[0];
+            out << q(s.*member, first_target(in, s).receptors[std::size_t(r)].weight_dim);
+        });
+    };
     static const KindTables<S> tables = {
         {
             custom_field<S>("name", nullptr, write_name),
@@ -100,26 +120,9 @@ const KindTables<S>& stimulus_tables() {
             {
                 quantity_field("rate", &S::rate_hz, Dimension::frequency, at_least("a rate", 0.0))
                     .require("the rate of each neuron's Poisson train, e.g. 20 kHz"),
-                custom_field<S>("weight", nullptr,
-                                [](YAML::Emitter& out, const Reader& in, const S& s) {
-                                    const int r = s.receptors.empty() ? 0 : s.receptors[0];
-                                    out << q(s.weight,
-                                             first_target(in, s).receptors[std::size_t(r)].weight_dim);
-                                }),
-                custom_field<S>(
-                    "delay",
-                    [](Reader& in, const Tree& t, const std::string& path, S& s) {
-                        s.delay_ms = in.delay(t, path).value;
-                    },
-                    [](YAML::Emitter& out, const Reader&, const S& s) {
-                        out << q(s.delay_ms, Dimension::time);
-                    })
-                    .require("the delay of each input spike, a time of at least dt"),
-                custom_field<S>("receptor", nullptr,
-                                [](YAML::Emitter& out, const Reader& in, const S& s) {
-                                    out << first_target(in, s).receptors[std::size_t(s.receptors[0])].name;
-                                })
-                    .when([](const S& s) { return !s.receptors.empty(); }),
+                weight("weight", &S::weight),
+                delay,
+                receptor,
             },
             {
                 quantity_field("amplitude", &S::amplitude_pA, Dimension::current)
@@ -174,6 +177,15 @@ const KindTables<S>& stimulus_tables() {
                 quantity_field("tolerance", &S::tolerance_hz, Dimension::frequency, above("a rate", 0.0)),
                 compartment,
             },
+            {
+                weight("amplitude", &S::input_amplitude),
+                weight("offset", &S::input_offset),
+                quantity_field("frequency", &S::frequency_hz, Dimension::frequency, at_least("a frequency", 0.0))
+                    .require("the frequency of the sine, e.g. 10 Hz"),
+                quantity_field("phase", &S::phase_deg, Dimension::dimensionless),
+                delay,
+                receptor,
+            },
         },
         {
             step_time_field("start", &S::start_ms, at_least("a start time", 0.0)),
@@ -217,8 +229,11 @@ TargetRefs read_targets(Reader& in, const Tree& item, const std::string& path, S
     return refs;
 }
 
-// One receptor name (or routing by sign) for every target; one weight dimension.
-void read_poisson_weight(Reader& in, const Tree& item, const std::string& path, S& s, const TargetRefs& refs) {
+// One receptor name (or routing by sign) for every target; one weight dimension. Then the
+// input's weight: `weight` (poisson_generator), or the sine's `amplitude` and `offset`
+// (sine_input), in that dimension; onto a receptor of unsigned weights (a conductance) no input
+// may be negative.
+void read_input_weight(Reader& in, const Tree& item, const std::string& path, S& s, const TargetRefs& refs) {
     const ReceptorInfo* first = nullptr;
     for (std::size_t k = 0; k < s.targets.size(); ++k) {
         const PopulationSpec& pop = population_named(in, s.targets[k]);
@@ -235,18 +250,28 @@ void read_poisson_weight(Reader& in, const Tree& item, const std::string& path, 
                     quote(pop.name) + " (its receptor " + ri.name + " takes " + dimension_name(ri.weight_dim) +
                         ")");
     }
-    const Tree& w = in.require(item, path, "weight",
-                               "the weight of each input spike, " + expected_quantity(first->weight_dim));
-    s.weight = in.quantity(w, path + ".weight", first->weight_dim);
+    const bool sine = s.kind == S::Kind::sine_input;
+    const Tree& w = sine ? in.require(item, path, "amplitude",
+                                      "the amplitude of the sine, " + expected_quantity(first->weight_dim))
+                         : in.require(item, path, "weight",
+                                      "the weight of each input spike, " + expected_quantity(first->weight_dim));
+    const std::string w_path = path + (sine ? ".amplitude" : ".weight");
+    (sine ? s.input_amplitude : s.weight) = in.quantity(w, w_path, first->weight_dim);
+    const Tree* offset = sine ? item.find("offset") : nullptr;
+    if (offset) s.input_offset = in.quantity(*offset, path + ".offset", first->weight_dim);
+    const double lowest = sine ? s.input_offset - std::abs(s.input_amplitude) : s.weight;
     for (std::size_t k = 0; k < s.targets.size(); ++k) {
         const ModelInfo& info = *population_named(in, s.targets[k]).info;
         const int r = s.receptors.empty() ? -1 : s.receptors[k];
         const ReceptorInfo& ri = info.receptors[std::size_t(std::max(r, 0))];
-        if (r >= 0 && !ri.signed_weights && s.weight < 0)
-            in.fail(w.pos, path + ".weight",
-                    "a non-negative weight (receptor " + ri.name + " of " + info.name +
-                        " takes only weights >= " + q(0, ri.weight_dim) + ")",
-                    q(s.weight, ri.weight_dim));
+        if (r >= 0 && !ri.signed_weights && lowest < 0)
+            in.fail(offset ? offset->pos : w.pos, offset ? path + ".offset" : w_path,
+                    sine ? "an offset of at least the amplitude's size (receptor " + ri.name + " of " + info.name +
+                               " takes only weights >= " + q(0, ri.weight_dim) + ")"
+                         : "a non-negative weight (receptor " + ri.name + " of " + info.name +
+                               " takes only weights >= " + q(0, ri.weight_dim) + ")",
+                    sine ? q(s.input_offset, ri.weight_dim) + " with amplitude " + q(s.input_amplitude, ri.weight_dim)
+                         : q(s.weight, ri.weight_dim));
     }
 }
 
@@ -323,12 +348,15 @@ void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::s
     for (std::size_t k = 0; k < refs.size(); ++k) {
         const PopulationSpec& pop = population_named(in, s.targets[k]);
         const std::string what = quote(pop.name) + " (model " + pop.model;
-        if (s.kind == S::Kind::poisson_generator && pop.info->event_driven)
+        const bool spikes = s.kind == S::Kind::poisson_generator || s.kind == S::Kind::sine_input;
+        if (spikes && pop.info->event_driven)
             in.fail(refs[k].first->pos, refs[k].second,
-                    "a target population of a grid-based model (poisson_generator adds counts per step; exact "
+                    "a target population of a grid-based model (" + model +
+                        (s.kind == S::Kind::sine_input ? " adds a weight" : " adds counts") +
+                        " per step; exact "
                     "event-driven models take spikes through projections, e.g. from a poisson_source population)",
                     what + ", exact event-driven)");
-        if (s.kind != S::Kind::poisson_generator && pop.info->compartments.empty())
+        if (!spikes && pop.info->compartments.empty())
             in.fail(refs[k].first->pos, refs[k].second, "a target population whose neurons take currents",
                     what + ", which takes no current)");
     }
@@ -337,7 +365,10 @@ void read_stimulus(Reader& in, const Tree& item, const std::string& path, std::s
     fields.read({"compartment", "start", "stop"});
     if (s.kind == S::Kind::poisson_generator) {
         fields.read({"rate"});
-        read_poisson_weight(in, item, path, s, refs);
+        read_input_weight(in, item, path, s, refs);
+    } else if (s.kind == S::Kind::sine_input) {
+        read_input_weight(in, item, path, s, refs);
+        fields.done({"amplitude", "offset"});
     } else if (s.kind == S::Kind::step_current) {
         fields.read({"period"});
         read_steps(in, item, path, s);
