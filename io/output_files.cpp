@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -178,7 +179,8 @@ struct OutputFiles::Files {
     std::unique_ptr<PopulationRateRecorders> rates;  // rank 0: it sees every spike after the exchange
 };
 
-OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start)
+OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start,
+                         const OutputContinuation* continuation)
     : files_(std::make_unique<Files>()) {
     const NetworkSpec& spec = sim.spec();
     const Decomposition& decomposition = sim.network().decomposition();
@@ -209,14 +211,36 @@ OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMeta
     // constructors agree on failures themselves.
     h5::Collective collective;
     if (ctx.size() > 1) collective = {ctx.native_communicator(), ctx.rank(), ctx.size()};
+    // A resumed run: the spike file starts with the original's spikes up to the checkpoint.
+    // Resuming into the original directory, rank 0 first moves the original file aside.
+    std::optional<SpikePrefix> prefix;
+    fs::path moved_aside;
+    if (continuation) {
+        prefix = SpikePrefix{continuation->from_dir / "spikes.h5", continuation->spike_counts};
+        on_every_rank(ctx, [&] {
+            if (!root) return;
+            if (!fs::is_regular_file(prefix->from))
+                throw UserError("cannot resume: the original spike file '" + prefix->from.string() + "' is not there");
+            std::error_code ec;
+            if (fs::equivalent(continuation->from_dir, f.dir, ec)) {
+                moved_aside = f.dir / "spikes.h5.before-resume";
+                fs::rename(prefix->from, moved_aside);
+                prefix->from = moved_aside;
+            }
+        });
+    }
     on_every_rank(ctx, [&] {
         if (!root && !collective.parallel()) return;
         f.spikes = std::make_unique<SpikeWriter>(f.dir / "spikes.h5", recorded, spec.simulation.dt_ms, at_start,
-                                                 collective);
+                                                 collective, prefix ? &*prefix : nullptr);
         if (!spec.state_recordings.empty())
             f.reports = std::make_unique<ReportFileRecorder>(spec, decomposition, collective, ctx);
         if (root) f.rates = make_population_rate_recorders(spec, decomposition, f.dir);
     });
+    if (!moved_aside.empty()) {
+        std::error_code ec;
+        fs::remove(moved_aside, ec);
+    }
     if (f.spikes) {
         const double dt = spec.simulation.dt_ms;
         f.spikes->set_clock([&sim, dt] { return double(sim.current_step()) * dt; });
@@ -252,5 +276,9 @@ void OutputFiles::finish(const RunMetadata& final_meta) {
 }
 
 fs::path OutputFiles::spike_file() const { return files_->dir / "spikes.h5"; }
+
+std::map<std::string, std::uint64_t> OutputFiles::spike_counts() const {
+    return files_->spikes ? files_->spikes->counts() : std::map<std::string, std::uint64_t>{};
+}
 
 }  // namespace apical

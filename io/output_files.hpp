@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "engine/distributed_context.hpp"
@@ -23,6 +24,14 @@ namespace apical {
 // after loading, before the network is built.
 void check_output_dir(const NetworkSpec& spec);
 
+// What a resumed run's files start with (`apical resume`, io/checkpoint_file.hpp): the
+// original run's output in `from_dir`, up to the checkpoint. `from_dir` may be the new
+// output directory itself (resume without -o): its files are then rewritten in place.
+struct OutputContinuation {
+    std::filesystem::path from_dir;
+    std::map<std::string, std::uint64_t> spike_counts;  // per recorded population
+};
+
 class OutputFiles {
 public:
     // Collective. Creates the output directory and the files, with `at_start` in the spike
@@ -30,7 +39,11 @@ public:
     // `sim` (spike recorder, state recorder, population rate monitors). If that fails on any
     // rank it throws on every rank: its own error where it failed, PeerFailure elsewhere.
     // `sim` and `ctx` must outlive this object.
-    OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start);
+    // With `continuation`, each file starts with the original run's content up to the
+    // checkpoint (only the spike file so far: checkpoints refuse descriptions with other
+    // recordings, engine/checkpoint.cpp).
+    OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start,
+                const OutputContinuation* continuation = nullptr);
     ~OutputFiles();
     OutputFiles(const OutputFiles&) = delete;
     OutputFiles& operator=(const OutputFiles&) = delete;
@@ -43,6 +56,9 @@ public:
 
     // <output>/spikes.h5
     std::filesystem::path spike_file() const;
+    // The spikes per recorded population appended so far (a checkpoint's output positions);
+    // on rank 0, or on every rank with more than one.
+    std::map<std::string, std::uint64_t> spike_counts() const;
 
 private:
     struct Files;

@@ -466,6 +466,10 @@ private:
 
     aeif_cond_exp_kernel::Constants c_;
     int ref_steps_;
+public:
+    std::vector<OwnStateArray> own_state() override { return {{"refractory", refractory_.data()}}; }
+
+private:
     PaddedVector<double> refractory_;
     aeif_cond_exp_kernel::Upswing upswing_;
 };

@@ -223,6 +223,10 @@ public:
 
 private:
     std::array<PaddedVector<double>, n_constants> constants_;
+public:
+    std::vector<OwnStateArray> own_state() override { return {{"y3", y3_.data()}, {"refractory", refractory_.data()}, {"di_ex", di_ex_.data()}, {"di_in", di_in_.data()}}; }
+
+private:
     PaddedVector<double> y3_, refractory_;
     PaddedVector<double> di_ex_, di_in_;  // derivatives of the synaptic currents (pA/ms)
     std::vector<double> E_L_;

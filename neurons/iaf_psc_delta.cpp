@@ -115,6 +115,10 @@ public:
 private:
     double E_L_, I_e_, V_th_, V_reset_, V_min_, P33_, P30_;
     int ref_steps_;
+public:
+    std::vector<OwnStateArray> own_state() override { return {{"refractory", refractory_.data()}}; }
+
+private:
     PaddedVector<double> refractory_;
 };
 

@@ -84,6 +84,10 @@ public:
     }
 
 private:
+public:
+    std::vector<OwnStateArray> own_state() override { return {{"m", m_.data()}, {"t0", t0_.data()}, {"refractory_until", refractory_until_.data()}, {"refractory", nullptr, nullptr, nullptr, refractory_.data()}}; }
+
+private:
     std::vector<double> m_, t0_;             // m at the time t0 of the neuron's last event (steps)
     std::vector<double> refractory_until_;   // steps
     std::vector<std::uint8_t> refractory_;

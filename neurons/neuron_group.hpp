@@ -64,6 +64,19 @@ void with_neuron_current(const SliceInput& in, F&& f) {
         f(std::false_type{});
 }
 
+// A per-neuron array of a model's own state besides state() (refractory counters, the
+// derivative of an alpha current, ...): `width` values per neuron, laid out [neuron][width],
+// exactly one of the pointers set. Checkpoints (engine/checkpoint.hpp) save and restore these
+// by name, so a model that keeps such an array must list it in own_state().
+struct OwnStateArray {
+    const char* name;
+    double* f64 = nullptr;
+    std::int64_t* i64 = nullptr;
+    std::int32_t* i32 = nullptr;
+    std::uint8_t* u8 = nullptr;
+    std::size_t width = 1;
+};
+
 class NeuronGroup {
 public:
     NeuronGroup(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double dt_ms)
@@ -95,6 +108,9 @@ public:
     // State variable by its index in info().state (for initialisation and recording); size()
     // elements, padded_size(size()) allocated.
     PaddedVector<double>& state(int index) { return state_[std::size_t(index)]; }
+    // The model's own per-neuron state arrays (OwnStateArray); empty for models whose whole
+    // state is state(). Scratch arrays and values derived from parameters are not listed.
+    virtual std::vector<OwnStateArray> own_state() { return {}; }
     // The per-step record of the dendritic prediction (neurons/dendritic_archive.hpp) that the
     // Urbanczik-Senn rule reads; nullptr for models without one.
     DendriticArchive* dendritic_archive() { return archive_; }
