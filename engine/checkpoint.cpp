@@ -118,7 +118,6 @@ void check_checkpoint_support(Simulation& sim) {
     if (sim.has_deliver_classifier())
         refuse("the directed spike exchange with projections that transmit one spike class");
     if (!spec.state_recordings.empty()) refuse("state recordings (reports)");
-    if (!spec.population_rates.empty()) refuse("population_rates recordings");
     if (!spec.weight_recordings.empty()) refuse("weight recordings");
 }
 
@@ -341,6 +340,8 @@ void restore_state(Simulation& sim, step_t step, StateSource& source) {
                 in.next_step = step + 1;
                 in.pair = -1;
             }
+    for (VirtualProcess& vp : net.vps())
+        for (std::size_t p = 0; p < n_pops; ++p) vp.group(p).after_restore();
     const NetworkSpec& spec = sim.spec();
     for (std::size_t proj = 0; proj < spec.projections.size(); ++proj) {
         if (spec.projections[proj].synapse.model == SynapseModel::static_synapse) continue;

@@ -98,6 +98,14 @@ void CheckpointFileWriter::commit(const CheckpointInfo& info) {
         h5::Handle g = h5::create_group(spikes.get(), pop);
         h5::write_attribute(g.get(), "count", count);
     }
+    h5::Handle rates = group_at(f, "output/rates");
+    for (auto& [name, r] : info.rates) {
+        h5::Handle g = h5::create_group(rates.get(), name);
+        h5::write_attribute(g.get(), "bins", r.bins);
+        h5::write_attribute(g.get(), "open_start", std::int64_t(r.open.start));
+        h5::write_attribute(g.get(), "open_events", r.open.events);
+        h5::write_attribute(g.get(), "open_bursts", r.open.bursts);
+    }
     h5::write_attribute(f, "format", info.format);
     h5::write_attribute(f, "apical_version", info.apical_version);
     h5::write_attribute(f, "description_hash", info.description_hash);
@@ -158,6 +166,15 @@ CheckpointFileReader::CheckpointFileReader(const fs::path& path) : path_(path) {
         for (const std::string& pop : h5::child_names(spikes.get())) {
             h5::Handle g = h5::open_group(spikes.get(), pop);
             info_.spike_counts[pop] = h5::read_attribute<std::uint64_t>(g.get(), "count");
+        }
+        h5::Handle rates = h5::open_group(f, "output/rates");
+        for (const std::string& name : h5::child_names(rates.get())) {
+            h5::Handle g = h5::open_group(rates.get(), name);
+            RatePosition& r = info_.rates[name];
+            r.bins = h5::read_attribute<std::uint64_t>(g.get(), "bins");
+            r.open.start = step_t(h5::read_attribute<std::int64_t>(g.get(), "open_start"));
+            r.open.events = h5::read_attribute<std::uint64_t>(g.get(), "open_events");
+            r.open.bursts = h5::read_attribute<std::uint64_t>(g.get(), "open_bursts");
         }
     } catch (const UserError&) {
         throw;
@@ -230,6 +247,7 @@ CheckpointWritten write_checkpoint(Simulation& sim, DistributedContext& ctx, con
         info.threads = spec.simulation.threads;
         info.output_dir = fs::absolute(spec.simulation.output_dir).string();
         info.spike_counts = files.spike_counts();
+        info.rates = files.rate_positions();
         writer->commit(info);
         out.bytes = writer->bytes();
     }
@@ -244,7 +262,7 @@ NetworkSpec resume_spec(const CheckpointFileReader& reader, const fs::path& path
 }
 
 OutputContinuation continuation_of(const CheckpointInfo& info) {
-    return OutputContinuation{info.output_dir, info.spike_counts};
+    return OutputContinuation{info.output_dir, info.spike_counts, info.rates};
 }
 
 }  // namespace apical

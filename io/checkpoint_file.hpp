@@ -11,6 +11,8 @@
 //                          attribute; chunked with a Fletcher-32 checksum, so a corrupt
 //                          value is refused when read
 //   /output/spikes/<pop>   uint64 attribute `count`: the spikes of <pop> in spikes.h5 at `step`
+//   /output/rates/<name>   attributes bins (uint64: in <name>.h5 at `step`), and the bin being
+//                          counted: open_start (int64, its first step), open_events, open_bursts
 //
 // Writing goes to NAME.tmp, renamed to NAME once complete, so a write killed half-way never
 // leaves a file that looks complete. Reading checks, in order: the file opens as HDF5 (else
@@ -44,6 +46,7 @@ struct CheckpointInfo {
     int ranks = 1, threads = 1;
     std::string output_dir;
     std::map<std::string, std::uint64_t> spike_counts;  // per recorded population
+    std::map<std::string, RatePosition> rates;          // per population_rates entry
 };
 
 // FNV-1a 64 of the text, as 16 hex digits.

@@ -211,22 +211,30 @@ OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMeta
     // constructors agree on failures themselves.
     h5::Collective collective;
     if (ctx.size() > 1) collective = {ctx.native_communicator(), ctx.rank(), ctx.size()};
-    // A resumed run: the spike file starts with the original's spikes up to the checkpoint.
-    // Resuming into the original directory, rank 0 first moves the original file aside.
+    // A resumed run: the spike and rate files start with the original's content up to the
+    // checkpoint. Resuming into the original directory, rank 0 first moves those files aside
+    // (<name>.before-resume) and reads them from there.
     std::optional<SpikePrefix> prefix;
-    fs::path moved_aside;
+    std::map<std::string, fs::path> rate_sources;  // per population_rates entry
+    std::vector<fs::path> moved_aside;
     if (continuation) {
         prefix = SpikePrefix{continuation->from_dir / "spikes.h5", continuation->spike_counts};
+        for (auto& r : spec.population_rates) rate_sources[r.name] = continuation->from_dir / (r.name + ".h5");
         on_every_rank(ctx, [&] {
             if (!root) return;
-            if (!fs::is_regular_file(prefix->from))
-                throw UserError("cannot resume: the original spike file '" + prefix->from.string() + "' is not there");
             std::error_code ec;
-            if (fs::equivalent(continuation->from_dir, f.dir, ec)) {
-                moved_aside = f.dir / "spikes.h5.before-resume";
-                fs::rename(prefix->from, moved_aside);
-                prefix->from = moved_aside;
-            }
+            const bool in_place = fs::equivalent(continuation->from_dir, f.dir, ec);
+            auto source = [&](fs::path& from) {
+                if (!fs::is_regular_file(from))
+                    throw UserError("cannot resume: the original output file '" + from.string() + "' is not there");
+                if (!in_place) return;
+                const fs::path aside = from.string() + ".before-resume";
+                fs::rename(from, aside);
+                moved_aside.push_back(aside);
+                from = aside;
+            };
+            source(prefix->from);
+            for (auto& [name, from] : rate_sources) source(from);
         });
     }
     on_every_rank(ctx, [&] {
@@ -236,10 +244,19 @@ OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMeta
         if (!spec.state_recordings.empty())
             f.reports = std::make_unique<ReportFileRecorder>(spec, decomposition, collective, ctx);
         if (root) f.rates = make_population_rate_recorders(spec, decomposition, f.dir);
+        if (f.rates && continuation)
+            for (std::size_t i = 0; i < f.rates->size(); ++i) {
+                const std::string& name = spec.population_rates[i].name;
+                const auto it = continuation->rates.find(name);
+                if (it == continuation->rates.end())
+                    throw UserError("cannot resume: the checkpoint has no position of the rate file '" + name + "'");
+                f.rates->writer(i).copy_prefix(rate_sources.at(name), it->second.bins);
+                f.rates->monitor(i).restore(it->second.open);
+            }
     });
-    if (!moved_aside.empty()) {
+    for (const fs::path& p : moved_aside) {
         std::error_code ec;
-        fs::remove(moved_aside, ec);
+        fs::remove(p, ec);
     }
     if (f.spikes) {
         const double dt = spec.simulation.dt_ms;
@@ -279,6 +296,15 @@ fs::path OutputFiles::spike_file() const { return files_->dir / "spikes.h5"; }
 
 std::map<std::string, std::uint64_t> OutputFiles::spike_counts() const {
     return files_->spikes ? files_->spikes->counts() : std::map<std::string, std::uint64_t>{};
+}
+
+std::map<std::string, RatePosition> OutputFiles::rate_positions() const {
+    std::map<std::string, RatePosition> out;
+    const auto& rates = files_->sim->spec().population_rates;
+    if (files_->rates)
+        for (std::size_t i = 0; i < files_->rates->size(); ++i)
+            out[rates[i].name] = {files_->rates->writer(i).bins_written(), files_->rates->monitor(i).open_bin()};
+    return out;
 }
 
 }  // namespace apical

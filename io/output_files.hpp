@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "engine/distributed_context.hpp"
+#include "engine/population_rate_monitor.hpp"
 #include "engine/network_spec.hpp"
 #include "engine/simulation.hpp"
 #include "io/spike_writer.hpp"
@@ -27,9 +28,16 @@ void check_output_dir(const NetworkSpec& spec);
 // What a resumed run's files start with (`apical resume`, io/checkpoint_file.hpp): the
 // original run's output in `from_dir`, up to the checkpoint. `from_dir` may be the new
 // output directory itself (resume without -o): its files are then rewritten in place.
+// Where a population rate file stood at a checkpoint: bins written, and the bin being counted.
+struct RatePosition {
+    std::uint64_t bins = 0;
+    PopulationRateMonitor::OpenBin open;
+};
+
 struct OutputContinuation {
     std::filesystem::path from_dir;
     std::map<std::string, std::uint64_t> spike_counts;  // per recorded population
+    std::map<std::string, RatePosition> rates;          // per population_rates entry
 };
 
 class OutputFiles {
@@ -40,8 +48,8 @@ public:
     // rank it throws on every rank: its own error where it failed, PeerFailure elsewhere.
     // `sim` and `ctx` must outlive this object.
     // With `continuation`, each file starts with the original run's content up to the
-    // checkpoint (only the spike file so far: checkpoints refuse descriptions with other
-    // recordings, engine/checkpoint.cpp).
+    // checkpoint and the rate monitors go on with their open bins (the spike and rate files:
+    // checkpoints refuse descriptions with state or weight recordings, engine/checkpoint.cpp).
     OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start,
                 const OutputContinuation* continuation = nullptr);
     ~OutputFiles();
@@ -59,6 +67,8 @@ public:
     // The spikes per recorded population appended so far (a checkpoint's output positions);
     // on rank 0, or on every rank with more than one.
     std::map<std::string, std::uint64_t> spike_counts() const;
+    // Per population_rates entry: bins written and the open bin (on rank 0, after a flush).
+    std::map<std::string, RatePosition> rate_positions() const;
 
 private:
     struct Files;

@@ -451,6 +451,8 @@ public:
         if (unstable != aeif_cond_exp_kernel::stable) throw_instability(unstable);
     }
 
+    std::vector<OwnStateArray> own_state() override { return {{"refractory", refractory_.data()}}; }
+
 private:
     [[noreturn]] void throw_instability(step_t step) {
         const double* v = state(V_m).data();
@@ -466,10 +468,6 @@ private:
 
     aeif_cond_exp_kernel::Constants c_;
     int ref_steps_;
-public:
-    std::vector<OwnStateArray> own_state() override { return {{"refractory", refractory_.data()}}; }
-
-private:
     PaddedVector<double> refractory_;
     aeif_cond_exp_kernel::Upswing upswing_;
 };

@@ -372,6 +372,13 @@ public:
         });
     }
 
+    // Sum mode: the spike flags of the last steps and the boxes covering the current step.
+    std::vector<OwnStateArray> own_state() override {
+        if (!sum_) return {};
+        return {{"bap_ring", nullptr, nullptr, nullptr, ring_.data(), std::size_t(ring_len_)},
+                {"bap_active", nullptr, nullptr, active_.data()}};
+    }
+
 private:
     // K of step `step` for every neuron (number of bAP boxes covering it) into kernel_; moves
     // the countdown on. Restart: the box of the last spike covers the step iff its countdown
@@ -554,15 +561,6 @@ private:
     int bap_delay_, bap_steps_, ref_steps_;
     bool auryn_, drive_soma_, sum_;
     AurynConstants ac_;
-public:
-    // Sum mode: the spike flags of the last steps and the boxes covering the current step.
-    std::vector<OwnStateArray> own_state() override {
-        if (!sum_) return {};
-        return {{"bap_ring", nullptr, nullptr, nullptr, ring_.data(), std::size_t(ring_len_)},
-                {"bap_active", nullptr, nullptr, active_.data()}};
-    }
-
-private:
     PaddedVector<double> kernel_;     // K of the current step, per neuron
     burst_pyramidal_kernel::Constants kc_;
     std::vector<std::uint32_t> candidates_;  // default step: the neurons spiking in the step

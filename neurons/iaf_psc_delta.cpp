@@ -112,13 +112,11 @@ public:
         iaf_psc_delta_kernel::run_best(g, in, spikes);
     }
 
-private:
-    double E_L_, I_e_, V_th_, V_reset_, V_min_, P33_, P30_;
-    int ref_steps_;
-public:
     std::vector<OwnStateArray> own_state() override { return {{"refractory", refractory_.data()}}; }
 
 private:
+    double E_L_, I_e_, V_th_, V_reset_, V_min_, P33_, P30_;
+    int ref_steps_;
     PaddedVector<double> refractory_;
 };
 

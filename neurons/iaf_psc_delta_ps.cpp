@@ -46,6 +46,11 @@ public:
         with_neuron_current(in, [&](auto noise) { run<decltype(noise)::value>(in, spikes); });
     }
 
+    std::vector<OwnStateArray> own_state() override {
+        return {{"refractory_until", refractory_until_.data()},
+                {"refractory", nullptr, nullptr, nullptr, refractory_.data()}};
+    }
+
 private:
     template <bool Noise>
     void run(const SliceInput& in, std::vector<Spike>& spikes) {
@@ -126,10 +131,6 @@ private:
     }
 
     double E_L_, I_e_, V_th_, V_reset_, V_min_, tau_, R_, P33_, P30_, ref_steps_;
-public:
-    std::vector<OwnStateArray> own_state() override { return {{"refractory_until", refractory_until_.data()}, {"refractory", nullptr, nullptr, nullptr, refractory_.data()}}; }
-
-private:
     std::vector<double> refractory_until_;  // steps
     std::vector<std::uint8_t> refractory_;
 };

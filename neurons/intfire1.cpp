@@ -83,9 +83,13 @@ public:
         }
     }
 
-private:
-public:
-    std::vector<OwnStateArray> own_state() override { return {{"m", m_.data()}, {"t0", t0_.data()}, {"refractory_until", refractory_until_.data()}, {"refractory", nullptr, nullptr, nullptr, refractory_.data()}}; }
+    std::vector<OwnStateArray> own_state() override {
+        return {{"m", m_.data()},
+                {"t0", t0_.data()},
+                {"refractory_until", refractory_until_.data()},
+                {"refractory", nullptr, nullptr, nullptr, refractory_.data()}};
+    }
+    void after_restore() override { started_ = true; }  // m is restored, not taken from the state shown
 
 private:
     std::vector<double> m_, t0_;             // m at the time t0 of the neuron's last event (steps)

@@ -111,6 +111,9 @@ public:
     // The model's own per-neuron state arrays (OwnStateArray); empty for models whose whole
     // state is state(). Scratch arrays and values derived from parameters are not listed.
     virtual std::vector<OwnStateArray> own_state() { return {}; }
+    // Called once a checkpoint has restored state() and own_state(), before the next update
+    // (a model that derives its own arrays from state() at its first update must not).
+    virtual void after_restore() {}
     // The per-step record of the dendritic prediction (neurons/dendritic_archive.hpp) that the
     // Urbanczik-Senn rule reads; nullptr for models without one.
     DendriticArchive* dendritic_archive() { return archive_; }

@@ -71,6 +71,8 @@ public:
             }
     }
 
+    std::vector<OwnStateArray> own_state() override { return {{"next", nullptr, next_.data()}}; }
+
 private:
     static constexpr step_t never = std::numeric_limits<step_t>::max();
 
@@ -92,10 +94,6 @@ private:
     double lambda_;       // rate dt
     step_t first_, last_;  // active steps, inclusive
     std::uint32_t seed_, purpose_;
-public:
-    std::vector<OwnStateArray> own_state() override { return {{"next", nullptr, next_.data()}}; }
-
-private:
     std::vector<step_t> next_;  // per source: the step of its next spike
 };
 
