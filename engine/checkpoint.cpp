@@ -117,7 +117,6 @@ void check_checkpoint_support(Simulation& sim) {
         if (st.kind == StimulusSpec::Kind::teaching_current) refuse("teaching_current stimuli ('" + st.name + "')");
     if (sim.has_deliver_classifier())
         refuse("the directed spike exchange with projections that transmit one spike class");
-    if (!spec.state_recordings.empty()) refuse("state recordings (reports)");
     if (!spec.weight_recordings.empty()) refuse("weight recordings");
 }
 

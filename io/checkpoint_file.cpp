@@ -93,18 +93,25 @@ void CheckpointFileWriter::integers(const std::string& name, std::span<const std
 void CheckpointFileWriter::commit(const CheckpointInfo& info) {
     const hid_t f = file_.get();
     h5::write_string_dataset(f, "description", info.description);
-    h5::Handle spikes = group_at(f, "output/spikes");
-    for (auto& [pop, count] : info.spike_counts) {
-        h5::Handle g = h5::create_group(spikes.get(), pop);
-        h5::write_attribute(g.get(), "count", count);
-    }
-    h5::Handle rates = group_at(f, "output/rates");
-    for (auto& [name, r] : info.rates) {
-        h5::Handle g = h5::create_group(rates.get(), name);
-        h5::write_attribute(g.get(), "bins", r.bins);
-        h5::write_attribute(g.get(), "open_start", std::int64_t(r.open.start));
-        h5::write_attribute(g.get(), "open_events", r.open.events);
-        h5::write_attribute(g.get(), "open_bursts", r.open.bursts);
+    {  // every object closed before the file, so that closing it writes everything
+        h5::Handle spikes = group_at(f, "output/spikes");
+        for (auto& [pop, count] : info.spike_counts) {
+            h5::Handle g = h5::create_group(spikes.get(), pop);
+            h5::write_attribute(g.get(), "count", count);
+        }
+        h5::Handle reports = group_at(f, "output/reports");
+        for (auto& [file, frames] : info.report_frames) {
+            h5::Handle g = h5::create_group(reports.get(), file);
+            h5::write_attribute(g.get(), "frames", frames);
+        }
+        h5::Handle rates = group_at(f, "output/rates");
+        for (auto& [name, r] : info.rates) {
+            h5::Handle g = h5::create_group(rates.get(), name);
+            h5::write_attribute(g.get(), "bins", r.bins);
+            h5::write_attribute(g.get(), "open_start", std::int64_t(r.open.start));
+            h5::write_attribute(g.get(), "open_events", r.open.events);
+            h5::write_attribute(g.get(), "open_bursts", r.open.bursts);
+        }
     }
     h5::write_attribute(f, "format", info.format);
     h5::write_attribute(f, "apical_version", info.apical_version);
@@ -166,6 +173,11 @@ CheckpointFileReader::CheckpointFileReader(const fs::path& path) : path_(path) {
         for (const std::string& pop : h5::child_names(spikes.get())) {
             h5::Handle g = h5::open_group(spikes.get(), pop);
             info_.spike_counts[pop] = h5::read_attribute<std::uint64_t>(g.get(), "count");
+        }
+        h5::Handle reports = h5::open_group(f, "output/reports");
+        for (const std::string& file : h5::child_names(reports.get())) {
+            h5::Handle g = h5::open_group(reports.get(), file);
+            info_.report_frames[file] = h5::read_attribute<std::uint64_t>(g.get(), "frames");
         }
         h5::Handle rates = h5::open_group(f, "output/rates");
         for (const std::string& name : h5::child_names(rates.get())) {
@@ -248,6 +260,7 @@ CheckpointWritten write_checkpoint(Simulation& sim, DistributedContext& ctx, con
         info.output_dir = fs::absolute(spec.simulation.output_dir).string();
         info.spike_counts = files.spike_counts();
         info.rates = files.rate_positions();
+        info.report_frames = files.report_frames();
         writer->commit(info);
         out.bytes = writer->bytes();
     }
@@ -262,7 +275,7 @@ NetworkSpec resume_spec(const CheckpointFileReader& reader, const fs::path& path
 }
 
 OutputContinuation continuation_of(const CheckpointInfo& info) {
-    return OutputContinuation{info.output_dir, info.spike_counts, info.rates};
+    return OutputContinuation{info.output_dir, info.spike_counts, info.rates, info.report_frames};
 }
 
 }  // namespace apical

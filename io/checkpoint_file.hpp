@@ -11,6 +11,7 @@
 //                          attribute; chunked with a Fletcher-32 checksum, so a corrupt
 //                          value is refused when read
 //   /output/spikes/<pop>   uint64 attribute `count`: the spikes of <pop> in spikes.h5 at `step`
+//   /output/reports/<file> uint64 attribute `frames`: the rows of data in <file> at `step`
 //   /output/rates/<name>   attributes bins (uint64: in <name>.h5 at `step`), and the bin being
 //                          counted: open_start (int64, its first step), open_events, open_bursts
 //
@@ -47,6 +48,7 @@ struct CheckpointInfo {
     std::string output_dir;
     std::map<std::string, std::uint64_t> spike_counts;  // per recorded population
     std::map<std::string, RatePosition> rates;          // per population_rates entry
+    std::map<std::string, std::uint64_t> report_frames; // per report file
 };
 
 // FNV-1a 64 of the text, as 16 hex digits.

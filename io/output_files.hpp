@@ -38,6 +38,7 @@ struct OutputContinuation {
     std::filesystem::path from_dir;
     std::map<std::string, std::uint64_t> spike_counts;  // per recorded population
     std::map<std::string, RatePosition> rates;          // per population_rates entry
+    std::map<std::string, std::uint64_t> report_frames; // per report file
 };
 
 class OutputFiles {
@@ -48,8 +49,8 @@ public:
     // rank it throws on every rank: its own error where it failed, PeerFailure elsewhere.
     // `sim` and `ctx` must outlive this object.
     // With `continuation`, each file starts with the original run's content up to the
-    // checkpoint and the rate monitors go on with their open bins (the spike and rate files:
-    // checkpoints refuse descriptions with state or weight recordings, engine/checkpoint.cpp).
+    // checkpoint and the rate monitors go on with their open bins (spike, report and rate
+    // files: checkpoints refuse descriptions with weight recordings, engine/checkpoint.cpp).
     OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start,
                 const OutputContinuation* continuation = nullptr);
     ~OutputFiles();
@@ -67,6 +68,8 @@ public:
     // The spikes per recorded population appended so far (a checkpoint's output positions);
     // on rank 0, or on every rank with more than one.
     std::map<std::string, std::uint64_t> spike_counts() const;
+    // Per report file: frames appended so far (the same on every rank that writes reports).
+    std::map<std::string, std::uint64_t> report_frames() const;
     // Per population_rates entry: bins written and the open bin (on rank 0, after a flush).
     std::map<std::string, RatePosition> rate_positions() const;
 

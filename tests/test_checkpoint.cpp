@@ -1,7 +1,7 @@
 // Checkpoints on one process (engine/checkpoint.hpp, io/checkpoint_file.hpp): a run that
-// writes checkpoints keeps the spike and rate files of a run that does not; a resume from a
-// checkpoint, on another thread count, into a new directory or into the original files, ends
-// with spike and rate files identical (scripts/same_output: everything outside /apical, byte for byte) to the
+// writes checkpoints keeps the spike, report and rate files of a run that does not; a resume
+// from a checkpoint, on another thread count, into a new directory or into the original files,
+// ends with spike, report and rate files identical (scripts/same_output: everything outside /apical, byte for byte) to the
 // uninterrupted run's.
 #include <catch2/catch.hpp>
 
@@ -18,19 +18,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// With a population rate file of E (10 ms bins).
+// With a population rate file of E (10 ms bins) and a report of V_m (0.5 ms).
 NetworkSpec small_brunel_spec(const fs::path& output, double t_stop_ms, int threads = 1) {
     auto overrides = small_brunel;
     overrides.push_back("recordings.population_rates=[{name: e_rates, population: E, bin: 10 ms}]");
+    overrides.push_back("recordings.state=[{name: v, population: E, variables: [V_m], nodes: [0, 1, 2, 3, 4, 5, 6], "
+                        "interval: 0.5 ms}]");
     overrides.push_back("simulation.t_stop=" + std::to_string(t_stop_ms) + " ms");
     overrides.push_back("simulation.threads=" + std::to_string(threads));
     overrides.push_back("simulation.output=" + output.string());
     return load(brunel_model, overrides);
 }
 
-// The spike and rate files of `dir` against those of the reference.
+// The spike, report and rate files of `dir` against those of the reference.
 void check_same_files(const fs::path& reference, const fs::path& dir) {
-    for (const char* file : {"spikes.h5", "e_rates.h5"}) {
+    for (const char* file : {"spikes.h5", "v_V_m.h5", "e_rates.h5"}) {
         INFO(file);
         CHECK(output_differences(reference / file, dir / file).empty());
     }
@@ -38,7 +40,7 @@ void check_same_files(const fs::path& reference, const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("scaled-down Brunel: resumed from checkpoints, the spike and rate files of the uninterrupted run",
+TEST_CASE("scaled-down Brunel: resumed from checkpoints, the spike, report and rate files of the uninterrupted run",
           "[checkpoint][run]") {
     const fs::path dir = scratch("checkpoint_brunel");
     LocalContext ctx;
@@ -60,6 +62,7 @@ TEST_CASE("scaled-down Brunel: resumed from checkpoints, the spike and rate file
     check_same_files(dir / "reference", dir / "checkpointed");
     CHECK_FALSE(fs::exists(dir / "checkpointed" / "spikes.h5.before-resume"));
     CHECK_FALSE(fs::exists(dir / "checkpointed" / "e_rates.h5.before-resume"));
+    CHECK_FALSE(fs::exists(dir / "checkpointed" / "v_V_m.h5.before-resume"));
 }
 
 TEST_CASE("a checkpoint written on 2 threads resumes on 1", "[checkpoint][run]") {

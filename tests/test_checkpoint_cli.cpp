@@ -103,7 +103,7 @@ TEST_CASE("a corrupt, incomplete, other-version or other-description checkpoint 
     expect_refused(dir / "missing.h5", "no checkpoint file");
 }
 
-TEST_CASE("checkpoint options: bad values and unsupported recordings are exit code 2", "[checkpoint][cli][errors]") {
+TEST_CASE("checkpoint options: bad values and state a checkpoint cannot hold are exit code 2", "[checkpoint][cli][errors]") {
     const fs::path dir = scratch("checkpoint_options");
     auto r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() + " --checkpoint-every 0ms");
     CHECK(r.exit_code == 2);
@@ -111,11 +111,12 @@ TEST_CASE("checkpoint options: bad values and unsupported recordings are exit co
     r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() + " --checkpoint-every 5mV");
     CHECK(r.exit_code == 2);
     r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() +
-                   " --checkpoint-every 10ms --set 'recordings.state=[{name: v, population: E, variables: [V_m], "
-                   "nodes: [0], interval: 1 ms}]'");
+                   " --checkpoint-on-signal --set 'projections.EE.synapse={model: tsodyks_markram, "
+                   "U: {distribution: uniform, low: 0.1, high: 0.5}, tau_F: 100 ms, tau_D: 50 ms}'");
     INFO(r.err);
     CHECK(r.exit_code == 2);
-    CHECK(r.err.find("checkpoints do not support state recordings") != std::string::npos);
+    CHECK(r.err.find("checkpoints do not support short-term plasticity with parameters drawn per synapse") !=
+          std::string::npos);
 }
 
 TEST_CASE("SIGTERM or SIGUSR1 at a random moment with --checkpoint-on-signal: a complete checkpoint that resumes "
