@@ -1,10 +1,13 @@
 #include "engine/checkpoint.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <functional>
+#include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/random.hpp"
 
 namespace apical {
 
@@ -18,6 +21,15 @@ std::vector<std::uint8_t> to_root(DistributedContext& ctx, std::span<const std::
     std::vector<std::size_t> received_counts;
     ctx.all_to_all(bytes, counts, received, received_counts);
     return received;
+}
+
+// Rows of doubles from every rank, concatenated on rank 0 in rank order (lists whose length is
+// not known before: pending events, per-synapse rows).
+std::vector<double> concatenated_on_root(DistributedContext& ctx, const std::vector<double>& rows) {
+    const auto bytes = to_root(ctx, {reinterpret_cast<const std::uint8_t*>(rows.data()), rows.size() * sizeof(double)});
+    std::vector<double> all(bytes.size() / sizeof(double));
+    if (!all.empty()) std::memcpy(all.data(), bytes.data(), all.size() * sizeof(double));
+    return all;
 }
 
 // One flat array of `n` 8-byte words, gathered on rank 0: `each(put)` calls put(index, word)
@@ -76,23 +88,79 @@ void each_neuron_group(Network& net, F&& f) {
 
 std::string population_key(const PopulationLayout& pop) { return "neurons/" + pop.name + "/"; }
 
-// The ring buffers that hold rows (not shared with another receptor, not event-driven).
-std::vector<int> own_buffers(NeuronGroup& g) {
+// The ring buffers that hold rows (not shared with another receptor, not event-driven); from
+// the model alone, so the same on every rank whatever the group's size.
+std::vector<int> own_buffers(const NeuronGroup& g) {
     std::vector<int> out;
+    if (g.info().event_driven) return out;
     for (int r = 0; r < int(g.info().receptors.size()); ++r)
-        if (g.info().receptors[std::size_t(r)].shares_buffer_of < 0 && g.input(r).n_neurons() > 0) out.push_back(r);
+        if (g.info().receptors[std::size_t(r)].shares_buffer_of < 0) out.push_back(r);
     return out;
 }
 
-// An own-state array's value k of neuron i as a double or int64 (checkpoint_file keeps both exactly).
-bool own_is_real(const OwnStateArray& a) { return a.f64 != nullptr; }
+// An own-state array's value k as a double or int64 (checkpoint_file keeps both exactly).
+bool own_is_real(const OwnStateArray& a) { return a.type == OwnStateArray::Type::f64; }
+double own_real(const OwnStateArray& a, std::size_t k) { return static_cast<const double*>(a.data)[k]; }
 std::int64_t own_integer(const OwnStateArray& a, std::size_t k) {
-    return a.i64 ? a.i64[k] : a.i32 ? std::int64_t(a.i32[k]) : std::int64_t(a.u8[k]);
+    switch (a.type) {
+    case OwnStateArray::Type::i64: return static_cast<const std::int64_t*>(a.data)[k];
+    case OwnStateArray::Type::i32: return static_cast<const std::int32_t*>(a.data)[k];
+    default: return static_cast<const std::uint8_t*>(a.data)[k];
+    }
 }
-void set_own_integer(const OwnStateArray& a, std::size_t k, std::int64_t v) {
-    if (a.i64) a.i64[k] = v;
-    else if (a.i32) a.i32[k] = std::int32_t(v);
-    else a.u8[k] = std::uint8_t(v);
+void set_own(const OwnStateArray& a, std::size_t k, double real, std::int64_t integer) {
+    switch (a.type) {
+    case OwnStateArray::Type::f64: static_cast<double*>(a.data)[k] = real; break;
+    case OwnStateArray::Type::i64: static_cast<std::int64_t*>(a.data)[k] = integer; break;
+    case OwnStateArray::Type::i32: static_cast<std::int32_t*>(a.data)[k] = std::int32_t(integer); break;
+    case OwnStateArray::Type::u8: static_cast<std::uint8_t*>(a.data)[k] = std::uint8_t(integer); break;
+    }
+}
+
+// Short-term plasticity drawn per synapse: rows (receptor, source node, target node, occurrence
+// of that pair in the table, state...) of every synapse of projection `proj`, with f(row, state
+// of the synapse, its table's state, k) for each. The first four values identify a synapse
+// under any decomposition: a target's synapses of one projection and receptor are one table,
+// in construction order, on the target's VP.
+constexpr std::size_t synapse_key = 4;
+template <class F>
+void each_stp_synapse(Network& net, std::size_t proj, F&& f) {
+    for (VirtualProcess& vp : net.vps())
+        for (const StaticSynapseTable& t : vp.tables()) {
+            if (std::size_t(t.projection) != proj || t.short_term < 0 || !t.short_term_per_synapse) continue;
+            TsodyksMarkramSynapses& stp = vp.short_term_synapses()[std::size_t(t.short_term)];
+            std::unordered_map<std::uint32_t, std::uint32_t> seen;  // per source: occurrences per target
+            for (std::uint32_t s = 0; s < t.n_sources; ++s) {
+                seen.clear();
+                for (std::uint32_t k = t.offsets[s]; k < t.offsets[s + 1]; ++k) {
+                    const double key[synapse_key] = {
+                        double(t.receptor), double(s),
+                        double(net.decomposition().node_of_local(t.target_group, vp.id(), t.target[k])),
+                        double(seen[t.target[k]]++)};
+                    f(key, stp, s, k);
+                }
+            }
+        }
+}
+
+// Short-term plasticity of projection `proj`: state per source node, or per synapse.
+bool stp_per_source(const NetworkSpec& spec, std::size_t proj) {
+    const SynapseSpec& s = spec.projections[proj].synapse;
+    return s.model != SynapseModel::static_synapse && !s.per_synapse();
+}
+bool stp_per_synapse(const NetworkSpec& spec, std::size_t proj) {
+    const SynapseSpec& s = spec.projections[proj].synapse;
+    return s.model != SynapseModel::static_synapse && s.per_synapse();
+}
+
+bool key_less(const double* a, const double* b) {
+    return std::lexicographical_compare(a, a + synapse_key, b, b + synapse_key);
+}
+
+std::size_t n_sources_of(const NetworkSpec& spec, const std::vector<PopulationLayout>& pops, std::size_t proj) {
+    for (const PopulationLayout& p : pops)
+        if (p.name == spec.projections[proj].source) return p.size;
+    return 0;
 }
 
 }  // namespace
@@ -102,17 +170,9 @@ void check_checkpoint_support(Simulation& sim) {
     auto refuse = [](const std::string& what) {
         throw UserError("apical: checkpoints do not support " + what + " yet");
     };
+    // (The Urbanczik-Senn archive is kept only for plastic projections.)
     for (const ProjectionSpec& proj : spec.projections)
         if (proj.plasticity.rule != PlasticityRule::none) refuse("plastic projections ('" + proj.name + "')");
-    for (VirtualProcess& vp : sim.network().vps()) {
-        for (const StaticSynapseTable& t : vp.tables())
-            if (t.short_term >= 0 && t.short_term_per_synapse)
-                refuse("short-term plasticity with parameters drawn per synapse ('" +
-                       spec.projections[std::size_t(t.projection)].name + "')");
-        for (std::size_t p = 0; p < vp.n_groups(); ++p)
-            if (vp.group(p).dendritic_archive() && vp.group(p).dendritic_archive()->enabled())
-                refuse("the dendritic archive of the Urbanczik-Senn rule");
-    }
     for (const StimulusSpec& st : spec.stimuli)
         if (st.kind == StimulusSpec::Kind::teaching_current) refuse("teaching_current stimuli ('" + st.name + "')");
     if (sim.has_deliver_classifier())
@@ -130,12 +190,11 @@ void save_state(Simulation& sim, DistributedContext& ctx, StateSink* sink) {
     // Neurons: state variables, own arrays, ring buffers, pending events. Every VP has a group
     // for every population (possibly empty), so the names are known on every rank from the
     // spec: the first VP's groups give the models.
-    NeuronGroup* first_vp_group = nullptr;
     for (std::size_t p = 0; p < n_pops; ++p) {
         const PopulationLayout& pop = pops[p];
         const std::string key = population_key(pop);
-        first_vp_group = &net.vps()[0].group(p);
-        const ModelInfo& info = first_vp_group->info();
+        NeuronGroup& model = net.vps()[0].group(p);
+        const ModelInfo& info = model.info();
         for (std::size_t v = 0; v < info.state.size(); ++v)
             save_array<double>(ctx, sink, key + "state/" + info.state[v].name, pop.size, 1, 0.0, [&](const auto& put) {
                 for (VirtualProcess& vp : net.vps()) {
@@ -144,7 +203,7 @@ void save_state(Simulation& sim, DistributedContext& ctx, StateSink* sink) {
                     for (std::size_t i = 0; i < g.size(); ++i) put(g.gids()[i] - pop.first_gid, x[i]);
                 }
             });
-        const std::vector<OwnStateArray> own = first_vp_group->own_state();
+        const std::vector<OwnStateArray> own = model.own_state();
         for (std::size_t a = 0; a < own.size(); ++a) {
             const std::size_t w = own[a].width;
             auto each = [&](auto&& value_of) {
@@ -160,13 +219,12 @@ void save_state(Simulation& sim, DistributedContext& ctx, StateSink* sink) {
             };
             const std::string name = key + "own/" + own[a].name;
             if (own_is_real(own[a]))
-                save_array<double>(ctx, sink, name, pop.size, w, 0.0,
-                                   each([](const OwnStateArray& arr, std::size_t k) { return arr.f64[k]; }));
+                save_array<double>(ctx, sink, name, pop.size, w, 0.0, each(own_real));
             else
                 save_array<std::int64_t>(ctx, sink, name, pop.size, w, 0, each(own_integer));
         }
-        for (int r : own_buffers(*first_vp_group)) {
-            const std::size_t slots = std::size_t(first_vp_group->input(r).n_slots());
+        for (int r : own_buffers(model)) {
+            const std::size_t slots = std::size_t(model.input(r).n_slots());
             save_array<double>(ctx, sink, key + "input/" + info.receptors[std::size_t(r)].name, pop.size, slots, 0.0,
                                [&](const auto& put) {
                                    for (VirtualProcess& vp : net.vps()) {
@@ -189,19 +247,20 @@ void save_state(Simulation& sim, DistributedContext& ctx, StateSink* sink) {
                     rows.insert(rows.end(), {double(e.step), double(e.offset), double(g.gids()[e.target] - pop.first_gid),
                                              e.weight});
             }
-            const auto bytes = to_root(ctx, {reinterpret_cast<const std::uint8_t*>(rows.data()), rows.size() * 8});
-            if (ctx.rank() == 0 && sink) {
-                std::vector<double> all(bytes.size() / 8);
-                std::memcpy(all.data(), bytes.data(), bytes.size());
-                sink->reals(key + "events", all, 4);
-            }
+            const std::vector<double> all = concatenated_on_root(ctx, rows);
+            if (ctx.rank() == 0 && sink) sink->reals(key + "events", all, 4);
         }
     }
-    // noise_current: per (target population, stimulus), the current of `now`.
+    // noise_current: per (target population, stimulus), the current of `now`. The list comes
+    // from the description (a VP without neurons of the target has no NoiseInput for it).
     for (std::size_t p = 0; p < n_pops; ++p) {
         std::vector<std::uint32_t> purposes;
-        for (NoiseInput& in : net.vps()[0].noise_inputs())
-            if (std::size_t(in.group) == p) purposes.push_back(in.purpose);
+        for (std::size_t si = 0; si < sim.spec().stimuli.size(); ++si) {
+            const StimulusSpec& st = sim.spec().stimuli[si];
+            if (st.kind == StimulusSpec::Kind::noise_current &&
+                std::find(st.targets.begin(), st.targets.end(), pops[p].name) != st.targets.end())
+                purposes.push_back(purpose(Purpose::noise_current, std::uint32_t(si)));
+        }
         for (std::uint32_t purpose : purposes)
             save_array<double>(ctx, sink, "noise/" + pops[p].name + "/" + std::to_string(purpose), pops[p].size, 1, 0.0,
                                [&](const auto& put) {
@@ -216,19 +275,16 @@ void save_state(Simulation& sim, DistributedContext& ctx, StateSink* sink) {
     // holds its state (all such copies are equal).
     const NetworkSpec& spec = sim.spec();
     for (std::size_t proj = 0; proj < spec.projections.size(); ++proj) {
-        if (spec.projections[proj].synapse.model == SynapseModel::static_synapse) continue;
-        std::uint32_t n_sources = 0;
-        std::size_t values = 0;
-        for (std::size_t p = 0; p < n_pops; ++p)
-            if (pops[p].name == spec.projections[proj].source) n_sources = pops[p].size;
-        values = spec.projections[proj].synapse.model == SynapseModel::tsodyks_3state
+        if (!stp_per_source(spec, proj)) continue;
+        const std::size_t n_sources = n_sources_of(spec, pops, proj);
+        const std::size_t values = spec.projections[proj].synapse.model == SynapseModel::tsodyks_3state
                      ? PerSourceStates<Tsodyks3State>::values
                      : PerSourceStates<TsodyksMarkramState>::values;
         // Each source's state from the tables of this projection that hold synapses of it.
         auto each_source = [&](auto&& f) {
             for (VirtualProcess& vp : net.vps())
                 for (const StaticSynapseTable& t : vp.tables())
-                    if (std::size_t(t.projection) == proj && t.short_term >= 0)
+                    if (std::size_t(t.projection) == proj && t.short_term >= 0 && !t.short_term_per_synapse)
                         for (std::uint32_t node = 0; node < t.n_sources; ++node)
                             if (t.offsets[node] != t.offsets[node + 1]) f(vp.short_term()[std::size_t(t.short_term)], node);
         };
@@ -249,6 +305,39 @@ void save_state(Simulation& sim, DistributedContext& ctx, StateSink* sink) {
                 put(node, last);
             });
         });
+    }
+    // Short-term plasticity drawn per synapse: every synapse's state, sorted by its key, and
+    // each source's last spike.
+    for (std::size_t proj = 0; proj < spec.projections.size(); ++proj) {
+        if (!stp_per_synapse(spec, proj)) continue;
+        std::size_t width = synapse_key;
+        std::vector<double> rows;
+        each_stp_synapse(net, proj, [&](const double* key, TsodyksMarkramSynapses& stp, std::uint32_t, std::uint32_t k) {
+            width = synapse_key + stp.state_values();
+            rows.insert(rows.end(), key, key + synapse_key);
+            rows.resize(rows.size() + stp.state_values());
+            stp.get(k, rows.data() + rows.size() - stp.state_values());
+        });
+        width = std::size_t(ctx.max(double(width)));  // ranks without such synapses know it too
+        const std::vector<double> all = concatenated_on_root(ctx, rows);
+        const std::string key = "stp_synapses/" + spec.projections[proj].name + "/";
+        if (ctx.rank() == 0 && sink) {
+            std::vector<std::size_t> order(all.size() / width);
+            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+            std::sort(order.begin(), order.end(),
+                      [&](std::size_t a, std::size_t b) { return key_less(&all[a * width], &all[b * width]); });
+            std::vector<double> sorted;
+            sorted.reserve(all.size());
+            for (std::size_t i : order) sorted.insert(sorted.end(), &all[i * width], &all[i * width] + width);
+            sink->reals(key + "state", sorted, width);
+        }
+        save_array<std::int64_t>(ctx, sink, key + "last", n_sources_of(spec, pops, proj), 1, no_spike_yet,
+                                 [&](const auto& put) {
+                                     each_stp_synapse(net, proj, [&](const double*, TsodyksMarkramSynapses& stp,
+                                                                     std::uint32_t s, std::uint32_t) {
+                                         put(s, stp.last_spike(s));
+                                     });
+                                 });
     }
     // The run's classifier: the same on every rank, saved from rank 0's.
     if (ctx.rank() == 0 && sink) {
@@ -294,10 +383,7 @@ void restore_state(Simulation& sim, step_t step, StateSource& source) {
                 for (std::size_t i = 0; i < g.size(); ++i)
                     for (std::size_t k = 0; k < w; ++k) {
                         const std::size_t at = (g.gids()[i] - pop.first_gid) * w + k;
-                        if (arr.f64)
-                            arr.f64[i * w + k] = reals[at];
-                        else
-                            set_own_integer(arr, i * w + k, integers[at]);
+                        set_own(arr, i * w + k, reals.empty() ? 0.0 : reals[at], integers.empty() ? 0 : integers[at]);
                     }
             }
         }
@@ -343,10 +429,8 @@ void restore_state(Simulation& sim, step_t step, StateSource& source) {
         for (std::size_t p = 0; p < n_pops; ++p) vp.group(p).after_restore();
     const NetworkSpec& spec = sim.spec();
     for (std::size_t proj = 0; proj < spec.projections.size(); ++proj) {
-        if (spec.projections[proj].synapse.model == SynapseModel::static_synapse) continue;
-        std::uint32_t n_sources = 0;
-        for (std::size_t p = 0; p < n_pops; ++p)
-            if (pops[p].name == spec.projections[proj].source) n_sources = pops[p].size;
+        if (!stp_per_source(spec, proj)) continue;
+        const std::size_t n_sources = n_sources_of(spec, pops, proj);
         const std::size_t values = spec.projections[proj].synapse.model == SynapseModel::tsodyks_3state
                                        ? PerSourceStates<Tsodyks3State>::values
                                        : PerSourceStates<TsodyksMarkramState>::values;
@@ -355,9 +439,32 @@ void restore_state(Simulation& sim, step_t step, StateSource& source) {
         const auto last = source.integers(key + "last", n_sources);
         for (VirtualProcess& vp : net.vps())
             for (const StaticSynapseTable& t : vp.tables())
-                if (std::size_t(t.projection) == proj && t.short_term >= 0)
+                if (std::size_t(t.projection) == proj && t.short_term >= 0 && !t.short_term_per_synapse)
                     for (std::uint32_t node = 0; node < t.n_sources; ++node)
                         vp.short_term()[std::size_t(t.short_term)].set(node, state.data() + node * values, last[node]);
+    }
+    for (std::size_t proj = 0; proj < spec.projections.size(); ++proj) {
+        if (!stp_per_synapse(spec, proj)) continue;
+        const std::string key = "stp_synapses/" + spec.projections[proj].name + "/";
+        const std::size_t width = synapse_key + (spec.projections[proj].synapse.model == SynapseModel::tsodyks_3state
+                                                     ? PerSourceStates<Tsodyks3State>::values
+                                                     : PerSourceStates<TsodyksMarkramState>::values);
+        const std::size_t n = source.rows(key + "state");
+        const auto rows = source.reals(key + "state", n * width);
+        const auto last = source.integers(key + "last", n_sources_of(spec, pops, proj));
+        each_stp_synapse(net, proj, [&](const double* k, TsodyksMarkramSynapses& stp, std::uint32_t s, std::uint32_t i) {
+            std::size_t lo = 0, hi = n;  // the row of key k (rows are sorted by key)
+            while (lo < hi) {
+                const std::size_t mid = (lo + hi) / 2;
+                if (key_less(&rows[mid * width], k)) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo == n || key_less(k, &rows[lo * width]))
+                throw UserError("apical: the checkpoint does not fit the network: a synapse of '" +
+                                spec.projections[proj].name + "' is not in it");
+            stp.set_state(i, &rows[lo * width + synapse_key]);
+            stp.last_spike(s) = last[s];
+        });
     }
     SpikeClassifier& c = sim.classifier().classifier();
     const auto last = source.integers("classifier/last", c.last_steps().size());

@@ -17,6 +17,9 @@
 //   noise/<pop>/<purpose>           float64 [size]        noise_current: the current of `step`
 //   classifier/{last,in_burst,trace} the run's spike classifier (the same on every rank)
 //   stp/<projection>/{state,last}   per source node of a projection with short-term plasticity
+//   stp_synapses/<projection>/state float64 [n x (4 + values)]: parameters drawn per synapse,
+//                                   one row per synapse (receptor, source node, target node,
+//                                   occurrence of the pair, state), sorted; .../last per source
 //
 // Gathering: every rank sends its entries (global index, values) to rank 0 (one all_to_all
 // per array), which hands each whole array to a StateSink. Restoring: every rank asks a

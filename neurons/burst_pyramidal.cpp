@@ -375,8 +375,8 @@ public:
     // Sum mode: the spike flags of the last steps and the boxes covering the current step.
     std::vector<OwnStateArray> own_state() override {
         if (!sum_) return {};
-        return {{"bap_ring", nullptr, nullptr, nullptr, ring_.data(), std::size_t(ring_len_)},
-                {"bap_active", nullptr, nullptr, active_.data()}};
+        return {{"bap_ring", ring_.data(), std::size_t(ring_len_)},
+                {"bap_active", active_.data()}};
     }
 
 private:

@@ -48,7 +48,7 @@ public:
 
     std::vector<OwnStateArray> own_state() override {
         return {{"refractory_until", refractory_until_.data()},
-                {"refractory", nullptr, nullptr, nullptr, refractory_.data()}};
+                {"refractory", refractory_.data()}};
     }
 
 private:

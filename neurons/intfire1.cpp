@@ -87,7 +87,7 @@ public:
         return {{"m", m_.data()},
                 {"t0", t0_.data()},
                 {"refractory_until", refractory_until_.data()},
-                {"refractory", nullptr, nullptr, nullptr, refractory_.data()}};
+                {"refractory", refractory_.data()}};
     }
     void after_restore() override { started_ = true; }  // m is restored, not taken from the state shown
 

@@ -66,15 +66,18 @@ void with_neuron_current(const SliceInput& in, F&& f) {
 
 // A per-neuron array of a model's own state besides state() (refractory counters, the
 // derivative of an alpha current, ...): `width` values per neuron, laid out [neuron][width],
-// exactly one of the pointers set. Checkpoints (engine/checkpoint.hpp) save and restore these
-// by name, so a model that keeps such an array must list it in own_state().
+// of one of four types. Checkpoints (engine/checkpoint.hpp) save and restore these by name,
+// so a model that keeps such an array must list it in own_state().
 struct OwnStateArray {
+    enum class Type { f64, i64, i32, u8 };
     const char* name;
-    double* f64 = nullptr;
-    std::int64_t* i64 = nullptr;
-    std::int32_t* i32 = nullptr;
-    std::uint8_t* u8 = nullptr;
+    Type type;
+    void* data;  // may be null for a group without neurons
     std::size_t width = 1;
+    OwnStateArray(const char* n, double* d, std::size_t w = 1) : name(n), type(Type::f64), data(d), width(w) {}
+    OwnStateArray(const char* n, std::int64_t* d, std::size_t w = 1) : name(n), type(Type::i64), data(d), width(w) {}
+    OwnStateArray(const char* n, std::int32_t* d, std::size_t w = 1) : name(n), type(Type::i32), data(d), width(w) {}
+    OwnStateArray(const char* n, std::uint8_t* d, std::size_t w = 1) : name(n), type(Type::u8), data(d), width(w) {}
 };
 
 class NeuronGroup {

@@ -71,7 +71,7 @@ public:
             }
     }
 
-    std::vector<OwnStateArray> own_state() override { return {{"next", nullptr, next_.data()}}; }
+    std::vector<OwnStateArray> own_state() override { return {{"next", next_.data()}}; }
 
 private:
     static constexpr step_t never = std::numeric_limits<step_t>::max();

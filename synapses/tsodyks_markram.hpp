@@ -284,6 +284,26 @@ public:
         const step_t h = step - last;
         return two_[k].spike(p, cached_ ? decay_two_(p, h) : TsodyksMarkramState::decay(p, double(h) * dt_ms_));
     }
+    // Checkpoints (engine/checkpoint.hpp): synapse k's state as doubles (u, x, and for
+    // tsodyks_3state y and the last release), and the step of a source's last spike.
+    std::size_t state_values() const {
+        return model_ == SynapseModel::tsodyks_3state ? sizeof(Tsodyks3State) / sizeof(double)
+                                                      : sizeof(TsodyksMarkramState) / sizeof(double);
+    }
+    void get(std::size_t k, double* out) const {
+        if (model_ == SynapseModel::tsodyks_3state)
+            std::memcpy(out, &three_[k], sizeof(Tsodyks3State));
+        else
+            std::memcpy(out, &two_[k], sizeof(TsodyksMarkramState));
+    }
+    void set_state(std::size_t k, const double* in) {
+        if (model_ == SynapseModel::tsodyks_3state)
+            std::memcpy(static_cast<void*>(&three_[k]), in, sizeof(Tsodyks3State));
+        else
+            std::memcpy(static_cast<void*>(&two_[k]), in, sizeof(TsodyksMarkramState));
+    }
+    step_t& last_spike(std::uint32_t node) { return last_[node]; }
+
     std::size_t bytes() const {
         std::size_t b = two_.size() * sizeof(TsodyksMarkramState) + three_.size() * sizeof(Tsodyks3State) +
                         last_.size() * sizeof(step_t);

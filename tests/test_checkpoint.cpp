@@ -150,4 +150,13 @@ TEST_CASE("short-term plasticity resumes from a checkpoint with the spikes of th
     yaml = model_network("iaf_psc_delta", "2 mV, synapse: {model: tsodyks_3state, U: 0.5, tau_F: 10 ms, tau_D: 800 ms}",
                          "-1 mV, synapse: {model: tsodyks_markram, preset: facilitating}", true);
     check_round_trip("tsodyks_3state", yaml);
+    // Parameters drawn per synapse: the state of every synapse, found again by (receptor,
+    // source, target, occurrence) under the new decomposition.
+    yaml = model_network("iaf_psc_delta",
+                         "2 mV, synapse: {model: tsodyks_markram, U: {distribution: uniform, low: 0.1, high: 0.5}, "
+                         "tau_F: {distribution: normal, mean: 100 ms, std: 10 ms, min: 1 ms}, tau_D: 50 ms}",
+                         "-1 mV, synapse: {model: tsodyks_3state, U: {distribution: uniform, low: 0.2, high: 0.6}, "
+                         "tau_F: 10 ms, tau_D: 300 ms}",
+                         true);
+    check_round_trip("stp_per_synapse", yaml);
 }

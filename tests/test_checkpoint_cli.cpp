@@ -111,12 +111,10 @@ TEST_CASE("checkpoint options: bad values and state a checkpoint cannot hold are
     r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() + " --checkpoint-every 5mV");
     CHECK(r.exit_code == 2);
     r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() +
-                   " --checkpoint-on-signal --set 'projections.EE.synapse={model: tsodyks_markram, "
-                   "U: {distribution: uniform, low: 0.1, high: 0.5}, tau_F: 100 ms, tau_D: 50 ms}'");
+                   " --checkpoint-on-signal --set 'projections.EE.plasticity={rule: stdp_pair, Wmax: 2 mV}'");
     INFO(r.err);
     CHECK(r.exit_code == 2);
-    CHECK(r.err.find("checkpoints do not support short-term plasticity with parameters drawn per synapse") !=
-          std::string::npos);
+    CHECK(r.err.find("checkpoints do not support plastic projections ('EE')") != std::string::npos);
 }
 
 TEST_CASE("SIGTERM or SIGUSR1 at a random moment with --checkpoint-on-signal: a complete checkpoint that resumes "

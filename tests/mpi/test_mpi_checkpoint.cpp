@@ -107,8 +107,12 @@ TEST_CASE("scaled-down Brunel with short-term plasticity: checkpoints resume acr
           "[mpi][checkpoint][stp]") {
     MpiContext ctx;
     across_layouts(ctx, "stp",
-                   model("brunel.yaml", with(small_brunel, {"simulation.t_stop=200 ms", "projections.EE.synapse={model: tsodyks_markram, preset: depressing}",
-                                                            "projections.IE.synapse={model: tsodyks_3state, U: 0.5, tau_F: 10 ms, tau_D: 800 ms}"})),
+                   model("brunel.yaml",
+                         with(small_brunel,
+                              {"simulation.t_stop=200 ms", "projections.EE.synapse={model: tsodyks_markram, preset: depressing}",
+                               "projections.IE.synapse={model: tsodyks_3state, U: 0.5, tau_F: 10 ms, tau_D: 800 ms}",
+                               "projections.EI.synapse={model: tsodyks_markram, U: {distribution: uniform, low: 0.1, "
+                               "high: 0.5}, tau_F: 100 ms, tau_D: 50 ms}"})),
                    {90});
 }
 
