@@ -69,6 +69,9 @@ public:
         due_ = 0;
     }
     std::size_t size() const { return events_.size(); }
+    // The pending events, each target's in delivery order (checkpoints: pushed again in this
+    // order, they keep it).
+    std::span<const InputEvent> pending() const { return events_; }
     std::size_t bytes() const { return events_.capacity() * sizeof(InputEvent); }
 
 private:

@@ -174,6 +174,17 @@ public:
     bool finished() const { return finished_; }
     // Start of the bin being counted (the next to be handed on).
     step_t open_bin_start() const { return bin_start_; }
+    // The bin being counted and its counts so far (checkpoints, io/checkpoint_file.hpp).
+    struct OpenBin {
+        step_t start = 0;
+        std::uint64_t events = 0, bursts = 0;
+    };
+    OpenBin open_bin() const { return {bin_start_, events_, bursts_}; }
+    void restore(const OpenBin& b) {
+        bin_start_ = b.start;
+        events_ = b.events;
+        bursts_ = b.bursts;
+    }
 
     // The rates of a bin from its counts (also for sums of bins: width in steps).
     static PopulationRateBin make_bin(step_t first_step, step_t steps, step_t bin_steps, std::uint64_t events,

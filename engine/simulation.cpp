@@ -228,6 +228,20 @@ void Simulation::deliver_ahead() {
     delivered_through_ = now_;
 }
 
+void Simulation::settle() {
+    if (!delivered_ahead_) deliver_ahead();
+    for (auto* r : recorders_) r->flush();
+    if (state_recorder_) state_recorder_->flush();
+    last_flush_ = now_;
+}
+
+void Simulation::resume_at(step_t step) {
+    now_ = step;
+    last_flush_ = step;
+    delivered_through_ = step;
+    delivered_ahead_ = true;  // the state holds the last slice's deliveries
+}
+
 void Simulation::exchange() {
     local_.clear();
     for (auto& vp : net_.vps()) local_.insert(local_.end(), vp.spikes().begin(), vp.spikes().end());

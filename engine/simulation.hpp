@@ -85,6 +85,7 @@ public:
     Simulation(Network& network, DistributedContext& context);
 
     const Network& network() const { return net_; }
+    Network& network() { return net_; }
     const NetworkSpec& spec() const { return net_.spec(); }
 
     void add_recorder(SpikeRecorder* r) { recorders_.push_back(r); }
@@ -115,6 +116,17 @@ public:
     std::size_t classified_neurons() const {
         return classifier_.classified_neurons() + (deliver_classifier_ ? deliver_classifier_->classified_neurons() : 0);
     }
+    // Checkpoints (engine/checkpoint.hpp). settle(): delivers the last slice's spikes now if
+    // that has not happened yet (the next slice then skips its deliver; the sums are the same)
+    // and flushes the recorders, so that the state is that of current_step() with nothing in
+    // flight but ring-buffer rows. Collective (recorders). resume_at(step): a simulation just
+    // built and restored to the state saved at `step` continues from there.
+    void settle();
+    void resume_at(step_t step);
+    // The run's spike classifier (the same on every rank), and whether a second one
+    // classifies what this rank receives (directed exchange; its state is per rank).
+    PopulationSpikeClassifier& classifier() { return classifier_; }
+    bool has_deliver_classifier() const { return deliver_classifier_.has_value(); }
     // simulation.spike_exchange == SpikeExchange::directed.
     bool directed() const { return directed_; }
 

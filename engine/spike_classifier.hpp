@@ -123,6 +123,11 @@ public:
 
     Rule rule() const { return rule_; }
     std::size_t size() const { return last_.size(); }
+    // The per-neuron state, for checkpoints (engine/checkpoint.hpp): the step of the last
+    // spike (INT64_MIN before the first), the burst flag, the trace (empty for Rule::isi).
+    std::vector<step_t>& last_steps() { return last_; }
+    std::vector<std::uint8_t>& in_burst_flags() { return in_burst_; }
+    std::vector<double>& traces() { return trace_; }
     double window_steps() const { return window_; }  // threshold_ms / dt_ms (snapped)
     std::size_t bytes() const {
         return last_.size() * sizeof(step_t) + in_burst_.size() + trace_.size() * sizeof(double);
@@ -187,6 +192,7 @@ public:
         }
     }
     std::size_t classified_neurons() const { return classifier_.size(); }
+    SpikeClassifier& classifier() { return classifier_; }  // neurons of classified populations, in gid order
     std::size_t bytes() const { return classifier_.bytes(); }
 
 private:

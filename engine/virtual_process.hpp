@@ -66,6 +66,10 @@ public:
     const std::vector<TsodyksMarkramSynapses>& short_term_synapses() const { return short_term_synapses_; }
     std::size_t n_plastic() const { return plastic_.size(); }
     const PlasticSynapses& plastic(std::size_t i) const { return plastic_[i].synapses; }
+    // The state of the stimuli, for checkpoints (engine/checkpoint.hpp).
+    std::vector<NoiseInput>& noise_inputs() { return noise_; }
+    std::vector<TsodyksMarkramSources>& short_term() { return short_term_; }
+    std::vector<TsodyksMarkramSynapses>& short_term_synapses() { return short_term_synapses_; }
 
     // The slice's work, called by the VP's own thread (engine/simulation.cpp).
     // Adds every synapse's weight of the spikes (canonical order) into ring-buffer row

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,8 +96,9 @@ private:
 // columns (report_writer.hpp).
 class ReportFileRecorder final : public StateRecorder {
 public:
+    // `prefix_of(file)`: a resumed run's prefix of a report file (nullptr: none).
     ReportFileRecorder(const NetworkSpec& spec, const Decomposition& d, const h5::Collective& collective,
-                       DistributedContext& ctx)
+                       DistributedContext& ctx, const std::function<const ReportPrefix*(const std::string&)>& prefix_of)
         : collective_(collective.parallel()) {
         ReportWriter::AllToAll all_to_all;
         if (collective_)
@@ -123,10 +125,12 @@ public:
             }
             for (int v : r.variables) {
                 const StateInfo& s = info->state[std::size_t(v)];
+                const std::string file = report_file(r, s.name);
                 per_variable.push_back(std::make_unique<ReportWriter>(
-                    fs::path(spec.simulation.output_dir) / report_file(r, s.name), r.population,
+                    fs::path(spec.simulation.output_dir) / file, r.population,
                     std::vector<std::uint64_t>(r.nodes.begin(), r.nodes.end()), s.name, internal_unit(s.dim), start,
-                    stop, r.interval_ms, collective, local_columns, all_to_all));
+                    stop, r.interval_ms, collective, local_columns, all_to_all, prefix_of(file)));
+                files_.push_back(file);
             }
             writers_.push_back(std::move(per_variable));
         }
@@ -143,10 +147,19 @@ public:
             for (auto& w : r) w->finish();
     }
     bool collective() const override { return collective_; }
+    // Per report file: the frames appended so far.
+    std::map<std::string, std::uint64_t> frames() const {
+        std::map<std::string, std::uint64_t> out;
+        std::size_t k = 0;
+        for (auto& r : writers_)
+            for (auto& w : r) out[files_[k++]] = w->frames_written();
+        return out;
+    }
 
 private:
     bool collective_;
     std::vector<std::vector<std::unique_ptr<ReportWriter>>> writers_;
+    std::vector<std::string> files_;  // in the order of writers_
 };
 
 // Runs `part` on this rank; if it failed on any rank, throws on every rank (its own error
@@ -178,7 +191,8 @@ struct OutputFiles::Files {
     std::unique_ptr<PopulationRateRecorders> rates;  // rank 0: it sees every spike after the exchange
 };
 
-OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start)
+OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start,
+                         const OutputContinuation* continuation)
     : files_(std::make_unique<Files>()) {
     const NetworkSpec& spec = sim.spec();
     const Decomposition& decomposition = sim.network().decomposition();
@@ -209,14 +223,65 @@ OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMeta
     // constructors agree on failures themselves.
     h5::Collective collective;
     if (ctx.size() > 1) collective = {ctx.native_communicator(), ctx.rank(), ctx.size()};
+    // A resumed run: the spike, report and rate files start with the original's content up to
+    // the checkpoint (rank 0 copies it; every rank knows the counts). Resuming into the original
+    // directory, rank 0 first moves those files aside (<name>.before-resume) and reads them
+    // from there.
+    std::optional<SpikePrefix> prefix;
+    std::map<std::string, fs::path> rate_sources;  // per population_rates entry
+    std::map<std::string, ReportPrefix> report_prefixes;  // per report file
+    std::vector<fs::path> moved_aside;
+    if (continuation) {
+        prefix = SpikePrefix{continuation->from_dir / "spikes.h5", continuation->spike_counts};
+        for (auto& r : spec.population_rates) rate_sources[r.name] = continuation->from_dir / (r.name + ".h5");
+        for (auto& [file, frames] : continuation->report_frames)
+            report_prefixes[file] = ReportPrefix{continuation->from_dir / file, std::size_t(frames)};
+        on_every_rank(ctx, [&] {
+            if (!root) return;
+            std::error_code ec;
+            const bool in_place = fs::equivalent(continuation->from_dir, f.dir, ec);
+            auto source = [&](fs::path& from) {
+                if (!fs::is_regular_file(from))
+                    throw UserError("cannot resume: the original output file '" + from.string() + "' is not there");
+                if (!in_place) return;
+                const fs::path aside = from.string() + ".before-resume";
+                fs::rename(from, aside);
+                moved_aside.push_back(aside);
+                from = aside;
+            };
+            source(prefix->from);
+            for (auto& [name, from] : rate_sources) source(from);
+            for (auto& [file, p] : report_prefixes) source(p.from);
+        });
+    }
     on_every_rank(ctx, [&] {
         if (!root && !collective.parallel()) return;
         f.spikes = std::make_unique<SpikeWriter>(f.dir / "spikes.h5", recorded, spec.simulation.dt_ms, at_start,
-                                                 collective);
+                                                 collective, prefix ? &*prefix : nullptr);
         if (!spec.state_recordings.empty())
-            f.reports = std::make_unique<ReportFileRecorder>(spec, decomposition, collective, ctx);
+            f.reports = std::make_unique<ReportFileRecorder>(
+                spec, decomposition, collective, ctx, [&](const std::string& file) -> const ReportPrefix* {
+                    if (!continuation) return nullptr;
+                    const auto it = report_prefixes.find(file);
+                    if (it == report_prefixes.end())
+                        throw UserError("cannot resume: the checkpoint has no position of the report file '" + file + "'");
+                    return &it->second;
+                });
         if (root) f.rates = make_population_rate_recorders(spec, decomposition, f.dir);
+        if (f.rates && continuation)
+            for (std::size_t i = 0; i < f.rates->size(); ++i) {
+                const std::string& name = spec.population_rates[i].name;
+                const auto it = continuation->rates.find(name);
+                if (it == continuation->rates.end())
+                    throw UserError("cannot resume: the checkpoint has no position of the rate file '" + name + "'");
+                f.rates->writer(i).copy_prefix(rate_sources.at(name), it->second.bins);
+                f.rates->monitor(i).restore(it->second.open);
+            }
     });
+    for (const fs::path& p : moved_aside) {
+        std::error_code ec;
+        fs::remove(p, ec);
+    }
     if (f.spikes) {
         const double dt = spec.simulation.dt_ms;
         f.spikes->set_clock([&sim, dt] { return double(sim.current_step()) * dt; });
@@ -252,5 +317,22 @@ void OutputFiles::finish(const RunMetadata& final_meta) {
 }
 
 fs::path OutputFiles::spike_file() const { return files_->dir / "spikes.h5"; }
+
+std::map<std::string, std::uint64_t> OutputFiles::spike_counts() const {
+    return files_->spikes ? files_->spikes->counts() : std::map<std::string, std::uint64_t>{};
+}
+
+std::map<std::string, std::uint64_t> OutputFiles::report_frames() const {
+    return files_->reports ? files_->reports->frames() : std::map<std::string, std::uint64_t>{};
+}
+
+std::map<std::string, RatePosition> OutputFiles::rate_positions() const {
+    std::map<std::string, RatePosition> out;
+    const auto& rates = files_->sim->spec().population_rates;
+    if (files_->rates)
+        for (std::size_t i = 0; i < files_->rates->size(); ++i)
+            out[rates[i].name] = {files_->rates->writer(i).bins_written(), files_->rates->monitor(i).open_bin()};
+    return out;
+}
 
 }  // namespace apical

@@ -9,9 +9,11 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "engine/distributed_context.hpp"
+#include "engine/population_rate_monitor.hpp"
 #include "engine/network_spec.hpp"
 #include "engine/simulation.hpp"
 #include "io/spike_writer.hpp"
@@ -23,6 +25,22 @@ namespace apical {
 // after loading, before the network is built.
 void check_output_dir(const NetworkSpec& spec);
 
+// What a resumed run's files start with (`apical resume`, io/checkpoint_file.hpp): the
+// original run's output in `from_dir`, up to the checkpoint. `from_dir` may be the new
+// output directory itself (resume without -o): its files are then rewritten in place.
+// Where a population rate file stood at a checkpoint: bins written, and the bin being counted.
+struct RatePosition {
+    std::uint64_t bins = 0;
+    PopulationRateMonitor::OpenBin open;
+};
+
+struct OutputContinuation {
+    std::filesystem::path from_dir;
+    std::map<std::string, std::uint64_t> spike_counts;  // per recorded population
+    std::map<std::string, RatePosition> rates;          // per population_rates entry
+    std::map<std::string, std::uint64_t> report_frames; // per report file
+};
+
 class OutputFiles {
 public:
     // Collective. Creates the output directory and the files, with `at_start` in the spike
@@ -30,7 +48,11 @@ public:
     // `sim` (spike recorder, state recorder, population rate monitors). If that fails on any
     // rank it throws on every rank: its own error where it failed, PeerFailure elsewhere.
     // `sim` and `ctx` must outlive this object.
-    OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start);
+    // With `continuation`, each file starts with the original run's content up to the
+    // checkpoint and the rate monitors go on with their open bins (spike, report and rate
+    // files: checkpoints refuse descriptions with weight recordings, engine/checkpoint.cpp).
+    OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start,
+                const OutputContinuation* continuation = nullptr);
     ~OutputFiles();
     OutputFiles(const OutputFiles&) = delete;
     OutputFiles& operator=(const OutputFiles&) = delete;
@@ -43,6 +65,13 @@ public:
 
     // <output>/spikes.h5
     std::filesystem::path spike_file() const;
+    // The spikes per recorded population appended so far (a checkpoint's output positions);
+    // on rank 0, or on every rank with more than one.
+    std::map<std::string, std::uint64_t> spike_counts() const;
+    // Per report file: frames appended so far (the same on every rank that writes reports).
+    std::map<std::string, std::uint64_t> report_frames() const;
+    // Per population_rates entry: bins written and the open bin (on rank 0, after a flush).
+    std::map<std::string, RatePosition> rate_positions() const;
 
 private:
     struct Files;

@@ -94,6 +94,27 @@ void PopulationRateWriter::create_layout(const std::string& population, std::uin
     }
 }
 
+void PopulationRateWriter::copy_prefix(const std::filesystem::path& from, std::size_t bins) {
+    APICAL_ASSERT(bins_written() == 0);
+    if (bins == 0) return;
+    h5::Handle file = h5::open_file_for_reading(from);
+    h5::Handle rates = h5::open_group(file.get(), "population_rates");
+    const std::vector<std::string> groups = h5::child_names(rates.get());
+    if (groups.size() != 1) throw UserError("cannot resume: '" + from.string() + "' is not a population rate file");
+    h5::Handle group = h5::open_group(rates.get(), groups[0]);
+    auto copy = [&]<class T>(std::size_t k, T) {
+        std::vector<T> values = h5::read_all<T>(h5::open_dataset(group.get(), dataset_info[k].name).get());
+        if (values.size() < bins)
+            throw UserError("cannot resume: the rate file '" + from.string() + "' holds " +
+                            std::to_string(values.size()) + " bins, the checkpoint counts " + std::to_string(bins));
+        values.resize(bins);
+        h5::append(datasets_[k].get(), std::span<const T>(values));
+    };
+    for (std::size_t k = 0; k < 5; ++k) copy(k, double{});
+    for (std::size_t k = 5; k < 7; ++k) copy(k, std::uint64_t{});
+    in_file_ = bins;
+}
+
 void PopulationRateWriter::append(const PopulationRateBin& b) {
     APICAL_ASSERT(!finished_);
     time_.push_back(b.time_ms);

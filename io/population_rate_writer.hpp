@@ -91,6 +91,10 @@ public:
     // flush(), then closes the file. Idempotent.
     void finish();
 
+    // A resumed run (io/checkpoint_file.hpp): appends the first `bins` bins of the rate file
+    // `from` (the original run's), before any other bin.
+    void copy_prefix(const std::filesystem::path& from, std::size_t bins);
+
     std::size_t bins_written() const { return in_file_ + time_.size(); }  // in the file or buffered
     std::size_t buffered() const { return time_.size(); }
 

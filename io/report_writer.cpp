@@ -62,9 +62,10 @@ ReportWriter::ReportWriter(const std::filesystem::path& path, const std::string&
                            std::vector<std::uint64_t> node_ids, const std::string& variable,
                            const std::string& units, double start_ms, double stop_ms,
                            double step_ms, const h5::Collective& collective,
-                           std::vector<std::size_t> local_columns, AllToAll all_to_all)
+                           std::vector<std::size_t> local_columns, AllToAll all_to_all,
+                           const ReportPrefix* prefix)
     : path_(path), n_nodes_(node_ids.size()), start_ms_(start_ms), stop_ms_(stop_ms),
-      step_ms_(step_ms), collective_(collective), local_columns_(std::move(local_columns)),
+      step_ms_(step_ms), collective_(collective), prefix_(prefix), local_columns_(std::move(local_columns)),
       all_to_all_(std::move(all_to_all)) {
     check_arguments(path, population, node_ids, start_ms, stop_ms, step_ms);
     planned_ = planned_frames(start_ms, stop_ms, step_ms);
@@ -77,12 +78,35 @@ ReportWriter::ReportWriter(const std::filesystem::path& path, const std::string&
         APICAL_ASSERT(all_to_all_ != nullptr);
         create_then_open_parallel(population, node_ids, variable, units);
         plan_redistribution();
-        return;
+    } else {
+        file_ = h5::create_output_file(path, "report file");
+        create_layout(population, node_ids, variable, units);
+        h5::start_swmr_write(file_.get());
     }
+    if (prefix_) frames_in_file_ = prefix_->frames;  // on every rank; `time` follows at the next flush
+    prefix_ = nullptr;
+}
 
-    file_ = h5::create_output_file(path, "report file");
-    create_layout(population, node_ids, variable, units);
-    h5::start_swmr_write(file_.get());
+// The prefix's frames, appended to the new data (serial HDF5, while the layout is created).
+void ReportWriter::copy_prefix() {
+    if (!prefix_ || prefix_->frames == 0) return;
+    h5::Handle from = h5::open_file_for_reading(prefix_->from);
+    h5::Handle report = h5::open_group(from.get(), "report");
+    const std::vector<std::string> pops = h5::child_names(report.get());
+    h5::Handle data = pops.size() == 1 ? h5::open_dataset(report.get(), pops[0] + "/data") : h5::Handle();
+    const std::vector<hsize_t> shape = data.valid() ? h5::shape(data.get()) : std::vector<hsize_t>{};
+    if (shape.size() != 2 || shape[1] != n_nodes_ || shape[0] < prefix_->frames)
+        throw UserError("cannot resume: the report file '" + prefix_->from.string() + "' does not hold the " +
+                        std::to_string(prefix_->frames) + " frames of " + std::to_string(n_nodes_) +
+                        " nodes the checkpoint counts");
+    std::vector<float> values(prefix_->frames * n_nodes_);
+    h5::Handle space(H5Dget_space(data.get()));
+    const hsize_t start[2] = {0, 0}, count[2] = {prefix_->frames, n_nodes_};
+    h5::Handle memory(H5Screate_simple(2, count, nullptr));
+    if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0 ||
+        H5Dread(data.get(), H5T_NATIVE_FLOAT, memory.get(), space.get(), H5P_DEFAULT, values.data()) < 0)
+        h5::fail("read", data.get(), "");
+    h5::append_rows_2d(data_.get(), H5T_NATIVE_FLOAT, values.data(), prefix_->frames);
 }
 
 // Rank 0 creates the file and its layout with the serial driver and closes it; when that
@@ -176,6 +200,7 @@ void ReportWriter::create_layout(const std::string& population,
                                         chunk_.columns);
     h5::write_attribute(data_.get(), "units", units);
     h5::write_attribute(data_.get(), "variable", variable);
+    copy_prefix();
 
     h5::Handle mapping = h5::create_group(pop.get(), "mapping");
     h5::write_dataset(mapping.get(), "node_ids", H5T_STD_U64LE,

@@ -91,6 +91,13 @@
 
 namespace apical {
 
+// The frames a resumed run's report starts with (io/checkpoint_file.hpp): the first `frames`
+// rows of data in the report file `from`.
+struct ReportPrefix {
+    std::filesystem::path from;
+    std::size_t frames = 0;
+};
+
 class ReportWriter {
 public:
     // Parallel mode: the ranks' personalised all-to-all of bytes, with the contract of
@@ -118,7 +125,9 @@ public:
     static std::size_t planned_frames(double start_ms, double stop_ms, double step_ms);
 
     // Creates (truncates) `path` with the layout above (data empty, time describing zero
-    // frames unless none are planned), then switches the file to SWMR write mode. Throws
+    // frames unless none are planned), then switches the file to SWMR write mode. With a
+    // `prefix` (a resumed run), data starts with the prefix's frames, copied by rank 0 while
+    // it creates the layout (`time` describes them from the first flush on). Throws
     // UserError if the file cannot be created (bad output path), the population name cannot
     // be an HDF5 group name, node_ids is empty, or the times are not finite with step > 0
     // and stop >= start; RuntimeFailure if HDF5 fails later.
@@ -126,7 +135,7 @@ public:
                  std::vector<std::uint64_t> node_ids, const std::string& variable,
                  const std::string& units, double start_ms, double stop_ms, double step_ms,
                  const h5::Collective& collective = {}, std::vector<std::size_t> local_columns = {},
-                 AllToAll all_to_all = {});
+                 AllToAll all_to_all = {}, const ReportPrefix* prefix = nullptr);
     // If finish() was not called: flushes and closes. Never throws.
     ~ReportWriter();
     ReportWriter(const ReportWriter&) = delete;
@@ -165,6 +174,7 @@ private:
     void write_buffer();
     void write_time();
     void close_all();
+    void copy_prefix();
 
     std::filesystem::path path_;
     std::size_t n_nodes_;
@@ -178,6 +188,7 @@ private:
     std::size_t frames_in_time_ = 0;   // frames `time` describes
     h5::Handle file_, data_, time_;
     h5::Collective collective_;
+    const ReportPrefix* prefix_ = nullptr;  // during construction only
     // Parallel mode.
     std::vector<std::size_t> local_columns_;  // the columns of this rank's nodes, ascending
     AllToAll all_to_all_;

@@ -90,6 +90,9 @@ void write_run_metadata(hid_t group, const RunMetadata& m, const std::string& wr
     h5::write_attribute(group, "spike_exchange", m.spike_exchange);
     h5::write_attribute(group, "exchanges", m.exchanges);
     h5::write_attribute(group, "exchange_bytes_sent", m.exchange_bytes_sent);
+    h5::write_attribute(group, "checkpoints", m.checkpoints);
+    h5::write_attribute(group, "checkpoint_write_s", m.checkpoint_write_s);
+    h5::write_attribute(group, "checkpoint_bytes", m.checkpoint_bytes);
     h5::write_attribute(group, "writer", writer);
 }
 
@@ -102,8 +105,9 @@ bool earlier(const Spike& a, const Spike& b) {
 }  // namespace
 
 SpikeWriter::SpikeWriter(const std::filesystem::path& path, std::vector<PopulationRange> recorded,
-                         double dt_ms, const RunMetadata& at_start, const h5::Collective& collective)
-    : path_(path), dt_ms_(dt_ms), collective_(collective) {
+                         double dt_ms, const RunMetadata& at_start, const h5::Collective& collective,
+                         const SpikePrefix* prefix)
+    : path_(path), dt_ms_(dt_ms), collective_(collective), prefix_(prefix) {
     APICAL_ASSERT(dt_ms > 0);
     std::sort(recorded.begin(), recorded.end(),
               [](const auto& a, const auto& b) { return a.first_gid < b.first_gid; });
@@ -111,14 +115,45 @@ SpikeWriter::SpikeWriter(const std::filesystem::path& path, std::vector<Populati
     for (PopulationRange& r : recorded) {
         streams_.emplace_back();
         streams_.back().range = std::move(r);
+        if (prefix) {
+            const auto it = prefix->counts.find(streams_.back().range.name);
+            streams_.back().in_file = it == prefix->counts.end() ? 0 : it->second;
+        }
     }
     if (collective_.parallel()) {
         create_then_open_parallel(at_start);
-        return;
+    } else {
+        file_ = h5::create_output_file(path, "spike file");
+        create_layout(at_start);
+        h5::start_swmr_write(file_.get());
     }
-    file_ = h5::create_output_file(path, "spike file");
-    create_layout(at_start);
-    h5::start_swmr_write(file_.get());
+    prefix_ = nullptr;
+}
+
+// The first in_file spikes of the population in the prefix's file, appended to the new
+// datasets (serial HDF5, while the layout is created).
+void SpikeWriter::copy_prefix(Stream& s) {
+    if (s.in_file == 0) return;
+    h5::Handle from = h5::open_file_for_reading(prefix_->from);
+    h5::Handle group = h5::open_group(from.get(), "spikes/" + s.range.name);
+    auto copy = [&]<class T>(const char* name, const h5::Handle& to, T) {
+        std::vector<T> values = h5::read_all<T>(h5::open_dataset(group.get(), name).get());
+        if (values.size() < s.in_file)
+            throw UserError("cannot resume: the spike file '" + prefix_->from.string() + "' holds " +
+                            std::to_string(values.size()) + " spikes of population '" + s.range.name +
+                            "', the checkpoint counts " + std::to_string(s.in_file));
+        values.resize(s.in_file);
+        h5::append(to.get(), std::span<const T>(values));
+    };
+    copy("timestamps", s.timestamps, double{});
+    copy("node_ids", s.node_ids, std::uint64_t{});
+    copy("spike_class", s.spike_class, std::uint8_t{});
+}
+
+std::map<std::string, std::uint64_t> SpikeWriter::counts() const {
+    std::map<std::string, std::uint64_t> out;
+    for (const Stream& s : streams_) out[s.range.name] = s.in_file + s.pending;
+    return out;
 }
 
 // Rank 0 creates the file and its layout with the serial driver (see top of file) and closes
@@ -206,6 +241,7 @@ void SpikeWriter::create_layout(const RunMetadata& at_start) {
                             "0 event (isolated or first spike of a burst), 1 burst (second spike of a burst), "
                             "2 other (later spikes of a burst), 255 unclassified");
         h5::write_attribute(s.spike_class.get(), "rule", at_start.spike_class_rule);
+        if (prefix_) copy_prefix(s);
     }
 
     h5::Handle apical = h5::create_group(f, "apical");

@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -91,6 +92,18 @@ struct RunMetadata {            // written as attributes of the group /apical
     // included; data an allgather sends to R - 1 ranks counted R - 1 times).
     std::string spike_exchange = "allgather";
     std::uint64_t exchanges = 0, exchange_bytes_sent = 0;
+    // Checkpoints written by this run (apical run --checkpoint-every / --checkpoint-on-signal),
+    // the time spent writing them (the slowest rank) and the size of the last one.
+    std::uint64_t checkpoints = 0;
+    double checkpoint_write_s = 0;
+    std::uint64_t checkpoint_bytes = 0;
+};
+
+// The spikes a resumed run's file starts with (io/checkpoint_file.hpp): the first
+// counts[pop] spikes of each population of the spike file `from`.
+struct SpikePrefix {
+    std::filesystem::path from;
+    std::map<std::string, std::uint64_t> counts;
 };
 
 class SpikeWriter {
@@ -109,8 +122,11 @@ public:
     // output path) or a population name cannot be an HDF5 group name.
     // With a parallel `collective` (more than one rank): the MPI-IO writer described above;
     // a UserError on rank 0 is thrown there and PeerFailure on the other ranks.
+    // With a `prefix` (a resumed run), each population's datasets start with the prefix's
+    // spikes, copied by rank 0 while it creates the layout; appending goes on after them.
     SpikeWriter(const std::filesystem::path& path, std::vector<PopulationRange> recorded,
-                double dt_ms, const RunMetadata& at_start, const h5::Collective& collective = {});
+                double dt_ms, const RunMetadata& at_start, const h5::Collective& collective = {},
+                const SpikePrefix* prefix = nullptr);
     // If finish() was not called: flushes and closes (the /apical attributes keep their
     // start values, so completed = 0). Never throws.
     ~SpikeWriter();
@@ -133,6 +149,9 @@ public:
     // Idempotent: later calls do nothing.
     void finish(const RunMetadata& final_meta);
 
+    // Per recorded population: the spikes appended so far (in the file after flush()); the
+    // same on every rank.
+    std::map<std::string, std::uint64_t> counts() const;
     // Spikes held in memory by this rank, over all populations (below buffer_spikes per
     // population).
     std::size_t buffered() const;
@@ -143,6 +162,7 @@ private:
     struct Stream;  // one recorded population: its datasets and its buffers
 
     void create_layout(const RunMetadata& at_start);
+    void copy_prefix(Stream& s);
     void create_then_open_parallel(const RunMetadata& at_start);
     Stream* stream_of(gid_t gid);
     void append_in_time_order(std::span<const Spike> spikes, std::span<const std::uint8_t> classes);
@@ -158,6 +178,7 @@ private:
     h5::Handle flushed_ms_;  // /apical/flushed_ms
     std::function<double()> clock_;
     h5::Collective collective_;
+    const SpikePrefix* prefix_ = nullptr;  // during construction only
     h5::Handle transfer_;                  // parallel mode: collective transfers
     bool finished_ = false;
     double last_time_ms_ = -1e300;  // time of the last spike appended, to check the order

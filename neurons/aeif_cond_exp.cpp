@@ -451,6 +451,8 @@ public:
         if (unstable != aeif_cond_exp_kernel::stable) throw_instability(unstable);
     }
 
+    std::vector<OwnStateArray> own_state() override { return {{"refractory", refractory_.data()}}; }
+
 private:
     [[noreturn]] void throw_instability(step_t step) {
         const double* v = state(V_m).data();

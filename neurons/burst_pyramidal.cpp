@@ -372,6 +372,13 @@ public:
         });
     }
 
+    // Sum mode: the spike flags of the last steps and the boxes covering the current step.
+    std::vector<OwnStateArray> own_state() override {
+        if (!sum_) return {};
+        return {{"bap_ring", ring_.data(), std::size_t(ring_len_)},
+                {"bap_active", active_.data()}};
+    }
+
 private:
     // K of step `step` for every neuron (number of bAP boxes covering it) into kernel_; moves
     // the countdown on. Restart: the box of the last spike covers the step iff its countdown

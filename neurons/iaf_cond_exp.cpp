@@ -149,6 +149,8 @@ public:
         iaf_cond_exp_kernel::run_best(g, in, spikes);
     }
 
+    std::vector<OwnStateArray> own_state() override { return {{"refractory", refractory_.data()}}; }
+
 private:
     double E_L_, g_L_, inv_C_, E_ex_, E_in_, I_e_, V_th_, V_reset_, h_;
     double decay_ex_half_, decay_in_half_, decay_ex_, decay_in_;

@@ -221,6 +221,11 @@ public:
         for (std::size_t i = 0; i < size(); ++i) v[i] = y3_[i] + E_L_[i];
     }
 
+    std::vector<OwnStateArray> own_state() override {
+        return {{"y3", y3_.data()}, {"refractory", refractory_.data()}, {"di_ex", di_ex_.data()}, {"di_in", di_in_.data()}};
+    }
+    void after_restore() override { started_ = true; }  // y3 is restored, not derived from V_m
+
 private:
     std::array<PaddedVector<double>, n_constants> constants_;
     PaddedVector<double> y3_, refractory_;

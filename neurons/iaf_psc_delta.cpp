@@ -112,6 +112,8 @@ public:
         iaf_psc_delta_kernel::run_best(g, in, spikes);
     }
 
+    std::vector<OwnStateArray> own_state() override { return {{"refractory", refractory_.data()}}; }
+
 private:
     double E_L_, I_e_, V_th_, V_reset_, V_min_, P33_, P30_;
     int ref_steps_;

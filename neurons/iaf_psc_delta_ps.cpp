@@ -46,6 +46,11 @@ public:
         with_neuron_current(in, [&](auto noise) { run<decltype(noise)::value>(in, spikes); });
     }
 
+    std::vector<OwnStateArray> own_state() override {
+        return {{"refractory_until", refractory_until_.data()},
+                {"refractory", refractory_.data()}};
+    }
+
 private:
     template <bool Noise>
     void run(const SliceInput& in, std::vector<Spike>& spikes) {

@@ -130,6 +130,8 @@ public:
         iaf_psc_exp_kernel::run_best(g, in, spikes);
     }
 
+    std::vector<OwnStateArray> own_state() override { return {{"refractory", refractory_.data()}}; }
+
 private:
     double E_L_, I_e_, V_th_, V_reset_, P22_, P20_, P11ex_, P11in_, P21ex_, P21in_;
     int ref_steps_;

@@ -83,6 +83,14 @@ public:
         }
     }
 
+    std::vector<OwnStateArray> own_state() override {
+        return {{"m", m_.data()},
+                {"t0", t0_.data()},
+                {"refractory_until", refractory_until_.data()},
+                {"refractory", refractory_.data()}};
+    }
+    void after_restore() override { started_ = true; }  // m is restored, not taken from the state shown
+
 private:
     std::vector<double> m_, t0_;             // m at the time t0 of the neuron's last event (steps)
     std::vector<double> refractory_until_;   // steps

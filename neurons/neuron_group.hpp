@@ -64,6 +64,22 @@ void with_neuron_current(const SliceInput& in, F&& f) {
         f(std::false_type{});
 }
 
+// A per-neuron array of a model's own state besides state() (refractory counters, the
+// derivative of an alpha current, ...): `width` values per neuron, laid out [neuron][width],
+// of one of four types. Checkpoints (engine/checkpoint.hpp) save and restore these by name,
+// so a model that keeps such an array must list it in own_state().
+struct OwnStateArray {
+    enum class Type { f64, i64, i32, u8 };
+    const char* name;
+    Type type;
+    void* data;  // may be null for a group without neurons
+    std::size_t width = 1;
+    OwnStateArray(const char* n, double* d, std::size_t w = 1) : name(n), type(Type::f64), data(d), width(w) {}
+    OwnStateArray(const char* n, std::int64_t* d, std::size_t w = 1) : name(n), type(Type::i64), data(d), width(w) {}
+    OwnStateArray(const char* n, std::int32_t* d, std::size_t w = 1) : name(n), type(Type::i32), data(d), width(w) {}
+    OwnStateArray(const char* n, std::uint8_t* d, std::size_t w = 1) : name(n), type(Type::u8), data(d), width(w) {}
+};
+
 class NeuronGroup {
 public:
     NeuronGroup(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double dt_ms)
@@ -95,6 +111,12 @@ public:
     // State variable by its index in info().state (for initialisation and recording); size()
     // elements, padded_size(size()) allocated.
     PaddedVector<double>& state(int index) { return state_[std::size_t(index)]; }
+    // The model's own per-neuron state arrays (OwnStateArray); empty for models whose whole
+    // state is state(). Scratch arrays and values derived from parameters are not listed.
+    virtual std::vector<OwnStateArray> own_state() { return {}; }
+    // Called once a checkpoint has restored state() and own_state(), before the next update
+    // (a model that derives its own arrays from state() at its first update must not).
+    virtual void after_restore() {}
     // The per-step record of the dendritic prediction (neurons/dendritic_archive.hpp) that the
     // Urbanczik-Senn rule reads; nullptr for models without one.
     DendriticArchive* dendritic_archive() { return archive_; }

@@ -77,6 +77,8 @@ public:
             }
     }
 
+    std::vector<OwnStateArray> own_state() override { return {{"next", next_.data()}}; }
+
 private:
     static constexpr step_t never = std::numeric_limits<step_t>::max();
 

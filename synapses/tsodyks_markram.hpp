@@ -15,7 +15,9 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "core/spike.hpp"
@@ -144,6 +146,17 @@ public:
     std::size_t bytes() const {
         return state_.size() * sizeof(State) + last_.size() * sizeof(step_t) + decay_.bytes();
     }
+    // A source's state as doubles and the step of its last spike (checkpoints).
+    static constexpr std::size_t values = sizeof(State) / sizeof(double);
+    void get(std::uint32_t node, double* out, step_t& last) const {
+        static_assert(std::is_trivially_copyable_v<State> && sizeof(State) % sizeof(double) == 0);
+        std::memcpy(out, &state_[node], sizeof(State));
+        last = last_[node];
+    }
+    void set(std::uint32_t node, const double* in, step_t last) {
+        std::memcpy(static_cast<void*>(&state_[node]), in, sizeof(State));
+        last_[node] = last;
+    }
 
 private:
     static constexpr step_t never = no_spike_yet;
@@ -174,6 +187,19 @@ public:
                                                       : two_.efficacy(p_, node, step);
     }
     std::size_t bytes() const { return two_.bytes() + three_.bytes(); }
+    // Checkpoints (engine/checkpoint.hpp): the doubles of a source's state (u, x, and for
+    // tsodyks_3state y and the last release), and reading and writing them with the step of
+    // the source's last spike.
+    std::size_t state_values() const {
+        return model_ == SynapseModel::tsodyks_3state ? PerSourceStates<Tsodyks3State>::values
+                                                      : PerSourceStates<TsodyksMarkramState>::values;
+    }
+    void get(std::uint32_t node, double* out, step_t& last) const {
+        model_ == SynapseModel::tsodyks_3state ? three_.get(node, out, last) : two_.get(node, out, last);
+    }
+    void set(std::uint32_t node, const double* in, step_t last) {
+        model_ == SynapseModel::tsodyks_3state ? three_.set(node, in, last) : two_.set(node, in, last);
+    }
 
 private:
     SynapseModel model_;
@@ -258,6 +284,26 @@ public:
         const step_t h = step - last;
         return two_[k].spike(p, cached_ ? decay_two_(p, h) : TsodyksMarkramState::decay(p, double(h) * dt_ms_));
     }
+    // Checkpoints (engine/checkpoint.hpp): synapse k's state as doubles (u, x, and for
+    // tsodyks_3state y and the last release), and the step of a source's last spike.
+    std::size_t state_values() const {
+        return model_ == SynapseModel::tsodyks_3state ? sizeof(Tsodyks3State) / sizeof(double)
+                                                      : sizeof(TsodyksMarkramState) / sizeof(double);
+    }
+    void get(std::size_t k, double* out) const {
+        if (model_ == SynapseModel::tsodyks_3state)
+            std::memcpy(out, &three_[k], sizeof(Tsodyks3State));
+        else
+            std::memcpy(out, &two_[k], sizeof(TsodyksMarkramState));
+    }
+    void set_state(std::size_t k, const double* in) {
+        if (model_ == SynapseModel::tsodyks_3state)
+            std::memcpy(static_cast<void*>(&three_[k]), in, sizeof(Tsodyks3State));
+        else
+            std::memcpy(static_cast<void*>(&two_[k]), in, sizeof(TsodyksMarkramState));
+    }
+    step_t& last_spike(std::uint32_t node) { return last_[node]; }
+
     std::size_t bytes() const {
         std::size_t b = two_.size() * sizeof(TsodyksMarkramState) + three_.size() * sizeof(Tsodyks3State) +
                         last_.size() * sizeof(step_t);

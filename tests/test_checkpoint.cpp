@@ -1,0 +1,162 @@
+// Checkpoints on one process (engine/checkpoint.hpp, io/checkpoint_file.hpp): a run that
+// writes checkpoints keeps the spike, report and rate files of a run that does not; a resume
+// from a checkpoint, on another thread count, into a new directory or into the original files,
+// ends with spike, report and rate files identical (scripts/same_output: everything outside /apical, byte for byte) to the
+// uninterrupted run's.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "checkpoint_runs.hpp"
+#include "run_in_process.hpp"
+#include "small_brunel.hpp"
+#include "spike_file.hpp"
+
+using namespace apical;
+using namespace apical::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// With a population rate file of E (10 ms bins) and a report of V_m (0.5 ms).
+NetworkSpec small_brunel_spec(const fs::path& output, double t_stop_ms, int threads = 1) {
+    auto overrides = small_brunel;
+    overrides.push_back("recordings.population_rates=[{name: e_rates, population: E, bin: 10 ms}]");
+    overrides.push_back("recordings.state=[{name: v, population: E, variables: [V_m], nodes: [0, 1, 2, 3, 4, 5, 6], "
+                        "interval: 0.5 ms}]");
+    overrides.push_back("simulation.t_stop=" + std::to_string(t_stop_ms) + " ms");
+    overrides.push_back("simulation.threads=" + std::to_string(threads));
+    overrides.push_back("simulation.output=" + output.string());
+    return load(brunel_model, overrides);
+}
+
+// The spike, report and rate files of `dir` against those of the reference.
+void check_same_files(const fs::path& reference, const fs::path& dir) {
+    for (const char* file : {"spikes.h5", "v_V_m.h5", "e_rates.h5"}) {
+        INFO(file);
+        CHECK(output_differences(reference / file, dir / file).empty());
+    }
+}
+
+}  // namespace
+
+TEST_CASE("scaled-down Brunel: resumed from checkpoints, the spike, report and rate files of the uninterrupted run",
+          "[checkpoint][run]") {
+    const fs::path dir = scratch("checkpoint_brunel");
+    LocalContext ctx;
+    run_spec(small_brunel_spec(dir / "reference", 300));
+    const auto checkpoints = run_with_checkpoints(small_brunel_spec(dir / "checkpointed", 300), ctx, {60, 151, 240});
+    REQUIRE(checkpoints.size() == 3);
+    // Writing checkpoints changes nothing in the run.
+    check_same_files(dir / "reference", dir / "checkpointed");
+    for (std::size_t k = 0; k < checkpoints.size(); ++k)
+        for (int threads : {1, 2}) {
+            INFO("checkpoint " << checkpoints[k] << ", " << threads << " threads");
+            const fs::path out = dir / ("resumed_" + std::to_string(k) + "_" + std::to_string(threads));
+            resume_checkpoint(checkpoints[k], ctx, threads, out);
+            check_same_files(dir / "reference", out);
+        }
+    // Without -o: the original files, rewritten from the checkpoint on (the later part the first
+    // run wrote is replaced).
+    resume_checkpoint(checkpoints[1], ctx, 2);
+    check_same_files(dir / "reference", dir / "checkpointed");
+    CHECK_FALSE(fs::exists(dir / "checkpointed" / "spikes.h5.before-resume"));
+    CHECK_FALSE(fs::exists(dir / "checkpointed" / "e_rates.h5.before-resume"));
+    CHECK_FALSE(fs::exists(dir / "checkpointed" / "v_V_m.h5.before-resume"));
+}
+
+TEST_CASE("a checkpoint written on 2 threads resumes on 1", "[checkpoint][run]") {
+    const fs::path dir = scratch("checkpoint_threads");
+    LocalContext ctx;
+    run_spec(small_brunel_spec(dir / "reference", 200));
+    const auto checkpoints = run_with_checkpoints(small_brunel_spec(dir / "two", 200, 2), ctx, {100});
+    REQUIRE(checkpoints.size() == 1);
+    resume_checkpoint(checkpoints[0], ctx, 1, dir / "one");
+    check_same_files(dir / "reference", dir / "one");
+}
+
+namespace {
+
+// A population of `model` driven by Poisson sources, recurrently connected, with a noise
+// current unless the model takes none: every kind of state a model keeps (state variables,
+// its own arrays, ring buffers or input events, the noise's current) is in flight at any step.
+std::string model_network(const std::string& model, const std::string& in, const std::string& rec, bool noise) {
+    std::string yaml = "simulation: {dt: 0.1 ms, t_stop: 200 ms, seed: 7}\n"
+                       "populations:\n"
+                       "  drive: {model: poisson_source, size: 200, parameters: {rate: 50 Hz}}\n"
+                       "  cells: {model: " + model + ", size: 300}\n"
+                       "projections:\n"
+                       "  - {name: in, source: drive, target: cells, connectivity: {rule: fixed_indegree, indegree: 20}, "
+                       "weight: " + in + ", delay: 1.5 ms}\n"
+                       "  - {name: rec, source: cells, target: cells, connectivity: {rule: fixed_indegree, indegree: 10}, "
+                       "weight: " + rec + ", delay: 2 ms}\n";
+    if (noise)
+        yaml += "stimuli:\n  - {name: noise, model: noise_current, target: cells, mean: 200 pA, std: 100 pA, tau: 5 ms}\n";
+    return yaml + "recordings: {spikes: [drive, cells]}\n";
+}
+
+// Reference run, a run with a checkpoint at 77 ms, a resume from it on 2 threads: the same
+// spike file all three times; `cells` must spike before and after the checkpoint.
+void check_round_trip(const std::string& name, const std::string& yaml) {
+    const fs::path dir = scratch("checkpoint_model_" + name);
+    const auto spec = [&](const char* out) {
+        return parse_description(yaml, (dir / "model.yaml").string(), {"simulation.output=" + (dir / out).string()});
+    };
+    run_spec(spec("reference"));
+    LocalContext ctx;
+    const auto checkpoints = run_with_checkpoints(spec("checkpointed"), ctx, {77});
+    REQUIRE(checkpoints.size() == 1);
+    resume_checkpoint(checkpoints[0], ctx, 2, dir / "resumed");
+    const SpikeFile reference = read_spike_file(dir / "reference" / "spikes.h5");
+    const auto& cells = reference.populations.at("cells").timestamps;
+    CHECK(std::count_if(cells.begin(), cells.end(), [](double t) { return t < 77; }) > 5);
+    CHECK(std::count_if(cells.begin(), cells.end(), [](double t) { return t > 77; }) > 5);
+    CHECK(output_differences(dir / "reference" / "spikes.h5", dir / "checkpointed" / "spikes.h5").empty());
+    CHECK(output_differences(dir / "reference" / "spikes.h5", dir / "resumed" / "spikes.h5").empty());
+}
+
+}  // namespace
+
+TEST_CASE("every neuron model resumes from a checkpoint with the spikes of the uninterrupted run",
+          "[checkpoint][models]") {
+    struct Case {
+        const char* model;
+        const char* in;
+        const char* rec;
+        bool noise;
+    };
+    const Case cases[] = {
+        {"iaf_psc_delta", "2 mV", "-1 mV", true},
+        {"iaf_psc_delta_ps", "2 mV", "-1 mV", true},
+        {"iaf_psc_exp", "100 pA", "-50 pA", true},
+        {"iaf_psc_alpha", "100 pA", "-50 pA", true},
+        {"iaf_cond_exp", "3 nS, receptor: exc", "2 nS, receptor: inh", true},
+        {"aeif_cond_exp", "30 nS, receptor: exc", "2 nS, receptor: inh", true},
+        {"intfire1", "0.3", "-0.1", false},
+        {"burst_poisson", "0.5, receptor: soma.exc", "0.2, receptor: dendrite.exc", true},
+        {"burst_pyramidal", "0.5, receptor: soma.exc", "0.2, receptor: dendrite.exc", true},
+        {"pp_cond_exp_mc_urbanczik", "3 nS, receptor: soma.exc", "20 pA, receptor: dendrite.exc", true},
+    };
+    for (const Case& c : cases) {
+        INFO(c.model);
+        check_round_trip(c.model, model_network(c.model, c.in, c.rec, c.noise));
+    }
+}
+
+TEST_CASE("short-term plasticity resumes from a checkpoint with the spikes of the uninterrupted run",
+          "[checkpoint][stp]") {
+    std::string yaml = model_network("iaf_psc_delta", "2 mV, synapse: {model: tsodyks_markram, preset: depressing}", "-1 mV", true);
+    check_round_trip("tsodyks_markram", yaml);
+    yaml = model_network("iaf_psc_delta", "2 mV, synapse: {model: tsodyks_3state, U: 0.5, tau_F: 10 ms, tau_D: 800 ms}",
+                         "-1 mV, synapse: {model: tsodyks_markram, preset: facilitating}", true);
+    check_round_trip("tsodyks_3state", yaml);
+    // Parameters drawn per synapse: the state of every synapse, found again by (receptor,
+    // source, target, occurrence) under the new decomposition.
+    yaml = model_network("iaf_psc_delta",
+                         "2 mV, synapse: {model: tsodyks_markram, U: {distribution: uniform, low: 0.1, high: 0.5}, "
+                         "tau_F: {distribution: normal, mean: 100 ms, std: 10 ms, min: 1 ms}, tau_D: 50 ms}",
+                         "-1 mV, synapse: {model: tsodyks_3state, U: {distribution: uniform, low: 0.2, high: 0.6}, "
+                         "tau_F: 10 ms, tau_D: 300 ms}",
+                         true);
+    check_round_trip("stp_per_synapse", yaml);
+}
