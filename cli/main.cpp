@@ -200,13 +200,18 @@ CheckpointOptions checkpoint_options(const po::variables_map& vm, double dt_ms) 
     return o;
 }
 
+// Whether a built simulation can take the checkpoints `co` asks for: exit 2 before any output
+// file is created if not (0 if it can).
+int refuse_unsupported_checkpoints(Simulation& sim, DistributedContext& ctx, const CheckpointOptions& co) {
+    return co.any() ? report(collective_phase(ctx, [&] { check_checkpoint_support(sim); })) : 0;
+}
+
 // Runs a built simulation with its files to the end (or a signal), writing checkpoints as
-// asked, and reports; returns the exit code. Shared by run and resume.
+// asked (refuse_unsupported_checkpoints has passed), and reports; returns the exit code. Shared
+// by run and resume.
 int simulate(Simulation& sim, DistributedContext& ctx, RunMetadata& meta, OutputFiles& files,
              const CheckpointOptions& co, bool timers) {
     const bool root = ctx.rank() == 0;
-    if (co.any())
-        if (int code = report(collective_phase(ctx, [&] { check_checkpoint_support(sim); }))) return code;
     const NetworkSpec& spec = sim.spec();
     const step_t until = to_steps(spec.simulation.t_stop_ms, spec.simulation.dt_ms);
     const std::filesystem::path dir = spec.simulation.output_dir;
@@ -312,11 +317,15 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
 
     const Checkpoint before_build = Checkpoint::now();
     NetworkSpec spec;
+    CheckpointOptions co;
     if (int code = report(collective_phase(ctx, phase("reading the description", [&] {
             const std::string model = vm["model"].as<std::string>();
             spec = is_sonata_config(model) ? load_sonata(model, overrides) : load(model, overrides);
             spec.simulation.force_memory = vm.count("force") > 0;
-            if (!check_only) check_output_dir(spec);
+            if (!check_only) {
+                check_output_dir(spec);
+                co = checkpoint_options(vm, spec.simulation.dt_ms);
+            }
         }))))
         return code;
     if (root) {
@@ -334,12 +343,13 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
         if (root) print_network(sim->network(), estimate, available, std::cout);
         return exit_ok;
     }
+    if (int code = refuse_unsupported_checkpoints(*sim, ctx, co)) return code;
     RunMetadata meta = start_metadata(*sim, ctx, before_build);
     std::unique_ptr<OutputFiles> files;
     if (int code = report(collective_phase(
             ctx, phase("creating the output files", [&] { files = std::make_unique<OutputFiles>(*sim, ctx, meta); }))))
         return code;
-    return simulate(*sim, ctx, meta, *files, checkpoint_options(vm, spec.simulation.dt_ms), vm.count("timers") > 0);
+    return simulate(*sim, ctx, meta, *files, co, vm.count("timers") > 0);
 }
 
 // `apical resume CHECKPOINT.h5 [-o OUTDIR] [--threads N] [--t-stop MS]`: builds the network of
@@ -370,11 +380,13 @@ int command_resume(const std::vector<std::string>& args, DistributedContext& ctx
     const Checkpoint before_build = Checkpoint::now();
     std::unique_ptr<CheckpointFileReader> reader;
     NetworkSpec spec;
+    CheckpointOptions co;
     if (int code = report(collective_phase(ctx, phase("reading the checkpoint", [&] {
             reader = std::make_unique<CheckpointFileReader>(path);
             spec = resume_spec(*reader, path, overrides, vm.count("output") > 0);
             spec.simulation.force_memory = vm.count("force") > 0;
             check_output_dir(spec);
+            co = checkpoint_options(vm, spec.simulation.dt_ms);
             if (to_steps(spec.simulation.t_stop_ms, spec.simulation.dt_ms) < reader->info().step)
                 throw UserError("apical resume: --t-stop " + format_number(spec.simulation.t_stop_ms) +
                                 " ms is before the checkpoint's time, " + format_number(reader->info().t_ms) + " ms");
@@ -388,6 +400,7 @@ int command_resume(const std::vector<std::string>& args, DistributedContext& ctx
             restore_state(*sim, reader->info().step, *reader);
         }))))
         return code;
+    if (int code = refuse_unsupported_checkpoints(*sim, ctx, co)) return code;
     RunMetadata meta = start_metadata(*sim, ctx, before_build);
     const OutputContinuation continuation = continuation_of(reader->info());
     reader.reset();
@@ -399,7 +412,7 @@ int command_resume(const std::vector<std::string>& args, DistributedContext& ctx
     if (root)
         std::cerr << "apical: resuming at t = " << format_number(double(sim->current_step()) * spec.simulation.dt_ms)
                   << " ms\n";
-    return simulate(*sim, ctx, meta, *files, checkpoint_options(vm, spec.simulation.dt_ms), vm.count("timers") > 0);
+    return simulate(*sim, ctx, meta, *files, co, vm.count("timers") > 0);
 }
 
 // `apical info OUTDIR [--json]`: the summary of io/run_summary.hpp, on rank 0 only.

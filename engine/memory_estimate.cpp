@@ -118,9 +118,10 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
         const double per_synapse = 4.0 + (weights ? 4.0 : 0.0) + (delays ? 2.0 : 0.0) + (plastic ? 4.0 : 0.0) +
                                    (synapse_trace ? 8.0 : 0.0) + (urbanczik ? sizeof(UrbanczikSennSynapse) : 0.0) +
                                    (stp_per_synapse ? state + 4.0 * drawn : 0.0);
-        // Per synapse while building: source and target, the weight (float, the table's
-        // precision), delay (int) and short-term parameters; reserved when the weight is constant.
-        const double flat = (8.0 + (delays ? 4.0 : 0.0)) * (weights ? growth : 1.05) +
+        // Per synapse while building: the source, the delay (16 bits, the table's steps), the
+        // weight (float, the table's precision) and short-term parameters; reserved when the
+        // weight is constant. (Targets are counted per target node: 4 bytes each, below.)
+        const double flat = (4.0 + (delays ? 2.0 : 0.0)) * (weights ? growth : 1.05) +
                             (weights ? 4.0 * growth : 0.0) +
                             (stp_per_synapse ? sizeof(TsodyksMarkramParameters) * growth : 0.0);
         double rank_synapses = 0, projection_bytes = 0;
@@ -146,7 +147,7 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
         double build = 0;
         for (int t = 0; t < threads; ++t) {
             const double n = expected_connections(proj, local(pt, t), n_src, n_tgt);
-            if (n > 0) build += n * flat + 4.0 * (n_src + 1);
+            if (n > 0) build += n * flat + 4.0 * (n_src + 1) + 4.0 * double(n_tables) * local(pt, t);
         }
         largest_build = std::max(largest_build, build);
         synapse_bytes += projection_bytes;

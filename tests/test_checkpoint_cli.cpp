@@ -103,18 +103,22 @@ TEST_CASE("a corrupt, incomplete, other-version or other-description checkpoint 
     expect_refused(dir / "missing.h5", "no checkpoint file");
 }
 
-TEST_CASE("checkpoint options: bad values and state a checkpoint cannot hold are exit code 2", "[checkpoint][cli][errors]") {
-    const fs::path dir = scratch("checkpoint_options");
+TEST_CASE("checkpoint options: bad values and state a checkpoint cannot hold are exit code 2, before any file",
+          "[checkpoint][cli][errors]") {
+    const fs::path dir = scratch("checkpoint_options") / "out";
     auto r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() + " --checkpoint-every 0ms");
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("--checkpoint-every") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir));
     r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() + " --checkpoint-every 5mV");
     CHECK(r.exit_code == 2);
+    CHECK_FALSE(fs::exists(dir));
     r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() +
                    " --checkpoint-on-signal --set 'projections.EE.plasticity={rule: stdp_pair, Wmax: 2 mV}'");
     INFO(r.err);
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("checkpoints do not support plastic projections ('EE')") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir));  // refused before the output files are created
 }
 
 TEST_CASE("SIGTERM or SIGUSR1 at a random moment with --checkpoint-on-signal: a complete checkpoint that resumes "
