@@ -305,8 +305,8 @@ void Network::build_synapses(VirtualProcess& vp) {
                 bool negated(double w) const {
                     return named < 0 && w < 0 && tinfo.receptors.size() >= 2 && !tinfo.receptors[1].signed_weights;
                 }
-                std::size_t receptor(double w) const {
-                    return named >= 0 ? std::size_t(named) : ((tinfo.route_by_sign || negated(w)) && w < 0 ? 1 : 0);
+                std::size_t receptor(double w, bool negated_w) const {
+                    return named >= 0 ? std::size_t(named) : ((tinfo.route_by_sign || negated_w) && w < 0 ? 1 : 0);
                 }
                 // Every receptor that can receive reserves them all: address space only, the
                 // pages unused stay untouched.
@@ -333,10 +333,11 @@ void Network::build_synapses(VirtualProcess& vp) {
                         if (local == target_nodes.size() || target_nodes[local] != e.target || e.source >= n_sources)
                             throw std::logic_error("EdgeSource of projection " + proj.name +
                                                    " returned an edge outside the asked targets or the source population");
-                        Flat& f = flat[receptor(e.weight)];
+                        const bool neg = negated(e.weight);
+                        Flat& f = flat[receptor(e.weight, neg)];
                         f.src.push_back(e.source);
                         ++f.per_target[local];
-                        f.w.push_back(float(negated(e.weight) ? -e.weight : e.weight));
+                        f.w.push_back(float(neg ? -e.weight : e.weight));
                         const auto bits = std::bit_cast<std::uint64_t>(e.delay_ms);
                         CachedDelay& c = delays[(bits * 0x9E3779B97F4A7C15u) >> 56];  // Fibonacci hashing
                         if (c.ms != e.delay_ms) {
