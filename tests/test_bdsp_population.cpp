@@ -23,7 +23,7 @@ using namespace apical;
 using namespace apical::test;
 
 TEST_CASE("models/bdsp_population.yaml, shortened: the mean weight follows the dendritic drive",
-          "[models][plasticity]") {
+          "[models][plasticity][no_sanitize]") {
     const auto dir = scratch("bdsp_population_short");
     const std::vector<std::string> overrides = {
         "simulation.t_stop=35 s",

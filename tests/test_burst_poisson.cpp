@@ -189,7 +189,7 @@ TEST_CASE("burst_poisson: update equals a step-by-step transcription of docs/mod
     }
 }
 
-TEST_CASE("burst_poisson: burst probability equals f(V_d) at a clamped V_d", "[neurons][burst_poisson]") {
+TEST_CASE("burst_poisson: burst probability equals f(V_d) at a clamped V_d", "[neurons][burst_poisson][no_sanitize]") {
     // V_d is held at V by a constant dendritic current: with w_d = V - E_L the Euler update has
     // the fixed point V when I_d = (V - E_L) (C_d/tau_d - a_w) (docs/models.md 1.2: the steady state
     // of V_d and w_d). A strong somatic current makes every neuron fire whenever it is not

@@ -159,7 +159,7 @@ TEST_CASE("OU generator: slicing, the active window and other neurons change no 
     }
 }
 
-TEST_CASE("passive membranes driven by noise_current: stationary mean and variance of V", "[stimuli][noise]") {
+TEST_CASE("passive membranes driven by noise_current: stationary mean and variance of V", "[stimuli][noise][no_sanitize]") {
     // iaf_psc_delta, iaf_psc_exp, iaf_cond_exp (g_L = 25 nS) and aeif_cond_exp (a = b = 0,
     // Delta_T = 0) with C_m = 250 pF, tau_m = 10 ms, R = tau_m / C_m = 0.04 GOhm, no threshold in
     // reach: V = E_L + R I low-pass filtered. With the current constant over each step, the exact

@@ -61,7 +61,7 @@ bool is_png(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("scripts/plot draws the output of every shipped model", "[plot][scripts]") {
+TEST_CASE("scripts/plot draws the output of every shipped model", "[plot][scripts][no_sanitize]") {
     const auto root = scratch("plot_models");
     int models = 0;
     for (const auto& entry : fs::directory_iterator(fs::path(APICAL_SOURCE_DIR) / "models")) {

@@ -209,7 +209,7 @@ TEST_CASE("300_pointneurons: spikes and V_m against NEST 3.9", "[sonata]") {
     CHECK(equal == v_ours.size());
 }
 
-TEST_CASE("point_120cells: structure and spikes against NEST 3.9", "[sonata]") {
+TEST_CASE("point_120cells: structure and spikes against NEST 3.9", "[sonata][no_sanitize]") {
     // README (tests/data/sonata/point_120cells): 120 cortex iaf_psc_delta cells with NEST's
     // defaults, 100 virtual thalamus nodes, 2 661 edges (989 + 480 + 1 192), weights and delays
     // only in the CSVs (1.5 ms), dt 0.001 ms; the NEST 3.9 reference has 1 197 spikes

@@ -78,7 +78,7 @@ std::vector<double> mean_weights(const std::filesystem::path& dir, const std::st
 // the prediction phase of the first training example (nothing may learn before 45.2 s), and
 // change in its teaching window (45.2-46 s); the output's Ebar at the end of that prediction phase
 // matches what scripts/plot and the cost use. About 25 s on one thread.
-TEST_CASE("models/xor.yaml: plasticity only in the teaching windows", "[models][plasticity]") {
+TEST_CASE("models/xor.yaml: plasticity only in the teaching windows", "[models][plasticity][no_sanitize]") {
     const auto dir = scratch("xor_schedule");
     std::vector<std::string> o = shortened(1);
     o.push_back("simulation.t_stop=48 s");
