@@ -338,7 +338,7 @@ void each_plastic_projection(const NetworkSpec& spec, const std::vector<Populati
 //                    values (PlasticSynapses::get_synapse), sorted by key
 //   source_{value,last}  [n_sources x traces]: per source node its traces, from any table with
 //                    synapses of it (every one saw all its spikes)
-//   target_{value,last}, target_before  per target node: its traces, the trace before its last spike
+//   target_{value,last}  per target node: its traces
 //   posts            float64 [n x 3]: postsynaptic spikes waiting for their synapse time
 //                    (synapse time, target node, class), sorted
 //   classifier/      the classes of the targets' own spikes (BDSP), per target node
@@ -373,11 +373,6 @@ void save_plasticity(Simulation& sim, DistributedContext& ctx, StateSink* sink) 
                 for (std::size_t j = 0; j < layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
             });
         });
-        if (layout.target_values)
-            save_array<double>(ctx, sink, key + "target_before", n_targets, 1, 0.0, [&](const auto& put) {
-                each_target([&](VirtualProcess&, StaticSynapseTable&, PlasticSynapses& pl, std::uint32_t i,
-                                std::size_t node) { put(node, pl.target_value(i)); });
-            });
         std::vector<double> posts;
         each_plastic_table(net, proj, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {
             pl.each_pending_post([&](step_t at, std::uint32_t i, std::uint8_t c) {
@@ -441,11 +436,6 @@ void restore_plasticity(Simulation& sim, StateSource& source) {
                 for (std::size_t j = 0; j < layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
             });
         });
-        if (layout.target_values) {
-            const auto before = source.reals(key + "target_before", n_targets);
-            each_target([&](VirtualProcess&, StaticSynapseTable&, PlasticSynapses& pl, std::uint32_t i,
-                            std::size_t node) { pl.target_value(i) = before[node]; });
-        }
         // In synapse-time order; spikes of one synapse time touch disjoint targets' state.
         const SortedRows posts(source, key + "posts", 2, 3);
         each_plastic_table(net, proj, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {

@@ -179,19 +179,20 @@ public:
     // Checkpoints (engine/checkpoint.cpp): the mutable state by what it belongs to, in a
     // rule-independent form. The counts follow from the rule alone, so every rank knows them.
     // The learning-rate schedule needs nothing: updates come in synapse-time order, so the
-    // first one after a restore walks it to the same factor.
+    // first one after a restore walks it to the same factor. Nor does post_before_: only a
+    // presynaptic spike at its target's last postsynaptic synapse time reads it, and a
+    // checkpoint comes after every such time it has applied.
     struct StateLayout {
         std::size_t source_traces;   // per source node: pre_, pre2_
         std::size_t target_traces;   // per target: post_, post2_ or BDSP's events, bursts, spikes
-        std::size_t target_values;   // per target: post_before_
         std::size_t synapse_values;  // per synapse besides the weight
     };
     static StateLayout state_layout(const PlasticitySpec& spec) {
         switch (spec.rule) {
-        case PlasticityRule::stdp_pair: return {1, 1, 1, spec.pairing == StdpPairing::nn_pre_centered ? 1u : 0u};
-        case PlasticityRule::stdp_triplet: return {2, 2, 1, 0};
-        case PlasticityRule::urbanczik_senn: return {2, 0, 0, 3};
-        default: return {1, 3, 0, 0};
+        case PlasticityRule::stdp_pair: return {1, 1, spec.pairing == StdpPairing::nn_pre_centered ? 1u : 0u};
+        case PlasticityRule::stdp_triplet: return {2, 2, 0};
+        case PlasticityRule::urbanczik_senn: return {2, 0, 3};
+        default: return {1, 3, 0};
         }
     }
     Trace& source_trace(std::uint32_t s, std::size_t j) { return j == 0 ? pre_[s] : pre2_[s]; }
@@ -202,7 +203,6 @@ public:
         }
         return j == 0 ? post_[i] : post2_[i];
     }
-    double& target_value(std::uint32_t i) { return post_before_[i]; }
     // The synapse_values of position k: the nn_pre_centered trace, or Urbanczik-Senn's I, J and
     // initial weight.
     void get_synapse(std::uint32_t k, double* out) const {
