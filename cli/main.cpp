@@ -179,7 +179,6 @@ void add_simulate_options(po::options_description& opts) {
 struct CheckpointOptions {
     step_t every = 0;  // steps; 0: none
     bool on_signal = false;
-    bool any() const { return every > 0 || on_signal; }
 };
 
 CheckpointOptions checkpoint_options(const po::variables_map& vm, double dt_ms) {
@@ -201,8 +200,7 @@ CheckpointOptions checkpoint_options(const po::variables_map& vm, double dt_ms) 
 }
 
 // Runs a built simulation with its files to the end (or a signal), writing checkpoints as
-// asked, and reports; returns the exit code. Shared
-// by run and resume.
+// asked, and reports; returns the exit code. Shared by run and resume.
 int simulate(Simulation& sim, DistributedContext& ctx, RunMetadata& meta, OutputFiles& files,
              const CheckpointOptions& co, bool timers) {
     const bool root = ctx.rank() == 0;
