@@ -276,26 +276,6 @@ std::size_t population_of(const NetworkSpec& spec, const std::string& name) {
     return p;
 }
 
-// Every plastic table of projection `proj` (one per VP with synapses of it: a plastic
-// projection's weights are >= 0, so they use one receptor): f(vp, table, its plasticity).
-template <class F>
-void each_plastic_table(Network& net, std::size_t proj, F&& f) {
-    for (VirtualProcess& vp : net.vps())
-        for (StaticSynapseTable& t : vp.tables())
-            if (std::size_t(t.projection) == proj && t.plastic >= 0) f(vp, t, vp.plastic(std::size_t(t.plastic)));
-}
-bool is_plastic(const StaticSynapseTable& t) { return t.plastic >= 0; }
-
-// f(vp, table, its plasticity, local target i, its node) for every target (population pt) of
-// the plastic tables of projection `proj`.
-template <class F>
-void each_plastic_target(Network& net, std::size_t proj, std::size_t pt, F&& f) {
-    each_plastic_table(net, proj, [&](VirtualProcess& vp, StaticSynapseTable& t, PlasticSynapses& pl) {
-        for (std::uint32_t i = 0; i < vp.group(pt).size(); ++i)
-            f(vp, t, pl, i, net.decomposition().node_of_local(int(pt), vp.id(), i));
-    });
-}
-
 // The populations whose dendritic archive an Urbanczik-Senn projection reads.
 std::vector<std::size_t> archived_populations(const NetworkSpec& spec) {
     std::vector<std::size_t> out;
@@ -320,20 +300,56 @@ std::int64_t local_of(Network& net, std::size_t p, VirtualProcess& vp, std::size
     return std::lower_bound(gids.begin(), gids.end(), gid) - gids.begin();
 }
 
-// f(projection index, its spec, its PlasticSynapses::StateLayout, target population, its size,
-// the key of its arrays) for every plastic projection.
+// The synapses of a plastic projection onto one receptor: one table per VP with synapses of
+// them. Weights go to one receptor unless they are routed by sign (a rule whose bounds allow
+// negative weights, onto a model with signed receptors): then each receptor is a part.
+struct PlasticPart {
+    std::size_t proj;
+    const ProjectionSpec* spec;
+    PlasticSynapses::StateLayout layout;
+    int receptor;
+    std::size_t target, n_targets;  // population, its size
+    std::string key;                // plastic/<projection>/<receptor>/
+    bool holds(const StaticSynapseTable& t) const {
+        return std::size_t(t.projection) == proj && t.plastic >= 0 && t.receptor == receptor;
+    }
+};
+
+// f(part) for every part of every plastic projection.
 template <class F>
-void each_plastic_projection(const NetworkSpec& spec, const std::vector<PopulationLayout>& pops, F&& f) {
+void each_plastic_part(const NetworkSpec& spec, const std::vector<PopulationLayout>& pops, F&& f) {
     for (std::size_t proj = 0; proj < spec.projections.size(); ++proj) {
         const ProjectionSpec& ps = spec.projections[proj];
         if (ps.plasticity.rule == PlasticityRule::none) continue;
         const std::size_t pt = population_of(spec, ps.target);
-        f(proj, ps, PlasticSynapses::state_layout(ps.plasticity), pt, std::size_t(pops[pt].size),
-          "plastic/" + ps.name + "/");
+        const ModelInfo& info = *spec.populations[pt].info;
+        std::vector<int> receptors = {std::max(ps.receptor, 0)};  // as Network builds the tables
+        if (ps.receptor < 0 && info.route_by_sign) receptors.push_back(1);
+        for (int r : receptors)
+            f(PlasticPart{proj, &ps, PlasticSynapses::state_layout(ps.plasticity), r, pt, std::size_t(pops[pt].size),
+                          "plastic/" + ps.name + "/" + info.receptors[std::size_t(r)].name + "/"});
     }
 }
 
-// Plastic projections (plasticity/plastic_synapses.hpp), under plastic/<projection>/:
+// f(vp, table, its plasticity) for every table of `part`.
+template <class F>
+void each_plastic_table(Network& net, const PlasticPart& part, F&& f) {
+    for (VirtualProcess& vp : net.vps())
+        for (StaticSynapseTable& t : vp.tables())
+            if (part.holds(t)) f(vp, t, vp.plastic(std::size_t(t.plastic)));
+}
+
+// f(vp, table, its plasticity, local target i, its node) for every target of the tables of `part`.
+template <class F>
+void each_plastic_target(Network& net, const PlasticPart& part, F&& f) {
+    each_plastic_table(net, part, [&](VirtualProcess& vp, StaticSynapseTable& t, PlasticSynapses& pl) {
+        for (std::uint32_t i = 0; i < vp.group(part.target).size(); ++i)
+            f(vp, t, pl, i, net.decomposition().node_of_local(int(part.target), vp.id(), i));
+    });
+}
+
+// Plastic projections (plasticity/plastic_synapses.hpp), per part under
+// plastic/<projection>/<receptor>/:
 //   synapses         float64 [n x (4 + 1 + values)]: per synapse its key, the weight, the rule's
 //                    values (PlasticSynapses::get_synapse), sorted by key
 //   source_{value,last}  [n_sources x traces]: per source node its traces, from any table with
@@ -348,11 +364,15 @@ void save_plasticity(Simulation& sim, DistributedContext& ctx, StateSink* sink) 
     Network& net = sim.network();
     const NetworkSpec& spec = sim.spec();
     const auto& pops = net.decomposition().populations();
-    each_plastic_projection(spec, pops, [&](std::size_t proj, const ProjectionSpec& ps, const auto& layout,
-                                            std::size_t pt, std::size_t n_targets, const std::string& key) {
+    each_plastic_part(spec, pops, [&](const PlasticPart& part) {
+        const std::size_t proj = part.proj, pt = part.target, n_targets = part.n_targets;
+        const ProjectionSpec& ps = *part.spec;
+        const auto& layout = part.layout;
+        const std::string& key = part.key;
+        const auto in_part = [&](const StaticSynapseTable& t) { return part.holds(t); };
         const std::size_t values = layout.synapse_values;
         std::vector<double> rows;
-        each_keyed_synapse(net, proj, is_plastic,
+        each_keyed_synapse(net, proj, in_part,
                            [&](const double* k, VirtualProcess& vp, StaticSynapseTable& t, std::uint32_t, std::uint32_t i) {
                                rows.insert(rows.end(), k, k + synapse_key);
                                rows.push_back(double(t.weight[i]));
@@ -361,20 +381,20 @@ void save_plasticity(Simulation& sim, DistributedContext& ctx, StateSink* sink) 
                            });
         save_sorted_rows(ctx, sink, key + "synapses", synapse_key, synapse_key + 1 + values, rows);
         save_traces(ctx, sink, key + "source", n_sources_of(spec, pops, proj), layout.source_traces, [&](auto&& f) {
-            each_plastic_table(net, proj, [&](VirtualProcess&, StaticSynapseTable& t, PlasticSynapses& pl) {
+            each_plastic_table(net, part, [&](VirtualProcess&, StaticSynapseTable& t, PlasticSynapses& pl) {
                 for (std::uint32_t s = 0; s < t.n_sources; ++s)
                     if (t.offsets[s] != t.offsets[s + 1])
                         for (std::size_t j = 0; j < layout.source_traces; ++j) f(pl.source_trace(s, j), s, j);
             });
         });
-        const auto each_target = [&](auto&& f) { each_plastic_target(net, proj, pt, f); };
+        const auto each_target = [&](auto&& f) { each_plastic_target(net, part, f); };
         save_traces(ctx, sink, key + "target", n_targets, layout.target_traces, [&](auto&& f) {
             each_target([&](VirtualProcess&, StaticSynapseTable&, PlasticSynapses& pl, std::uint32_t i, std::size_t node) {
                 for (std::size_t j = 0; j < layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
             });
         });
         std::vector<double> posts;
-        each_plastic_table(net, proj, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {
+        each_plastic_table(net, part, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {
             pl.each_pending_post([&](step_t at, std::uint32_t i, std::uint8_t c) {
                 posts.insert(posts.end(), {double(at), double(node_of(net, int(pt), vp, i)), double(c)});
             });
@@ -415,22 +435,26 @@ void restore_plasticity(Simulation& sim, StateSource& source) {
     Network& net = sim.network();
     const NetworkSpec& spec = sim.spec();
     const auto& pops = net.decomposition().populations();
-    each_plastic_projection(spec, pops, [&](std::size_t proj, const ProjectionSpec& ps, const auto& layout,
-                                            std::size_t pt, std::size_t n_targets, const std::string& key) {
+    each_plastic_part(spec, pops, [&](const PlasticPart& part) {
+        const std::size_t proj = part.proj, pt = part.target, n_targets = part.n_targets;
+        const ProjectionSpec& ps = *part.spec;
+        const auto& layout = part.layout;
+        const std::string& key = part.key;
+        const auto in_part = [&](const StaticSynapseTable& t) { return part.holds(t); };
         const SortedRows rows(source, key + "synapses", synapse_key, synapse_key + 1 + layout.synapse_values);
-        each_keyed_synapse(net, proj, is_plastic,
+        each_keyed_synapse(net, proj, in_part,
                            [&](const double* k, VirtualProcess& vp, StaticSynapseTable& t, std::uint32_t, std::uint32_t i) {
                                const double* v = rows.at(k, "a synapse of '" + ps.name + "'");
                                t.weight[i] = float(v[0]);
                                vp.plastic(std::size_t(t.plastic)).set_synapse(i, v + 1);
                            });
         restore_traces(source, key + "source", n_sources_of(spec, pops, proj), layout.source_traces, [&](auto&& f) {
-            each_plastic_table(net, proj, [&](VirtualProcess&, StaticSynapseTable& t, PlasticSynapses& pl) {
+            each_plastic_table(net, part, [&](VirtualProcess&, StaticSynapseTable& t, PlasticSynapses& pl) {
                 for (std::uint32_t s = 0; s < t.n_sources; ++s)
                     for (std::size_t j = 0; j < layout.source_traces; ++j) f(pl.source_trace(s, j), s, j);
             });
         });
-        const auto each_target = [&](auto&& f) { each_plastic_target(net, proj, pt, f); };
+        const auto each_target = [&](auto&& f) { each_plastic_target(net, part, f); };
         restore_traces(source, key + "target", n_targets, layout.target_traces, [&](auto&& f) {
             each_target([&](VirtualProcess&, StaticSynapseTable&, PlasticSynapses& pl, std::uint32_t i, std::size_t node) {
                 for (std::size_t j = 0; j < layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
@@ -438,7 +462,7 @@ void restore_plasticity(Simulation& sim, StateSource& source) {
         });
         // In synapse-time order; spikes of one synapse time touch disjoint targets' state.
         const SortedRows posts(source, key + "posts", 2, 3);
-        each_plastic_table(net, proj, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {
+        each_plastic_table(net, part, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {
             for (std::size_t r = 0; r < posts.size(); ++r) {
                 const double* row = posts.row(r);
                 if (const std::int64_t i = local_of(net, pt, vp, std::size_t(row[1])); i >= 0)

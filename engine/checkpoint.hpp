@@ -24,7 +24,7 @@
 //   stp_synapses/<projection>/state float64 [n x (4 + values)]: parameters drawn per synapse,
 //                                   one row per synapse (receptor, source node, target node,
 //                                   occurrence of the pair, state), sorted; .../last per source
-//   plastic/<projection>/...        weights and the rule's state per synapse (keyed as above),
+//   plastic/<projection>/<receptor>/...  weights and the rule's state per synapse (keyed as above),
 //                                   traces per source node and per target node, the queued
 //                                   postsynaptic spikes, BDSP's classifier per target node
 //   archive/<pop>/{clock,values}    the Urbanczik-Senn dendritic archive: (node, step, value) rows

@@ -58,16 +58,17 @@ inline void resume_checkpoint(const std::filesystem::path& checkpoint, Distribut
 
 // Small plastic networks for checkpoints. `plastic_network`: 60 Poisson sources drive 40
 // iaf_psc_alpha cells through the plastic projection `learn` (`plasticity`, plus `synapse`
-// short-term plasticity if given), the cells inhibit each other and take a noise current; the
+// short-term plasticity if given; initial `weight`), the cells inhibit each other and take a noise current; the
 // spikes of both and `learn`'s weights, per synapse every 5 ms, are recorded (w.h5).
-inline std::string plastic_network(const std::string& plasticity, const std::string& synapse = "") {
+inline std::string plastic_network(const std::string& plasticity, const std::string& synapse = "",
+                                   const std::string& weight = "150 pA") {
     return "simulation: {dt: 0.1 ms, t_stop: 300 ms, seed: 11}\n"
            "populations:\n"
            "  drive: {model: poisson_source, size: 60, parameters: {rate: 30 Hz}}\n"
            "  cells: {model: iaf_psc_alpha, size: 40}\n"
            "projections:\n"
            "  - {name: learn, source: drive, target: cells, connectivity: {rule: fixed_indegree, indegree: 15}, "
-           "weight: 150 pA, delay: 1.5 ms, plasticity: " + plasticity +
+           "weight: " + weight + ", delay: 1.5 ms, plasticity: " + plasticity +
            (synapse.empty() ? "" : ", synapse: " + synapse) + "}\n"
            "  - {name: rec, source: cells, target: cells, connectivity: {rule: fixed_indegree, indegree: 5}, "
            "weight: -100 pA, delay: 2 ms}\n"

@@ -244,6 +244,9 @@ TEST_CASE("plastic projections resume from checkpoints with the spikes and weigh
         {"bdsp_periodic", plastic_network("{rule: bdsp, eta: 2 pA, w_max: 300 pA, tau_avg: 500 ms, "
                                           "homeostasis_rate: event_rate, "
                                           "active: {period: 100 ms, windows: [[20 ms, 70 ms]], start: 30 ms}}")},
+        // Bounds that allow negative weights, routed by sign: two plastic tables per VP.
+        {"bdsp_signed", plastic_network("{rule: bdsp, eta: 2 pA, w_min: -300 pA, w_max: 300 pA, tau_avg: 500 ms}", "",
+                                        "{distribution: uniform, low: -100 pA, high: 250 pA}")},
         // Short-term plasticity composed with the rule: per source, and drawn per synapse.
         {"stdp_stp", plastic_network("{rule: stdp_pair, lambda: 0.05, Wmax: 300 pA}",
                                      "{model: tsodyks_markram, preset: depressing}")},
