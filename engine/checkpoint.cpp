@@ -365,43 +365,40 @@ void save_plasticity(Simulation& sim, DistributedContext& ctx, StateSink* sink) 
     const NetworkSpec& spec = sim.spec();
     const auto& pops = net.decomposition().populations();
     each_plastic_part(spec, pops, [&](const PlasticPart& part) {
-        const std::size_t proj = part.proj, pt = part.target, n_targets = part.n_targets;
-        const ProjectionSpec& ps = *part.spec;
-        const auto& layout = part.layout;
-        const std::string& key = part.key;
         const auto in_part = [&](const StaticSynapseTable& t) { return part.holds(t); };
-        const std::size_t values = layout.synapse_values;
+        const std::size_t values = part.layout.synapse_values;
         std::vector<double> rows;
-        each_keyed_synapse(net, proj, in_part,
+        each_keyed_synapse(net, part.proj, in_part,
                            [&](const double* k, VirtualProcess& vp, StaticSynapseTable& t, std::uint32_t, std::uint32_t i) {
                                rows.insert(rows.end(), k, k + synapse_key);
                                rows.push_back(double(t.weight[i]));
                                rows.resize(rows.size() + values);
                                vp.plastic(std::size_t(t.plastic)).get_synapse(i, rows.data() + rows.size() - values);
                            });
-        save_sorted_rows(ctx, sink, key + "synapses", synapse_key, synapse_key + 1 + values, rows);
-        save_traces(ctx, sink, key + "source", n_sources_of(spec, pops, proj), layout.source_traces, [&](auto&& f) {
+        save_sorted_rows(ctx, sink, part.key + "synapses", synapse_key, synapse_key + 1 + values, rows);
+        const std::size_t n_sources = n_sources_of(spec, pops, part.proj);
+        save_traces(ctx, sink, part.key + "source", n_sources, part.layout.source_traces, [&](auto&& f) {
             each_plastic_table(net, part, [&](VirtualProcess&, StaticSynapseTable& t, PlasticSynapses& pl) {
                 for (std::uint32_t s = 0; s < t.n_sources; ++s)
                     if (t.offsets[s] != t.offsets[s + 1])
-                        for (std::size_t j = 0; j < layout.source_traces; ++j) f(pl.source_trace(s, j), s, j);
+                        for (std::size_t j = 0; j < part.layout.source_traces; ++j) f(pl.source_trace(s, j), s, j);
             });
         });
         const auto each_target = [&](auto&& f) { each_plastic_target(net, part, f); };
-        save_traces(ctx, sink, key + "target", n_targets, layout.target_traces, [&](auto&& f) {
+        save_traces(ctx, sink, part.key + "target", part.n_targets, part.layout.target_traces, [&](auto&& f) {
             each_target([&](VirtualProcess&, StaticSynapseTable&, PlasticSynapses& pl, std::uint32_t i, std::size_t node) {
-                for (std::size_t j = 0; j < layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
+                for (std::size_t j = 0; j < part.layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
             });
         });
         std::vector<double> posts;
         each_plastic_table(net, part, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {
             pl.each_pending_post([&](step_t at, std::uint32_t i, std::uint8_t c) {
-                posts.insert(posts.end(), {double(at), double(node_of(net, int(pt), vp, i)), double(c)});
+                posts.insert(posts.end(), {double(at), double(node_of(net, int(part.target), vp, i)), double(c)});
             });
         });
-        save_sorted_rows(ctx, sink, key + "posts", 2, 3, posts);
-        if (ps.plasticity.rule == PlasticityRule::bdsp)
-            save_classifiers(ctx, sink, key + "classifier/", n_targets, trace_rule(spec), [&](auto&& f) {
+        save_sorted_rows(ctx, sink, part.key + "posts", 2, 3, posts);
+        if (part.spec->plasticity.rule == PlasticityRule::bdsp)
+            save_classifiers(ctx, sink, part.key + "classifier/", part.n_targets, trace_rule(spec), [&](auto&& f) {
                 each_target([&](VirtualProcess& vp, StaticSynapseTable& t, PlasticSynapses&, std::uint32_t i,
                                 std::size_t node) { f(*vp.plastic_classifier(std::size_t(t.plastic)), i, node); });
             });
@@ -436,41 +433,38 @@ void restore_plasticity(Simulation& sim, StateSource& source) {
     const NetworkSpec& spec = sim.spec();
     const auto& pops = net.decomposition().populations();
     each_plastic_part(spec, pops, [&](const PlasticPart& part) {
-        const std::size_t proj = part.proj, pt = part.target, n_targets = part.n_targets;
-        const ProjectionSpec& ps = *part.spec;
-        const auto& layout = part.layout;
-        const std::string& key = part.key;
         const auto in_part = [&](const StaticSynapseTable& t) { return part.holds(t); };
-        const SortedRows rows(source, key + "synapses", synapse_key, synapse_key + 1 + layout.synapse_values);
-        each_keyed_synapse(net, proj, in_part,
+        const SortedRows rows(source, part.key + "synapses", synapse_key, synapse_key + 1 + part.layout.synapse_values);
+        each_keyed_synapse(net, part.proj, in_part,
                            [&](const double* k, VirtualProcess& vp, StaticSynapseTable& t, std::uint32_t, std::uint32_t i) {
-                               const double* v = rows.at(k, "a synapse of '" + ps.name + "'");
+                               const double* v = rows.at(k, "a synapse of '" + part.spec->name + "'");
                                t.weight[i] = float(v[0]);
                                vp.plastic(std::size_t(t.plastic)).set_synapse(i, v + 1);
                            });
-        restore_traces(source, key + "source", n_sources_of(spec, pops, proj), layout.source_traces, [&](auto&& f) {
+        const std::size_t n_sources = n_sources_of(spec, pops, part.proj);
+        restore_traces(source, part.key + "source", n_sources, part.layout.source_traces, [&](auto&& f) {
             each_plastic_table(net, part, [&](VirtualProcess&, StaticSynapseTable& t, PlasticSynapses& pl) {
                 for (std::uint32_t s = 0; s < t.n_sources; ++s)
-                    for (std::size_t j = 0; j < layout.source_traces; ++j) f(pl.source_trace(s, j), s, j);
+                    for (std::size_t j = 0; j < part.layout.source_traces; ++j) f(pl.source_trace(s, j), s, j);
             });
         });
         const auto each_target = [&](auto&& f) { each_plastic_target(net, part, f); };
-        restore_traces(source, key + "target", n_targets, layout.target_traces, [&](auto&& f) {
+        restore_traces(source, part.key + "target", part.n_targets, part.layout.target_traces, [&](auto&& f) {
             each_target([&](VirtualProcess&, StaticSynapseTable&, PlasticSynapses& pl, std::uint32_t i, std::size_t node) {
-                for (std::size_t j = 0; j < layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
+                for (std::size_t j = 0; j < part.layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
             });
         });
         // In synapse-time order; spikes of one synapse time touch disjoint targets' state.
-        const SortedRows posts(source, key + "posts", 2, 3);
+        const SortedRows posts(source, part.key + "posts", 2, 3);
         each_plastic_table(net, part, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {
             for (std::size_t r = 0; r < posts.size(); ++r) {
                 const double* row = posts.row(r);
-                if (const std::int64_t i = local_of(net, pt, vp, std::size_t(row[1])); i >= 0)
+                if (const std::int64_t i = local_of(net, part.target, vp, std::size_t(row[1])); i >= 0)
                     pl.push_post(step_t(row[0]), std::uint32_t(i), std::uint8_t(row[2]));
             }
         });
-        if (ps.plasticity.rule == PlasticityRule::bdsp)
-            restore_classifiers(source, key + "classifier/", n_targets, trace_rule(spec), [&](auto&& f) {
+        if (part.spec->plasticity.rule == PlasticityRule::bdsp)
+            restore_classifiers(source, part.key + "classifier/", part.n_targets, trace_rule(spec), [&](auto&& f) {
                 each_target([&](VirtualProcess& vp, StaticSynapseTable& t, PlasticSynapses&, std::uint32_t i,
                                 std::size_t node) { f(*vp.plastic_classifier(std::size_t(t.plastic)), i, node); });
             });
@@ -533,19 +527,23 @@ void save_teaching(Simulation& sim, DistributedContext& ctx, StateSink* sink) {
     Network& net = sim.network();
     const NetworkSpec& spec = sim.spec();
     each_teaching_target(sim, [&](std::size_t si, std::size_t p, std::size_t n, const std::string& key) {
-        const auto each = [&](auto&& value) {
-            return [&, value](const auto& put) {
-                each_teaching(net, si, p, [&](TeachingInput& in, std::uint32_t i, std::size_t node) { put(node, value(in, i)); });
+        // The per-node array `member` of the inputs, for save_array.
+        const auto each = [&](auto member) {
+            return [&, member](const auto& put) {
+                each_teaching(net, si, p, [&](TeachingInput& in, std::uint32_t i, std::size_t node) {
+                    put(node, (in.*member)[i]);
+                });
             };
         };
-        save_array<double>(ctx, sink, key + "trace", n, 1, 0.0, each([](TeachingInput& in, std::uint32_t i) { return in.trace[i]; }));
-        save_array<std::int64_t>(ctx, sink, key + "last", n, 1, 0, each([](TeachingInput& in, std::uint32_t i) { return in.last[i]; }));
-        save_array<double>(ctx, sink, key + "current", n, 1, 0.0, each([](TeachingInput& in, std::uint32_t i) { return in.current[i]; }));
+        save_array<double>(ctx, sink, key + "trace", n, 1, 0.0, each(&TeachingInput::trace));
+        save_array<std::int64_t>(ctx, sink, key + "last", n, 1, 0, each(&TeachingInput::last));
+        save_array<double>(ctx, sink, key + "current", n, 1, 0.0, each(&TeachingInput::current));
         save_array<std::int64_t>(ctx, sink, key + "window_cycle", 1, 1, -1, [&](const auto& put) {
             each_teaching(net, si, p, [&](TeachingInput& in, std::uint32_t, std::size_t) { put(0, in.window_cycle); });
         });
         save_classifiers(ctx, sink, key + "classifier/", n, trace_rule(spec), [&](auto&& f) {
-            each_teaching(net, si, p, [&](TeachingInput& in, std::uint32_t i, std::size_t node) { f(in.classifier, i, node); });
+            each_teaching(net, si, p,
+                          [&](TeachingInput& in, std::uint32_t i, std::size_t node) { f(in.classifier, i, node); });
         });
     });
 }
@@ -565,7 +563,8 @@ void restore_teaching(Simulation& sim, StateSource& source) {
             in.window_cycle = window_cycle[0];
         });
         restore_classifiers(source, key + "classifier/", n, trace_rule(spec), [&](auto&& f) {
-            each_teaching(net, si, p, [&](TeachingInput& in, std::uint32_t i, std::size_t node) { f(in.classifier, i, node); });
+            each_teaching(net, si, p,
+                          [&](TeachingInput& in, std::uint32_t i, std::size_t node) { f(in.classifier, i, node); });
         });
     });
 }
