@@ -179,7 +179,6 @@ void add_simulate_options(po::options_description& opts) {
 struct CheckpointOptions {
     step_t every = 0;  // steps; 0: none
     bool on_signal = false;
-    bool any() const { return every > 0 || on_signal; }
 };
 
 CheckpointOptions checkpoint_options(const po::variables_map& vm, double dt_ms) {
@@ -200,15 +199,8 @@ CheckpointOptions checkpoint_options(const po::variables_map& vm, double dt_ms) 
     return o;
 }
 
-// Whether a built simulation can take the checkpoints `co` asks for: exit 2 before any output
-// file is created if not (0 if it can).
-int refuse_unsupported_checkpoints(Simulation& sim, DistributedContext& ctx, const CheckpointOptions& co) {
-    return co.any() ? report(collective_phase(ctx, [&] { check_checkpoint_support(sim); })) : 0;
-}
-
 // Runs a built simulation with its files to the end (or a signal), writing checkpoints as
-// asked (refuse_unsupported_checkpoints has passed), and reports; returns the exit code. Shared
-// by run and resume.
+// asked, and reports; returns the exit code. Shared by run and resume.
 int simulate(Simulation& sim, DistributedContext& ctx, RunMetadata& meta, OutputFiles& files,
              const CheckpointOptions& co, bool timers) {
     const bool root = ctx.rank() == 0;
@@ -343,7 +335,6 @@ int command_run(const std::vector<std::string>& args, bool check_only, Distribut
         if (root) print_network(sim->network(), estimate, available, std::cout);
         return exit_ok;
     }
-    if (int code = refuse_unsupported_checkpoints(*sim, ctx, co)) return code;
     RunMetadata meta = start_metadata(*sim, ctx, before_build);
     std::unique_ptr<OutputFiles> files;
     if (int code = report(collective_phase(
@@ -400,7 +391,6 @@ int command_resume(const std::vector<std::string>& args, DistributedContext& ctx
             restore_state(*sim, reader->info().step, *reader);
         }))))
         return code;
-    if (int code = refuse_unsupported_checkpoints(*sim, ctx, co)) return code;
     RunMetadata meta = start_metadata(*sim, ctx, before_build);
     const OutputContinuation continuation = continuation_of(reader->info());
     reader.reset();

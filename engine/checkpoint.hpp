@@ -15,11 +15,22 @@
 //                                   event-driven groups: (step, offset, node, weight), each
 //                                   node's events in delivery order
 //   noise/<pop>/<purpose>           float64 [size]        noise_current: the current of `step`
-//   classifier/{last,in_burst,trace} the run's spike classifier (the same on every rank)
+//   classifier/{last,in_burst,trace} the run's spike classifier (the same on every rank); trace
+//                                   with the trace rule only
+//   deliver_classifier/...          the classifier of the spikes a rank receives (directed
+//                                   exchange with `transmit`): per neuron, from a rank that
+//                                   receives its spikes
 //   stp/<projection>/{state,last}   per source node of a projection with short-term plasticity
 //   stp_synapses/<projection>/state float64 [n x (4 + values)]: parameters drawn per synapse,
 //                                   one row per synapse (receptor, source node, target node,
 //                                   occurrence of the pair, state), sorted; .../last per source
+//   plastic/<projection>/<receptor>/...  weights and the rule's state per synapse (keyed as above),
+//                                   traces per source node and per target node, the queued
+//                                   postsynaptic spikes, BDSP's classifier per target node
+//   archive/<pop>/{clock,values}    the Urbanczik-Senn dendritic archive: (node, step, value) rows
+//   teaching/<stimulus>/<pop>/...   teaching_current: per node its event trace, last event,
+//                                   current and classifier; the open window's cycle
+// (engine/checkpoint.cpp, save_plasticity and save_teaching, details the arrays.)
 //
 // Gathering: every rank sends its entries (global index, values) to rank 0 (one all_to_all
 // per array), which hands each whole array to a StateSink. Restoring: every rank asks a
@@ -58,13 +69,8 @@ public:
     virtual std::size_t rows(const std::string& name) = 0;
 };
 
-// Throws UserError when the state of `sim` holds something a checkpoint cannot save yet
-// (saying what); the same answer on every rank. `apical run` asks before the run starts.
-void check_checkpoint_support(Simulation& sim);
-
 // Collective. Settles `sim` at its current step (Simulation::settle) and hands its state to
-// `sink` on rank 0 (`sink` may be null on the other ranks). Throws UserError for a network
-// whose state a checkpoint cannot hold yet (say which).
+// `sink` on rank 0 (`sink` may be null on the other ranks).
 void save_state(Simulation& sim, DistributedContext& ctx, StateSink* sink);
 
 // Every rank: restores its share of the state saved at `step` into a simulation just built

@@ -558,7 +558,7 @@ void Network::build_stimuli(VirtualProcess& vp) {
                     continue;
                 }
                 if (st.kind == StimulusSpec::Kind::teaching_current) {
-                    add_teaching(vp, st, p, in.compartment);
+                    add_teaching(vp, st, si, p, in.compartment);
                     continue;
                 }
                 in.stop_index = st.stop_ms >= 1e299 ? std::numeric_limits<step_t>::max() / 2
@@ -609,7 +609,7 @@ void Network::add_noise(VirtualProcess& vp, const StimulusSpec& st, std::size_t 
 
 // A teaching_current on population p: one TeachingInput per VP that owns neurons of p, with
 // its own classifier of their spikes (the run's rule).
-void Network::add_teaching(VirtualProcess& vp, const StimulusSpec& st, int p, int compartment) {
+void Network::add_teaching(VirtualProcess& vp, const StimulusSpec& st, std::size_t si, int p, int compartment) {
     const NeuronGroup& g = vp.group(std::size_t(p));
     if (g.size() == 0) return;
     const double h = dt();
@@ -618,6 +618,7 @@ void Network::add_teaching(VirtualProcess& vp, const StimulusSpec& st, int p, in
                                                                        : SpikeClassifier::Rule::trace,
                                      c.threshold_ms, h, g.size()),
                      g.size());
+    in.stimulus = int(si);
     in.group = p;
     in.compartment = compartment;
     in.schedule.period = to_steps(st.period_ms, h);

@@ -94,7 +94,7 @@ private:
     void build_groups(VirtualProcess& vp);
     void build_stimuli(VirtualProcess& vp);
     void add_noise(VirtualProcess& vp, const StimulusSpec& st, std::size_t si, int p, int compartment);
-    void add_teaching(VirtualProcess& vp, const StimulusSpec& st, int p, int compartment);
+    void add_teaching(VirtualProcess& vp, const StimulusSpec& st, std::size_t si, int p, int compartment);
 
     const NetworkSpec& spec_;
     Decomposition decomposition_;

@@ -127,6 +127,7 @@ public:
     // classifies what this rank receives (directed exchange; its state is per rank).
     PopulationSpikeClassifier& classifier() { return classifier_; }
     bool has_deliver_classifier() const { return deliver_classifier_.has_value(); }
+    PopulationSpikeClassifier* deliver_classifier() { return deliver_classifier_ ? &*deliver_classifier_ : nullptr; }
     // simulation.spike_exchange == SpikeExchange::directed.
     bool directed() const { return directed_; }
 

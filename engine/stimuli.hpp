@@ -337,6 +337,7 @@ struct NoiseInput {
 // starts inside a slice (not on a slice boundary) Ebar is read at the end of the slice before;
 // with min_delay = dt every step is a slice boundary. Outside the windows the current is 0.
 struct TeachingInput {
+    int stimulus = 0;           // index in the description's stimuli (checkpoints find it by it)
     int group = 0;
     int compartment = 0;
     PeriodicWindows schedule;   // one window per cycle

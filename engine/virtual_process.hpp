@@ -66,10 +66,18 @@ public:
     const std::vector<TsodyksMarkramSynapses>& short_term_synapses() const { return short_term_synapses_; }
     std::size_t n_plastic() const { return plastic_.size(); }
     const PlasticSynapses& plastic(std::size_t i) const { return plastic_[i].synapses; }
-    // The state of the stimuli, for checkpoints (engine/checkpoint.hpp).
+    // The state of the stimuli and synapses, for checkpoints (engine/checkpoint.hpp).
     std::vector<NoiseInput>& noise_inputs() { return noise_; }
+    std::size_t n_teaching() const { return teaching_.size(); }
+    TeachingInput& teaching(std::size_t i) { return teaching_[i].input; }
+    PlasticSynapses& plastic(std::size_t i) { return plastic_[i].synapses; }
+    // The classifier of plastic table i's targets' own spikes (null: the rule uses no classes).
+    SpikeClassifier* plastic_classifier(std::size_t i) {
+        return plastic_[i].classifier ? &*plastic_[i].classifier : nullptr;
+    }
     std::vector<TsodyksMarkramSources>& short_term() { return short_term_; }
     std::vector<TsodyksMarkramSynapses>& short_term_synapses() { return short_term_synapses_; }
+    std::vector<StaticSynapseTable>& tables() { return tables_; }  // plastic weights
 
     // The slice's work, called by the VP's own thread (engine/simulation.cpp).
     // Adds every synapse's weight of the spikes (canonical order) into ring-buffer row

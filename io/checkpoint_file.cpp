@@ -112,6 +112,23 @@ void CheckpointFileWriter::commit(const CheckpointInfo& info) {
             h5::write_attribute(g.get(), "open_events", r.open.events);
             h5::write_attribute(g.get(), "open_bursts", r.open.bursts);
         }
+        h5::Handle weights = group_at(f, "output/weights");
+        for (auto& [projection, mean] : info.weights_mean_start) {
+            h5::Handle g = h5::create_group(weights.get(), projection);
+            h5::write_attribute(g.get(), "mean_start", mean);
+        }
+        h5::Handle recordings = group_at(f, "output/weight_recordings");
+        for (auto& [name, r] : info.weight_recordings) {
+            h5::Handle g = h5::create_group(recordings.get(), name);
+            h5::write_attribute(g.get(), "next", std::int64_t(r.next));
+            h5::write_attribute(g.get(), "n_synapses", r.n_synapses);
+            h5::write_dataset<double>(g.get(), "time", H5T_IEEE_F64LE, r.time);
+            h5::write_dataset<double>(g.get(), "mean", H5T_IEEE_F64LE, r.mean);
+            h5::write_dataset<double>(g.get(), "sum", H5T_IEEE_F64LE, r.sum);
+            h5::write_dataset<std::uint32_t>(g.get(), "source", H5T_STD_U32LE, r.source);
+            h5::write_dataset<std::uint32_t>(g.get(), "target", H5T_STD_U32LE, r.target);
+            h5::write_dataset<float>(g.get(), "weight", H5T_IEEE_F32LE, r.weights);
+        }
     }
     h5::write_attribute(f, "format", info.format);
     h5::write_attribute(f, "apical_version", info.apical_version);
@@ -188,6 +205,23 @@ CheckpointFileReader::CheckpointFileReader(const fs::path& path) : path_(path) {
             r.open.events = h5::read_attribute<std::uint64_t>(g.get(), "open_events");
             r.open.bursts = h5::read_attribute<std::uint64_t>(g.get(), "open_bursts");
         }
+        h5::Handle weights = h5::open_group(f, "output/weights");
+        for (const std::string& projection : h5::child_names(weights.get())) {
+            h5::Handle g = h5::open_group(weights.get(), projection);
+            info_.weights_mean_start[projection] = h5::read_attribute<double>(g.get(), "mean_start");
+        }
+        h5::Handle recordings = h5::open_group(f, "output/weight_recordings");
+        for (const std::string& name : h5::child_names(recordings.get())) {
+            h5::Handle g = h5::open_group(recordings.get(), name);
+            WeightRecordingPosition& r = info_.weight_recordings[name];
+            r.next = step_t(h5::read_attribute<std::int64_t>(g.get(), "next"));
+            r.n_synapses = h5::read_attribute<std::uint64_t>(g.get(), "n_synapses");
+            const auto read = [&](const char* set, auto& out) {
+                out = h5::read_all<typename std::decay_t<decltype(out)>::value_type>(h5::open_dataset(g.get(), set).get());
+            };
+            read("time", r.time), read("mean", r.mean), read("sum", r.sum);
+            read("source", r.source), read("target", r.target), read("weight", r.weights);
+        }
     } catch (const UserError&) {
         throw;
     } catch (const std::exception& e) {
@@ -261,6 +295,8 @@ CheckpointWritten write_checkpoint(Simulation& sim, DistributedContext& ctx, con
         info.spike_counts = files.spike_counts();
         info.rates = files.rate_positions();
         info.report_frames = files.report_frames();
+        info.weights_mean_start = files.weights_mean_start();
+        info.weight_recordings = files.weight_recording_positions();
         writer->commit(info);
         out.bytes = writer->bytes();
     }
@@ -275,7 +311,8 @@ NetworkSpec resume_spec(const CheckpointFileReader& reader, const fs::path& path
 }
 
 OutputContinuation continuation_of(const CheckpointInfo& info) {
-    return OutputContinuation{info.output_dir, info.spike_counts, info.rates, info.report_frames};
+    return OutputContinuation{info.output_dir,   info.spike_counts,       info.rates,
+                              info.report_frames, info.weights_mean_start, info.weight_recordings};
 }
 
 }  // namespace apical

@@ -14,6 +14,11 @@
 //   /output/reports/<file> uint64 attribute `frames`: the rows of data in <file> at `step`
 //   /output/rates/<name>   attributes bins (uint64: in <name>.h5 at `step`), and the bin being
 //                          counted: open_start (int64, its first step), open_events, open_bursts
+//   /output/weights/<projection>  float64 attribute mean_start: weights.h5's mean at the start
+//   /output/weight_recordings/<name>  the samples so far (written into <name>.h5 at the end):
+//                          time, mean, sum (float64), source, target (uint32), weight (float32,
+//                          samples x synapses, flat); attributes next (int64, the next sample's
+//                          step) and n_synapses (uint64)
 //
 // Writing goes to NAME.tmp, renamed to NAME once complete, so a write killed half-way never
 // leaves a file that looks complete. Reading checks, in order: the file opens as HDF5 (else
@@ -34,7 +39,7 @@
 
 namespace apical {
 
-constexpr std::uint32_t checkpoint_format = 1;
+constexpr std::uint32_t checkpoint_format = 2;  // 2: plastic state, weight outputs
 
 // What a checkpoint says besides its arrays.
 struct CheckpointInfo {
@@ -49,6 +54,8 @@ struct CheckpointInfo {
     std::map<std::string, std::uint64_t> spike_counts;  // per recorded population
     std::map<std::string, RatePosition> rates;          // per population_rates entry
     std::map<std::string, std::uint64_t> report_frames; // per report file
+    std::map<std::string, double> weights_mean_start;   // per plastic projection
+    std::map<std::string, WeightRecordingPosition> weight_recordings;  // per weight recording
 };
 
 // FNV-1a 64 of the text, as 16 hex digits.
@@ -101,8 +108,7 @@ struct CheckpointWritten {
 };
 
 // Collective. Writes the checkpoint of `sim` at its current step into `path` (rank 0 writes),
-// with the output positions of `files`. Throws UserError when the network holds state a
-// checkpoint cannot save (check_checkpoint_support).
+// with the output positions of `files`.
 CheckpointWritten write_checkpoint(Simulation& sim, DistributedContext& ctx, const OutputFiles& files,
                                    const std::filesystem::path& path);
 

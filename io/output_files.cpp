@@ -295,8 +295,12 @@ OutputFiles::OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMeta
     if (!spec.state_recordings.empty()) sim.add_state_recorder(f.reports.get());  // every rank samples
     f.sim = &sim;
     f.ctx = &ctx;
-    if (has_plastic_projections(spec)) f.weights = std::make_unique<WeightWriter>(sim, ctx, f.dir / "weights.h5");
-    if (!spec.weight_recordings.empty()) f.weight_recordings = std::make_unique<WeightRecordings>(sim, ctx, f.dir);
+    if (has_plastic_projections(spec))
+        f.weights = std::make_unique<WeightWriter>(sim, ctx, f.dir / "weights.h5",
+                                                   continuation ? &continuation->weights_mean_start : nullptr);
+    if (!spec.weight_recordings.empty())
+        f.weight_recordings = std::make_unique<WeightRecordings>(
+            sim, ctx, f.dir, continuation ? &continuation->weight_recordings : nullptr);
 }
 
 OutputFiles::~OutputFiles() = default;
@@ -333,6 +337,15 @@ std::map<std::string, RatePosition> OutputFiles::rate_positions() const {
         for (std::size_t i = 0; i < files_->rates->size(); ++i)
             out[rates[i].name] = {files_->rates->writer(i).bins_written(), files_->rates->monitor(i).open_bin()};
     return out;
+}
+
+std::map<std::string, double> OutputFiles::weights_mean_start() const {
+    return files_->weights ? files_->weights->mean_start(files_->sim->spec()) : std::map<std::string, double>{};
+}
+
+std::map<std::string, WeightRecordingPosition> OutputFiles::weight_recording_positions() const {
+    return files_->weight_recordings ? files_->weight_recordings->positions()
+                                     : std::map<std::string, WeightRecordingPosition>{};
 }
 
 }  // namespace apical

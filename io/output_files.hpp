@@ -17,6 +17,7 @@
 #include "engine/network_spec.hpp"
 #include "engine/simulation.hpp"
 #include "io/spike_writer.hpp"
+#include "io/weight_writer.hpp"
 
 namespace apical {
 
@@ -39,6 +40,8 @@ struct OutputContinuation {
     std::map<std::string, std::uint64_t> spike_counts;  // per recorded population
     std::map<std::string, RatePosition> rates;          // per population_rates entry
     std::map<std::string, std::uint64_t> report_frames; // per report file
+    std::map<std::string, double> weights_mean_start;   // per plastic projection (weights.h5)
+    std::map<std::string, WeightRecordingPosition> weight_recordings;  // per weight recording
 };
 
 class OutputFiles {
@@ -49,8 +52,8 @@ public:
     // rank it throws on every rank: its own error where it failed, PeerFailure elsewhere.
     // `sim` and `ctx` must outlive this object.
     // With `continuation`, each file starts with the original run's content up to the
-    // checkpoint and the rate monitors go on with their open bins (spike, report and rate
-    // files: checkpoints refuse descriptions with weight recordings, engine/checkpoint.cpp).
+    // checkpoint, the rate monitors go on with their open bins and the weight recordings with
+    // their samples; weights.h5 keeps the original start's mean weights.
     OutputFiles(Simulation& sim, DistributedContext& ctx, const RunMetadata& at_start,
                 const OutputContinuation* continuation = nullptr);
     ~OutputFiles();
@@ -72,6 +75,10 @@ public:
     std::map<std::string, std::uint64_t> report_frames() const;
     // Per population_rates entry: bins written and the open bin (on rank 0, after a flush).
     std::map<std::string, RatePosition> rate_positions() const;
+    // Per plastic projection: the mean weight at the run's start (rank 0).
+    std::map<std::string, double> weights_mean_start() const;
+    // Per weight recording: its samples so far (rank 0) and the next sample's step.
+    std::map<std::string, WeightRecordingPosition> weight_recording_positions() const;
 
 private:
     struct Files;

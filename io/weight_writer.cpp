@@ -66,12 +66,30 @@ bool has_plastic_projections(const NetworkSpec& spec) {
     return false;
 }
 
-WeightWriter::WeightWriter(const Simulation& sim, DistributedContext& ctx, std::filesystem::path file)
+WeightWriter::WeightWriter(const Simulation& sim, DistributedContext& ctx, std::filesystem::path file,
+                           const std::map<std::string, double>* mean_start)
     : file_(std::move(file)) {
     const auto& projections = sim.spec().projections;
     for (std::size_t i = 0; i < projections.size(); ++i)
         if (projections[i].plasticity.rule != PlasticityRule::none) projections_.push_back(int(i));
-    mean_start_ = means(sim, ctx, projections_);
+    if (!mean_start) {
+        mean_start_ = means(sim, ctx, projections_);
+        return;
+    }
+    for (int i : projections_) {
+        const auto it = mean_start->find(projections[std::size_t(i)].name);
+        if (it == mean_start->end())
+            throw UserError("cannot resume: the checkpoint has no start weight of the projection '" +
+                            projections[std::size_t(i)].name + "'");
+        mean_start_.push_back(it->second);
+    }
+}
+
+std::map<std::string, double> WeightWriter::mean_start(const NetworkSpec& spec) const {
+    std::map<std::string, double> out;
+    for (std::size_t i = 0; i < projections_.size(); ++i)
+        out[spec.projections[std::size_t(projections_[i])].name] = mean_start_[i];
+    return out;
 }
 
 void WeightWriter::finish(const Simulation& sim, DistributedContext& ctx) {
@@ -111,7 +129,8 @@ void WeightWriter::finish(const Simulation& sim, DistributedContext& ctx) {
     if (root) file.close();
 }
 
-WeightRecordings::WeightRecordings(Simulation& sim, DistributedContext& ctx, std::filesystem::path dir)
+WeightRecordings::WeightRecordings(Simulation& sim, DistributedContext& ctx, std::filesystem::path dir,
+                                   const std::map<std::string, WeightRecordingPosition>* continued)
     : sim_(sim), ctx_(ctx), dir_(std::move(dir)) {
     const NetworkSpec& spec = sim.spec();
     const double dt = spec.simulation.dt_ms;
@@ -119,25 +138,39 @@ WeightRecordings::WeightRecordings(Simulation& sim, DistributedContext& ctx, std
         int projection = 0;
         while (spec.projections[std::size_t(projection)].name != r.projection) ++projection;
         const step_t stop = r.stop_ms >= 1e300 ? std::numeric_limits<step_t>::max() : to_steps(r.stop_ms, dt);
-        recordings_.push_back({&r, projection, to_steps(r.start_ms, dt), stop, to_steps(r.interval_ms, dt), {}, {}, {}});
+        WeightRecordingPosition at;
+        at.next = to_steps(r.start_ms, dt);
+        if (continued) {
+            const auto it = continued->find(r.name);
+            if (it == continued->end())
+                throw UserError("cannot resume: the checkpoint has no position of the weight recording '" + r.name + "'");
+            at = it->second;
+        }
+        recordings_.push_back({&r, projection, stop, to_steps(r.interval_ms, dt), std::move(at)});
     }
     sim.add_slice_observer([this](step_t) { sample(); });
+}
+
+std::map<std::string, WeightRecordingPosition> WeightRecordings::positions() const {
+    std::map<std::string, WeightRecordingPosition> out;
+    for (const Recording& r : recordings_) out[r.spec->name] = r.at;
+    return out;
 }
 
 void WeightRecordings::sample() {
     const step_t through = sim_.delivered_through();
     std::vector<SynapseWeight> local;
     for (Recording& r : recordings_) {
-        if (through < r.next || through >= r.stop) continue;
+        if (through < r.at.next || through >= r.stop) continue;
         local.clear();
         sim_.network().plastic_weights(r.projection, local);
         double sum_count[2] = {0.0, double(local.size())};
         for (const SynapseWeight& w : local) sum_count[0] += double(w.weight);
         ctx_.sum_to_root(sum_count);
-        r.time.push_back(double(through) * sim_.network().dt());
-        r.sum.push_back(sum_count[0]);
-        r.mean.push_back(sum_count[1] > 0 ? sum_count[0] / sum_count[1] : 0.0);
-        r.n_synapses = std::uint64_t(sum_count[1]);
+        r.at.time.push_back(double(through) * sim_.network().dt());
+        r.at.sum.push_back(sum_count[0]);
+        r.at.mean.push_back(sum_count[1] > 0 ? sum_count[0] / sum_count[1] : 0.0);
+        r.at.n_synapses = std::uint64_t(sum_count[1]);
         if (r.spec->per_synapse) {
             const auto chosen = [](const std::vector<std::uint32_t>& ids, std::uint32_t node) {
                 return ids.empty() || std::binary_search(ids.begin(), ids.end(), node);
@@ -146,14 +179,14 @@ void WeightRecordings::sample() {
                 return !chosen(r.spec->sources, w.source) || !chosen(r.spec->targets, w.target);
             });
             const std::vector<SynapseWeight> all = gather_sorted(ctx_, local);
-            if (r.time.size() == 1)
+            if (r.at.time.size() == 1)
                 for (const SynapseWeight& w : all) {
-                    r.source.push_back(w.source);
-                    r.target.push_back(w.target);
+                    r.at.source.push_back(w.source);
+                    r.at.target.push_back(w.target);
                 }
-            for (const SynapseWeight& w : all) r.weights.push_back(w.weight);
+            for (const SynapseWeight& w : all) r.at.weights.push_back(w.weight);
         }
-        while (r.next <= through) r.next += r.interval;
+        while (r.at.next <= through) r.at.next += r.interval;
     }
 }
 
@@ -165,21 +198,21 @@ void WeightRecordings::finish() {
         h5::Handle file = h5::create_output_file(dir_ / (r.spec->name + ".h5"), "weight recording");
         h5::Handle top = h5::create_group(file.get(), "weights");
         h5::Handle g = h5::create_group(top.get(), p.name);
-        h5::write_dataset<double>(g.get(), "time", H5T_IEEE_F64LE, r.time);
-        h5::write_dataset<double>(g.get(), "mean", H5T_IEEE_F64LE, r.mean);
-        h5::write_dataset<double>(g.get(), "sum", H5T_IEEE_F64LE, r.sum);
+        h5::write_dataset<double>(g.get(), "time", H5T_IEEE_F64LE, r.at.time);
+        h5::write_dataset<double>(g.get(), "mean", H5T_IEEE_F64LE, r.at.mean);
+        h5::write_dataset<double>(g.get(), "sum", H5T_IEEE_F64LE, r.at.sum);
         h5::write_attribute(g.get(), "unit", weight_unit(sim_.spec(), p));
-        h5::write_attribute(g.get(), "n_synapses", r.n_synapses);
+        h5::write_attribute(g.get(), "n_synapses", r.at.n_synapses);
         h5::write_attribute(g.get(), "interval_ms", r.spec->interval_ms);
         if (r.spec->per_synapse) {
-            h5::write_dataset<std::uint32_t>(g.get(), "source_node_id", H5T_STD_U32LE, r.source);
-            h5::write_dataset<std::uint32_t>(g.get(), "target_node_id", H5T_STD_U32LE, r.target);
+            h5::write_dataset<std::uint32_t>(g.get(), "source_node_id", H5T_STD_U32LE, r.at.source);
+            h5::write_dataset<std::uint32_t>(g.get(), "target_node_id", H5T_STD_U32LE, r.at.target);
             // samples x synapses; without a recorded synapse there is no row to write.
-            if (!r.source.empty() && !r.time.empty()) {
-                const hsize_t n = r.source.size();
+            if (!r.at.source.empty() && !r.at.time.empty()) {
+                const hsize_t n = r.at.source.size();
                 const h5::Handle w = h5::create_chunked_2d(g.get(), "weight", H5T_IEEE_F32LE, n,
-                                                           std::min<hsize_t>(r.time.size(), 64), std::min<hsize_t>(n, 4096));
-                h5::append_rows_2d(w.get(), H5T_NATIVE_FLOAT, r.weights.data(), r.time.size());
+                                                           std::min<hsize_t>(r.at.time.size(), 64), std::min<hsize_t>(n, 4096));
+                h5::append_rows_2d(w.get(), H5T_NATIVE_FLOAT, r.at.weights.data(), r.at.time.size());
             }
         }
         file.close();

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "engine/distributed_context.hpp"
@@ -19,11 +21,15 @@ namespace apical {
 
 class WeightWriter {
 public:
-    // Collective: the mean weight of every plastic projection now (the start). Nothing is
-    // written before finish().
-    WeightWriter(const Simulation& sim, DistributedContext& ctx, std::filesystem::path file);
+    // Collective: the mean weight of every plastic projection now (the start), or, for a
+    // resumed run, `mean_start` (per projection name, from the checkpoint). Nothing is written
+    // before finish().
+    WeightWriter(const Simulation& sim, DistributedContext& ctx, std::filesystem::path file,
+                 const std::map<std::string, double>* mean_start = nullptr);
     // Collective: gathers and writes the file (rank 0).
     void finish(const Simulation& sim, DistributedContext& ctx);
+    // Per plastic projection: the mean at the start (rank 0), for checkpoints.
+    std::map<std::string, double> mean_start(const NetworkSpec& spec) const;
 
 private:
     std::filesystem::path file_;
@@ -39,24 +45,35 @@ private:
 // with `sources`/`targets` also source_node_id, target_node_id (uint32, the recorded synapses
 // sorted as in weights.h5) and weight (float32, samples x synapses). Rank 0 keeps the samples
 // and writes the file at the end of the run (also of one stopped by a signal).
+// Where a weight recording stands: the next sample's step (every rank) and the samples so far
+// (rank 0), which its file holds at the end. A checkpoint keeps it (io/checkpoint_file.hpp).
+struct WeightRecordingPosition {
+    step_t next = 0;
+    std::vector<double> time, mean, sum;
+    std::uint64_t n_synapses = 0;
+    // Per synapse: the recorded synapses, sorted by (source, target), and their weights at
+    // each sample, one row per sample.
+    std::vector<std::uint32_t> source, target;
+    std::vector<float> weights;
+};
+
 class WeightRecordings {
 public:
     // Collective; attaches a slice observer to `sim`. `sim` and `ctx` must outlive this object.
-    WeightRecordings(Simulation& sim, DistributedContext& ctx, std::filesystem::path dir);
+    // A resumed run goes on from `continued` (per recording name, from the checkpoint).
+    WeightRecordings(Simulation& sim, DistributedContext& ctx, std::filesystem::path dir,
+                     const std::map<std::string, WeightRecordingPosition>* continued = nullptr);
     // Collective: the sample due at the end, then the files.
     void finish();
+    // Per recording name, for checkpoints.
+    std::map<std::string, WeightRecordingPosition> positions() const;
 
 private:
     struct Recording {
         const WeightRecordingSpec* spec;
         int projection;
-        step_t next, stop, interval;
-        std::vector<double> time, mean, sum;
-        std::uint64_t n_synapses = 0;
-        // Per synapse (rank 0): the recorded synapses, sorted by (source, target), and their
-        // weights at each sample, one row per sample.
-        std::vector<std::uint32_t> source, target;
-        std::vector<float> weights;
+        step_t stop, interval;
+        WeightRecordingPosition at;
     };
     void sample();
 

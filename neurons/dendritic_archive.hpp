@@ -86,6 +86,22 @@ public:
     // Steps held by neuron i (for tests of the bound).
     std::size_t held(std::uint32_t i) const { return values_[i].size(); }
 
+    // Checkpoints (engine/checkpoint.cpp): the clock (whether anything was appended, first(),
+    // end(), the end at the last trim), then each neuron's steps [begin, end()) (none: begin
+    // = end()). Trimming only frees memory, so the clock alone decides nothing a reader sees.
+    bool started() const { return started_; }
+    step_t last_trim() const { return last_trim_; }
+    void restore_clock(bool started, step_t first, step_t end, step_t last_trim) {
+        started_ = started, first_ = first, end_ = end, last_trim_ = last_trim;
+        std::fill(begin_.begin(), begin_.end(), end);
+        for (auto& v : values_) v.clear();
+    }
+    void restore_neuron(std::uint32_t i, step_t begin, const std::vector<double>& values) {
+        APICAL_ASSERT(begin + step_t(values.size()) == end_);
+        begin_[i] = begin;
+        values_[i] = values;
+    }
+
     static constexpr step_t trim_interval = 1024;  // steps between trims
 
 private:

@@ -176,6 +176,56 @@ public:
     // The Urbanczik-Senn state per synapse (positions of the table), for tests.
     const std::vector<UrbanczikSennSynapse>& urbanczik_synapses() const { return urbanczik_synapses_; }
 
+    // Checkpoints (engine/checkpoint.cpp): the mutable state by what it belongs to, in a
+    // rule-independent form. The counts follow from the rule alone, so every rank knows them.
+    // The learning-rate schedule needs nothing: updates come in synapse-time order, so the
+    // first one after a restore walks it to the same factor. Nor does post_before_: only a
+    // presynaptic spike at its target's last postsynaptic synapse time reads it, and a
+    // checkpoint comes after every such time it has applied.
+    struct StateLayout {
+        std::size_t source_traces;   // per source node: pre_, pre2_
+        std::size_t target_traces;   // per target: post_, post2_ or BDSP's events, bursts, spikes
+        std::size_t synapse_values;  // per synapse besides the weight
+    };
+    static StateLayout state_layout(const PlasticitySpec& spec) {
+        switch (spec.rule) {
+        case PlasticityRule::stdp_pair: return {1, 1, spec.pairing == StdpPairing::nn_pre_centered ? 1u : 0u};
+        case PlasticityRule::stdp_triplet: return {2, 2, 0};
+        case PlasticityRule::urbanczik_senn: return {2, 0, 3};
+        default: return {1, 3, 0};
+        }
+    }
+    Trace& source_trace(std::uint32_t s, std::size_t j) { return j == 0 ? pre_[s] : pre2_[s]; }
+    Trace& target_trace(std::uint32_t i, std::size_t j) {
+        if (rule_ == PlasticityRule::bdsp) {
+            BdspTarget& b = bdsp_targets_[i];
+            return j == 0 ? b.events : j == 1 ? b.bursts : b.spikes;
+        }
+        return j == 0 ? post_[i] : post2_[i];
+    }
+    // The synapse_values of position k: the nn_pre_centered trace, or Urbanczik-Senn's I, J and
+    // initial weight.
+    void get_synapse(std::uint32_t k, double* out) const {
+        if (!synapse_trace_.empty()) out[0] = synapse_trace_[k];
+        if (!urbanczik_synapses_.empty()) {
+            const UrbanczikSennSynapse& u = urbanczik_synapses_[k];
+            out[0] = u.I, out[1] = u.J, out[2] = double(u.w_init);
+        }
+    }
+    void set_synapse(std::uint32_t k, const double* in) {
+        if (!synapse_trace_.empty()) synapse_trace_[k] = in[0];
+        if (!urbanczik_synapses_.empty()) urbanczik_synapses_[k] = {in[0], in[1], float(in[2])};
+    }
+    // The postsynaptic spikes still waiting for their synapse time: f(at, target, class) in
+    // queue order; push_post appends one (a restored queue, in synapse-time order).
+    template <class F>
+    void each_pending_post(F&& f) const {
+        for (std::size_t k = head_; k < posts_.size(); ++k) f(posts_[k].at, posts_[k].target, posts_[k].spike_class);
+    }
+    void push_post(step_t at, std::uint32_t target, std::uint8_t spike_class) {
+        posts_.push_back({at, target, spike_class});
+    }
+
 private:
     struct PostSpike {
         step_t at;  // synapse time: emission step + delay

@@ -1,13 +1,16 @@
 // Checkpoints on one process (engine/checkpoint.hpp, io/checkpoint_file.hpp): a run that
-// writes checkpoints keeps the spike, report and rate files of a run that does not; a resume
-// from a checkpoint, on another thread count, into a new directory or into the original files,
-// ends with spike, report and rate files identical (scripts/same_output: everything outside /apical, byte for byte) to the
-// uninterrupted run's.
+// writes checkpoints keeps the spike, report, rate and weight files of a run that does not; a
+// resume from a checkpoint, on another thread count, into a new directory or into the original
+// files, ends with files identical (scripts/same_output: everything outside /apical, byte for
+// byte) to the uninterrupted run's. Plastic networks: every rule, its schedules, short-term
+// plasticity composed with it, teaching_current and the directed exchange (a small XOR).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
 
 #include "checkpoint_runs.hpp"
+#include "io/hdf5.hpp"
 #include "run_in_process.hpp"
 #include "small_brunel.hpp"
 #include "spike_file.hpp"
@@ -159,4 +162,117 @@ TEST_CASE("short-term plasticity resumes from a checkpoint with the spikes of th
                          "tau_F: 10 ms, tau_D: 300 ms}",
                          true);
     check_round_trip("stp_per_synapse", yaml);
+}
+
+namespace {
+
+// The mean weight of `projection` at the start and at the end (weights.h5).
+std::pair<double, double> mean_weights(const fs::path& dir, const std::string& projection) {
+    h5::Handle f = h5::open_file_for_reading(dir / "weights.h5");
+    h5::Handle g = h5::open_group(f.get(), "weights/" + projection);
+    return {h5::read_attribute<double>(g.get(), "mean_start"), h5::read_attribute<double>(g.get(), "mean_end")};
+}
+
+// The mean weights a weight recording sampled, and when.
+std::pair<std::vector<double>, std::vector<double>> recorded_means(const fs::path& file, const std::string& projection) {
+    h5::Handle f = h5::open_file_for_reading(file);
+    h5::Handle g = h5::open_group(f.get(), "weights/" + projection);
+    return {h5::read_all<double>(h5::open_dataset(g.get(), "time").get()),
+            h5::read_all<double>(h5::open_dataset(g.get(), "mean").get())};
+}
+
+// Reference run, a run with checkpoints at `at_ms`, resumes from each on 1 and 2 threads into new
+// directories and one into the original files: every output file (spikes, the weight recording
+// w.h5, weights.h5, ...) identical to the reference's. The weights of `projection` must change
+// after the last checkpoint (else a lost plastic state could go unnoticed).
+void check_plastic_round_trip(const std::string& name, const std::function<NetworkSpec(const fs::path&)>& spec,
+                              const std::vector<double>& at_ms, const std::string& projection,
+                              const std::string& recording) {
+    const fs::path dir = scratch("checkpoint_plastic_" + name);
+    run_spec(spec(dir / "reference"));
+    const auto [start, end] = mean_weights(dir / "reference", projection);
+    CHECK(start != end);
+    const auto [time, mean] = recorded_means(dir / "reference" / (recording + ".h5"), projection);
+    REQUIRE(time.size() > 2);
+    std::size_t after = 0;  // the first sample after the last checkpoint
+    while (after < time.size() && time[after] <= at_ms.back()) ++after;
+    REQUIRE(after + 1 < time.size());
+    CHECK(mean.back() != mean[after]);
+    LocalContext ctx;
+    const auto checkpoints = run_with_checkpoints(spec(dir / "checkpointed"), ctx, at_ms);
+    REQUIRE(checkpoints.size() == at_ms.size());
+    CHECK(output_differences(dir / "reference", dir / "checkpointed").empty());
+    for (std::size_t k = 0; k < checkpoints.size(); ++k)
+        for (int threads : {1, 2}) {
+            INFO("checkpoint " << checkpoints[k] << ", " << threads << " threads");
+            const fs::path out = dir / ("resumed_" + std::to_string(k) + "_" + std::to_string(threads));
+            resume_checkpoint(checkpoints[k], ctx, threads, out);
+            CHECK(output_differences(dir / "reference", out).empty());
+        }
+    resume_checkpoint(checkpoints[checkpoints.size() / 2], ctx, 2);  // in place
+    CHECK(output_differences(dir / "reference", dir / "checkpointed").empty());
+}
+
+std::function<NetworkSpec(const fs::path&)> from_yaml(const std::string& yaml, const std::string& name) {
+    return [yaml, name](const fs::path& output) {
+        return parse_description(yaml, name + ".yaml", {"simulation.output=" + output.string()});
+    };
+}
+
+}  // namespace
+
+TEST_CASE("plastic projections resume from checkpoints with the spikes and weights of the uninterrupted run",
+          "[checkpoint][plasticity]") {
+    const std::vector<double> at = {60, 151, 240};
+    struct Case {
+        const char* name;
+        std::string yaml;
+    };
+    const Case cases[] = {
+        {"stdp_all_to_all", plastic_network("{rule: stdp_pair, lambda: 0.05, Wmax: 300 pA}")},
+        {"stdp_nn_symmetric", plastic_network("{rule: stdp_pair, pairing: nn_symmetric, lambda: 0.05, Wmax: 300 pA}")},
+        {"stdp_nn_pre_centered",
+         plastic_network("{rule: stdp_pair, pairing: nn_pre_centered, lambda: 0.05, Wmax: 300 pA}")},
+        {"stdp_nn_restricted", plastic_network("{rule: stdp_pair, pairing: nn_restricted, lambda: 0.05, Wmax: 300 pA, "
+                                               "rate_factors: [[100 ms, 0.5], [200 ms, 2]]}")},
+        {"stdp_triplet", plastic_network("{rule: stdp_triplet, A2_plus: 1 pA, A3_plus: 0.5 pA, A2_minus: 1 pA, "
+                                         "A3_minus: 0.1 pA, Wmax: 300 pA, active: [[30 ms, 130 ms], [170 ms, inf]]}")},
+        {"stdp_triplet_nearest",
+         plastic_network("{rule: stdp_triplet, preset: visual_cortex_nearest, A2_plus: 1 pA, A2_minus: 1 pA, Wmax: 300 pA}")},
+        {"bdsp", plastic_network("{rule: bdsp, eta: 2 pA, w_max: 300 pA, tau_avg: 500 ms, e_min: 2 Hz, e_max: 12 Hz, "
+                                 "active: [[50 ms, inf]], rate_factors: [[100 ms, 0.5], [200 ms, 2]]}")},
+        {"bdsp_periodic", plastic_network("{rule: bdsp, eta: 2 pA, w_max: 300 pA, tau_avg: 500 ms, "
+                                          "homeostasis_rate: event_rate, "
+                                          "active: {period: 100 ms, windows: [[20 ms, 70 ms]], start: 30 ms}}")},
+        // Bounds that allow negative weights, routed by sign: two plastic tables per VP.
+        {"bdsp_signed", plastic_network("{rule: bdsp, eta: 2 pA, w_min: -300 pA, w_max: 300 pA, tau_avg: 500 ms}", "",
+                                        "{distribution: uniform, low: -100 pA, high: 250 pA}")},
+        // Short-term plasticity composed with the rule: per source, and drawn per synapse.
+        {"stdp_stp", plastic_network("{rule: stdp_pair, lambda: 0.05, Wmax: 300 pA}",
+                                     "{model: tsodyks_markram, preset: depressing}")},
+        {"stdp_stp_per_synapse",
+         plastic_network("{rule: stdp_pair, pairing: nn_pre_centered, lambda: 0.05, Wmax: 300 pA}",
+                         "{model: tsodyks_markram, U: {distribution: uniform, low: 0.1, high: 0.5}, tau_F: 100 ms, "
+                         "tau_D: 50 ms}")},
+        {"urbanczik_senn", urbanczik_network()},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        check_plastic_round_trip(c.name, from_yaml(c.yaml, c.name), at, "learn", "w");
+    }
+}
+
+// BDSP, teaching_current, and the directed exchange with projections that transmit events or
+// bursts: 0.55 s and 0.93 s lie inside teaching windows, 1.2 s between them.
+TEST_CASE("a scaled-down models/xor.yaml resumes from checkpoints with the files of the uninterrupted run",
+          "[checkpoint][plasticity][xor]") {
+    check_plastic_round_trip(
+        "xor",
+        [](const fs::path& output) {
+            auto o = small_xor();
+            o.push_back("simulation.threads=1");
+            o.push_back("simulation.output=" + output.string());
+            return load(std::string(APICAL_SOURCE_DIR) + "/models/xor.yaml", o);
+        },
+        {550, 930, 1200}, "in1_hid1", "in1_hid1_weights");
 }

@@ -2,7 +2,8 @@
 // or SIGUSR1 at a random moment writes a complete checkpoint that `apical resume` continues
 // with the spikes of an uninterrupted run; a checkpoint that is truncated, corrupt, incomplete,
 // of another format or apical version, or whose description does not match its hash is
-// refused with exit code 2 and one line saying which; options that are wrong are exit 2.
+// refused with exit code 2 and one line saying which; options that are wrong are exit 2. A
+// plastic run with a weight recording checkpoints and resumes through the command line too.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -90,6 +91,9 @@ TEST_CASE("a corrupt, incomplete, other-version or other-description checkpoint 
     expect_refused(dir / "incomplete.h5", "is incomplete");
     edit_copy(good, dir / "format.h5", "f.attrs[\"format\"] = np.uint32(99)");
     expect_refused(dir / "format.h5", "has format version 99");
+    // Format 1 (before plastic state was saved) is refused too.
+    edit_copy(good, dir / "format1.h5", "f.attrs[\"format\"] = np.uint32(1)");
+    expect_refused(dir / "format1.h5", "has format version 1; this apical reads version 2");
     edit_copy(good, dir / "version.h5", "f.attrs[\"apical_version\"] = \"0.0.1\"");
     expect_refused(dir / "version.h5", "was written by apical 0.0.1");
     edit_copy(good, dir / "description.h5",
@@ -103,8 +107,7 @@ TEST_CASE("a corrupt, incomplete, other-version or other-description checkpoint 
     expect_refused(dir / "missing.h5", "no checkpoint file");
 }
 
-TEST_CASE("checkpoint options: bad values and state a checkpoint cannot hold are exit code 2, before any file",
-          "[checkpoint][cli][errors]") {
+TEST_CASE("checkpoint options: bad values are exit code 2, before any file", "[checkpoint][cli][errors]") {
     const fs::path dir = scratch("checkpoint_options") / "out";
     auto r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() + " --checkpoint-every 0ms");
     CHECK(r.exit_code == 2);
@@ -113,12 +116,30 @@ TEST_CASE("checkpoint options: bad values and state a checkpoint cannot hold are
     r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() + " --checkpoint-every 5mV");
     CHECK(r.exit_code == 2);
     CHECK_FALSE(fs::exists(dir));
-    r = run_apical("run " + small_brunel_arguments() + " -o " + dir.string() +
-                   " --checkpoint-on-signal --set 'projections.EE.plasticity={rule: stdp_pair, Wmax: 2 mV}'");
+}
+
+TEST_CASE("apical run --checkpoint-every with a plastic projection and a weight recording; apical resume ends with "
+          "the files of the uninterrupted run",
+          "[checkpoint][cli][plasticity]") {
+    const fs::path dir = scratch("checkpoint_cli_plastic");
+    const std::string plastic = " --t-stop 150 --set 'projections.EE.plasticity={rule: stdp_pair, lambda: 0.05, Wmax: 2 mV}'"
+                                " --set 'recordings.weights=[{name: ee, projection: EE, interval: 10 ms, sources: [0, 1, 2]}]'";
+    auto r = run_apical("run " + small_brunel_arguments() + " -o " + (dir / "reference").string() + plastic);
+    REQUIRE(r.exit_code == 0);
+    r = run_apical("run " + small_brunel_arguments() + " -o " + (dir / "run").string() + plastic +
+                   " --checkpoint-every 100ms");
     INFO(r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find("checkpoints do not support plastic projections ('EE')") != std::string::npos);
-    CHECK_FALSE(fs::exists(dir));  // refused before the output files are created
+    REQUIRE(r.exit_code == 0);
+    const fs::path checkpoint = only_checkpoint(dir / "run");
+    REQUIRE(!checkpoint.empty());
+    r = run_apical("resume " + checkpoint.string() + " -o " + (dir / "resumed").string() + " --threads 2");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    for (const char* file : {"spikes.h5", "weights.h5", "ee.h5"}) {
+        INFO(file);
+        CHECK(output_differences(dir / "reference" / file, dir / "run" / file).empty());
+        CHECK(output_differences(dir / "reference" / file, dir / "resumed" / file).empty());
+    }
 }
 
 TEST_CASE("SIGTERM or SIGUSR1 at a random moment with --checkpoint-on-signal: a complete checkpoint that resumes "

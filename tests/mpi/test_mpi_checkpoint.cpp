@@ -4,8 +4,10 @@
 // process (1 and 2 threads); each time every output file (spikes, reports, population rates)
 // is identical (scripts/same_output) to the uninterrupted run of one process. With 2 and 3 ranks that covers every pair of the
 // layouts (1,1), (1,2), (2,1), (2,2), (3,1), (3,2). Networks: scaled-down Brunel (with a report
-// and a rate file), COBA and dendritic_transfer (its report and rate file), and Brunel with
-// short-term plasticity.
+// and a rate file), COBA and dendritic_transfer (its report and rate file), Brunel with
+// short-term plasticity, and plastic networks (STDP with short-term plasticity drawn per
+// synapse, BDSP, Urbanczik-Senn, a small XOR with teaching_current and the directed exchange),
+// whose weight files (weights.h5, the weight recordings) are compared too.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -85,6 +87,13 @@ SpecIn model(const std::string& file, std::vector<std::string> overrides) {
     };
 }
 
+SpecIn text(const std::string& yaml, const std::string& name) {
+    return [yaml, name](const fs::path& output, int threads) {
+        return parse_description(yaml, name + ".yaml",
+                                 {"simulation.threads=" + std::to_string(threads), "simulation.output=" + output.string()});
+    };
+}
+
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
@@ -134,4 +143,32 @@ TEST_CASE("scaled-down dendritic_transfer: checkpoints resume across layouts", "
                           "projections.soma_inh.connectivity.p=0.04", "projections.dendrite_exc.connectivity.p=0.04",
                           "projections.dendrite_inh.connectivity.p=0.04"}),
                    {600, 1001});
+}
+
+TEST_CASE("plastic networks: checkpoints resume across layouts with the weights of the uninterrupted run",
+          "[mpi][checkpoint][plasticity]") {
+    MpiContext ctx;
+    across_layouts(ctx, "stdp",
+                   text(plastic_network("{rule: stdp_pair, pairing: nn_pre_centered, lambda: 0.05, Wmax: 300 pA}",
+                                        "{model: tsodyks_markram, U: {distribution: uniform, low: 0.1, high: 0.5}, "
+                                        "tau_F: 100 ms, tau_D: 50 ms}"),
+                        "stdp"),
+                   {130});
+    across_layouts(ctx, "triplet",
+                   text(plastic_network("{rule: stdp_triplet, A2_plus: 1 pA, A3_plus: 0.5 pA, A2_minus: 1 pA, "
+                                        "A3_minus: 0.1 pA, Wmax: 300 pA}"),
+                        "triplet"),
+                   {170});
+    across_layouts(ctx, "bdsp",
+                   text(plastic_network("{rule: bdsp, eta: 2 pA, w_max: 300 pA, tau_avg: 500 ms, "
+                                        "active: {period: 100 ms, windows: [[20 ms, 70 ms]], start: 30 ms}}"),
+                        "bdsp"),
+                   {151});
+    across_layouts(ctx, "urbanczik", text(urbanczik_network(), "urbanczik"), {160});
+}
+
+TEST_CASE("a scaled-down models/xor.yaml (teaching_current, directed exchange): checkpoints resume across layouts",
+          "[mpi][checkpoint][plasticity][xor]") {
+    MpiContext ctx;
+    across_layouts(ctx, "xor", model("xor.yaml", small_xor(1.2)), {930});
 }
