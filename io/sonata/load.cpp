@@ -540,7 +540,8 @@ void Loader::read_edges(const JsonFile& circuit, const fs::path& synapse_dir) {
             bool any_missing_delay = false, any_nsyns = types->column("nsyns") >= 0;
             double lo_w = std::numeric_limits<double>::infinity(), hi_w = -lo_w;
             double lo_d = std::numeric_limits<double>::infinity(), hi_d = -lo_d;
-            for (auto& [id, row] : types->rows) {
+            for (auto& type_row : types->rows) {
+                const auto id = type_row.first;  // not a structured binding: clang 14 cannot capture those in a lambda
                 const std::string at = "edge type " + std::to_string(id);
                 const auto num = [&](const char* col) -> std::optional<double> {
                     const auto v = types->value(id, col);
