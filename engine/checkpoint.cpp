@@ -348,6 +348,33 @@ void each_plastic_target(Network& net, const PlasticPart& part, F&& f) {
     });
 }
 
+// f(trace, source node, j) for the presynaptic traces of `part`'s tables. Saving reads them
+// only from tables with synapses of the source (those saw all its spikes); restoring writes all.
+template <class F>
+void each_source_trace(Network& net, const PlasticPart& part, bool connected_only, F&& f) {
+    each_plastic_table(net, part, [&](VirtualProcess&, StaticSynapseTable& t, PlasticSynapses& pl) {
+        for (std::uint32_t s = 0; s < t.n_sources; ++s)
+            if (!connected_only || t.offsets[s] != t.offsets[s + 1])
+                for (std::size_t j = 0; j < part.layout.source_traces; ++j) f(pl.source_trace(s, j), s, j);
+    });
+}
+
+// f(trace, target node, j) for the postsynaptic traces of `part`'s tables.
+template <class F>
+void each_target_trace(Network& net, const PlasticPart& part, F&& f) {
+    each_plastic_target(net, part, [&](VirtualProcess&, StaticSynapseTable&, PlasticSynapses& pl, std::uint32_t i,
+                                       std::size_t node) {
+        for (std::size_t j = 0; j < part.layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
+    });
+}
+
+// f(classifier, local target, node) for BDSP's classifiers of the targets' own spikes.
+template <class F>
+void each_target_classifier(Network& net, const PlasticPart& part, F&& f) {
+    each_plastic_target(net, part, [&](VirtualProcess& vp, StaticSynapseTable& t, PlasticSynapses&, std::uint32_t i,
+                                       std::size_t node) { f(*vp.plastic_classifier(std::size_t(t.plastic)), i, node); });
+}
+
 // Plastic projections (plasticity/plastic_synapses.hpp), per part under
 // plastic/<projection>/<receptor>/:
 //   synapses         float64 [n x (4 + 1 + values)]: per synapse its key, the weight, the rule's
@@ -377,19 +404,10 @@ void save_plasticity(Simulation& sim, DistributedContext& ctx, StateSink* sink) 
                            });
         save_sorted_rows(ctx, sink, part.key + "synapses", synapse_key, synapse_key + 1 + values, rows);
         const std::size_t n_sources = n_sources_of(spec, pops, part.proj);
-        save_traces(ctx, sink, part.key + "source", n_sources, part.layout.source_traces, [&](auto&& f) {
-            each_plastic_table(net, part, [&](VirtualProcess&, StaticSynapseTable& t, PlasticSynapses& pl) {
-                for (std::uint32_t s = 0; s < t.n_sources; ++s)
-                    if (t.offsets[s] != t.offsets[s + 1])
-                        for (std::size_t j = 0; j < part.layout.source_traces; ++j) f(pl.source_trace(s, j), s, j);
-            });
-        });
-        const auto each_target = [&](auto&& f) { each_plastic_target(net, part, f); };
-        save_traces(ctx, sink, part.key + "target", part.n_targets, part.layout.target_traces, [&](auto&& f) {
-            each_target([&](VirtualProcess&, StaticSynapseTable&, PlasticSynapses& pl, std::uint32_t i, std::size_t node) {
-                for (std::size_t j = 0; j < part.layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
-            });
-        });
+        save_traces(ctx, sink, part.key + "source", n_sources, part.layout.source_traces,
+                    [&](auto&& f) { each_source_trace(net, part, true, f); });
+        save_traces(ctx, sink, part.key + "target", part.n_targets, part.layout.target_traces,
+                    [&](auto&& f) { each_target_trace(net, part, f); });
         std::vector<double> posts;
         each_plastic_table(net, part, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {
             pl.each_pending_post([&](step_t at, std::uint32_t i, std::uint8_t c) {
@@ -398,10 +416,8 @@ void save_plasticity(Simulation& sim, DistributedContext& ctx, StateSink* sink) 
         });
         save_sorted_rows(ctx, sink, part.key + "posts", 2, 3, posts);
         if (part.spec->plasticity.rule == PlasticityRule::bdsp)
-            save_classifiers(ctx, sink, part.key + "classifier/", part.n_targets, trace_rule(spec), [&](auto&& f) {
-                each_target([&](VirtualProcess& vp, StaticSynapseTable& t, PlasticSynapses&, std::uint32_t i,
-                                std::size_t node) { f(*vp.plastic_classifier(std::size_t(t.plastic)), i, node); });
-            });
+            save_classifiers(ctx, sink, part.key + "classifier/", part.n_targets, trace_rule(spec),
+                             [&](auto&& f) { each_target_classifier(net, part, f); });
     });
     for (std::size_t p : archived_populations(spec)) {
         const std::string key = "archive/" + pops[p].name + "/";
@@ -442,18 +458,10 @@ void restore_plasticity(Simulation& sim, StateSource& source) {
                                vp.plastic(std::size_t(t.plastic)).set_synapse(i, v + 1);
                            });
         const std::size_t n_sources = n_sources_of(spec, pops, part.proj);
-        restore_traces(source, part.key + "source", n_sources, part.layout.source_traces, [&](auto&& f) {
-            each_plastic_table(net, part, [&](VirtualProcess&, StaticSynapseTable& t, PlasticSynapses& pl) {
-                for (std::uint32_t s = 0; s < t.n_sources; ++s)
-                    for (std::size_t j = 0; j < part.layout.source_traces; ++j) f(pl.source_trace(s, j), s, j);
-            });
-        });
-        const auto each_target = [&](auto&& f) { each_plastic_target(net, part, f); };
-        restore_traces(source, part.key + "target", part.n_targets, part.layout.target_traces, [&](auto&& f) {
-            each_target([&](VirtualProcess&, StaticSynapseTable&, PlasticSynapses& pl, std::uint32_t i, std::size_t node) {
-                for (std::size_t j = 0; j < part.layout.target_traces; ++j) f(pl.target_trace(i, j), node, j);
-            });
-        });
+        restore_traces(source, part.key + "source", n_sources, part.layout.source_traces,
+                       [&](auto&& f) { each_source_trace(net, part, false, f); });
+        restore_traces(source, part.key + "target", part.n_targets, part.layout.target_traces,
+                       [&](auto&& f) { each_target_trace(net, part, f); });
         // In synapse-time order; spikes of one synapse time touch disjoint targets' state.
         const SortedRows posts(source, part.key + "posts", 2, 3);
         each_plastic_table(net, part, [&](VirtualProcess& vp, StaticSynapseTable&, PlasticSynapses& pl) {
@@ -464,10 +472,8 @@ void restore_plasticity(Simulation& sim, StateSource& source) {
             }
         });
         if (part.spec->plasticity.rule == PlasticityRule::bdsp)
-            restore_classifiers(source, part.key + "classifier/", part.n_targets, trace_rule(spec), [&](auto&& f) {
-                each_target([&](VirtualProcess& vp, StaticSynapseTable& t, PlasticSynapses&, std::uint32_t i,
-                                std::size_t node) { f(*vp.plastic_classifier(std::size_t(t.plastic)), i, node); });
-            });
+            restore_classifiers(source, part.key + "classifier/", part.n_targets, trace_rule(spec),
+                                [&](auto&& f) { each_target_classifier(net, part, f); });
     });
     for (std::size_t p : archived_populations(spec)) {
         const std::string key = "archive/" + pops[p].name + "/";

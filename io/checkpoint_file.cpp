@@ -1,6 +1,12 @@
 #include "io/checkpoint_file.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <string>
 #include <system_error>
 
 #include "core/error.hpp"
@@ -24,6 +30,17 @@ std::string description_hash(const std::string& text) {
 }
 
 namespace {
+
+// fsync(2) of a file or a directory (EINVAL: the file system has nothing to sync).
+void sync_to_disk(const fs::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool ok = fd >= 0 && (::fsync(fd) == 0 || errno == EINVAL);
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    if (!ok)
+        throw UserError("apical: cannot write the checkpoint '" + path.string() +
+                        "' to disk: " + std::generic_category().message(error));
+}
 
 // The group at `path` ("a/b/c") below loc, created with its parents as needed.
 h5::Handle group_at(hid_t loc, const std::string& path) {
@@ -141,11 +158,15 @@ void CheckpointFileWriter::commit(const CheckpointInfo& info) {
     h5::write_attribute(f, "output_dir", info.output_dir);
     h5::write_attribute(f, "complete", std::uint8_t{1});
     file_.close();
+    // On disk before it gets its name, and the name on disk before we report it: a machine that
+    // fails just after never leaves a named checkpoint that is incomplete.
+    sync_to_disk(tmp_);
     std::error_code ec;
     fs::rename(tmp_, path_, ec);
     if (ec)
         throw UserError("apical: cannot rename the checkpoint '" + tmp_.string() + "' to '" + path_.string() +
                         "': " + ec.message());
+    sync_to_disk(path_.parent_path().empty() ? fs::path(".") : path_.parent_path());
     committed_ = true;
     bytes_ = fs::file_size(path_, ec);
 }
@@ -269,8 +290,33 @@ std::size_t CheckpointFileReader::rows(const std::string& name) {
     }
 }
 
+namespace {
+
+// Decimals that write every multiple of dt exactly: those of dt's shortest text ("0.025": 3,
+// "1e-05": 5, "2.5e-07": 8).
+int decimals_of(double dt_ms) {
+    const std::string text = format_number(dt_ms);
+    const auto e = text.find('e');
+    const std::string mantissa = text.substr(0, e);
+    const auto point = mantissa.find('.');
+    int decimals = point == std::string::npos ? 0 : int(mantissa.size() - point - 1);
+    if (e != std::string::npos) decimals -= std::stoi(text.substr(e + 1));
+    return std::clamp(decimals, 0, 17);
+}
+
+}  // namespace
+
+// In fixed notation, to dt's decimals: "checkpoint_400000ms.h5", "checkpoint_3934103.3ms.h5"
+// (not the shortest text of step * dt, which is "4e+05" or "3934103.3000000003").
 fs::path checkpoint_path(const fs::path& dir, step_t step, double dt_ms) {
-    return dir / "checkpoints" / ("checkpoint_" + format_number(double(step) * dt_ms) + "ms.h5");
+    char buf[400];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals_of(dt_ms), double(step) * dt_ms);
+    std::string time = buf;
+    if (time.find('.') != std::string::npos) {
+        time.erase(time.find_last_not_of('0') + 1);
+        if (time.back() == '.') time.pop_back();
+    }
+    return dir / "checkpoints" / ("checkpoint_" + time + "ms.h5");
 }
 
 CheckpointWritten write_checkpoint(Simulation& sim, DistributedContext& ctx, const OutputFiles& files,

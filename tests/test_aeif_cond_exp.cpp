@@ -184,7 +184,7 @@ TEST_CASE("aeif_cond_exp declares NEST's parameters, defaults and checks", "[neu
 }
 
 TEST_CASE("aeif_cond_exp subthreshold trace matches a reference integration at a 100x finer step",
-          "[neurons][aeif_cond_exp]") {
+          "[neurons][aeif_cond_exp][no_sanitize]") {
     // NEST defaults; inputs of 10 nS (exc, every 0.3 ms) and 20 nS (inh, every 3.1 ms) and a
     // 400 pA current step, below the rheobase (about 550 pA here), so neither fires.
     // Tolerances: the error is dominated by the excitatory conductance, which decays with

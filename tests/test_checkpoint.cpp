@@ -68,6 +68,22 @@ TEST_CASE("scaled-down Brunel: resumed from checkpoints, the spike, report and r
     CHECK_FALSE(fs::exists(dir / "checkpointed" / "v_V_m.h5.before-resume"));
 }
 
+TEST_CASE("checkpoint file names give the time in ms to the step's decimals", "[checkpoint]") {
+    const fs::path dir = "out";
+    const auto name = [&](step_t step, double dt_ms) {
+        return checkpoint_path(dir, step, dt_ms).lexically_relative(dir / "checkpoints").string();
+    };
+    // 4,000,000 steps of 0.1 ms: the shortest text of the product would be "4e+05";
+    // 39,341,033 steps: "3934103.3000000003".
+    CHECK(name(4000000, 0.1) == "checkpoint_400000ms.h5");
+    CHECK(name(39341033, 0.1) == "checkpoint_3934103.3ms.h5");
+    CHECK(name(0, 0.1) == "checkpoint_0ms.h5");
+    CHECK(name(3, 0.025) == "checkpoint_0.075ms.h5");
+    CHECK(name(7, 1e-5) == "checkpoint_0.00007ms.h5");
+    CHECK(name(3, 2.5e-7) == "checkpoint_0.00000075ms.h5");
+    CHECK(name(160700000, 0.1) == "checkpoint_16070000ms.h5");
+}
+
 TEST_CASE("a checkpoint written on 2 threads resumes on 1", "[checkpoint][run]") {
     const fs::path dir = scratch("checkpoint_threads");
     LocalContext ctx;

@@ -75,7 +75,7 @@ void check_ei_model(const std::string& model, double rate, double tolerance, dou
 
 }  // namespace
 
-TEST_CASE("models/brunel.yaml: rates and regularity as NEST and Brian2", "[models][brunel]") {
+TEST_CASE("models/brunel.yaml: rates and regularity as NEST and Brian2", "[models][brunel][no_sanitize]") {
     auto f = run_model("brunel");
     const double rate_e = double(f.populations.at("E").timestamps.size()) / 10000.0;
     const double rate_i = double(f.populations.at("I").timestamps.size()) / 2500.0;
@@ -86,7 +86,7 @@ TEST_CASE("models/brunel.yaml: rates and regularity as NEST and Brian2", "[model
     REQUIRE((cv > 0.12 && cv < 0.24));
 }
 
-TEST_CASE("models/coba.yaml: self-sustained irregular activity at about 19 Hz", "[models][coba]") {
+TEST_CASE("models/coba.yaml: self-sustained irregular activity at about 19 Hz", "[models][coba][no_sanitize]") {
     check_ei_model("coba", 19.0, 3.0, 1.2, 1e9);
 }
 
