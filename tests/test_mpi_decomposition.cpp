@@ -27,10 +27,6 @@ using namespace apical::test;
 
 namespace {
 
-// Open MPI refuses to start as root unless both variables are set.
-const std::string mpiexec =
-    "timeout 300 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpiexec --quiet --oversubscribe --bind-to none";
-
 const std::string small_brunel = std::string(APICAL_SOURCE_DIR) + "/models/brunel.yaml"
     " --set populations.E.size=1000 --set populations.I.size=250"
     " --set projections.EE.connectivity.indegree=100 --set projections.EI.connectivity.indegree=100"
@@ -176,8 +172,8 @@ std::vector<pid_t> children_named(pid_t parent, const std::string& name) {
 TEST_CASE("SIGTERM to one of 2 ranks stops both at the next slice with the output flushed and closed",
           "[mpi][signals]") {
     auto dir = scratch("mpi_signal");
-    const std::string cmd = "exec env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpiexec "
-                            "--quiet --oversubscribe --bind-to none -n 2 " + std::string(APICAL_EXE) + " run " +
+    const std::string cmd = "exec env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpiexec " +
+                            mpiexec_options + " -n 2 " + std::string(APICAL_EXE) + " run " +
                             small_brunel + " -o " + dir.string() + " --t-stop 1000000 2>" + (dir / "stderr.txt").string();
     const pid_t sh = fork();
     if (sh == 0) {

@@ -10,10 +10,6 @@
 using namespace apical::test;
 namespace fs = std::filesystem;
 
-namespace {
-const std::string mpiexec =
-    "timeout 300 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpiexec --quiet --oversubscribe --bind-to none";
-}
 
 TEST_CASE("300_pointneurons: 2 ranks give the spikes of 1 rank", "[sonata][mpi]") {
     const std::string config = std::string(APICAL_SONATA_REFERENCE_DIR) + "/300_pointneurons/config.json";

@@ -32,11 +32,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Open MPI refuses to start as root unless both variables are set.
-const std::string mpiexec =
-    "timeout 300 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=PASSIVE "
-    "mpiexec --quiet --oversubscribe --bind-to none";
-
 CommandResult run_mpi(int ranks, const std::string& args) {
     return run_command(mpiexec + " -n " + std::to_string(ranks) + " " + APICAL_EXE + " " + args + " 2>&1 >/dev/null");
 }
