@@ -40,11 +40,13 @@ inline std::vector<std::filesystem::path> run_with_checkpoints(const NetworkSpec
     return written;
 }
 
-// Resumes `checkpoint` with `threads` threads into `output` (empty: the original output files).
+// Resumes `checkpoint` with `threads` threads into `output` (empty: the original output files),
+// with `more` overrides (as `apical resume --t-stop` gives).
 inline void resume_checkpoint(const std::filesystem::path& checkpoint, DistributedContext& ctx, int threads,
-                              const std::filesystem::path& output = {}) {
+                              const std::filesystem::path& output = {}, const std::vector<std::string>& more = {}) {
     CheckpointFileReader reader(checkpoint);
     std::vector<std::string> overrides = {"simulation.threads=" + std::to_string(threads)};
+    overrides.insert(overrides.end(), more.begin(), more.end());
     if (!output.empty()) overrides.push_back("simulation.output=" + output.string());
     const NetworkSpec spec = resume_spec(reader, checkpoint, overrides, !output.empty());
     Simulation sim(spec, ctx);

@@ -24,11 +24,8 @@ inline CommandResult run_apical_capturing(const std::string& args, int stream) {
 inline CommandResult run_apical(const std::string& args) { return run_apical_capturing(args, 2); }
 
 // mpiexec as the tests start it, followed by " -n N ...": Open MPI refuses to start as root
-// unless both variables are set; its ranks yield the CPU while they wait in MPI
-// (mpi_yield_when_idle: with no more ranks than cores they would spin at full speed, taking the
-// core of the test ctest runs beside); OpenMP threads wait passively for the same reason.
-inline const std::string mpiexec_options =
-    "--quiet --oversubscribe --bind-to none --mca mpi_yield_when_idle 1";
+// unless both variables are set; OpenMP threads wait passively (ranks may outnumber cores).
+inline const std::string mpiexec_options = "--quiet --oversubscribe --bind-to none";
 inline const std::string mpiexec =
     "timeout 300 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=PASSIVE mpiexec " +
     mpiexec_options;

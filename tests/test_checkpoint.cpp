@@ -68,6 +68,25 @@ TEST_CASE("scaled-down Brunel: resumed from checkpoints, the spike, report and r
     CHECK_FALSE(fs::exists(dir / "checkpointed" / "v_V_m.h5.before-resume"));
 }
 
+TEST_CASE("a resume past the original t_stop: spikes to the new end, recordings in their original windows",
+          "[checkpoint][run]") {
+    const fs::path dir = scratch("checkpoint_extend");
+    LocalContext ctx;
+    run_spec(small_brunel_spec(dir / "short", 200));
+    run_spec(small_brunel_spec(dir / "long", 300));
+    const auto checkpoints = run_with_checkpoints(small_brunel_spec(dir / "checkpointed", 200), ctx, {100});
+    REQUIRE(checkpoints.size() == 1);
+    resume_checkpoint(checkpoints[0], ctx, 1, dir / "extended", {"simulation.t_stop=300 ms"});
+    // The spikes of the run that was 300 ms long from the start (the network does not depend on
+    // t_stop); the report and the rate file of the 200 ms run (their stop is the original t_stop).
+    CHECK(output_differences(dir / "long" / "spikes.h5", dir / "extended" / "spikes.h5").empty());
+    CHECK_FALSE(output_differences(dir / "short" / "spikes.h5", dir / "extended" / "spikes.h5").empty());
+    for (const char* file : {"v_V_m.h5", "e_rates.h5"}) {
+        INFO(file);
+        CHECK(output_differences(dir / "short" / file, dir / "extended" / file).empty());
+    }
+}
+
 TEST_CASE("checkpoint file names give the time in ms to the step's decimals", "[checkpoint]") {
     const fs::path dir = "out";
     const auto name = [&](step_t step, double dt_ms) {
