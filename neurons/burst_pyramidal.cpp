@@ -94,16 +94,27 @@
 // Payeur script sets set_nmda_ampa_current_ampl_ratio(0)); with -ffast-math Auryn may use a
 // vectorised expf. Initial w_d: the engine's default is 0; Auryn starts at 0.1 mV (set the
 // initial state of w_d to reproduce it).
+// Vectorised (auryn): one Highway kernel over float arrays (8 lanes on AVX2, 16 on AVX-512).
+// The state is converted to float (x / unit) at the start of each update and back
+// (double(x) * unit) at its end, exact round trips; a step's ring-buffer rows are read,
+// cleared and multiplied by 1/gL in double in the same pass, then rounded to float. Two knowing
+// departures from the scalar single-precision code this replaced (both leave the table of
+// docs/models.md 1.8 (a) unchanged, tests/test_burst_pyramidal.cpp): the sigmoid's exp is
+// Highway's float Exp (within 1 ulp, as std::exp; not bitwise glibc's expf), and the weights
+// are multiplied by 1/gL instead of divided by gL (the two doubles differ in the last bit at
+// most, and then round to different floats only within that distance of a float boundary).
+// While refractory, the recorded V_s is V_reset in single precision, as every other value.
 //
 // Vectorised (default step): steps 1-4 for all neurons are one Highway kernel
 // (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron updates") over padded arrays,
 // with Highway's Exp for the sigmoid f (within 1 ulp of std::exp, not bitwise it; fused
 // multiply-add inside Exp on AVX2/AVX-512), reading and clearing the input rows in the same
 // pass, and listing the neurons past threshold; the resets of those (and the ring of the sum
-// mode's bAP boxes) are scalar. The auryn order is unchanged (scalar single precision).
+// mode's bAP boxes) are scalar.
 #ifndef APICAL_BURST_PYRAMIDAL_SHARED  // compiled once, not per SIMD target
 #define APICAL_BURST_PYRAMIDAL_SHARED
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -137,6 +148,91 @@ struct Step {
     std::uint32_t* spiking;
 };
 
+// Auryn's constants (NaudGroup::precalculate_constants and the synapse classes), float
+// members computed from float parameters in SI units with double intermediate expressions.
+struct AurynConstants {
+    float e_rest, e_reset, e_thr, e_spk_thr, e_dend, xi, e_exc, e_inh;
+    float mul_thr, mul_soma, mul_alpha, mul_wsoma, mul_dend, mul_beta, box_height, mul_wdend;
+    float scale_wsoma, aux_mul_wdend, scale_ampa, scale_gaba, alpha;
+    double C_s_SI, C_d_SI;  // F, for the injected I/C
+    double gL_s, gL_d;  // nS: converts apical's conductances to Auryn's units and back
+    double inv_gL_s, inv_gL_d;  // 1/gL: the arriving weights enter the float conductances
+    float ref_steps, bap_steps, bap_total;  // t_ref, the bAP box and delay + box, in steps
+
+    AurynConstants(const std::map<std::string, double>& p, double h_ms, int ref_steps_, int bap_delay_steps,
+                   int bap_box_steps) {
+        auto at = [&](const char* n) { return p.at(n); };
+        // Unit conversions by exact powers of ten, so that e.g. 370 pF becomes the same float
+        // as Auryn's literal 370e-12.
+        auto V = [&](const char* n) { return float(at(n) / 1e3); };
+        auto s = [&](const char* n) { return float(at(n) / 1e3); };
+        auto A = [&](const char* n) { return float(at(n) / 1e12); };
+        auto F = [&](const char* n) { return float(at(n) / 1e12); };
+        const double dt = h_ms / 1e3;  // auryn_timestep (double)
+        e_rest = V("E_L");
+        e_reset = V("V_reset");
+        e_thr = V("theta_0");
+        e_spk_thr = V("Delta_theta");
+        e_dend = V("E_d");
+        const float Dthresh = V("D_d");
+        xi = float(1.0 / Dthresh);
+        e_exc = V("E_exc");
+        e_inh = V("E_inh");
+        const float tau_thr = s("tau_theta"), tau_soma = s("tau_s"), tau_dend = s("tau_d");
+        const float tau_wsoma = s("tau_ws"), tau_wdend = s("tau_wd");
+        const float tau_ampa = s("tau_AMPA"), tau_gaba = s("tau_GABA");
+        const float Cs = F("C_s"), Cd = F("C_d"), gs = A("g_s"), gd = A("g_d");
+        const float b_wsoma = A("b"), zeta = A("c_d");
+        const float a_wdend = float(at("a_w") / 1e9);
+        mul_thr = float(dt / tau_thr);
+        mul_soma = float(dt / tau_soma);
+        mul_alpha = float(dt * (gs / Cs));
+        mul_wsoma = float(dt * (b_wsoma / Cs));
+        mul_dend = float(dt / tau_dend);
+        mul_beta = float(dt * (gd / Cd));
+        box_height = float(dt * (zeta / Cd));
+        mul_wdend = float(dt * (a_wdend / Cd));
+        scale_wsoma = float(std::exp(-dt / tau_wsoma));
+        aux_mul_wdend = float(dt / tau_wdend);
+        scale_ampa = float(std::exp(-dt / tau_ampa));
+        scale_gaba = float(std::exp(-dt / tau_gaba));
+        alpha = float(dt);  // CurrentInjector: target += alpha * (I/C)
+        C_s_SI = at("C_s") / 1e12;
+        C_d_SI = at("C_d") / 1e12;
+        gL_s = at("C_s") / at("tau_s");
+        gL_d = at("C_d") / at("tau_d");
+        inv_gL_s = 1.0 / gL_s;
+        inv_gL_d = 1.0 / gL_d;
+        ref_steps = float(ref_steps_);
+        bap_steps = float(bap_box_steps);
+        bap_total = float(bap_delay_steps + bap_box_steps);
+    }
+};
+
+
+// reference_step_order: auryn, vectorised in single precision (8 lanes on AVX2, 16 on
+// AVX-512). During an update the state lives in float arrays in Auryn's units (V, leak units),
+// loaded from and stored back to the double state arrays once per update, not per step.
+struct AurynArrays {
+    float *vs, *vd, *ws, *wd, *th, *gsE, *gsI, *gdE, *gdI, *ref, *countdown;
+};
+// With per-neuron stimulus currents: a step's injected I/C per neuron.
+struct AurynCurrents {
+    double I_s, I_d;                  // common stimulus currents, pA
+    const double *noise_s, *noise_d;  // per-neuron ones, pA
+    float *cur_s, *cur_d;             // out: I/C (V/s) per neuron
+    std::size_t n;
+};
+struct AurynStep {
+    AurynArrays a;
+    const float* K;  // bAP boxes covering the step (sum mode), or nullptr: from the countdown
+    double* x[4];  // input rows, nS: soma exc, soma inh, dendrite exc, dendrite inh (cleared)
+    float cur_s, cur_d;                // common I/C (V/s)
+    const float *cur_s_row, *cur_d_row;  // per neuron (nullptr: the common ones)
+    std::size_t n;
+    bool drive_soma;
+    std::uint32_t* spiking;  // out: the neurons that spiked in the step, in increasing order
+};
 }  // namespace apical::burst_pyramidal_kernel
 #endif
 
@@ -246,12 +342,160 @@ std::size_t rk4_all(const Constants& c, const Step& s) {
     return noise ? rk4_slice<false, true>(c, s) : rk4_slice<false, false>(c, s);
 }
 
+
+// Converts n values between the double state arrays (apical's units) and the float ones
+// (Auryn's): to_float y = float(x / unit), to_double x = double(y) * unit. A float stored with
+// to_double comes back unchanged (the product is within a few double ulps of y * unit).
+void to_float(const double* x, float* y, std::size_t n, double unit) {
+    const Dd d;
+    const hn::Rebind<float, Dd> df;
+    const Vd u = hn::Set(d, unit);
+    for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(hn::DemoteTo(df, hn::LoadU(d, x + i) / u), df, y + i);
+}
+void to_double(const float* y, double* x, std::size_t n, double unit) {
+    const Dd d;
+    const hn::Rebind<float, Dd> df;
+    const Vd u = hn::Set(d, unit);
+    for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(hn::PromoteTo(d, hn::LoadU(df, y + i)) * u, d, x + i);
+}
+
+// With per-neuron stimulus currents, a step's I/C = float(((I + I_i) / 1e12) / C) per neuron,
+// as the scalar reference computes it.
+void auryn_currents(const AurynConstants& c, const AurynCurrents& s) {
+    const Dd d;
+    const hn::Rebind<float, Dd> df;
+    const Vd I_s = hn::Set(d, s.I_s), I_d = hn::Set(d, s.I_d), pico = hn::Set(d, 1e12);
+    const Vd C_s = hn::Set(d, c.C_s_SI), C_d = hn::Set(d, c.C_d_SI);
+    for (std::size_t i = 0; i < s.n; i += hn::Lanes(d)) {
+        hn::StoreU(hn::DemoteTo(df, ((I_s + load_unpadded(s.noise_s, i, s.n)) / pico) / C_s), df, s.cur_s + i);
+        hn::StoreU(hn::DemoteTo(df, ((I_d + load_unpadded(s.noise_d, i, s.n)) / pico) / C_d), df, s.cur_d + i);
+    }
+}
+
+// A float vector of a step's input (nS times 1/gL, in double, then rounded to float) from a
+// ring-buffer row of doubles, which is cleared: two double vectors make one float vector.
+inline Vf take_input_float(double* row, std::size_t i, Vd inv_gL) {
+    const Df df;
+    const Dd d;
+#if HWY_TARGET == HWY_SCALAR
+    return hn::DemoteTo(df, take_input(row, i) * inv_gL);
+#else
+    const hn::Half<Df> dh;
+    const auto lo = hn::DemoteTo(dh, take_input(row, i) * inv_gL);
+    const auto hi = hn::DemoteTo(dh, take_input(row, i + hn::Lanes(d)) * inv_gL);
+    return hn::Combine(df, hi, lo);
+#endif
+}
+
+// Steps 1-5 of Auryn's cycle (top of the file) for every neuron, in the order of the scalar
+// single-precision code it replaces; returns the number of neurons that spiked.
+template <bool DriveSoma, bool Noise>
+std::size_t auryn_slice(const AurynConstants& c, const AurynStep& s) {
+    const Df d;
+    const Vf zero = hn::Zero(d), one = hn::Set(d, 1.0f);
+    const Vf e_rest = hn::Set(d, c.e_rest), e_reset = hn::Set(d, c.e_reset), e_thr = hn::Set(d, c.e_thr);
+    const Vf e_spk_thr = hn::Set(d, c.e_spk_thr), neg_e_dend = hn::Set(d, -c.e_dend), neg_xi = hn::Set(d, -c.xi);
+    const Vf e_exc = hn::Set(d, c.e_exc), e_inh = hn::Set(d, c.e_inh);
+    const Vf mul_thr = hn::Set(d, c.mul_thr), mul_soma = hn::Set(d, c.mul_soma), mul_alpha = hn::Set(d, c.mul_alpha);
+    const Vf mul_wsoma = hn::Set(d, c.mul_wsoma), mul_dend = hn::Set(d, c.mul_dend), mul_beta = hn::Set(d, c.mul_beta);
+    const Vf box_height = hn::Set(d, c.box_height), mul_wdend = hn::Set(d, c.mul_wdend);
+    const Vf scale_wsoma = hn::Set(d, c.scale_wsoma), aux_mul_wdend = hn::Set(d, c.aux_mul_wdend);
+    const Vf scale_ampa = hn::Set(d, c.scale_ampa), scale_gaba = hn::Set(d, c.scale_gaba), alpha = hn::Set(d, c.alpha);
+    const Vf neg_e_rest = hn::Set(d, -c.e_rest), ref_steps = hn::Set(d, c.ref_steps);
+    const Vf bap_steps = hn::Set(d, c.bap_steps), bap_total = hn::Set(d, c.bap_total);
+    const Vf cur_s_common = hn::Set(d, s.cur_s), cur_d_common = hn::Set(d, s.cur_d);
+    const Vf exp_max = hn::Set(d, 104.0f);
+    const Vd inv_gL_s = hn::Set(Dd(), c.inv_gL_s), inv_gL_d = hn::Set(Dd(), c.inv_gL_d);
+    const auto& a = s.a;
+    std::size_t n_spiking = 0;
+    for (std::size_t i = 0; i < s.n; i += hn::Lanes(d)) {
+        // The bAP kernel of the step (restart: the last spike's box covers the step iff its
+        // countdown is in [1, duration]); the countdown moves on.
+        const Vf countdown = hn::LoadU(d, a.countdown + i);
+        const Vf K = s.K ? hn::LoadU(d, s.K + i)
+                         : hn::IfThenElse(hn::And(hn::Gt(countdown, zero), hn::Le(countdown, bap_steps)), one, zero);
+        Vf v_s = hn::LoadU(d, a.vs + i), v_d = hn::LoadU(d, a.vd + i);
+        Vf w_soma = hn::LoadU(d, a.ws + i), w_dend = hn::LoadU(d, a.wd + i), thr = hn::LoadU(d, a.th + i);
+        Vf ge_s = hn::LoadU(d, a.gsE + i), gi_s = hn::LoadU(d, a.gsI + i);
+        Vf ge_d = hn::LoadU(d, a.gdE + i), gi_d = hn::LoadU(d, a.gdI + i);
+        // 1. Synapses.
+        const Vf v_syn_d = DriveSoma ? v_s : v_d;
+        const Vf syn_exc_s = ge_s * (e_exc - v_s);
+        const Vf syn_inh_s = (e_inh - v_s) * gi_s;
+        const Vf syn_exc_d = ge_d * (e_exc - v_syn_d);
+        const Vf syn_inh_d = (e_inh - v_syn_d) * gi_d;
+        ge_s = ge_s * scale_ampa;
+        gi_s = gi_s * scale_gaba;
+        ge_d = ge_d * scale_ampa;
+        gi_d = gi_d * scale_gaba;
+        // 2. Membrane. 1/(1 + e) in float equals the reference's float(1.0 / double(1 + e)):
+        // a quotient of floats computed in double and rounded to float is the float quotient.
+        // Highway's Exp is valid up to 104 (e^104 is inf in float already, as std::exp's).
+        const Vf f = one / (hn::Exp(d, hn::Min((v_d + neg_e_dend) * neg_xi, exp_max)) + one);
+        v_s = v_s + mul_soma * (e_rest - v_s);
+        v_s = v_s + mul_wsoma * w_soma;
+        v_s = v_s + mul_alpha * f;
+        v_d = v_d + mul_dend * (e_rest - v_d);
+        v_d = v_d + mul_wdend * w_dend;
+        v_d = v_d + mul_beta * f;
+        if (s.K) {  // sum mode: one box height per box, added one by one
+            for (Vf k = zero; !hn::AllFalse(d, hn::Gt(K, k)); k = k + one)
+                v_d = hn::IfThenElse(hn::Gt(K, k), v_d + box_height, v_d);
+        } else {
+            v_d = hn::IfThenElse(hn::Gt(K, zero), v_d + box_height, v_d);
+        }
+        v_s = v_s + mul_soma * syn_exc_s;
+        v_s = v_s + mul_soma * syn_inh_s;
+        v_d = v_d + mul_dend * syn_exc_d;
+        v_d = v_d + mul_dend * syn_inh_d;
+        w_soma = w_soma * scale_wsoma;
+        w_dend = w_dend + aux_mul_wdend * ((v_d + neg_e_rest) - w_dend);
+        thr = thr + mul_thr * (e_thr - thr);
+        // 3. Threshold, unless refractory (then the count goes down).
+        const Vf ref = hn::LoadU(d, a.ref + i);
+        const Mf refractory = hn::Gt(ref, zero);
+        const Mf spike = hn::AndNot(refractory, hn::Gt(v_s, thr));
+        v_s = hn::IfThenElse(spike, e_reset, v_s);
+        thr = hn::IfThenElse(spike, thr + e_spk_thr, thr);
+        w_soma = hn::IfThenElse(spike, w_soma + one, w_soma);
+        hn::StoreU(hn::IfThenElse(refractory, ref - one, hn::IfThenElse(spike, ref_steps, ref)), d, a.ref + i);
+        hn::StoreU(hn::IfThenElse(spike, bap_total, hn::Max(countdown - one, zero)), d, a.countdown + i);
+        // 4. Arriving weights. 5. Current injection; V_s held at V_reset while refractory.
+        hn::StoreU(ge_s + take_input_float(s.x[0], i, inv_gL_s), d, a.gsE + i);
+        hn::StoreU(gi_s + take_input_float(s.x[1], i, inv_gL_s), d, a.gsI + i);
+        hn::StoreU(ge_d + take_input_float(s.x[2], i, inv_gL_d), d, a.gdE + i);
+        hn::StoreU(gi_d + take_input_float(s.x[3], i, inv_gL_d), d, a.gdI + i);
+        const Vf cur_s = Noise ? hn::LoadU(d, s.cur_s_row + i) : cur_s_common;
+        const Vf cur_d = Noise ? hn::LoadU(d, s.cur_d_row + i) : cur_d_common;
+        v_s = v_s + alpha * cur_s;
+        v_d = v_d + alpha * cur_d;
+        hn::StoreU(hn::IfThenElse(refractory, e_reset, v_s), d, a.vs + i);
+        hn::StoreU(v_d, d, a.vd + i);
+        hn::StoreU(w_soma, d, a.ws + i);
+        hn::StoreU(w_dend, d, a.wd + i);
+        hn::StoreU(thr, d, a.th + i);
+        for_each_lane(spike, i, s.n, [&](std::size_t k) { s.spiking[n_spiking++] = std::uint32_t(k); });
+    }
+    return n_spiking;
+}
+
+std::size_t auryn_all(const AurynConstants& c, const AurynStep& s) {
+    const bool noise = s.cur_s_row != nullptr;
+    if (s.drive_soma)
+        return noise ? auryn_slice<true, true>(c, s) : auryn_slice<true, false>(c, s);
+    return noise ? auryn_slice<false, true>(c, s) : auryn_slice<false, false>(c, s);
+}
+
 }  // namespace apical::burst_pyramidal_kernel::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace apical::burst_pyramidal_kernel {
 APICAL_EXPORT_KERNEL(rk4_all)
+APICAL_EXPORT_KERNEL(auryn_all)
+APICAL_EXPORT_KERNEL(auryn_currents)
+APICAL_EXPORT_KERNEL(to_float)
+APICAL_EXPORT_KERNEL(to_double)
 }
 
 namespace apical {
@@ -265,59 +509,6 @@ enum Option { reference_step_order, dendritic_driving_force, bAP_summation };
 enum StepOrder { order_default, order_auryn };
 enum DrivingForce { driving_dendrite, driving_soma };
 enum Summation { summation_restart, summation_sum };
-
-// Auryn's constants (NaudGroup::precalculate_constants and the synapse classes), float
-// members computed from float parameters in SI units with double intermediate expressions.
-struct AurynConstants {
-    float e_rest, e_reset, e_thr, e_spk_thr, e_dend, xi, e_exc, e_inh;
-    float mul_thr, mul_soma, mul_alpha, mul_wsoma, mul_dend, mul_beta, box_height, mul_wdend;
-    float scale_wsoma, aux_mul_wdend, scale_ampa, scale_gaba, alpha;
-    double C_s_SI, C_d_SI;  // F, for the injected I/C
-    double gL_s, gL_d;  // nS: converts apical's conductances to Auryn's units and back
-
-    AurynConstants(const std::map<std::string, double>& p, double h_ms) {
-        auto at = [&](const char* n) { return p.at(n); };
-        // Unit conversions by exact powers of ten, so that e.g. 370 pF becomes the same float
-        // as Auryn's literal 370e-12.
-        auto V = [&](const char* n) { return float(at(n) / 1e3); };
-        auto s = [&](const char* n) { return float(at(n) / 1e3); };
-        auto A = [&](const char* n) { return float(at(n) / 1e12); };
-        auto F = [&](const char* n) { return float(at(n) / 1e12); };
-        const double dt = h_ms / 1e3;  // auryn_timestep (double)
-        e_rest = V("E_L");
-        e_reset = V("V_reset");
-        e_thr = V("theta_0");
-        e_spk_thr = V("Delta_theta");
-        e_dend = V("E_d");
-        const float Dthresh = V("D_d");
-        xi = float(1.0 / Dthresh);
-        e_exc = V("E_exc");
-        e_inh = V("E_inh");
-        const float tau_thr = s("tau_theta"), tau_soma = s("tau_s"), tau_dend = s("tau_d");
-        const float tau_wsoma = s("tau_ws"), tau_wdend = s("tau_wd");
-        const float tau_ampa = s("tau_AMPA"), tau_gaba = s("tau_GABA");
-        const float Cs = F("C_s"), Cd = F("C_d"), gs = A("g_s"), gd = A("g_d");
-        const float b_wsoma = A("b"), zeta = A("c_d");
-        const float a_wdend = float(at("a_w") / 1e9);
-        mul_thr = float(dt / tau_thr);
-        mul_soma = float(dt / tau_soma);
-        mul_alpha = float(dt * (gs / Cs));
-        mul_wsoma = float(dt * (b_wsoma / Cs));
-        mul_dend = float(dt / tau_dend);
-        mul_beta = float(dt * (gd / Cd));
-        box_height = float(dt * (zeta / Cd));
-        mul_wdend = float(dt * (a_wdend / Cd));
-        scale_wsoma = float(std::exp(-dt / tau_wsoma));
-        aux_mul_wdend = float(dt / tau_wdend);
-        scale_ampa = float(std::exp(-dt / tau_ampa));
-        scale_gaba = float(std::exp(-dt / tau_gaba));
-        alpha = float(dt);  // CurrentInjector: target += alpha * (I/C)
-        C_s_SI = at("C_s") / 1e12;
-        C_d_SI = at("C_d") / 1e12;
-        gL_s = at("C_s") / at("tau_s");
-        gL_d = at("C_d") / at("tau_d");
-    }
-};
 
 class BurstPyramidal final : public NeuronGroup {
 public:
@@ -346,12 +537,17 @@ public:
           auryn_(ctx.option(reference_step_order) == order_auryn),
           drive_soma_(ctx.option(dendritic_driving_force) == driving_soma),
           sum_(ctx.option(bAP_summation) == summation_sum),
-          ac_(p, h), kernel_(size(), 0.0),
+          ac_(p, h, ref_steps_, bap_delay_, bap_steps_), kernel_(size(), 0.0),
           kc_{E_L_, E_exc_, E_inh_, E_d_, inv_D_d_, inv_tau_s_, inv_tau_d_, inv_C_s_, inv_C_d_, g_s_, g_d_, b_, a_w_,
               c_d_, inv_tau_wd_, h_, V_reset_, theta_0_, decay_ws_half_, decay_ws_, decay_theta_, decay_exc_half_,
               decay_exc_, decay_inh_half_, decay_inh_, double(bap_steps_)},
           candidates_(size()) {
         select_simd_target();
+        if (auryn_) {
+            for (auto& x : floats_) x.assign(size(), 0.0f);
+            for (auto& x : current_float_) x.assign(size(), 0.0f);
+            if (sum_) kernel_float_.assign(size(), 0.0f);
+        }
         if (sum_) {
             ring_len_ = bap_delay_ + bap_steps_ + 1;
             ring_.assign(size() * std::size_t(ring_len_), 0);
@@ -380,21 +576,11 @@ public:
     }
 
 private:
-    // K of step `step` for every neuron (number of bAP boxes covering it) into kernel_; moves
-    // the countdown on. Restart: the box of the last spike covers the step iff its countdown
-    // k (set to delay + duration at the spike) is in [1, duration]. Sum: the spikes at
-    // steps step - delay - duration .. step - delay - 1, counted in a ring of spike flags.
-    // (The default step does the countdown and the restart kernel inside its vectorised pass
-    // and calls only bap_sum.)
-    void bap_kernel(step_t step) {
-        const std::size_t n = size();
-        double* k = state(bAP_countdown).data();
-        for (std::size_t i = 0; i < n; ++i) {
-            kernel_[i] = (k[i] > 0.0 && k[i] <= bap_steps_) ? 1.0 : 0.0;
-            k[i] = std::max(k[i] - 1.0, 0.0);
-        }
-        if (sum_) bap_sum(step);
-    }
+    // The bAP kernel K (number of boxes covering a step). Restart: the box of the last spike
+    // covers the step iff its countdown k (set to delay + duration at the spike) is in
+    // [1, duration]; both step orders do this inside their vectorised pass. Sum (bap_sum, per
+    // step before the pass): the spikes at steps step - delay - duration .. step - delay - 1,
+    // counted in a ring of spike flags, into kernel_.
     void bap_sum(step_t step) {
         const std::size_t n = size();
         const std::size_t L = std::size_t(ring_len_);
@@ -409,8 +595,9 @@ private:
     }
     void note_spike(std::size_t i, step_t step) {
         state(bAP_countdown)[i] = double(bap_delay_ + bap_steps_);
-        if (sum_) ring_[i * std::size_t(ring_len_) + std::size_t(step % ring_len_)] = 1;
+        if (sum_) mark_bap_ring(i, step);
     }
+    void mark_bap_ring(std::size_t i, step_t step) { ring_[i * std::size_t(ring_len_) + std::size_t(step % ring_len_)] = 1; }
 
     // The state arrays both step orders work on.
     struct Arrays {
@@ -454,104 +641,58 @@ private:
         }
     }
 
-    // Auryn's cycle in single precision and SI units (see the top of the file).
+    // Auryn's cycle in single precision and SI units (see the top of the file), vectorised:
+    // the state is converted to float once per update, each step runs over float arrays.
     template <bool Noise>
     void update_auryn(const SliceInput& in, std::vector<Spike>& spikes) {
-        const AurynConstants& c = ac_;
+        namespace bk = burst_pyramidal_kernel;
+        const bk::AurynConstants& c = ac_;
         const std::size_t n = size();
         auto [vs, vd, ws, wd, th, gsE, gsI, gdE, gdI, ref] = arrays();
+        const std::pair<double*, double> doubles[n_auryn_floats] = {
+            {vs, 1e3},       {vd, 1e3},       {ws, 1.0},       {wd, 1e3},      {th, 1e3},
+            {gsE, c.gL_s},   {gsI, c.gL_s},   {gdE, c.gL_d},   {gdI, c.gL_d},  {ref, 1.0},
+            {state(bAP_countdown).data(), 1.0}};
+        for (int v = 0; v < n_auryn_floats; ++v)
+            bk::to_float_best(doubles[v].first, floats_[std::size_t(v)].data(), n, doubles[v].second);
+        auto f = [&](int v) { return floats_[std::size_t(v)].data(); };
+        const bk::AurynArrays fa{f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7), f(8), f(9), f(10)};
         const double* soma_current = in.stimulus_current(0);
         const double* dend_current = in.stimulus_current(1);
         for (int k = 0; k < in.n_steps; ++k) {
             const step_t step = in.first_step + k;
             const int slot = input(soma_exc).slot_of(step);
-            const double* xsE = input(soma_exc).row(slot);
-            const double* xsI = input(soma_inh).row(slot);
-            const double* xdE = input(dendrite_exc).row(slot);
-            const double* xdI = input(dendrite_inh).row(slot);
-            // CurrentInjector's currents vector: I/C in V/s, float (per neuron with noise).
-            const float cur_s_common = float((soma_current[k] / 1e12) / c.C_s_SI);
-            const float cur_d_common = float((dend_current[k] / 1e12) / c.C_d_SI);
-            const double* noise_s = Noise ? in.neuron_current_row(0, k, n) : nullptr;
-            const double* noise_d = Noise ? in.neuron_current_row(1, k, n) : nullptr;
-            bap_kernel(step);
-            for (std::size_t i = 0; i < n; ++i) {
-                const float cur_s = Noise ? float(((soma_current[k] + noise_s[i]) / 1e12) / c.C_s_SI) : cur_s_common;
-                const float cur_d = Noise ? float(((dend_current[k] + noise_d[i]) / 1e12) / c.C_d_SI) : cur_d_common;
-                float v_s = float(vs[i] / 1e3), v_d = float(vd[i] / 1e3);
-                float w_soma = float(ws[i]), w_dend = float(wd[i] / 1e3), thr = float(th[i] / 1e3);
-                float ge_s = float(gsE[i] / c.gL_s), gi_s = float(gsI[i] / c.gL_s);
-                float ge_d = float(gdE[i] / c.gL_d), gi_d = float(gdI[i] / c.gL_d);
-                // 1. Synapses (LinearComboSynapse with the NMDA part off, ExpCobaSynapse).
-                const float v_syn_d = drive_soma_ ? v_s : v_d;
-                const float syn_exc_s = ge_s * (c.e_exc - v_s);
-                const float syn_inh_s = (c.e_inh - v_s) * gi_s;
-                const float syn_exc_d = ge_d * (c.e_exc - v_syn_d);
-                const float syn_inh_d = (c.e_inh - v_syn_d) * gi_d;
-                ge_s *= c.scale_ampa;
-                gi_s *= c.scale_gaba;
-                ge_d *= c.scale_ampa;
-                gi_d *= c.scale_gaba;
-                // 2. Membrane (NaudGroup::integrate_membrane).
-                float temp = v_d + (-c.e_dend);
-                temp *= -c.xi;
-                temp = std::exp(temp);
-                temp += 1.0f;
-                temp = float(1.0 / double(temp));
-                float t_leak = c.e_rest - v_s;
-                v_s += c.mul_soma * t_leak;
-                v_s += c.mul_wsoma * w_soma;
-                v_s += c.mul_alpha * temp;
-                t_leak = c.e_rest - v_d;
-                v_d += c.mul_dend * t_leak;
-                v_d += c.mul_wdend * w_dend;
-                v_d += c.mul_beta * temp;
-                for (double b = kernel_[i]; b > 0.0; b -= 1.0) v_d += c.box_height;
-                v_s += c.mul_soma * syn_exc_s;
-                v_s += c.mul_soma * syn_inh_s;
-                v_d += c.mul_dend * syn_exc_d;
-                v_d += c.mul_dend * syn_inh_d;
-                w_soma *= c.scale_wsoma;
-                temp = v_d + (-c.e_rest);
-                temp += -1.0f * w_dend;
-                w_dend += c.aux_mul_wdend * temp;
-                thr += c.mul_thr * (c.e_thr - thr);
-                // 3. Threshold.
-                const bool refractory = ref[i] > 0.0;
-                bool spike = false;
-                if (refractory) {
-                    ref[i] -= 1.0;
-                } else if (v_s > thr) {
-                    spike = true;
-                    v_s = c.e_reset;
-                    thr += c.e_spk_thr;
-                    w_soma += 1.0f;
-                    ref[i] = ref_steps_;
-                }
-                // 4. Arriving weights (Auryn's propagate: g += w).
-                ge_s += float(xsE[i] / c.gL_s);
-                gi_s += float(xsI[i] / c.gL_s);
-                ge_d += float(xdE[i] / c.gL_d);
-                gi_d += float(xdI[i] / c.gL_d);
-                // 5. Current injection.
-                v_s += c.alpha * cur_s;
-                v_d += c.alpha * cur_d;
-                vs[i] = refractory ? V_reset_ : double(v_s) * 1e3;
-                vd[i] = double(v_d) * 1e3;
-                ws[i] = double(w_soma);
-                wd[i] = double(w_dend) * 1e3;
-                th[i] = double(thr) * 1e3;
-                gsE[i] = double(ge_s) * c.gL_s;
-                gsI[i] = double(gi_s) * c.gL_s;
-                gdE[i] = double(ge_d) * c.gL_d;
-                gdI[i] = double(gi_d) * c.gL_d;
-                if (spike) {
-                    spikes.push_back({step, gids_[i], 0.0f});
-                    note_spike(i, step);
-                }
+            if (sum_) {
+                bap_sum(step);
+                bk::to_float_best(kernel_.data(), kernel_float_.data(), n, 1.0);
             }
-            for (int r = 0; r < n_receptors(); ++r) input(r).clear_row(slot);
+            float* cur_s = current_float_[0].data();
+            float* cur_d = current_float_[1].data();
+            if (Noise)
+                bk::auryn_currents_best(c, bk::AurynCurrents{soma_current[k], dend_current[k],
+                                                            in.neuron_current_row(0, k, n),
+                                                            in.neuron_current_row(1, k, n), cur_s, cur_d, n});
+            // CurrentInjector's currents vector: I/C in V/s, float.
+            const bk::AurynStep st{fa,
+                                   sum_ ? kernel_float_.data() : nullptr,
+                                   {input(soma_exc).row(slot), input(soma_inh).row(slot),
+                                    input(dendrite_exc).row(slot), input(dendrite_inh).row(slot)},
+                                   float((soma_current[k] / 1e12) / c.C_s_SI),
+                                   float((dend_current[k] / 1e12) / c.C_d_SI),
+                                   Noise ? cur_s : nullptr,
+                                   Noise ? cur_d : nullptr,
+                                   n,
+                                   drive_soma_,
+                                   candidates_.data()};
+            const std::size_t n_spiking = bk::auryn_all_best(c, st);
+            for (std::size_t s = 0; s < n_spiking; ++s) {
+                const std::size_t i = candidates_[s];
+                spikes.push_back({step, gids_[i], 0.0f});
+                if (sum_) mark_bap_ring(i, step);
+            }
         }
+        for (int v = 0; v < n_auryn_floats; ++v)
+            bk::to_double_best(floats_[std::size_t(v)].data(), doubles[v].first, n, doubles[v].second);
     }
 
     double E_L_, V_reset_, theta_0_, Delta_theta_, E_exc_, E_inh_, E_d_, inv_D_d_;
@@ -560,13 +701,20 @@ private:
     double decay_exc_half_, decay_exc_, decay_inh_half_, decay_inh_;
     int bap_delay_, bap_steps_, ref_steps_;
     bool auryn_, drive_soma_, sum_;
-    AurynConstants ac_;
+    burst_pyramidal_kernel::AurynConstants ac_;
     PaddedVector<double> kernel_;     // K of the current step, per neuron
     burst_pyramidal_kernel::Constants kc_;
     std::vector<std::uint32_t> candidates_;  // default step: the neurons spiking in the step
     int ring_len_ = 0;                // sum mode: spike flags of the last delay + duration + 1 steps
     std::vector<std::uint8_t> ring_;  // [neuron][step % ring_len_]
     std::vector<int> active_;         // sum mode: boxes covering the current step
+    // The auryn order's float copies: the state (V_s, V_d, w_s, w_d, theta, the four
+    // conductances, refractory count, bAP countdown) during an update, the per-neuron I/C
+    // and the sum mode's K.
+    static constexpr int n_auryn_floats = 11;
+    std::array<PaddedVector<float>, n_auryn_floats> floats_;
+    std::array<PaddedVector<float>, 2> current_float_;
+    PaddedVector<float> kernel_float_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include <hwy/contrib/math/math-inl.h>
@@ -29,14 +30,22 @@ using Vd = hn::Vec<Dd>;
 using Md = hn::Mask<Dd>;
 static_assert(hn::MaxLanes(Dd()) <= simd_pad, "padding narrower than a vector");
 
+// Single precision (burst_pyramidal's reference_step_order: auryn): twice the lanes.
+using Df = hn::ScalableTag<float>;
+using Vf = hn::Vec<Df>;
+using Mf = hn::Mask<Df>;
+static_assert(hn::MaxLanes(Df()) <= simd_pad, "padding narrower than a vector");
+
 // Calls f(i + j) for every lane j set in `m` of the vector of neurons i .. i + lanes - 1 that
 // is a neuron (index < n: padding lanes are never visited), in increasing order. One test per
-// vector in the common case: the lanes are only visited when one is set.
-template <class F>
-void for_each_lane(Md m, std::size_t i, std::size_t n, F&& f) {
-    const Dd d;
+// vector in the common case: the lanes are only visited when one is set. For double (Md) and
+// float (Mf) masks.
+template <class M, class F>
+void for_each_lane(M m, std::size_t i, std::size_t n, F&& f) {
+    using D = std::conditional_t<std::is_same_v<M, Mf>, Df, Dd>;
+    const D d;
     if (hn::AllFalse(d, m)) return;
-    std::uint8_t bits[(hn::MaxLanes(Dd()) + 7) / 8] = {};
+    std::uint8_t bits[(hn::MaxLanes(D()) + 7) / 8] = {};
     hn::StoreMaskBits(d, m, bits);
     const std::size_t lanes = hn::Lanes(d);
     for (std::size_t j = 0; j < lanes && i + j < n; ++j)
