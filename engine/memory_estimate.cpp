@@ -138,7 +138,7 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int ranks, int rank) {
             if (plastic)
                 vp_bytes += n_tables * (n_src * (traces * sizeof(Trace) + 4.0) +
                                         local(pt, t) * (std::max(sizeof(BdspTarget), 2 * sizeof(Trace) + 8) + 4.0) +
-                                        2.0 * traces * double(TraceDecayCache::n) * sizeof(double));
+                                        2.0 * traces * double(TraceDecayCache::table_bytes));
             projection_bytes += vp_bytes;
         }
         if (rank_synapses <= 0 && !proj.delay.is_constant()) continue;

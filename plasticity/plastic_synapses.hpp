@@ -260,10 +260,20 @@ private:
         const std::uint32_t begin = first_[i], end = first_[i + 1];
         for (std::uint32_t e = begin; e < end; ++e) {
             const std::uint32_t k = position_[e];
-            // The weights of one target are scattered over the table: fetch ahead.
-            if (e + 8 < end) __builtin_prefetch(t.weight.data() + position_[e + 8], 1);
+            // The weights of one target and their sources' traces are scattered: fetch ahead
+            // (the trace of the block's source, the source itself or one or two before it).
+            if (e + 8 < end) {
+                const std::uint32_t ahead = position_[e + 8];
+                __builtin_prefetch(t.weight.data() + ahead, 1);
+                __builtin_prefetch(pre_.data() + block_source_[ahead >> block_shift_] + 1);
+            }
+            // Its source: from the source of its block, usually one step on or none. Two steps
+            // without a branch (a data-dependent branch here mispredicted often), then the rare
+            // rest (sources without synapses share an offset).
             std::uint32_t s = block_source_[k >> block_shift_];
-            while (offsets[s + 1] <= k) ++s;  // sources without synapses share an offset
+            s += std::uint32_t(offsets[s + 1] <= k);
+            s += std::uint32_t(offsets[s + 1] <= k);
+            while (offsets[s + 1] <= k) ++s;
             f(k, s);
         }
     }
