@@ -209,7 +209,6 @@ struct AurynConstants {
     }
 };
 
-
 // reference_step_order: auryn, vectorised in single precision (8 lanes on AVX2, 16 on
 // AVX-512). During an update the state lives in float arrays in Auryn's units (V, leak units),
 // loaded from and stored back to the double state arrays once per update, not per step.
