@@ -59,6 +59,18 @@ h5::Handle group_at(hid_t loc, const std::string& path) {
 // Chunks of at most 2^20 values (8 MiB).
 constexpr hsize_t chunk_values = hsize_t(1) << 20;
 
+// Decimals that write every multiple of dt exactly: those of dt's shortest text ("0.025": 3,
+// "1e-05": 5, "2.5e-07": 8).
+int decimals_of(double dt_ms) {
+    const std::string text = format_number(dt_ms);
+    const auto e = text.find('e');
+    const std::string mantissa = text.substr(0, e);
+    const auto point = mantissa.find('.');
+    int decimals = point == std::string::npos ? 0 : int(mantissa.size() - point - 1);
+    if (e != std::string::npos) decimals -= std::stoi(text.substr(e + 1));
+    return std::clamp(decimals, 0, 17);
+}
+
 }  // namespace
 
 CheckpointFileWriter::CheckpointFileWriter(const fs::path& path) : path_(path), tmp_(path.string() + ".tmp") {
@@ -289,22 +301,6 @@ std::size_t CheckpointFileReader::rows(const std::string& name) {
         corrupt(e.what());
     }
 }
-
-namespace {
-
-// Decimals that write every multiple of dt exactly: those of dt's shortest text ("0.025": 3,
-// "1e-05": 5, "2.5e-07": 8).
-int decimals_of(double dt_ms) {
-    const std::string text = format_number(dt_ms);
-    const auto e = text.find('e');
-    const std::string mantissa = text.substr(0, e);
-    const auto point = mantissa.find('.');
-    int decimals = point == std::string::npos ? 0 : int(mantissa.size() - point - 1);
-    if (e != std::string::npos) decimals -= std::stoi(text.substr(e + 1));
-    return std::clamp(decimals, 0, 17);
-}
-
-}  // namespace
 
 // In fixed notation, to dt's decimals: "checkpoint_400000ms.h5", "checkpoint_3934103.3ms.h5"
 // (not the shortest text of step * dt, which is "4e+05" or "3934103.3000000003").
