@@ -245,6 +245,14 @@ HWY_BEFORE_NAMESPACE();
 namespace apical::burst_pyramidal_kernel::HWY_NAMESPACE {
 using namespace apical::HWY_NAMESPACE;
 
+// The restart-mode bAP kernel K of a step: the last spike's box covers the step iff its
+// countdown is in [1, duration]. For double (default step) and float (auryn) vectors.
+template <class D, class V>
+V restart_kernel(D d, V countdown, V bap_steps) {
+    const V zero = hn::Zero(d);
+    return hn::IfThenElse(hn::And(hn::Gt(countdown, zero), hn::Le(countdown, bap_steps)), hn::Set(d, 1), zero);
+}
+
 struct Derivs {
     Vd vs, vd, wd;
 };
@@ -290,8 +298,7 @@ std::size_t rk4_slice(const Constants& c, const Step& s) {
         // Step 1: K (restart: the last spike's box covers the step iff its countdown is in
         // [1, duration]); the countdown moves on.
         const Vd countdown = hn::LoadU(d, s.countdown + i);
-        const Vd K = s.K ? hn::LoadU(d, s.K + i)
-                         : hn::IfThenElse(hn::And(hn::Gt(countdown, zero), hn::Le(countdown, bap_steps)), one, zero);
+        const Vd K = s.K ? hn::LoadU(d, s.K + i) : restart_kernel(d, countdown, bap_steps);
         hn::StoreU(hn::Max(countdown - one, zero), d, s.countdown + i);
         // V_s clamped while refractory.
         const Vd ref = hn::LoadU(d, a.ref + i);
@@ -375,10 +382,10 @@ void auryn_currents(const AurynConstants& c, const AurynCurrents& s) {
 // ring-buffer row of doubles, which is cleared: two double vectors make one float vector.
 inline Vf take_input_float(double* row, std::size_t i, Vd inv_gL) {
     const Df df;
-    const Dd d;
 #if HWY_TARGET == HWY_SCALAR
     return hn::DemoteTo(df, take_input(row, i) * inv_gL);
 #else
+    const Dd d;
     const hn::Half<Df> dh;
     const auto lo = hn::DemoteTo(dh, take_input(row, i) * inv_gL);
     const auto hi = hn::DemoteTo(dh, take_input(row, i + hn::Lanes(d)) * inv_gL);
@@ -411,8 +418,7 @@ std::size_t auryn_slice(const AurynConstants& c, const AurynStep& s) {
         // The bAP kernel of the step (restart: the last spike's box covers the step iff its
         // countdown is in [1, duration]); the countdown moves on.
         const Vf countdown = hn::LoadU(d, a.countdown + i);
-        const Vf K = s.K ? hn::LoadU(d, s.K + i)
-                         : hn::IfThenElse(hn::And(hn::Gt(countdown, zero), hn::Le(countdown, bap_steps)), one, zero);
+        const Vf K = s.K ? hn::LoadU(d, s.K + i) : restart_kernel(d, countdown, bap_steps);
         Vf v_s = hn::LoadU(d, a.vs + i), v_d = hn::LoadU(d, a.vd + i);
         Vf w_soma = hn::LoadU(d, a.ws + i), w_dend = hn::LoadU(d, a.wd + i), thr = hn::LoadU(d, a.th + i);
         Vf ge_s = hn::LoadU(d, a.gsE + i), gi_s = hn::LoadU(d, a.gsI + i);
