@@ -8,7 +8,10 @@
 // Integration scheme (ours; NEST uses an adaptive RKF45 from GSL): within a step the
 // conductances are known exactly, g(t) = g(t0) exp(-(t - t0)/tau), so only V needs a
 // numerical scheme: classical fourth-order Runge-Kutta with the exact g at t0, t0 + h/2 and
-// t0 + h. Local error O(h^5); the fastest time constant, C_m/(g_L + g_ex + g_in), is 0.8 ms
+// t0 + h. V's equation is linear, dV/dt = b(t) - a(t) V, so each stage is b_j - a_j Y with
+//   a_j = (g_L + g_ex(t_j) + g_in(t_j)) / C_m,  b_j = (g_L E_L + g_ex(t_j) E_ex + g_in(t_j) E_in + I) / C_m,
+// and g_x(t_j) / C_m = g_x(t0) (decay_x(t_j) / C_m) is one multiplication by a constant: the
+// three a_j and b_j cost 24 operations, the four stages 20 (the textbook form costs 57). Local error O(h^5); the fastest time constant, C_m/(g_L + g_ex + g_in), is 0.8 ms
 // for the COBA initial state, so h/tau = 0.125 at h = 0.1 ms, far inside RK4's stability
 // region (|h lambda| < 2.78). Validated against an independent RK4 of the full system at a
 // 100 times finer step (tests/test_iaf_cond_exp.cpp).
@@ -54,25 +57,37 @@ HWY_BEFORE_NAMESPACE();
 namespace apical::iaf_cond_exp_kernel::HWY_NAMESPACE {
 using namespace apical::HWY_NAMESPACE;
 
+// The constants of the stage coefficients a_j, b_j (see the header) at t0, t0 + h/2, t0 + h.
 struct Constants {
-    Vd E_L, minus_g_L, inv_C, E_ex, E_in, half_h, h, h_6, two, dex_half, din_half, dex, din;
+    Vd a_L, b_L, inv_C, half_h, h, h_6, two;
+    Vd ce[3], ci[3], ee[3], ei[3];  // decay_x(t_j) / C_m and decay_x(t_j) E_x / C_m
+    Vd dex, din;
     explicit Constants(const Group& g)
-        : E_L(hn::Set(Dd(), g.E_L)), minus_g_L(hn::Set(Dd(), -g.g_L)), inv_C(hn::Set(Dd(), g.inv_C)),
-          E_ex(hn::Set(Dd(), g.E_ex)), E_in(hn::Set(Dd(), g.E_in)), half_h(hn::Set(Dd(), 0.5 * g.h)),
-          h(hn::Set(Dd(), g.h)), h_6(hn::Set(Dd(), g.h / 6.0)), two(hn::Set(Dd(), 2.0)),
-          dex_half(hn::Set(Dd(), g.decay_ex_half)), din_half(hn::Set(Dd(), g.decay_in_half)),
-          dex(hn::Set(Dd(), g.decay_ex)), din(hn::Set(Dd(), g.decay_in)) {}
-    Vd dvdt(Vd V, Vd ge, Vd gi, Vd I) const {
-        return (minus_g_L * (V - E_L) - ge * (V - E_ex) - gi * (V - E_in) + I) * inv_C;
+        : a_L(hn::Set(Dd(), g.g_L * g.inv_C)), b_L(hn::Set(Dd(), g.g_L * g.E_L * g.inv_C)),
+          inv_C(hn::Set(Dd(), g.inv_C)), half_h(hn::Set(Dd(), 0.5 * g.h)), h(hn::Set(Dd(), g.h)),
+          h_6(hn::Set(Dd(), g.h / 6.0)), two(hn::Set(Dd(), 2.0)), dex(hn::Set(Dd(), g.decay_ex)),
+          din(hn::Set(Dd(), g.decay_in)) {
+        const double decay_ex[3] = {1.0, g.decay_ex_half, g.decay_ex};
+        const double decay_in[3] = {1.0, g.decay_in_half, g.decay_in};
+        for (int j = 0; j < 3; ++j) {
+            ce[j] = hn::Set(Dd(), decay_ex[j] * g.inv_C);
+            ci[j] = hn::Set(Dd(), decay_in[j] * g.inv_C);
+            ee[j] = hn::Set(Dd(), decay_ex[j] * g.inv_C * g.E_ex);
+            ei[j] = hn::Set(Dd(), decay_in[j] * g.inv_C * g.E_in);
+        }
     }
-    // Classical RK4 with the exact conductances at t0, t0 + h/2, t0 + h.
-    Vd rk4(Vd V, Vd ge0, Vd gi0, Vd I) const {
-        const Vd ge1 = ge0 * dex_half, gi1 = gi0 * din_half, ge2 = ge0 * dex, gi2 = gi0 * din;
-        const Vd k1 = dvdt(V, ge0, gi0, I);
-        const Vd k2 = dvdt(V + half_h * k1, ge1, gi1, I);
-        const Vd k3 = dvdt(V + half_h * k2, ge1, gi1, I);
-        const Vd k4 = dvdt(V + h * k3, ge2, gi2, I);
-        return V + h_6 * (k1 + two * k2 + two * k3 + k4);
+    // Classical RK4; b_I = (g_L E_L + I) / C_m.
+    Vd rk4(Vd V, Vd ge, Vd gi, Vd b_I) const {
+        Vd a[3], b[3];
+        for (int j = 0; j < 3; ++j) {
+            a[j] = a_L + ge * ce[j] + gi * ci[j];
+            b[j] = b_I + ge * ee[j] + gi * ei[j];
+        }
+        const Vd k1 = b[0] - a[0] * V;
+        const Vd k2 = b[1] - a[1] * (V + half_h * k1);
+        const Vd k3 = b[1] - a[1] * (V + half_h * k2);
+        const Vd k4 = b[2] - a[2] * (V + h * k3);
+        return V + h_6 * (k1 + k4 + two * (k2 + k3));
     }
 };
 
@@ -88,12 +103,12 @@ void run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes)
         const step_t step = in.first_step + k;
         double* x_ex = g.buf_ex->row_of_step(step);
         double* x_in = g.buf_in->row_of_step(step);
-        const Vd I = hn::Set(d, g.I_e + soma_current[k]);
+        const Vd b_I = c.b_L + hn::Set(d, (g.I_e + soma_current[k]) * g.inv_C);
         const double* noise = Noise ? in.neuron_current_row(0, k, g.n) : nullptr;
         for (std::size_t i = 0; i < g.n; i += hn::Lanes(d)) {
             Vd v = hn::LoadU(d, g.v + i), r = hn::LoadU(d, g.r + i);
             const Vd ge = hn::LoadU(d, g.ge + i), gi = hn::LoadU(d, g.gi + i);
-            const Vd v_free = c.rk4(v, ge, gi, Noise ? I + load_unpadded(noise, i, g.n) : I);
+            const Vd v_free = c.rk4(v, ge, gi, Noise ? b_I + load_unpadded(noise, i, g.n) * c.inv_C : b_I);
             // Refractory neurons are held at V_reset and count down.
             const Md free = is_free(r);
             v = hn::IfThenElse(free, v_free, V_reset);
