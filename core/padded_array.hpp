@@ -16,8 +16,9 @@
 
 namespace apical {
 
-// 16 doubles (two AVX-512 vectors) or 16 floats (one): a multiple of every target's lanes.
-constexpr std::size_t simd_pad = 16;
+// 32 doubles (four AVX-512 vectors: the models that step several vectors at once) or 32
+// floats (two): a multiple of every target's lanes.
+constexpr std::size_t simd_pad = 32;
 
 constexpr std::size_t padded_size(std::size_t n) { return (n + simd_pad - 1) / simd_pad * simd_pad; }
 

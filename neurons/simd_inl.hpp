@@ -94,19 +94,29 @@ struct Reset {
 
 // One classical RK4 step of length h (half_h = h/2, h_6 = h/6) of a pair (x, y) whose
 // right-hand side rhs(x, y, ge, gi, I, dx, dy) depends on two conductances known exactly at
-// the stage times (ge0, gi0 at t0; ge1, gi1 at t0 + h/2; ge2, gi2 at t0 + h). The operations
-// in the order of the models' scalar RK4 (-ffp-contract=off: no fused multiply-add).
-template <class Rhs>
-void rk4_pair(const Rhs& rhs, Vd& x, Vd& y, Vd ge0, Vd gi0, Vd ge1, Vd gi1, Vd ge2, Vd gi2, Vd I, Vd half_h, Vd h,
-              Vd h_6) {
+// the stage times (ge0, gi0 at t0; times dex_half, din_half at t0 + h/2; times dex, din at
+// t0 + h), for U vectors of neurons at once: each stage for all U before the next, so that the
+// U independent chains of dependent instructions (an Exp per stage) overlap in the core. The
+// operations in the order of the models' scalar RK4 (-ffp-contract=off: no fused multiply-add).
+template <std::size_t U, class Rhs>
+void rk4_pair(const Rhs& rhs, Vd (&x)[U], Vd (&y)[U], const Vd (&ge0)[U], const Vd (&gi0)[U], Vd dex_half,
+              Vd din_half, Vd dex, Vd din, const Vd (&I)[U], Vd half_h, Vd h, Vd h_6) {
     const Vd two = hn::Set(Dd(), 2.0);
-    Vd kx1, ky1, kx2, ky2, kx3, ky3, kx4, ky4;
-    rhs(x, y, ge0, gi0, I, kx1, ky1);
-    rhs(x + half_h * kx1, y + half_h * ky1, ge1, gi1, I, kx2, ky2);
-    rhs(x + half_h * kx2, y + half_h * ky2, ge1, gi1, I, kx3, ky3);
-    rhs(x + h * kx3, y + h * ky3, ge2, gi2, I, kx4, ky4);
-    x = x + h_6 * (kx1 + two * kx2 + two * kx3 + kx4);
-    y = y + h_6 * (ky1 + two * ky2 + two * ky3 + ky4);
+    Vd ge1[U], gi1[U], ge2[U], gi2[U], kx1[U], ky1[U], kx2[U], ky2[U], kx3[U], ky3[U], kx4[U], ky4[U];
+    for (std::size_t u = 0; u < U; ++u) {
+        ge1[u] = ge0[u] * dex_half, gi1[u] = gi0[u] * din_half, ge2[u] = ge0[u] * dex, gi2[u] = gi0[u] * din;
+        rhs(x[u], y[u], ge0[u], gi0[u], I[u], kx1[u], ky1[u]);
+    }
+    for (std::size_t u = 0; u < U; ++u)
+        rhs(x[u] + half_h * kx1[u], y[u] + half_h * ky1[u], ge1[u], gi1[u], I[u], kx2[u], ky2[u]);
+    for (std::size_t u = 0; u < U; ++u)
+        rhs(x[u] + half_h * kx2[u], y[u] + half_h * ky2[u], ge1[u], gi1[u], I[u], kx3[u], ky3[u]);
+    for (std::size_t u = 0; u < U; ++u)
+        rhs(x[u] + h * kx3[u], y[u] + h * ky3[u], ge2[u], gi2[u], I[u], kx4[u], ky4[u]);
+    for (std::size_t u = 0; u < U; ++u) {
+        x[u] = x[u] + h_6 * (kx1[u] + two * kx2[u] + two * kx3[u] + kx4[u]);
+        y[u] = y[u] + h_6 * (ky1[u] + two * ky2[u] + two * ky3[u] + ky4[u]);
+    }
 }
 
 // Reads a ring-buffer row's vector and clears it: the input of a step is consumed in the
