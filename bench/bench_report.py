@@ -256,5 +256,8 @@ def machine_info():
 
 
 def git_info():
+    # --no-optional-locks: a benchmark only reads the repository; a plain `git status` may
+    # rewrite .git/index, under a commit being made beside it.
     return {"commit": _cmd_output(["git", "rev-parse", "HEAD"]) or "unknown",
-            "dirty": bool(_cmd_output(["git", "status", "--porcelain", "--untracked-files=no"]))}
+            "dirty": bool(_cmd_output(["git", "--no-optional-locks", "status", "--porcelain",
+                                       "--untracked-files=no"]))}

@@ -149,6 +149,8 @@ def main(description, build_network, extra_args=None):
          monitors: {pop_name: (SpikeMonitor, n_neurons)}
          n_synapses: callable returning the synapse count after the run
          params: dict of model facts to record
+         results (optional): callable returning a dict of values read back after the run
+                  (untimed, e.g. final weights), merged into the JSON
     It must only create objects and set initial values."""
     here = os.path.dirname(os.path.abspath(__file__))
     model = os.path.splitext(os.path.basename(sys.argv[0]))[0].replace("brian2_", "")
@@ -244,6 +246,8 @@ def main(description, build_network, extra_args=None):
         "wall_s": time.perf_counter() - t_all0,
         "python": platform.python_version(),
     }
+    if net.get("results"):
+        result.update(net["results"]())
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

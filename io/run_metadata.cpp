@@ -33,7 +33,18 @@ double Checkpoint::seconds_since() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - time).count();
 }
 
+// The process's own peak: VmHWM of /proc/self/status. getrusage's ru_maxrss is not: Linux keeps
+// it across execve, so a run started from a larger process (a Python driver) reported that
+// process's peak. getrusage only where /proc is missing.
 std::uint64_t peak_rss_bytes() {
+    if (std::FILE* f = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        unsigned long long kib = 0;
+        bool found = false;
+        while (!found && std::fgets(line, sizeof line, f)) found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
+        std::fclose(f);
+        if (found) return std::uint64_t(kib) * 1024;
+    }
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return std::uint64_t(u.ru_maxrss) * 1024;
