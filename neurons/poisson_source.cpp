@@ -43,6 +43,7 @@
 // No receptors (the description layer refuses projections onto it), no compartments (a
 // current stimulus has nothing to act on and is ignored), no state variables (the next spike
 // step is kept inside the group, not initialisable or recordable).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -69,11 +70,11 @@ public:
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
         const step_t end = in.first_step + in.n_steps;
         const std::size_t n = size();
-        step_t* next = next_.data();
-        for (std::size_t i = 0; i < n; ++i)
-            while (next[i] < end) {
-                spikes.push_back({next[i], gids_[i], 0.0f});
-                next[i] = next_after(next[i], gids_[i]);
+        const step_t* next = next_.data();
+        for (std::size_t i = first_due(next, 0, n, end); i < n; i = first_due(next, i + 1, n, end))
+            while (next_[i] < end) {
+                spikes.push_back({next_[i], gids_[i], 0.0f});
+                next_[i] = next_after(next_[i], gids_[i]);
             }
     }
 
@@ -81,6 +82,20 @@ public:
 
 private:
     static constexpr step_t never = std::numeric_limits<step_t>::max();
+
+    // The first source from i on that spikes before `end` (n if none). Most sources do not
+    // (a 5 Hz source in one slice of 8 steps: 1 in 250), so the scan is the update's main
+    // cost: blocks of 8 by a branch-free minimum, in a loop of its own so that its index stays
+    // in a register (inlined in the spike loop, the index lived on the stack: 5 cycles per source).
+    static std::size_t first_due(const step_t* next, std::size_t i, std::size_t n, step_t end) {
+        for (; i + 8 <= n; i += 8) {
+            step_t m = next[i];
+            for (std::size_t j = 1; j < 8; ++j) m = std::min(m, next[i + j]);
+            if (m < end) break;
+        }
+        while (i < n && next[i] >= end) ++i;
+        return i;
+    }
 
     // round(ms / dt), times beyond the longest run (and infinity) as 2^62: never reached.
     static step_t steps(double ms, double dt) { return fits_steps(ms, dt) ? to_steps(ms, dt) : step_t(1) << 62; }
