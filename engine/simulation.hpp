@@ -178,6 +178,10 @@ private:
     std::vector<std::uint8_t> received_classes_;
     const std::vector<std::uint8_t>* to_deliver_classes_ = &classes_;  // of *to_deliver_
     std::vector<Spike> local_;     // this rank's spikes of the current slice
+    // Merging the VPs' sorted spike lists into local_ (exchange): the second buffer and the
+    // ends of the runs still to merge.
+    std::vector<Spike> merge_buffer_;
+    std::vector<std::size_t> run_ends_, merged_ends_;
     // Some projection is plastic: run() ends by delivering the last slice's spikes
     // (deliver_ahead), and the next slice then skips its deliver (delivered_ahead_).
     bool plastic_ = false;
