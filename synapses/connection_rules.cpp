@@ -25,8 +25,8 @@ ConnectionGenerator::ConnectionGenerator(const Connectivity& spec, int projectio
                                          gid_t target_first_gid,
                                          const std::vector<std::uint32_t>& target_nodes)
     : spec_(spec), seed_(seed), purpose_(purpose(Purpose::connectivity, std::uint32_t(projection_index))),
-      n_sources_(n_sources), n_targets_(n_targets), source_first_(source_first_gid),
-      target_first_(target_first_gid), same_population_(source_first_gid == target_first_gid),
+      n_sources_(n_sources), target_first_(target_first_gid),
+      same_population_(source_first_gid == target_first_gid),
       target_nodes_(target_nodes) {
     const bool no_self = same_population_ && !spec.allow_autapses;
     switch (spec.rule) {

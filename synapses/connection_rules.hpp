@@ -111,8 +111,8 @@ public:
 private:
     Connectivity spec_;
     std::uint32_t seed_, purpose_;
-    std::uint32_t n_sources_, n_targets_;
-    gid_t source_first_, target_first_;
+    std::uint32_t n_sources_;
+    gid_t target_first_;
     bool same_population_;
     const std::vector<std::uint32_t>& target_nodes_;
     std::vector<std::uint8_t> taken_;             // scratch marks for rules without multapses
