@@ -294,21 +294,25 @@ struct UForm {
         dz = hn::IfThenElse(below_peak, a_V_th_E_L - w + a_g_L * u * ln_u * F, a_V_peak_E_L - w) * inv_tau_w;
     }
     // One RK4 step of length h from V, w; returns the mask of lanes that stay below V_peak.
-    Md step(Vd& V, Vd& w, Vd ge0, Vd gi0, Vd I) const {
+    // For U vectors at once (see rk4_pair); `stays` gets the lanes that stay below V_peak.
+    template <std::size_t U>
+    void step(Vd (&V)[U], Vd (&w)[U], const Vd (&ge)[U], const Vd (&gi)[U], const Vd (&I)[U], Md (&stays)[U]) const {
         const Dd d;
-        const Vd ln_u0 = hn::Neg(V - V_th) * inv_Delta_T;
-        const Vd u0 = hn::Exp(d, ln_u0);
-        const Vd z0 = w - c * (u0 * ln_u0 - u0);
-        Vd u[1] = {u0}, z[1] = {z0};
-        const Vd ge[1] = {ge0}, gi[1] = {gi0}, I_[1] = {I};
+        Vd u0[U], u[U], z[U];
+        for (std::size_t k = 0; k < U; ++k) {
+            const Vd ln_u0 = hn::Neg(V[k] - V_th) * inv_Delta_T;
+            u0[k] = hn::Exp(d, ln_u0);
+            u[k] = u0[k];
+            z[k] = w[k] - c * (u0[k] * ln_u0 - u0[k]);
+        }
         const auto f = [this](Vd u_, Vd z_, Vd ge_, Vd gi_, Vd I_j, Vd& du, Vd& dz) { rhs(u_, z_, ge_, gi_, I_j, du, dz); };
-        rk4_pair(f, u, z, ge, gi, dex_half, din_half, dex, din, I_, half_h, h, h_6);
-        const Vd u1 = u[0], z1 = z[0];
-        const Md stays = hn::And(hn::Gt(u0, u_peak), hn::Gt(u1, u_peak));
-        const Vd ln_u1 = hn::Log(d, hn::IfThenElse(stays, u1, u_peak));
-        V = V_th - Delta_T * ln_u1;
-        w = z1 + c * (u1 * ln_u1 - u1);
-        return stays;
+        rk4_pair(f, u, z, ge, gi, dex_half, din_half, dex, din, I, half_h, h, h_6);
+        for (std::size_t k = 0; k < U; ++k) {
+            stays[k] = hn::And(hn::Gt(u0[k], u_peak), hn::Gt(u[k], u_peak));
+            const Vd ln_u1 = hn::Log(d, hn::IfThenElse(stays[k], u[k], u_peak));
+            V[k] = V_th - Delta_T * ln_u1;
+            w[k] = z[k] + c * (u[k] * ln_u1 - u[k]);
+        }
     }
 };
 
@@ -320,14 +324,27 @@ inline bool upswing_pass(const Group& g, const UForm& f, std::size_t n_up, step_
     const Dd d;
     const Constants& c = *g.c;
     Upswing& u = *g.up;
-    for (std::size_t j = 0; j < n_up; j += hn::Lanes(d)) {
-        Vd v = hn::LoadU(d, u.v.data() + j), w = hn::LoadU(d, u.w.data() + j);
-        const Md smooth = f.step(v, w, hn::LoadU(d, u.ge.data() + j), hn::LoadU(d, u.gi.data() + j),
-                                 hn::LoadU(d, u.I.data() + j));
-        for_each_lane(hn::Not(smooth), j, n_up,
-                      [&](std::size_t m) { c.upswing_step(u.v[m], u.w[m], u.ge[m], u.gi[m], u.I[m]); });
-        hn::StoreU(hn::IfThenElse(smooth, v, hn::LoadU(d, u.v.data() + j)), d, u.v.data() + j);
-        hn::StoreU(hn::IfThenElse(smooth, w, hn::LoadU(d, u.w.data() + j)), d, u.w.data() + j);
+    // Four vectors at a time, as the V form (run_slice); the scratch arrays are padded to whole
+    // groups of them, and lanes past n_up are never read back.
+    constexpr std::size_t U = 4;
+    const std::size_t L = hn::Lanes(d);
+    for (std::size_t j0 = 0; j0 < n_up; j0 += U * L) {
+        Vd v[U], w[U], ge[U], gi[U], I[U];
+        Md smooth[U];
+        for (std::size_t k = 0; k < U; ++k) {
+            const std::size_t j = j0 + k * L;
+            v[k] = hn::LoadU(d, u.v.data() + j), w[k] = hn::LoadU(d, u.w.data() + j);
+            ge[k] = hn::LoadU(d, u.ge.data() + j), gi[k] = hn::LoadU(d, u.gi.data() + j);
+            I[k] = hn::LoadU(d, u.I.data() + j);
+        }
+        f.step(v, w, ge, gi, I, smooth);
+        for (std::size_t k = 0; k < U; ++k) {
+            const std::size_t j = j0 + k * L;
+            for_each_lane(hn::Not(smooth[k]), j, n_up,
+                          [&](std::size_t m) { c.upswing_step(u.v[m], u.w[m], u.ge[m], u.gi[m], u.I[m]); });
+            hn::StoreU(hn::IfThenElse(smooth[k], v[k], hn::LoadU(d, u.v.data() + j)), d, u.v.data() + j);
+            hn::StoreU(hn::IfThenElse(smooth[k], w[k], hn::LoadU(d, u.w.data() + j)), d, u.w.data() + j);
+        }
     }
     bool unstable = false;
     for (std::size_t m = 0; m < n_up; ++m) {
