@@ -326,7 +326,7 @@ inline bool upswing_pass(const Group& g, const UForm& f, std::size_t n_up, step_
     Upswing& u = *g.up;
     // Four vectors at a time, as the V form (run_slice); the scratch arrays are padded to whole
     // groups of them, and lanes past n_up are never read back.
-    constexpr std::size_t U = 4;
+    constexpr std::size_t U = rk4_vectors;
     const std::size_t L = hn::Lanes(d);
     for (std::size_t j0 = 0; j0 < n_up; j0 += U * L) {
         Vd v[U], w[U], ge[U], gi[U], I[U];
@@ -387,8 +387,7 @@ step_t run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spike
         // U vectors of neurons at a time through the RK4 stages (see rk4_pair; U = 1, 2, 4 took
         // 14.4, 11.1, 9.0 ns per neuron-step on AVX-512); the arrays are padded to whole groups
         // of U vectors.
-        constexpr std::size_t U = 4;
-        static_assert(simd_pad % (U * hn::MaxLanes(Dd())) == 0, "padding not a whole number of U vectors");
+        constexpr std::size_t U = rk4_vectors;
         for (std::size_t i0 = 0; i0 < g.n; i0 += U * lanes) {
             Vd v0[U], w0[U], r0[U], ge[U], gi[U], I_i[U], v[U], w[U];
             for (std::size_t u = 0; u < U; ++u) {

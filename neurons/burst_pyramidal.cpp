@@ -299,9 +299,8 @@ std::size_t rk4_slice(const Constants& c, const Step& s) {
     // vector's whole step is longer than the out-of-order window, so one vector at a time left
     // the core waiting on that chain (U = 2 took 19.2 -> 14.0 ns per neuron-step on AVX-512,
     // U = 4 13.7). The arrays are padded to simd_pad elements, whole groups of U vectors.
-    constexpr std::size_t U = 4;
+    constexpr std::size_t U = rk4_vectors;
     const std::size_t L = hn::Lanes(d);
-    static_assert(simd_pad % (U * hn::MaxLanes(Dd())) == 0, "padding not a whole number of U vectors");
     for (std::size_t i0 = 0; i0 < s.n; i0 += U * L) {
         Vd v_s[U], v_d[U], w_dend[U], free[U], drive_d[U], se[U], ws[3][U], ge_s[3][U], gi_s[3][U], ge_d[3][U],
             gi_d[3][U];

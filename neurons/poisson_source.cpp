@@ -70,11 +70,11 @@ public:
     void update(const SliceInput& in, std::vector<Spike>& spikes) override {
         const step_t end = in.first_step + in.n_steps;
         const std::size_t n = size();
-        const step_t* next = next_.data();
+        step_t* next = next_.data();
         for (std::size_t i = first_due(next, 0, n, end); i < n; i = first_due(next, i + 1, n, end))
-            while (next_[i] < end) {
-                spikes.push_back({next_[i], gids_[i], 0.0f});
-                next_[i] = next_after(next_[i], gids_[i]);
+            while (next[i] < end) {
+                spikes.push_back({next[i], gids_[i], 0.0f});
+                next[i] = next_after(next[i], gids_[i]);
             }
     }
 

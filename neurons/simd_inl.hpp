@@ -92,6 +92,11 @@ struct Reset {
     }
 };
 
+// How many vectors of neurons the RK4 kernels with an Exp per stage advance together (rk4_pair
+// below; aeif_cond_exp, burst_pyramidal's default step); the padding holds whole groups of them.
+constexpr std::size_t rk4_vectors = 4;
+static_assert(simd_pad % (rk4_vectors * hn::MaxLanes(Dd())) == 0, "padding not a whole number of RK4 vector groups");
+
 // One classical RK4 step of length h (half_h = h/2, h_6 = h/6) of a pair (x, y) whose
 // right-hand side rhs(x, y, ge, gi, I, dx, dy) depends on two conductances known exactly at
 // the stage times (ge0, gi0 at t0; times dex_half, din_half at t0 + h/2; times dex, din at
