@@ -2,14 +2,11 @@
 
 #include <algorithm>
 #include <exception>
-#include <memory>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 
 #include <omp.h>
 
-#include "core/spin_barrier.hpp"
 #include "engine/memory_estimate.hpp"
 
 namespace apical {
@@ -134,38 +131,6 @@ void Simulation::emit_frames() {
     }
 }
 
-// The serial end of a slice (thread 0, the others wait): exchange, classification, output.
-void Simulation::finish_slice(step_t first, int n, bool delivered, step_t flush_every) {
-    if (delivered) delivered_through_ = first - 1;
-    double t1 = omp_get_wtime();
-    double slowest_deliver = 0, slowest_update = 0;
-    for (auto [d, u] : vp_times_) {
-        slowest_deliver = std::max(slowest_deliver, d);
-        slowest_update = std::max(slowest_update, u);
-    }
-    times_.deliver += slowest_deliver;
-    times_.update += slowest_update;
-
-    exchange();
-    double t2 = omp_get_wtime();
-
-    now_ += n;
-    classifier_.classify(previous_, classes_);
-    if (deliver_classifier_) deliver_classifier_->classify(received_, received_classes_);
-    for (auto* r : recorders_) r->append(previous_, classes_);
-    if (sampling_) emit_frames();
-    if (now_ - last_flush_ >= flush_every) {
-        for (auto* r : recorders_) r->flush();
-        if (state_recorder_) state_recorder_->flush();
-        last_flush_ = now_;
-    }
-    double t3 = omp_get_wtime();
-    times_.exchange += t2 - t1;
-    times_.write += t3 - t2;
-    for (auto& f : observers_) f(now_);
-    if (on_slice_) on_slice_(now_);
-}
-
 step_t Simulation::run(step_t until) {
     auto& vps = net_.vps();
     const int M = net_.min_delay();
@@ -179,86 +144,65 @@ step_t Simulation::run(step_t until) {
             for (std::size_t p = 0; p < vps[v].n_groups(); ++p) sampling_->sample(vps[v], int(v), int(p), 0);
         emit_frames();
     }
-    // One parallel region for the whole run, not one per slice: per slice, thread 0 runs the
-    // serial phases (the stop check before; exchange, classification and output after) and the
-    // team meets at a SpinBarrier before and after the VPs' work (core/spin_barrier.hpp says
-    // why not libgomp's barriers or a region per slice). Thread t runs VPs t, t + team, ...:
-    // VP v on thread v when the team is complete, as before.
-    std::exception_ptr serial_error;  // thrown in thread 0's phases; ends the run
-    bool stop = false;
-    step_t first = 0;
-    int n = 0;
-    bool deliver = false;
-    std::unique_ptr<SpinBarrier> barrier;
-    const int ranks_on_node = ctx_.ranks_on_node();  // collective the first time: before the region
-#pragma omp parallel num_threads(int(vps.size()))
-    {
-        const std::size_t thread = std::size_t(omp_get_thread_num()), team = std::size_t(omp_get_num_threads());
-        // With more threads than cores, libgomp's barrier (which then throttles its spinning).
-        const bool spin = int(team) <= omp_get_num_procs() &&
-                          team * std::size_t(ranks_on_node) <= std::size_t(std::thread::hardware_concurrency());
-#pragma omp single
-        if (spin) barrier = std::make_unique<SpinBarrier>(int(team));
-        const auto meet = [&] {
-            if (spin) {
-                barrier->arrive_and_wait();
-            } else {
-#pragma omp barrier
-            }
-        };
-        while (true) {
-            if (thread == 0 && !stop) {
-                try {
-                    // Every rank stops together, and learns the signal a peer received (the
-                    // largest signal number if several), so all report the same reason and
-                    // exit code.
-                    stop = now_ >= until;
-                    if (const int sig = stop ? 0 : int(ctx_.max(double(stop_request.load()))); sig != 0) {
-                        stop_request.store(sig);
-                        stop = true;
-                    }
-                    if (!stop) {
-                        first = now_ + 1;
-                        n = int(std::min<step_t>(M, until - now_));
-                        if (sampling_) sampling_->begin_slice(first, n);
-                        deliver = !delivered_ahead_;
-                        delivered_ahead_ = false;
-                    }
-                } catch (...) {
-                    serial_error = std::current_exception();
-                    stop = true;
-                }
-            }
-            meet();
-            if (stop) break;
-            for (std::size_t v = thread; v < vps.size(); v += team) {
-                try {
-                    const double a = omp_get_wtime();
-                    if (deliver)
-                        vps[v].deliver(*to_deliver_, *to_deliver_classes_, net_.decomposition().populations(), now_);
-                    const double b = omp_get_wtime();
-                    vps[v].add_poisson_input(net_.spec().simulation.seed, first, n);
-                    update(vps[v], v, first, n);
-                    // Sorted here, in parallel: exchange() then only merges the VPs' lists.
-                    std::sort(vps[v].spikes().begin(), vps[v].spikes().end());
-                    vp_times_[v] = {b - a, omp_get_wtime() - b};
-                } catch (...) {
-                    errors[v] = std::current_exception();
-                }
-            }
-            meet();
-            if (thread != 0) continue;
+    while (now_ < until) {
+        // Every rank stops together, and learns the signal a peer received (the largest
+        // signal number if several), so all report the same reason and exit code.
+        if (const int sig = int(ctx_.max(double(stop_request.load()))); sig != 0) {
+            stop_request.store(sig);
+            break;
+        }
+        const step_t first = now_ + 1;
+        const int n = int(std::min<step_t>(M, until - now_));
+        if (sampling_) sampling_->begin_slice(first, n);
+
+        const bool deliver = !delivered_ahead_;
+        delivered_ahead_ = false;
+#pragma omp parallel for schedule(static, 1) num_threads(int(vps.size()))
+        for (std::size_t v = 0; v < vps.size(); ++v) {
             try {
-                for (auto& e : errors)
-                    if (e) std::rethrow_exception(e);
-                finish_slice(first, n, deliver, flush_every);
+                const double a = omp_get_wtime();
+                if (deliver) vps[v].deliver(*to_deliver_, *to_deliver_classes_, net_.decomposition().populations(), now_);
+                const double b = omp_get_wtime();
+                vps[v].add_poisson_input(net_.spec().simulation.seed, first, n);
+                update(vps[v], v, first, n);
+                // Sorted here, in parallel: exchange() then only merges the VPs' lists.
+                std::sort(vps[v].spikes().begin(), vps[v].spikes().end());
+                vp_times_[v] = {b - a, omp_get_wtime() - b};
             } catch (...) {
-                serial_error = std::current_exception();
-                stop = true;
+                errors[v] = std::current_exception();
             }
         }
+        for (auto& e : errors)
+            if (e) std::rethrow_exception(e);
+        if (deliver) delivered_through_ = first - 1;
+        double t1 = omp_get_wtime();
+        double slowest_deliver = 0, slowest_update = 0;
+        for (auto [d, u] : vp_times_) {
+            slowest_deliver = std::max(slowest_deliver, d);
+            slowest_update = std::max(slowest_update, u);
+        }
+        times_.deliver += slowest_deliver;
+        times_.update += slowest_update;
+
+        exchange();
+        double t2 = omp_get_wtime();
+
+        now_ += n;
+        classifier_.classify(previous_, classes_);
+        if (deliver_classifier_) deliver_classifier_->classify(received_, received_classes_);
+        for (auto* r : recorders_) r->append(previous_, classes_);
+        if (sampling_) emit_frames();
+        if (now_ - last_flush_ >= flush_every) {
+            for (auto* r : recorders_) r->flush();
+            if (state_recorder_) state_recorder_->flush();
+            last_flush_ = now_;
+        }
+        double t3 = omp_get_wtime();
+        times_.exchange += t2 - t1;
+        times_.write += t3 - t2;
+        for (auto& f : observers_) f(now_);
+        if (on_slice_) on_slice_(now_);
     }
-    if (serial_error) std::rethrow_exception(serial_error);
     if (plastic_ && !delivered_ahead_) deliver_ahead();
     for (auto* r : recorders_) r->flush();
     if (state_recorder_) state_recorder_->flush();

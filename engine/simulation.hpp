@@ -143,7 +143,6 @@ private:
     void deliver_ahead();
     void emit_frames();
     void exchange();
-    void finish_slice(step_t first, int n, bool delivered, step_t flush_every);
 
     Owned owned_;  // first: destroyed after everything that refers to the network
     Network& net_;
