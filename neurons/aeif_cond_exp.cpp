@@ -293,8 +293,8 @@ struct UForm {
         du = minus_g_L_inv_C - u_c * F * inv_C * inv_Delta_T;
         dz = hn::IfThenElse(below_peak, a_V_th_E_L - w + a_g_L * u * ln_u * F, a_V_peak_E_L - w) * inv_tau_w;
     }
-    // One RK4 step of length h from V, w; returns the mask of lanes that stay below V_peak.
-    // For U vectors at once (see rk4_pair); `stays` gets the lanes that stay below V_peak.
+    // One RK4 step of length h from V, w, for U vectors at once (see rk4_pair); `stays` gets
+    // the lanes that stay below V_peak.
     template <std::size_t U>
     void step(Vd (&V)[U], Vd (&w)[U], const Vd (&ge)[U], const Vd (&gi)[U], const Vd (&I)[U], Md (&stays)[U]) const {
         const Dd d;
