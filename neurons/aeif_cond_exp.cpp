@@ -364,7 +364,8 @@ inline bool upswing_pass(const Group& g, const UForm& f, std::size_t n_up, step_
 
 // Returns the first step at which a neuron became numerically unstable, or `stable`.
 template <bool exponential, bool Noise>
-step_t run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+step_t run_slice(const Group& group, const SliceInput& in, std::vector<Spike>& spikes) {
+    const Group g = group;  // a local copy: no spike's push_back can change it, so its pointers stay in registers
     const Dd d;
     const Constants& c = *g.c;
     const VForm<exponential> f(c);

@@ -10,8 +10,10 @@
 // numerical scheme: classical fourth-order Runge-Kutta with the exact g at t0, t0 + h/2 and
 // t0 + h. V's equation is linear, dV/dt = b(t) - a(t) V, so each stage is b_j - a_j Y with
 //   a_j = (g_L + g_ex(t_j) + g_in(t_j)) / C_m,  b_j = (g_L E_L + g_ex(t_j) E_ex + g_in(t_j) E_in + I) / C_m,
-// and g_x(t_j) / C_m = g_x(t0) (decay_x(t_j) / C_m) is one multiplication by a constant: the
-// three a_j and b_j cost 24 operations, the four stages 20 (the textbook form costs 57). Local error O(h^5); the fastest time constant, C_m/(g_L + g_ex + g_in), is 0.8 ms
+// and g_x(t_j) / C_m = g_x(t0) (decay_x(t_j) / C_m) is one multiplication by a constant. In
+// fused multiply-adds (neurons/simd_inl.hpp `fma`: one rounding, the same bits on every target)
+// the three a_j and b_j cost 12 operations, the four stages 11 (the textbook form costs 57
+// separate ones). Local error O(h^5); the fastest time constant, C_m/(g_L + g_ex + g_in), is 0.8 ms
 // for the COBA initial state, so h/tau = 0.125 at h = 0.1 ms, far inside RK4's stability
 // region (|h lambda| < 2.78). Validated against an independent RK4 of the full system at a
 // 100 times finer step (tests/test_iaf_cond_exp.cpp).
@@ -20,8 +22,8 @@
 // (they act from the next step); then V >= V_th emits a spike and resets.
 // Vectorised across neurons (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron
 // updates"): one pass per step does RK4, refractoriness, input and threshold for a vector of
-// neurons, the same operations in the same order as the scalar code had, so the results are
-// bitwise those of the scalar update on every target.
+// neurons; every lane does the same operations, so the results are the same bits on every
+// target, the one-lane baseline included.
 #ifndef APICAL_IAF_COND_EXP_SHARED  // compiled once, not per SIMD target
 #define APICAL_IAF_COND_EXP_SHARED
 #include <cmath>
@@ -80,20 +82,21 @@ struct Constants {
     Vd rk4(Vd V, Vd ge, Vd gi, Vd b_I) const {
         Vd a[3], b[3];
         for (int j = 0; j < 3; ++j) {
-            a[j] = a_L + ge * ce[j] + gi * ci[j];
-            b[j] = b_I + ge * ee[j] + gi * ei[j];
+            a[j] = fma(gi, ci[j], fma(ge, ce[j], a_L));
+            b[j] = fma(gi, ei[j], fma(ge, ee[j], b_I));
         }
-        const Vd k1 = b[0] - a[0] * V;
-        const Vd k2 = b[1] - a[1] * (V + half_h * k1);
-        const Vd k3 = b[1] - a[1] * (V + half_h * k2);
-        const Vd k4 = b[2] - a[2] * (V + h * k3);
-        return V + h_6 * (k1 + k4 + two * (k2 + k3));
+        const Vd k1 = fnma(a[0], V, b[0]);
+        const Vd k2 = fnma(a[1], fma(half_h, k1, V), b[1]);
+        const Vd k3 = fnma(a[1], fma(half_h, k2, V), b[1]);
+        const Vd k4 = fnma(a[2], fma(h, k3, V), b[2]);
+        return fma(h_6, fma(two, k2 + k3, k1 + k4), V);
     }
 };
 
 // Noise: per-neuron stimulus currents (SliceInput::neuron_current) are present.
 template <bool Noise>
-void run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+void run_slice(const Group& group, const SliceInput& in, std::vector<Spike>& spikes) {
+    const Group g = group;  // a local copy: no spike's push_back can change it, so its pointers stay in registers
     const Dd d;
     const Constants c(g);
     const Vd V_th = hn::Set(d, g.V_th), V_reset = hn::Set(d, g.V_reset);
@@ -105,17 +108,19 @@ void run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes)
         double* x_in = g.buf_in->row_of_step(step);
         const Vd b_I = c.b_L + hn::Set(d, (g.I_e + soma_current[k]) * g.inv_C);
         const double* noise = Noise ? in.neuron_current_row(0, k, g.n) : nullptr;
-        for (std::size_t i = 0; i < g.n; i += hn::Lanes(d)) {
-            Vd v = hn::LoadU(d, g.v + i), r = hn::LoadU(d, g.r + i);
-            const Vd ge = hn::LoadU(d, g.ge + i), gi = hn::LoadU(d, g.gi + i);
-            const Vd v_free = c.rk4(v, ge, gi, Noise ? b_I + load_unpadded(noise, i, g.n) * c.inv_C : b_I);
+        double *const V_m = g.v, *const ref = g.r, *const g_ex = g.ge, *const g_in = g.gi;
+        const std::size_t n = g.n;
+        for (std::size_t i = 0; i < n; i += hn::Lanes(d)) {
+            Vd v = hn::LoadU(d, V_m + i), r = hn::LoadU(d, ref + i);
+            const Vd ge = hn::LoadU(d, g_ex + i), gi = hn::LoadU(d, g_in + i);
+            const Vd v_free = c.rk4(v, ge, gi, Noise ? fma(load_unpadded(noise, i, n), c.inv_C, b_I) : b_I);
             // Refractory neurons are held at V_reset and count down.
             const Md free = is_free(r);
             v = hn::IfThenElse(free, v_free, V_reset);
             r = count_down(free, r);
-            hn::StoreU(c.dex * ge + take_input(x_ex, i), d, g.ge + i);
-            hn::StoreU(c.din * gi + take_input(x_in, i), d, g.gi + i);
-            reset.apply(hn::And(is_free(r), hn::Ge(v, V_th)), v, r, g.v, g.r, i, step);
+            hn::StoreU(fma(c.dex, ge, take_input(x_ex, i)), d, g_ex + i);
+            hn::StoreU(fma(c.din, gi, take_input(x_in, i)), d, g_in + i);
+            reset.apply(hn::And(is_free(r), hn::Ge(v, V_th)), v, r, V_m, ref, i, step);
         }
     }
 }

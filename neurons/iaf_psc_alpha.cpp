@@ -68,7 +68,8 @@ namespace apical::iaf_psc_alpha_kernel::HWY_NAMESPACE {
 using namespace apical::HWY_NAMESPACE;
 
 template <bool Noise>
-void run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+void run_slice(const Group& group, const SliceInput& in, std::vector<Spike>& spikes) {
+    const Group g = group;  // a local copy: no spike's push_back can change it, so its pointers stay in registers
     const Dd d;
     const double* soma_current = in.stimulus_current(0);
     for (int k = 0; k < in.n_steps; ++k) {

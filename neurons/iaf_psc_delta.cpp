@@ -48,7 +48,8 @@ using namespace apical::HWY_NAMESPACE;
 
 // Noise: per-neuron stimulus currents (SliceInput::neuron_current) are present.
 template <bool Noise>
-void run_slice(const Group& g, const SliceInput& in, std::vector<Spike>& spikes) {
+void run_slice(const Group& group, const SliceInput& in, std::vector<Spike>& spikes) {
+    const Group g = group;  // a local copy: no spike's push_back can change it, so its pointers stay in registers
     const Dd d;
     const Vd E_L = hn::Set(d, g.E_L), P33 = hn::Set(d, g.P33), P30 = hn::Set(d, g.P30);
     const Vd V_min = hn::Set(d, g.V_min), V_th = hn::Set(d, g.V_th);

@@ -9,6 +9,7 @@
 #define APICAL_NEURONS_SIMD_INL_HPP
 #endif
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -68,6 +69,34 @@ inline Vd load_unpadded(const double* x, std::size_t i, std::size_t n) {
     HWY_ALIGN double tail[hn::MaxLanes(Dd())] = {};
     for (std::size_t j = 0; i + j < n; ++j) tail[j] = x[i + j];
     return hn::Load(d, tail);
+}
+
+// a * b + c rounded once (fused multiply-add), the same bits on every target: the FMA
+// instruction where the target has it (AVX2, AVX-512), std::fma per lane where it does not
+// (SSE4, the portable baseline), which glibc computes exactly, with the instruction when the
+// CPU has it. Never Highway's MulAdd on those targets: it rounds twice there.
+template <class V>
+HWY_INLINE V fma(V a, V b, V c) {
+#if HWY_NATIVE_FMA
+    return hn::MulAdd(a, b, c);
+#else
+    using D = hn::DFromV<V>;
+    using T = hn::TFromD<D>;
+    const D d;
+    HWY_ALIGN T xa[hn::MaxLanes(D())], xb[hn::MaxLanes(D())], xc[hn::MaxLanes(D())];
+    hn::Store(a, d, xa), hn::Store(b, d, xb), hn::Store(c, d, xc);
+    for (std::size_t j = 0; j < hn::Lanes(d); ++j) xa[j] = std::fma(xa[j], xb[j], xc[j]);
+    return hn::Load(d, xa);
+#endif
+}
+// c - a * b rounded once.
+template <class V>
+HWY_INLINE V fnma(V a, V b, V c) {
+#if HWY_NATIVE_FMA
+    return hn::NegMulAdd(a, b, c);
+#else
+    return fma(hn::Neg(a), b, c);  // exact: negation does not round
+#endif
 }
 
 // Refractory counters (whole steps left, as doubles): lanes at 0 are free, the others count down.
