@@ -87,7 +87,10 @@ void add_synapses(const StaticSynapseTable& t, RingBuffer& buf, step_t step, std
     if (t.delay.empty()) {
         double* row = buf.row_of_step(step + t.delay_constant);
         if (t.weight.empty()) {
-            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(t.weight_constant, k);
+            // In a local: through `t` it would be reloaded after every store to the row (a
+            // double* may point at it).
+            const double w = t.weight_constant;
+            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(w, k);
         } else {
             const float* w = t.weight.data();
             for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(double(w[k]), k);
@@ -97,10 +100,11 @@ void add_synapses(const StaticSynapseTable& t, RingBuffer& buf, step_t step, std
         const int base = buf.slot_of(step);
         double* data = buf.row(0);
         const std::size_t stride = buf.n_neurons();
+        const double w_constant = t.weight_constant;
         for (std::uint32_t k = begin; k < end; ++k) {
             int slot = base + t.delay[k];
             while (slot >= slots) slot -= slots;
-            const double w = t.weight.empty() ? t.weight_constant : double(t.weight[k]);
+            const double w = t.weight.empty() ? w_constant : double(t.weight[k]);
             data[std::size_t(slot) * stride + target[k]] += scaled(w, k);
         }
     }
