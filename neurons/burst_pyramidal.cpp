@@ -107,10 +107,14 @@
 //
 // Vectorised (default step): steps 1-4 for all neurons are one Highway kernel
 // (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron updates") over padded arrays,
-// with Highway's Exp for the sigmoid f (within 1 ulp of std::exp, not bitwise it; fused
-// multiply-add inside Exp on AVX2/AVX-512), reading and clearing the input rows in the same
-// pass, and listing the neurons past threshold; the resets of those (and the ring of the sum
-// mode's bAP boxes) are scalar.
+// reading and clearing the input rows in the same pass, and listing the neurons past
+// threshold; the resets of those (and the ring of the sum mode's bAP boxes) are scalar. The
+// RK4 stages are written in the coefficients of the right-hand side, which apart from the
+// sigmoid is linear in (V_s, V_d, w_d) with coefficients known per step and stage time (see
+// StepCoefficients), in fused multiply-adds; the sigmoid f is single precision (Highway's float
+// Exp and a float division on the double lanes; f's relative error ~1e-7 moves V_d by ~1e-8 mV
+// per step, far below RK4's error: docs/models.md 1.7.1). Measured against the reference at a
+// 10 times finer step (tests/test_burst_pyramidal.cpp): 4.6e-7 mV on V_s, 9.4e-7 mV on V_d.
 #ifndef APICAL_BURST_PYRAMIDAL_SHARED  // compiled once, not per SIMD target
 #define APICAL_BURST_PYRAMIDAL_SHARED
 #include <algorithm>
@@ -257,23 +261,51 @@ struct Derivs {
     Vd vs, vd, wd;
 };
 
+// Floats on the lanes of a double vector (the sigmoid's precision).
+using Dh = hn::Rebind<float, Dd>;
+using Vh = hn::Vec<Dh>;
+
+// The right-hand side in the coefficients of a step (see the top of the file): within a step
+// every term but the sigmoid is linear in (V_s, V_d, w_d) with coefficients that depend on the
+// exactly known conductances and w_s at the stage time t (t0, t0 + h/2, t0 + h), so they are
+// computed once per step and time, and each stage costs a few fused multiply-adds besides f:
+//   dV_s/dt = B_s - A_s V_s + F_s f                        (all three times `free`)
+//   dV_d/dt = B_d - A_d V_d - A_ds V_s + (g_d/C_d) f + (a_w/C_d) w_d
+//   dw_d/dt = (V_d - w_d) / tau_wd - E_L / tau_wd
+// with A_s = 1/tau_s + (g_sE + g_sI)/C_s, B_s = E_L/tau_s + (b w_s + g_sE E_exc + g_sI E_inh
+// + I_s)/C_s, F_s = g_s/C_s; on the dendrite the synaptic terms go to A_d (driving force V_d)
+// or to A_ds (driving force V_s, dendritic_driving_force: soma), B_d = E_L/tau_d + (g_dE E_exc
+// + g_dI E_inh + I_d + c_d K)/C_d.
+template <bool DriveSoma>
+struct StepCoefficients {
+    Vd A_s[3], B_s[3], A_d[3], B_d[3], A_ds[3], F_s;
+};
+
 struct Rhs {
-    Vd E_L, E_exc, E_inh, E_d, inv_D_d, inv_tau_s, inv_tau_d, inv_C_s, inv_C_d, g_s, g_d, b, a_w, inv_tau_wd, one;
+    Vd neg_inv_D_d, E_d_inv_D_d, gC_d, awC_d, inv_tau_wd, neg_E_L_tau_wd, one;
     explicit Rhs(const Constants& c)
-        : E_L(hn::Set(Dd(), c.E_L)), E_exc(hn::Set(Dd(), c.E_exc)), E_inh(hn::Set(Dd(), c.E_inh)),
-          E_d(hn::Set(Dd(), c.E_d)), inv_D_d(hn::Set(Dd(), c.inv_D_d)), inv_tau_s(hn::Set(Dd(), c.inv_tau_s)),
-          inv_tau_d(hn::Set(Dd(), c.inv_tau_d)), inv_C_s(hn::Set(Dd(), c.inv_C_s)), inv_C_d(hn::Set(Dd(), c.inv_C_d)),
-          g_s(hn::Set(Dd(), c.g_s)), g_d(hn::Set(Dd(), c.g_d)), b(hn::Set(Dd(), c.b)), a_w(hn::Set(Dd(), c.a_w)),
-          inv_tau_wd(hn::Set(Dd(), c.inv_tau_wd)), one(hn::Set(Dd(), 1.0)) {}
+        : neg_inv_D_d(hn::Set(Dd(), -c.inv_D_d)), E_d_inv_D_d(hn::Set(Dd(), c.E_d * c.inv_D_d)),
+          gC_d(hn::Set(Dd(), c.g_d * c.inv_C_d)), awC_d(hn::Set(Dd(), c.a_w * c.inv_C_d)),
+          inv_tau_wd(hn::Set(Dd(), c.inv_tau_wd)), neg_E_L_tau_wd(hn::Set(Dd(), -c.E_L * c.inv_tau_wd)),
+          one(hn::Set(Dd(), 1.0)) {}
+    // The sigmoid f(V_d) = 1 / (1 + exp(-(V_d - E_d)/D_d)), in single precision on the same
+    // lanes (a vector of half the width): f's relative error is about 1e-7, which moves V_d by
+    // ~1e-8 mV per step (docs/models.md 1.7.1), and it costs a quarter of the double Exp and
+    // division. The exponent is capped at +-80, where f is 0 or 1 to float precision anyway,
+    // so that the float Exp stays finite and its results normal.
+    Vd sigmoid(Vd v_d) const {
+        const Dh dh;
+        const Vh x = hn::DemoteTo(dh, fma(v_d, neg_inv_D_d, E_d_inv_D_d));
+        const Vh e = hn::Exp(dh, hn::Min(hn::Max(x, hn::Set(dh, -80.0f)), hn::Set(dh, 80.0f)));
+        return hn::PromoteTo(Dd(), hn::Set(dh, 1.0f) / (hn::Set(dh, 1.0f) + e));
+    }
     template <bool DriveSoma>
-    Derivs at(Vd v_s, Vd v_d, Vd w_dend, Vd w_soma, Vd ge_s, Vd gi_s, Vd ge_d, Vd gi_d, Vd free, Vd drive_d,
-              Vd soma_ext) const {
-        const Vd f = one / (one + hn::Exp(Dd(), hn::Neg(v_d - E_d) * inv_D_d));
-        const Vd v_star = DriveSoma ? v_s : v_d;
-        const Vd i_s = g_s * f + b * w_soma + ge_s * (E_exc - v_s) + gi_s * (E_inh - v_s);
-        const Vd i_d = g_d * f + a_w * w_dend + ge_d * (E_exc - v_star) + gi_d * (E_inh - v_star);
-        return {free * ((E_L - v_s) * inv_tau_s + i_s * inv_C_s) + soma_ext,
-                (E_L - v_d) * inv_tau_d + i_d * inv_C_d + drive_d, ((v_d - E_L) - w_dend) * inv_tau_wd};
+    Derivs at(const StepCoefficients<DriveSoma>& q, int t, Vd v_s, Vd v_d, Vd w_dend) const {
+        const Vd f = sigmoid(v_d);
+        Vd dvd = fma(awC_d, w_dend, fnma(q.A_d[t], v_d, q.B_d[t]));
+        if constexpr (DriveSoma) dvd = fnma(q.A_ds[t], v_s, dvd);
+        return {fma(q.F_s, f, fnma(q.A_s[t], v_s, q.B_s[t])), fma(gC_d, f, dvd),
+                fma(v_d - w_dend, inv_tau_wd, neg_E_L_tau_wd)};
     }
 };
 
@@ -284,12 +316,25 @@ std::size_t rk4_slice(const Constants& c, const Step& s) {
     const Rhs rhs(c);
     const Vd h = hn::Set(d, c.h), half = hn::Set(d, 0.5 * c.h), h_6 = hn::Set(d, c.h / 6.0), two = hn::Set(d, 2.0);
     const Vd zero = hn::Zero(d), one = hn::Set(d, 1.0), V_reset = hn::Set(d, c.V_reset);
-    const Vd inv_C_s = hn::Set(d, c.inv_C_s), inv_C_d = hn::Set(d, c.inv_C_d), c_d = hn::Set(d, c.c_d);
-    const Vd I_s = hn::Set(d, s.I_s), I_d = hn::Set(d, s.I_d);
-    const Vd soma_ext_common = hn::Set(d, s.I_s * c.inv_C_s);
-    const Vd dws_half = hn::Set(d, c.decay_ws_half), dws = hn::Set(d, c.decay_ws);
-    const Vd dexc_half = hn::Set(d, c.decay_exc_half), dexc = hn::Set(d, c.decay_exc);
-    const Vd dinh_half = hn::Set(d, c.decay_inh_half), dinh = hn::Set(d, c.decay_inh);
+    const Vd inv_C_s = hn::Set(d, c.inv_C_s), inv_C_d = hn::Set(d, c.inv_C_d), c_d_C_d = hn::Set(d, c.c_d * c.inv_C_d);
+    const Vd g_s_C_s = hn::Set(d, c.g_s * c.inv_C_s);
+    // The constant parts of the coefficients, and the factors of g(t0) and w_s(t0) at each time.
+    const Vd base_s = hn::Set(d, c.E_L * c.inv_tau_s + s.I_s * c.inv_C_s);
+    const Vd base_d = hn::Set(d, c.E_L * c.inv_tau_d + s.I_d * c.inv_C_d);
+    const Vd inv_tau_s = hn::Set(d, c.inv_tau_s), inv_tau_d = hn::Set(d, c.inv_tau_d);
+    Vd ce_s[3], ci_s[3], ceE_s[3], ciE_s[3], cb_s[3], ce_d[3], ci_d[3], ceE_d[3], ciE_d[3];
+    {
+        const double dexc[3] = {1.0, c.decay_exc_half, c.decay_exc}, dinh[3] = {1.0, c.decay_inh_half, c.decay_inh};
+        const double dws[3] = {1.0, c.decay_ws_half, c.decay_ws};
+        for (int t = 0; t < 3; ++t) {
+            ce_s[t] = hn::Set(d, dexc[t] * c.inv_C_s), ci_s[t] = hn::Set(d, dinh[t] * c.inv_C_s);
+            ceE_s[t] = hn::Set(d, dexc[t] * c.inv_C_s * c.E_exc), ciE_s[t] = hn::Set(d, dinh[t] * c.inv_C_s * c.E_inh);
+            cb_s[t] = hn::Set(d, dws[t] * c.inv_C_s * c.b);
+            ce_d[t] = hn::Set(d, dexc[t] * c.inv_C_d), ci_d[t] = hn::Set(d, dinh[t] * c.inv_C_d);
+            ceE_d[t] = hn::Set(d, dexc[t] * c.inv_C_d * c.E_exc), ciE_d[t] = hn::Set(d, dinh[t] * c.inv_C_d * c.E_inh);
+        }
+    }
+    const Vd dws = hn::Set(d, c.decay_ws), dexc = hn::Set(d, c.decay_exc), dinh = hn::Set(d, c.decay_inh);
     const Vd theta_0 = hn::Set(d, c.theta_0), decay_theta = hn::Set(d, c.decay_theta);
     const Vd bap_steps = hn::Set(d, c.bap_steps);
     const auto& a = s.a;
@@ -297,13 +342,13 @@ std::size_t rk4_slice(const Constants& c, const Step& s) {
     // U vectors of neurons at a time, each stage for all of them before the next: a stage's
     // sigmoid (Exp, then a division) is a long chain of dependent instructions, and one
     // vector's whole step is longer than the out-of-order window, so one vector at a time left
-    // the core waiting on that chain (U = 2 took 19.2 -> 14.0 ns per neuron-step on AVX-512,
-    // U = 4 13.7). The arrays are padded to simd_pad elements, whole groups of U vectors.
+    // the core waiting on that chain. The arrays are padded to simd_pad elements, whole groups
+    // of U vectors.
     constexpr std::size_t U = rk4_vectors;
     const std::size_t L = hn::Lanes(d);
     for (std::size_t i0 = 0; i0 < s.n; i0 += U * L) {
-        Vd v_s[U], v_d[U], w_dend[U], free[U], drive_d[U], se[U], ws[3][U], ge_s[3][U], gi_s[3][U], ge_d[3][U],
-            gi_d[3][U];
+        Vd v_s[U], v_d[U], w_dend[U], ws0[U], ge_s0[U], gi_s0[U], ge_d0[U], gi_d0[U];
+        StepCoefficients<DriveSoma> q[U];
         Md refractory[U];
         for (std::size_t u = 0; u < U; ++u) {
             const std::size_t i = i0 + u * L;
@@ -312,49 +357,58 @@ std::size_t rk4_slice(const Constants& c, const Step& s) {
             const Vd countdown = hn::LoadU(d, s.countdown + i);
             const Vd K = s.K ? hn::LoadU(d, s.K + i) : restart_kernel(d, countdown, bap_steps);
             hn::StoreU(hn::Max(countdown - one, zero), d, s.countdown + i);
-            // V_s clamped while refractory.
+            // V_s clamped while refractory: its coefficients are zero.
             refractory[u] = hn::Gt(hn::LoadU(d, a.ref + i), zero);
-            free[u] = hn::IfThenElse(refractory[u], zero, one);
-            // Constant over the step: dendritic stimulus and bAP (mV/ms); the somatic stimulus
-            // enters as a current next to the others (zeroed by `free`).
-            const Vd soma_ext = Noise ? (I_s + load_unpadded(s.noise_s, i, s.n)) * inv_C_s : soma_ext_common;
-            drive_d[u] = ((Noise ? I_d + load_unpadded(s.noise_d, i, s.n) : I_d) + c_d * K) * inv_C_d;
+            const Vd free = hn::IfThenElse(refractory[u], zero, one);
+            // Constant over the step: the stimulus currents and the bAP.
+            const Vd b_s = Noise ? fma(load_unpadded(s.noise_s, i, s.n), inv_C_s, base_s) : base_s;
+            Vd b_d = Noise ? fma(load_unpadded(s.noise_d, i, s.n), inv_C_d, base_d) : base_d;
+            b_d = fma(c_d_C_d, K, b_d);
             v_s[u] = hn::LoadU(d, a.vs + i), v_d[u] = hn::LoadU(d, a.vd + i), w_dend[u] = hn::LoadU(d, a.wd + i);
-            ws[0][u] = hn::LoadU(d, a.ws + i), ws[1][u] = ws[0][u] * dws_half, ws[2][u] = ws[0][u] * dws;
-            ge_s[0][u] = hn::LoadU(d, a.gsE + i), ge_s[1][u] = ge_s[0][u] * dexc_half, ge_s[2][u] = ge_s[0][u] * dexc;
-            gi_s[0][u] = hn::LoadU(d, a.gsI + i), gi_s[1][u] = gi_s[0][u] * dinh_half, gi_s[2][u] = gi_s[0][u] * dinh;
-            ge_d[0][u] = hn::LoadU(d, a.gdE + i), ge_d[1][u] = ge_d[0][u] * dexc_half, ge_d[2][u] = ge_d[0][u] * dexc;
-            gi_d[0][u] = hn::LoadU(d, a.gdI + i), gi_d[1][u] = gi_d[0][u] * dinh_half, gi_d[2][u] = gi_d[0][u] * dinh;
-            se[u] = free[u] * soma_ext;
+            ws0[u] = hn::LoadU(d, a.ws + i);
+            ge_s0[u] = hn::LoadU(d, a.gsE + i), gi_s0[u] = hn::LoadU(d, a.gsI + i);
+            ge_d0[u] = hn::LoadU(d, a.gdE + i), gi_d0[u] = hn::LoadU(d, a.gdI + i);
+            q[u].F_s = free * g_s_C_s;
+            for (int t = 0; t < 3; ++t) {
+                q[u].A_s[t] = free * fma(gi_s0[u], ci_s[t], fma(ge_s0[u], ce_s[t], inv_tau_s));
+                q[u].B_s[t] = free * fma(gi_s0[u], ciE_s[t], fma(ge_s0[u], ceE_s[t], fma(ws0[u], cb_s[t], b_s)));
+                const Vd syn_d = fma(gi_d0[u], ci_d[t], ge_d0[u] * ce_d[t]);
+                if constexpr (DriveSoma) {
+                    q[u].A_d[t] = inv_tau_d, q[u].A_ds[t] = syn_d;
+                } else {
+                    q[u].A_d[t] = inv_tau_d + syn_d;
+                }
+                q[u].B_d[t] = fma(gi_d0[u], ciE_d[t], fma(ge_d0[u], ceE_d[t], b_d));
+            }
         }
-        // RK4 stage j at the time of conductance index t, from the state plus step * k.
+        // RK4 stage j at the time of index t, from the state plus step * k.
         Derivs k1[U], k2[U], k3[U], k4[U];
         const auto stage = [&](std::size_t u, int t, const Derivs* k, Vd step) {
-            const Vd vs = k ? v_s[u] + step * k->vs : v_s[u];
-            const Vd vd = k ? v_d[u] + step * k->vd : v_d[u];
-            const Vd wd = k ? w_dend[u] + step * k->wd : w_dend[u];
-            return rhs.at<DriveSoma>(vs, vd, wd, ws[t][u], ge_s[t][u], gi_s[t][u], ge_d[t][u], gi_d[t][u], free[u],
-                                     drive_d[u], se[u]);
+            const Vd vs = k ? fma(step, k->vs, v_s[u]) : v_s[u];
+            const Vd vd = k ? fma(step, k->vd, v_d[u]) : v_d[u];
+            const Vd wd = k ? fma(step, k->wd, w_dend[u]) : w_dend[u];
+            return rhs.at(q[u], t, vs, vd, wd);
         };
         for (std::size_t u = 0; u < U; ++u) k1[u] = stage(u, 0, nullptr, zero);
         for (std::size_t u = 0; u < U; ++u) k2[u] = stage(u, 1, &k1[u], half);
         for (std::size_t u = 0; u < U; ++u) k3[u] = stage(u, 1, &k2[u], half);
         for (std::size_t u = 0; u < U; ++u) k4[u] = stage(u, 2, &k3[u], h);
+        // y + h/6 (k1 + 2 k2 + 2 k3 + k4)
+        const auto advance = [&](Vd y, Vd q1, Vd q2, Vd q3, Vd q4) { return fma(h_6, fma(two, q2 + q3, q1 + q4), y); };
         for (std::size_t u = 0; u < U; ++u) {
             const std::size_t i = i0 + u * L;
             const Derivs &q1 = k1[u], &q2 = k2[u], &q3 = k3[u], &q4 = k4[u];
-            const Vd vs_new =
-                hn::IfThenElse(refractory[u], V_reset, v_s[u] + h_6 * (q1.vs + two * q2.vs + two * q3.vs + q4.vs));
+            const Vd vs_new = hn::IfThenElse(refractory[u], V_reset, advance(v_s[u], q1.vs, q2.vs, q3.vs, q4.vs));
             hn::StoreU(vs_new, d, a.vs + i);
-            hn::StoreU(v_d[u] + h_6 * (q1.vd + two * q2.vd + two * q3.vd + q4.vd), d, a.vd + i);
-            hn::StoreU(w_dend[u] + h_6 * (q1.wd + two * q2.wd + two * q3.wd + q4.wd), d, a.wd + i);
-            hn::StoreU(ws[2][u], d, a.ws + i);
-            const Vd th_new = theta_0 + (hn::LoadU(d, a.th + i) - theta_0) * decay_theta;
+            hn::StoreU(advance(v_d[u], q1.vd, q2.vd, q3.vd, q4.vd), d, a.vd + i);
+            hn::StoreU(advance(w_dend[u], q1.wd, q2.wd, q3.wd, q4.wd), d, a.wd + i);
+            hn::StoreU(ws0[u] * dws, d, a.ws + i);
+            const Vd th_new = fma(hn::LoadU(d, a.th + i) - theta_0, decay_theta, theta_0);
             hn::StoreU(th_new, d, a.th + i);
-            hn::StoreU(ge_s[2][u] + take_input(s.x[0], i), d, a.gsE + i);
-            hn::StoreU(gi_s[2][u] + take_input(s.x[1], i), d, a.gsI + i);
-            hn::StoreU(ge_d[2][u] + take_input(s.x[2], i), d, a.gdE + i);
-            hn::StoreU(gi_d[2][u] + take_input(s.x[3], i), d, a.gdI + i);
+            hn::StoreU(fma(ge_s0[u], dexc, take_input(s.x[0], i)), d, a.gsE + i);
+            hn::StoreU(fma(gi_s0[u], dinh, take_input(s.x[1], i)), d, a.gsI + i);
+            hn::StoreU(fma(ge_d0[u], dexc, take_input(s.x[2], i)), d, a.gdE + i);
+            hn::StoreU(fma(gi_d0[u], dinh, take_input(s.x[3], i)), d, a.gdI + i);
             // Step 4: refractory countdown, or the threshold test (the reset is the caller's).
             const Vd ref = hn::LoadU(d, a.ref + i);
             hn::StoreU(hn::IfThenElse(refractory[u], ref - one, ref), d, a.ref + i);

@@ -298,7 +298,7 @@ TEST_CASE("burst_pyramidal, default step: traces converge to RK4 at a 10x finer 
     // RK4's global error scales as h^4: with the fastest rates of the system ~0.3/ms (the
     // dendritic regenerative term, docs/models.md 1.6 numbers; see neurons/burst_pyramidal.cpp)
     // (h lambda)^4 / 120 per step ~ 1e-8 relative, times ~1e4 steps and voltage swings of
-    // ~70 mV gives ~1e-4 mV at most (measured: 3e-7 mV on V_s, 7e-7 mV on V_d, so the bound
+    // ~70 mV gives ~1e-4 mV at most (measured: 4.6e-7 mV on V_s, 9.4e-7 mV on V_d, so the bound
     // 1e-5 mV still leaves a factor 10); w_s and theta are exact exponentials in the model,
     // so they differ only by the reference's own RK4 error (~1e-12).
     INFO(n_spikes << " spikes; max |dV_s| " << err_vs << " mV, |dV_d| " << err_vd << " mV");
