@@ -68,12 +68,12 @@
 // emits a spike: V <- V_reset, w <- w + b, counter <- t_ref / h (rounded).
 // Vectorised across neurons (neurons/simd_inl.hpp, docs/architecture.md "Vectorised neuron
 // updates"): every neuron's step runs the V-form RK4 and the refractory update in vector lanes,
-// selected by masks, with Highway's vectorised Exp for the exponential term (within 1 ulp of
-// std::exp, but not bitwise it, and with fused multiply-add on targets that have it: results
-// differ from the earlier scalar code and between targets in the last bits, never between
-// decompositions). Neurons in the upswing (V > V_th, rare: the last steps before a spike) are
-// then recomputed one by one by the scalar u-form code above, which uses std::exp and
-// std::log, so that part is the same on every target.
+// selected by masks; the V form's stages in the coefficients of its right-hand side with fused
+// multiply-adds, and its exponential term in single precision (Highway's float Exp; see
+// VForm), so results differ from the earlier scalar code and between targets in the last bits,
+// never between decompositions. Neurons in the upswing (V > V_th, rare: the last steps before
+// a spike) are gathered and advanced in the u form with Highway's double Exp and Log; the
+// crossing of V_peak inside a step is found by the scalar code above (std::exp, std::log).
 #ifndef APICAL_AEIF_COND_EXP_SHARED  // compiled once, not per SIMD target
 #define APICAL_AEIF_COND_EXP_SHARED
 #include <cmath>
@@ -235,31 +235,76 @@ HWY_BEFORE_NAMESPACE();
 namespace apical::aeif_cond_exp_kernel::HWY_NAMESPACE {
 using namespace apical::HWY_NAMESPACE;
 
-// The V form of the step (RK4 on (V, w), conductances exact), as vectors.
+// The V form of the step (RK4 on (V, w), conductances exact), as vectors. The right-hand side
+// is linear in the clamped Vc = min(V, V_peak) and in w apart from the exponential term, with
+// coefficients that depend on the conductances at the stage time t (t0, t0 + h/2, t0 + h):
+//   dV/dt = B_t - A_t Vc - w / C_m + (g_L Delta_T / C_m) exp((Vc - V_th) / Delta_T)
+//   dw/dt = (a (Vc - E_L) - w) / tau_w
+// with A_t = (g_L + g_ex(t) + g_in(t)) / C_m, B_t = (g_L E_L + g_ex(t) E_ex + g_in(t) E_in + I) / C_m,
+// computed once per step and time; the stages are fused multiply-adds. The exponential is
+// single precision (its exponent computed in double and capped at +-80): its relative error
+// of about 1e-7 is 1e-7 of a current that is at most comparable to the leak below threshold
+// (V changes by ~1e-9 mV per step), and it costs a quarter of a double Exp. An exponent of 80
+// (5.5e34 times g_L Delta_T) puts V past V_peak within the stage, so the cap changes no
+// spike; V is reset there.
 template <bool exponential>
 struct VForm {
-    Vd E_L, minus_g_L, inv_C, E_ex, E_in, V_th, inv_Delta_T, g_L_Delta_T, V_peak, a, inv_tau_w;
-    Vd half_h, h, h_6, dex_half, din_half, dex, din;
+    Vd E_L, inv_C, V_peak, a_tau_w, neg_a_E_L_tau_w, inv_tau_w, inv_Delta_T, neg_V_th_inv_Delta_T, g_L_Delta_T_C;
+    Vd g_L_C, g_L_E_L_C, half_h, h, h_6, two, dex, din;
+    Vd ce[3], ci[3], ceE[3], ciE[3];  // decay(t) / C_m and decay(t) E / C_m
     explicit VForm(const Constants& c)
-        : E_L(hn::Set(Dd(), c.E_L)), minus_g_L(hn::Set(Dd(), -c.g_L)), inv_C(hn::Set(Dd(), c.inv_C)),
-          E_ex(hn::Set(Dd(), c.E_ex)), E_in(hn::Set(Dd(), c.E_in)), V_th(hn::Set(Dd(), c.V_th)),
-          inv_Delta_T(hn::Set(Dd(), c.inv_Delta_T)), g_L_Delta_T(hn::Set(Dd(), c.g_L * c.Delta_T)),
-          V_peak(hn::Set(Dd(), c.V_peak)), a(hn::Set(Dd(), c.a)), inv_tau_w(hn::Set(Dd(), c.inv_tau_w)),
-          half_h(hn::Set(Dd(), 0.5 * c.h)), h(hn::Set(Dd(), c.h)), h_6(hn::Set(Dd(), c.h / 6.0)),
-          dex_half(hn::Set(Dd(), c.decay_ex_half)),
-          din_half(hn::Set(Dd(), c.decay_in_half)), dex(hn::Set(Dd(), c.decay_ex)), din(hn::Set(Dd(), c.decay_in)) {}
-    // Right-hand side at (V, w) with conductances ge, gi; V is clamped to V_peak.
-    void rhs(Vd V, Vd w, Vd ge, Vd gi, Vd I, Vd& dV, Vd& dw) const {
-        const Vd Vc = hn::IfThenElse(hn::Lt(V, V_peak), V, V_peak);
-        Vd I_ion = minus_g_L * (Vc - E_L) - ge * (Vc - E_ex) - gi * (Vc - E_in) - w + I;
-        if constexpr (exponential) I_ion = I_ion + g_L_Delta_T * hn::Exp(Dd(), (Vc - V_th) * inv_Delta_T);
-        dV = I_ion * inv_C;
-        dw = (a * (Vc - E_L) - w) * inv_tau_w;
+        : E_L(hn::Set(Dd(), c.E_L)), inv_C(hn::Set(Dd(), c.inv_C)), V_peak(hn::Set(Dd(), c.V_peak)),
+          a_tau_w(hn::Set(Dd(), c.a * c.inv_tau_w)), neg_a_E_L_tau_w(hn::Set(Dd(), -c.a * c.E_L * c.inv_tau_w)),
+          inv_tau_w(hn::Set(Dd(), c.inv_tau_w)), inv_Delta_T(hn::Set(Dd(), c.inv_Delta_T)),
+          neg_V_th_inv_Delta_T(hn::Set(Dd(), -c.V_th * c.inv_Delta_T)),
+          g_L_Delta_T_C(hn::Set(Dd(), c.g_L * c.Delta_T * c.inv_C)), g_L_C(hn::Set(Dd(), c.g_L * c.inv_C)),
+          g_L_E_L_C(hn::Set(Dd(), c.g_L * c.E_L * c.inv_C)), half_h(hn::Set(Dd(), 0.5 * c.h)),
+          h(hn::Set(Dd(), c.h)), h_6(hn::Set(Dd(), c.h / 6.0)), two(hn::Set(Dd(), 2.0)),
+          dex(hn::Set(Dd(), c.decay_ex)), din(hn::Set(Dd(), c.decay_in)) {
+        const double decay_ex[3] = {1.0, c.decay_ex_half, c.decay_ex};
+        const double decay_in[3] = {1.0, c.decay_in_half, c.decay_in};
+        for (int t = 0; t < 3; ++t) {
+            ce[t] = hn::Set(Dd(), decay_ex[t] * c.inv_C), ci[t] = hn::Set(Dd(), decay_in[t] * c.inv_C);
+            ceE[t] = hn::Set(Dd(), decay_ex[t] * c.inv_C * c.E_ex), ciE[t] = hn::Set(Dd(), decay_in[t] * c.inv_C * c.E_in);
+        }
     }
+    // exp((Vc - V_th) / Delta_T) in single precision on the lanes of Vc.
+    Vd exponential_term(Vd Vc) const {
+        using Dh = hn::Rebind<float, Dd>;
+        const Dh dh;
+        const auto x = hn::DemoteTo(dh, fma(Vc, inv_Delta_T, neg_V_th_inv_Delta_T));
+        return hn::PromoteTo(Dd(), hn::Exp(dh, hn::Min(hn::Max(x, hn::Set(dh, -80.0f)), hn::Set(dh, 80.0f))));
+    }
+    // The derivatives at (V, w) with the coefficients A, B of the stage's time.
+    void rhs(Vd V, Vd w, Vd A, Vd B, Vd& dV, Vd& dw) const {
+        const Vd Vc = hn::IfThenElse(hn::Lt(V, V_peak), V, V_peak);
+        dV = fnma(inv_C, w, fnma(A, Vc, B));
+        if constexpr (exponential) dV = fma(g_L_Delta_T_C, exponential_term(Vc), dV);
+        dw = fma(a_tau_w, Vc, fnma(inv_tau_w, w, neg_a_E_L_tau_w));
+    }
+    // One classical RK4 step for U vectors at once, each stage for all U before the next, so
+    // that their chains of dependent instructions overlap (see rk4_pair).
     template <std::size_t U>
     void rk4(Vd (&V)[U], Vd (&w)[U], const Vd (&ge0)[U], const Vd (&gi0)[U], const Vd (&I)[U]) const {
-        const auto f = [this](Vd V_, Vd w_, Vd ge, Vd gi, Vd I_, Vd& dV, Vd& dw) { rhs(V_, w_, ge, gi, I_, dV, dw); };
-        rk4_pair(f, V, w, ge0, gi0, dex_half, din_half, dex, din, I, half_h, h, h_6);
+        Vd A[3][U], B[3][U], kV[4][U], kw[4][U];
+        for (std::size_t u = 0; u < U; ++u) {
+            const Vd b_I = fma(I[u], inv_C, g_L_E_L_C);
+            for (int t = 0; t < 3; ++t) {
+                A[t][u] = fma(gi0[u], ci[t], fma(ge0[u], ce[t], g_L_C));
+                B[t][u] = fma(gi0[u], ciE[t], fma(ge0[u], ceE[t], b_I));
+            }
+            rhs(V[u], w[u], A[0][u], B[0][u], kV[0][u], kw[0][u]);
+        }
+        for (std::size_t u = 0; u < U; ++u)
+            rhs(fma(half_h, kV[0][u], V[u]), fma(half_h, kw[0][u], w[u]), A[1][u], B[1][u], kV[1][u], kw[1][u]);
+        for (std::size_t u = 0; u < U; ++u)
+            rhs(fma(half_h, kV[1][u], V[u]), fma(half_h, kw[1][u], w[u]), A[1][u], B[1][u], kV[2][u], kw[2][u]);
+        for (std::size_t u = 0; u < U; ++u)
+            rhs(fma(h, kV[2][u], V[u]), fma(h, kw[2][u], w[u]), A[2][u], B[2][u], kV[3][u], kw[3][u]);
+        for (std::size_t u = 0; u < U; ++u) {
+            V[u] = fma(h_6, fma(two, kV[1][u] + kV[2][u], kV[0][u] + kV[3][u]), V[u]);
+            w[u] = fma(h_6, fma(two, kw[1][u] + kw[2][u], kw[0][u] + kw[3][u]), w[u]);
+        }
     }
 };
 
