@@ -249,37 +249,25 @@ using namespace apical::HWY_NAMESPACE;
 // spike; V is reset there.
 template <bool exponential>
 struct VForm {
-    Vd E_L, inv_C, V_peak, a_tau_w, neg_a_E_L_tau_w, inv_tau_w, inv_Delta_T, neg_V_th_inv_Delta_T, g_L_Delta_T_C;
-    Vd g_L_C, g_L_E_L_C, half_h, h, h_6, two, dex, din;
-    Vd ce[3], ci[3], ceE[3], ciE[3];  // decay(t) / C_m and decay(t) E / C_m
+    Vd inv_C, V_peak, a_tau_w, neg_a_E_L_tau_w, inv_tau_w, inv_Delta_T, neg_V_th_inv_Delta_T, g_L_Delta_T_C;
+    Vd g_L_C, g_L_E_L_C, half_h, h, h_6, dex, din;
+    StageConductances g;  // the conductances' share of A_t and B_t
     explicit VForm(const Constants& c)
-        : E_L(hn::Set(Dd(), c.E_L)), inv_C(hn::Set(Dd(), c.inv_C)), V_peak(hn::Set(Dd(), c.V_peak)),
+        : inv_C(hn::Set(Dd(), c.inv_C)), V_peak(hn::Set(Dd(), c.V_peak)),
           a_tau_w(hn::Set(Dd(), c.a * c.inv_tau_w)), neg_a_E_L_tau_w(hn::Set(Dd(), -c.a * c.E_L * c.inv_tau_w)),
           inv_tau_w(hn::Set(Dd(), c.inv_tau_w)), inv_Delta_T(hn::Set(Dd(), c.inv_Delta_T)),
           neg_V_th_inv_Delta_T(hn::Set(Dd(), -c.V_th * c.inv_Delta_T)),
           g_L_Delta_T_C(hn::Set(Dd(), c.g_L * c.Delta_T * c.inv_C)), g_L_C(hn::Set(Dd(), c.g_L * c.inv_C)),
           g_L_E_L_C(hn::Set(Dd(), c.g_L * c.E_L * c.inv_C)), half_h(hn::Set(Dd(), 0.5 * c.h)),
-          h(hn::Set(Dd(), c.h)), h_6(hn::Set(Dd(), c.h / 6.0)), two(hn::Set(Dd(), 2.0)),
-          dex(hn::Set(Dd(), c.decay_ex)), din(hn::Set(Dd(), c.decay_in)) {
-        const double decay_ex[3] = {1.0, c.decay_ex_half, c.decay_ex};
-        const double decay_in[3] = {1.0, c.decay_in_half, c.decay_in};
-        for (int t = 0; t < 3; ++t) {
-            ce[t] = hn::Set(Dd(), decay_ex[t] * c.inv_C), ci[t] = hn::Set(Dd(), decay_in[t] * c.inv_C);
-            ceE[t] = hn::Set(Dd(), decay_ex[t] * c.inv_C * c.E_ex), ciE[t] = hn::Set(Dd(), decay_in[t] * c.inv_C * c.E_in);
-        }
-    }
-    // exp((Vc - V_th) / Delta_T) in single precision on the lanes of Vc.
-    Vd exponential_term(Vd Vc) const {
-        using Dh = hn::Rebind<float, Dd>;
-        const Dh dh;
-        const auto x = hn::DemoteTo(dh, fma(Vc, inv_Delta_T, neg_V_th_inv_Delta_T));
-        return hn::PromoteTo(Dd(), hn::Exp(dh, hn::Min(hn::Max(x, hn::Set(dh, -80.0f)), hn::Set(dh, 80.0f))));
-    }
+          h(hn::Set(Dd(), c.h)), h_6(hn::Set(Dd(), c.h / 6.0)), dex(hn::Set(Dd(), c.decay_ex)),
+          din(hn::Set(Dd(), c.decay_in)),
+          g(c.decay_ex_half, c.decay_ex, c.decay_in_half, c.decay_in, c.inv_C, c.E_ex, c.E_in) {}
     // The derivatives at (V, w) with the coefficients A, B of the stage's time.
     void rhs(Vd V, Vd w, Vd A, Vd B, Vd& dV, Vd& dw) const {
         const Vd Vc = hn::IfThenElse(hn::Lt(V, V_peak), V, V_peak);
         dV = fnma(inv_C, w, fnma(A, Vc, B));
-        if constexpr (exponential) dV = fma(g_L_Delta_T_C, exponential_term(Vc), dV);
+        if constexpr (exponential)
+            dV = fma(g_L_Delta_T_C, hn::PromoteTo(Dd(), exp_float(fma(Vc, inv_Delta_T, neg_V_th_inv_Delta_T))), dV);
         dw = fma(a_tau_w, Vc, fnma(inv_tau_w, w, neg_a_E_L_tau_w));
     }
     // One classical RK4 step for U vectors at once, each stage for all U before the next, so
@@ -289,10 +277,8 @@ struct VForm {
         Vd A[3][U], B[3][U], kV[4][U], kw[4][U];
         for (std::size_t u = 0; u < U; ++u) {
             const Vd b_I = fma(I[u], inv_C, g_L_E_L_C);
-            for (int t = 0; t < 3; ++t) {
-                A[t][u] = fma(gi0[u], ci[t], fma(ge0[u], ce[t], g_L_C));
-                B[t][u] = fma(gi0[u], ciE[t], fma(ge0[u], ceE[t], b_I));
-            }
+            for (int t = 0; t < 3; ++t)
+                A[t][u] = g.rate(t, ge0[u], gi0[u], g_L_C), B[t][u] = g.drive(t, ge0[u], gi0[u], b_I);
             rhs(V[u], w[u], A[0][u], B[0][u], kV[0][u], kw[0][u]);
         }
         for (std::size_t u = 0; u < U; ++u)
@@ -302,8 +288,8 @@ struct VForm {
         for (std::size_t u = 0; u < U; ++u)
             rhs(fma(h, kV[2][u], V[u]), fma(h, kw[2][u], w[u]), A[2][u], B[2][u], kV[3][u], kw[3][u]);
         for (std::size_t u = 0; u < U; ++u) {
-            V[u] = fma(h_6, fma(two, kV[1][u] + kV[2][u], kV[0][u] + kV[3][u]), V[u]);
-            w[u] = fma(h_6, fma(two, kw[1][u] + kw[2][u], kw[0][u] + kw[3][u]), w[u]);
+            V[u] = rk4_combine(V[u], kV[0][u], kV[1][u], kV[2][u], kV[3][u], h_6);
+            w[u] = rk4_combine(w[u], kw[0][u], kw[1][u], kw[2][u], kw[3][u], h_6);
         }
     }
 };

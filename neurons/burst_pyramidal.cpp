@@ -261,10 +261,6 @@ struct Derivs {
     Vd vs, vd, wd;
 };
 
-// Floats on the lanes of a double vector (the sigmoid's precision).
-using Dh = hn::Rebind<float, Dd>;
-using Vh = hn::Vec<Dh>;
-
 // The right-hand side in the coefficients of a step (see the top of the file): within a step
 // every term but the sigmoid is linear in (V_s, V_d, w_d) with coefficients that depend on the
 // exactly known conductances and w_s at the stage time t (t0, t0 + h/2, t0 + h), so they are
@@ -276,18 +272,16 @@ using Vh = hn::Vec<Dh>;
 // + I_s)/C_s, F_s = g_s/C_s; on the dendrite the synaptic terms go to A_d (driving force V_d)
 // or to A_ds (driving force V_s, dendritic_driving_force: soma), B_d = E_L/tau_d + (g_dE E_exc
 // + g_dI E_inh + I_d + c_d K)/C_d.
-template <bool DriveSoma>
 struct StepCoefficients {
     Vd A_s[3], B_s[3], A_d[3], B_d[3], A_ds[3], F_s;
 };
 
 struct Rhs {
-    Vd neg_inv_D_d, E_d_inv_D_d, gC_d, awC_d, inv_tau_wd, neg_E_L_tau_wd, one;
+    Vd neg_inv_D_d, E_d_inv_D_d, gC_d, awC_d, inv_tau_wd, neg_E_L_tau_wd;
     explicit Rhs(const Constants& c)
         : neg_inv_D_d(hn::Set(Dd(), -c.inv_D_d)), E_d_inv_D_d(hn::Set(Dd(), c.E_d * c.inv_D_d)),
           gC_d(hn::Set(Dd(), c.g_d * c.inv_C_d)), awC_d(hn::Set(Dd(), c.a_w * c.inv_C_d)),
-          inv_tau_wd(hn::Set(Dd(), c.inv_tau_wd)), neg_E_L_tau_wd(hn::Set(Dd(), -c.E_L * c.inv_tau_wd)),
-          one(hn::Set(Dd(), 1.0)) {}
+          inv_tau_wd(hn::Set(Dd(), c.inv_tau_wd)), neg_E_L_tau_wd(hn::Set(Dd(), -c.E_L * c.inv_tau_wd)) {}
     // The sigmoid f(V_d) = 1 / (1 + exp(-(V_d - E_d)/D_d)), in single precision on the same
     // lanes (a vector of half the width): f's relative error is about 1e-7, which moves V_d by
     // ~1e-8 mV per step (docs/models.md 1.7.1), and it costs a quarter of the double Exp and
@@ -295,12 +289,11 @@ struct Rhs {
     // so that the float Exp stays finite and its results normal.
     Vd sigmoid(Vd v_d) const {
         const Dh dh;
-        const Vh x = hn::DemoteTo(dh, fma(v_d, neg_inv_D_d, E_d_inv_D_d));
-        const Vh e = hn::Exp(dh, hn::Min(hn::Max(x, hn::Set(dh, -80.0f)), hn::Set(dh, 80.0f)));
+        const Vh e = exp_float(fma(v_d, neg_inv_D_d, E_d_inv_D_d));
         return hn::PromoteTo(Dd(), hn::Set(dh, 1.0f) / (hn::Set(dh, 1.0f) + e));
     }
     template <bool DriveSoma>
-    Derivs at(const StepCoefficients<DriveSoma>& q, int t, Vd v_s, Vd v_d, Vd w_dend) const {
+    Derivs at(const StepCoefficients& q, int t, Vd v_s, Vd v_d, Vd w_dend) const {
         const Vd f = sigmoid(v_d);
         Vd dvd = fma(awC_d, w_dend, fnma(q.A_d[t], v_d, q.B_d[t]));
         if constexpr (DriveSoma) dvd = fnma(q.A_ds[t], v_s, dvd);
@@ -314,7 +307,7 @@ template <bool DriveSoma, bool Noise>
 std::size_t rk4_slice(const Constants& c, const Step& s) {
     const Dd d;
     const Rhs rhs(c);
-    const Vd h = hn::Set(d, c.h), half = hn::Set(d, 0.5 * c.h), h_6 = hn::Set(d, c.h / 6.0), two = hn::Set(d, 2.0);
+    const Vd h = hn::Set(d, c.h), half = hn::Set(d, 0.5 * c.h), h_6 = hn::Set(d, c.h / 6.0);
     const Vd zero = hn::Zero(d), one = hn::Set(d, 1.0), V_reset = hn::Set(d, c.V_reset);
     const Vd inv_C_s = hn::Set(d, c.inv_C_s), inv_C_d = hn::Set(d, c.inv_C_d), c_d_C_d = hn::Set(d, c.c_d * c.inv_C_d);
     const Vd g_s_C_s = hn::Set(d, c.g_s * c.inv_C_s);
@@ -322,17 +315,14 @@ std::size_t rk4_slice(const Constants& c, const Step& s) {
     const Vd base_s = hn::Set(d, c.E_L * c.inv_tau_s + s.I_s * c.inv_C_s);
     const Vd base_d = hn::Set(d, c.E_L * c.inv_tau_d + s.I_d * c.inv_C_d);
     const Vd inv_tau_s = hn::Set(d, c.inv_tau_s), inv_tau_d = hn::Set(d, c.inv_tau_d);
-    Vd ce_s[3], ci_s[3], ceE_s[3], ciE_s[3], cb_s[3], ce_d[3], ci_d[3], ceE_d[3], ciE_d[3];
+    const StageConductances soma(c.decay_exc_half, c.decay_exc, c.decay_inh_half, c.decay_inh, c.inv_C_s, c.E_exc,
+                                 c.E_inh);
+    const StageConductances dendrite(c.decay_exc_half, c.decay_exc, c.decay_inh_half, c.decay_inh, c.inv_C_d, c.E_exc,
+                                     c.E_inh);
+    Vd cb_s[3];  // decay_ws(t) b / C_s: w_s's share of B_s
     {
-        const double dexc[3] = {1.0, c.decay_exc_half, c.decay_exc}, dinh[3] = {1.0, c.decay_inh_half, c.decay_inh};
         const double dws[3] = {1.0, c.decay_ws_half, c.decay_ws};
-        for (int t = 0; t < 3; ++t) {
-            ce_s[t] = hn::Set(d, dexc[t] * c.inv_C_s), ci_s[t] = hn::Set(d, dinh[t] * c.inv_C_s);
-            ceE_s[t] = hn::Set(d, dexc[t] * c.inv_C_s * c.E_exc), ciE_s[t] = hn::Set(d, dinh[t] * c.inv_C_s * c.E_inh);
-            cb_s[t] = hn::Set(d, dws[t] * c.inv_C_s * c.b);
-            ce_d[t] = hn::Set(d, dexc[t] * c.inv_C_d), ci_d[t] = hn::Set(d, dinh[t] * c.inv_C_d);
-            ceE_d[t] = hn::Set(d, dexc[t] * c.inv_C_d * c.E_exc), ciE_d[t] = hn::Set(d, dinh[t] * c.inv_C_d * c.E_inh);
-        }
+        for (int t = 0; t < 3; ++t) cb_s[t] = hn::Set(d, dws[t] * c.inv_C_s * c.b);
     }
     const Vd dws = hn::Set(d, c.decay_ws), dexc = hn::Set(d, c.decay_exc), dinh = hn::Set(d, c.decay_inh);
     const Vd theta_0 = hn::Set(d, c.theta_0), decay_theta = hn::Set(d, c.decay_theta);
@@ -348,7 +338,7 @@ std::size_t rk4_slice(const Constants& c, const Step& s) {
     const std::size_t L = hn::Lanes(d);
     for (std::size_t i0 = 0; i0 < s.n; i0 += U * L) {
         Vd v_s[U], v_d[U], w_dend[U], ws0[U], ge_s0[U], gi_s0[U], ge_d0[U], gi_d0[U];
-        StepCoefficients<DriveSoma> q[U];
+        StepCoefficients q[U];
         Md refractory[U];
         for (std::size_t u = 0; u < U; ++u) {
             const std::size_t i = i0 + u * L;
@@ -370,15 +360,15 @@ std::size_t rk4_slice(const Constants& c, const Step& s) {
             ge_d0[u] = hn::LoadU(d, a.gdE + i), gi_d0[u] = hn::LoadU(d, a.gdI + i);
             q[u].F_s = free * g_s_C_s;
             for (int t = 0; t < 3; ++t) {
-                q[u].A_s[t] = free * fma(gi_s0[u], ci_s[t], fma(ge_s0[u], ce_s[t], inv_tau_s));
-                q[u].B_s[t] = free * fma(gi_s0[u], ciE_s[t], fma(ge_s0[u], ceE_s[t], fma(ws0[u], cb_s[t], b_s)));
-                const Vd syn_d = fma(gi_d0[u], ci_d[t], ge_d0[u] * ce_d[t]);
+                q[u].A_s[t] = free * soma.rate(t, ge_s0[u], gi_s0[u], inv_tau_s);
+                q[u].B_s[t] = free * soma.drive(t, ge_s0[u], gi_s0[u], fma(ws0[u], cb_s[t], b_s));
+                const Vd syn_d = dendrite.rate(t, ge_d0[u], gi_d0[u], zero);
                 if constexpr (DriveSoma) {
                     q[u].A_d[t] = inv_tau_d, q[u].A_ds[t] = syn_d;
                 } else {
                     q[u].A_d[t] = inv_tau_d + syn_d;
                 }
-                q[u].B_d[t] = fma(gi_d0[u], ciE_d[t], fma(ge_d0[u], ceE_d[t], b_d));
+                q[u].B_d[t] = dendrite.drive(t, ge_d0[u], gi_d0[u], b_d);
             }
         }
         // RK4 stage j at the time of index t, from the state plus step * k.
@@ -387,21 +377,19 @@ std::size_t rk4_slice(const Constants& c, const Step& s) {
             const Vd vs = k ? fma(step, k->vs, v_s[u]) : v_s[u];
             const Vd vd = k ? fma(step, k->vd, v_d[u]) : v_d[u];
             const Vd wd = k ? fma(step, k->wd, w_dend[u]) : w_dend[u];
-            return rhs.at(q[u], t, vs, vd, wd);
+            return rhs.at<DriveSoma>(q[u], t, vs, vd, wd);
         };
         for (std::size_t u = 0; u < U; ++u) k1[u] = stage(u, 0, nullptr, zero);
         for (std::size_t u = 0; u < U; ++u) k2[u] = stage(u, 1, &k1[u], half);
         for (std::size_t u = 0; u < U; ++u) k3[u] = stage(u, 1, &k2[u], half);
         for (std::size_t u = 0; u < U; ++u) k4[u] = stage(u, 2, &k3[u], h);
-        // y + h/6 (k1 + 2 k2 + 2 k3 + k4)
-        const auto advance = [&](Vd y, Vd q1, Vd q2, Vd q3, Vd q4) { return fma(h_6, fma(two, q2 + q3, q1 + q4), y); };
         for (std::size_t u = 0; u < U; ++u) {
             const std::size_t i = i0 + u * L;
             const Derivs &q1 = k1[u], &q2 = k2[u], &q3 = k3[u], &q4 = k4[u];
-            const Vd vs_new = hn::IfThenElse(refractory[u], V_reset, advance(v_s[u], q1.vs, q2.vs, q3.vs, q4.vs));
+            const Vd vs_new = hn::IfThenElse(refractory[u], V_reset, rk4_combine(v_s[u], q1.vs, q2.vs, q3.vs, q4.vs, h_6));
             hn::StoreU(vs_new, d, a.vs + i);
-            hn::StoreU(advance(v_d[u], q1.vd, q2.vd, q3.vd, q4.vd), d, a.vd + i);
-            hn::StoreU(advance(w_dend[u], q1.wd, q2.wd, q3.wd, q4.wd), d, a.wd + i);
+            hn::StoreU(rk4_combine(v_d[u], q1.vd, q2.vd, q3.vd, q4.vd, h_6), d, a.vd + i);
+            hn::StoreU(rk4_combine(w_dend[u], q1.wd, q2.wd, q3.wd, q4.wd, h_6), d, a.wd + i);
             hn::StoreU(ws0[u] * dws, d, a.ws + i);
             const Vd th_new = fma(hn::LoadU(d, a.th + i) - theta_0, decay_theta, theta_0);
             hn::StoreU(th_new, d, a.th + i);

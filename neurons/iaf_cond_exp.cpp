@@ -61,35 +61,24 @@ using namespace apical::HWY_NAMESPACE;
 
 // The constants of the stage coefficients a_j, b_j (see the header) at t0, t0 + h/2, t0 + h.
 struct Constants {
-    Vd a_L, b_L, inv_C, half_h, h, h_6, two;
-    Vd ce[3], ci[3], ee[3], ei[3];  // decay_x(t_j) / C_m and decay_x(t_j) E_x / C_m
+    Vd a_L, b_L, inv_C, half_h, h, h_6;
+    StageConductances g;  // the conductances' share of a_j and b_j
     Vd dex, din;
-    explicit Constants(const Group& g)
-        : a_L(hn::Set(Dd(), g.g_L * g.inv_C)), b_L(hn::Set(Dd(), g.g_L * g.E_L * g.inv_C)),
-          inv_C(hn::Set(Dd(), g.inv_C)), half_h(hn::Set(Dd(), 0.5 * g.h)), h(hn::Set(Dd(), g.h)),
-          h_6(hn::Set(Dd(), g.h / 6.0)), two(hn::Set(Dd(), 2.0)), dex(hn::Set(Dd(), g.decay_ex)),
-          din(hn::Set(Dd(), g.decay_in)) {
-        const double decay_ex[3] = {1.0, g.decay_ex_half, g.decay_ex};
-        const double decay_in[3] = {1.0, g.decay_in_half, g.decay_in};
-        for (int j = 0; j < 3; ++j) {
-            ce[j] = hn::Set(Dd(), decay_ex[j] * g.inv_C);
-            ci[j] = hn::Set(Dd(), decay_in[j] * g.inv_C);
-            ee[j] = hn::Set(Dd(), decay_ex[j] * g.inv_C * g.E_ex);
-            ei[j] = hn::Set(Dd(), decay_in[j] * g.inv_C * g.E_in);
-        }
-    }
+    explicit Constants(const Group& p)
+        : a_L(hn::Set(Dd(), p.g_L * p.inv_C)), b_L(hn::Set(Dd(), p.g_L * p.E_L * p.inv_C)),
+          inv_C(hn::Set(Dd(), p.inv_C)), half_h(hn::Set(Dd(), 0.5 * p.h)), h(hn::Set(Dd(), p.h)),
+          h_6(hn::Set(Dd(), p.h / 6.0)),
+          g(p.decay_ex_half, p.decay_ex, p.decay_in_half, p.decay_in, p.inv_C, p.E_ex, p.E_in),
+          dex(hn::Set(Dd(), p.decay_ex)), din(hn::Set(Dd(), p.decay_in)) {}
     // Classical RK4; b_I = (g_L E_L + I) / C_m.
     Vd rk4(Vd V, Vd ge, Vd gi, Vd b_I) const {
         Vd a[3], b[3];
-        for (int j = 0; j < 3; ++j) {
-            a[j] = fma(gi, ci[j], fma(ge, ce[j], a_L));
-            b[j] = fma(gi, ei[j], fma(ge, ee[j], b_I));
-        }
+        for (int j = 0; j < 3; ++j) a[j] = g.rate(j, ge, gi, a_L), b[j] = g.drive(j, ge, gi, b_I);
         const Vd k1 = fnma(a[0], V, b[0]);
         const Vd k2 = fnma(a[1], fma(half_h, k1, V), b[1]);
         const Vd k3 = fnma(a[1], fma(half_h, k2, V), b[1]);
         const Vd k4 = fnma(a[2], fma(h, k3, V), b[2]);
-        return fma(h_6, fma(two, k2 + k3, k1 + k4), V);
+        return rk4_combine(V, k1, k2, k3, k4, h_6);
     }
 };
 
@@ -108,19 +97,17 @@ void run_slice(const Group& group, const SliceInput& in, std::vector<Spike>& spi
         double* x_in = g.buf_in->row_of_step(step);
         const Vd b_I = c.b_L + hn::Set(d, (g.I_e + soma_current[k]) * g.inv_C);
         const double* noise = Noise ? in.neuron_current_row(0, k, g.n) : nullptr;
-        double *const V_m = g.v, *const ref = g.r, *const g_ex = g.ge, *const g_in = g.gi;
-        const std::size_t n = g.n;
-        for (std::size_t i = 0; i < n; i += hn::Lanes(d)) {
-            Vd v = hn::LoadU(d, V_m + i), r = hn::LoadU(d, ref + i);
-            const Vd ge = hn::LoadU(d, g_ex + i), gi = hn::LoadU(d, g_in + i);
-            const Vd v_free = c.rk4(v, ge, gi, Noise ? fma(load_unpadded(noise, i, n), c.inv_C, b_I) : b_I);
+        for (std::size_t i = 0; i < g.n; i += hn::Lanes(d)) {
+            Vd v = hn::LoadU(d, g.v + i), r = hn::LoadU(d, g.r + i);
+            const Vd ge = hn::LoadU(d, g.ge + i), gi = hn::LoadU(d, g.gi + i);
+            const Vd v_free = c.rk4(v, ge, gi, Noise ? fma(load_unpadded(noise, i, g.n), c.inv_C, b_I) : b_I);
             // Refractory neurons are held at V_reset and count down.
             const Md free = is_free(r);
             v = hn::IfThenElse(free, v_free, V_reset);
             r = count_down(free, r);
-            hn::StoreU(fma(c.dex, ge, take_input(x_ex, i)), d, g_ex + i);
-            hn::StoreU(fma(c.din, gi, take_input(x_in, i)), d, g_in + i);
-            reset.apply(hn::And(is_free(r), hn::Ge(v, V_th)), v, r, V_m, ref, i, step);
+            hn::StoreU(fma(c.dex, ge, take_input(x_ex, i)), d, g.ge + i);
+            hn::StoreU(fma(c.din, gi, take_input(x_in, i)), d, g.gi + i);
+            reset.apply(hn::And(is_free(r), hn::Ge(v, V_th)), v, r, g.v, g.r, i, step);
         }
     }
 }

@@ -99,6 +99,46 @@ HWY_INLINE V fnma(V a, V b, V c) {
 #endif
 }
 
+// The last step of classical RK4: y + h/6 (k1 + 2 k2 + 2 k3 + k4), in fused multiply-adds.
+inline Vd rk4_combine(Vd y, Vd k1, Vd k2, Vd k3, Vd k4, Vd h_6) {
+    return fma(h_6, fma(hn::Set(Dd(), 2.0), k2 + k3, k1 + k4), y);
+}
+
+// The synaptic conductances' share of a right-hand side that is linear in the potential, at
+// the three RK4 stage times t = 0, 1, 2 (t0, t0 + h/2, t0 + h). The conductances are known
+// exactly there, g(t) = g(t0) decay(t), so g_ex(t) / C = g_ex(t0) (decay_ex(t) / C) is one
+// multiplication by a constant: `rate` adds (g_ex(t) + g_in(t)) / C to a base and `drive` adds
+// (g_ex(t) E_ex + g_in(t) E_in) / C, two fused multiply-adds each (iaf_cond_exp,
+// aeif_cond_exp's V form, burst_pyramidal's compartments).
+struct StageConductances {
+    Vd ex[3], in[3], ex_E[3], in_E[3];
+    StageConductances(double decay_ex_half, double decay_ex, double decay_in_half, double decay_in, double inv_C,
+                      double E_ex, double E_in) {
+        const double dex[3] = {1.0, decay_ex_half, decay_ex}, din[3] = {1.0, decay_in_half, decay_in};
+        for (int t = 0; t < 3; ++t) {
+            ex[t] = hn::Set(Dd(), dex[t] * inv_C), in[t] = hn::Set(Dd(), din[t] * inv_C);
+            ex_E[t] = hn::Set(Dd(), dex[t] * inv_C * E_ex), in_E[t] = hn::Set(Dd(), din[t] * inv_C * E_in);
+        }
+    }
+    Vd rate(int t, Vd g_ex, Vd g_in, Vd base) const { return fma(g_in, in[t], fma(g_ex, ex[t], base)); }
+    Vd drive(int t, Vd g_ex, Vd g_in, Vd base) const { return fma(g_in, in_E[t], fma(g_ex, ex_E[t], base)); }
+};
+
+// Floats on the lanes of a double vector: half its width.
+using Dh = hn::Rebind<float, Dd>;
+using Vh = hn::Vec<Dh>;
+
+// exp(x) in single precision on the lanes of a double vector (DemoteTo, then Highway's float
+// Exp), for transcendental terms whose error budget allows a relative error of about 1e-7
+// (docs/architecture.md, "Rounding"; aeif_cond_exp's exponential term, burst_pyramidal's
+// sigmoid). x is capped at +-80 first: the float Exp then stays finite and its results normal,
+// and there the term is 0 or overwhelming to float precision anyway (each caller says why the
+// cap changes nothing).
+inline Vh exp_float(Vd x) {
+    const Dh dh;
+    return hn::Exp(dh, hn::Min(hn::Max(hn::DemoteTo(dh, x), hn::Set(dh, -80.0f)), hn::Set(dh, 80.0f)));
+}
+
 // Refractory counters (whole steps left, as doubles): lanes at 0 are free, the others count down.
 inline Md is_free(Vd r) { return hn::Eq(r, hn::Zero(Dd())); }
 inline Vd count_down(Md free, Vd r) { return hn::IfThenElse(free, r, r - hn::Set(Dd(), 1.0)); }
