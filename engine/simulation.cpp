@@ -4,10 +4,12 @@
 #include <exception>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include <omp.h>
 
 #include "engine/memory_estimate.hpp"
+#include "engine/thread_team.hpp"
 
 namespace apical {
 
@@ -15,29 +17,11 @@ std::atomic<int> stop_request{0};
 
 namespace {
 
-// Runs body(v) for every virtual process, one OpenMP thread each, then rethrows the first
-// exception a VP raised (`errors`: one slot per VP, empty, kept by the caller so that a slice
-// allocates nothing). A single VP runs on the calling thread without a parallel region:
-// libgomp's region of one thread still makes a futex system call at every join (strace: one per
-// slice), which is 100,000 calls in 10 s of COBA.
+// Runs body(v) once for every VP, one thread each (run_team with one round).
 template <class Body>
 void for_each_vp(std::vector<std::exception_ptr>& errors, Body&& body) {
-    const std::size_t n = errors.size();
-    const auto guarded = [&](std::size_t v) {
-        try {
-            body(v);
-        } catch (...) {
-            errors[v] = std::current_exception();
-        }
-    };
-    if (n == 1) {
-        guarded(0);
-    } else {
-#pragma omp parallel for schedule(static, 1) num_threads(int(n))
-        for (std::size_t v = 0; v < n; ++v) guarded(v);
-    }
-    for (auto& e : errors)
-        if (e) std::rethrow_exception(e);
+    bool first = true;
+    run_team(errors, [&] { return std::exchange(first, false); }, body);
 }
 
 SpikeClassifier::Rule classification_rule(const SpikeClassificationSpec& c) {
@@ -162,42 +146,25 @@ step_t Simulation::run(step_t until) {
     const step_t flush_every =
         std::max<step_t>(1, to_steps(net_.spec().simulation.flush_interval_ms, net_.dt()));
     std::vector<std::exception_ptr> errors(vps.size());
-    vp_times_.assign(vps.size(), {0.0, 0.0});
+    vp_times_.assign(vps.size(), VpTimes{});
     if (sampling_ && now_ == 0) {  // the initial state is the sample at step 0
         sampling_->begin_slice(0, 1);
         for (std::size_t v = 0; v < vps.size(); ++v)
             for (std::size_t p = 0; p < vps[v].n_groups(); ++p) sampling_->sample(vps[v], int(v), int(p), 0);
         emit_frames();
     }
-    while (now_ < until) {
-        // Every rank stops together, and learns the signal a peer received (the largest
-        // signal number if several), so all report the same reason and exit code.
-        if (const int sig = int(ctx_.max(double(stop_request.load()))); sig != 0) {
-            stop_request.store(sig);
-            break;
-        }
-        const step_t first = now_ + 1;
-        const int n = int(std::min<step_t>(M, until - now_));
-        if (sampling_) sampling_->begin_slice(first, n);
-
-        const bool deliver = !delivered_ahead_;
-        delivered_ahead_ = false;
-        for_each_vp(errors, [&](std::size_t v) {
-            const double a = omp_get_wtime();
-            if (deliver) vps[v].deliver(*to_deliver_, *to_deliver_classes_, net_.decomposition().populations(), now_);
-            const double b = omp_get_wtime();
-            vps[v].add_poisson_input(net_.spec().simulation.seed, first, n);
-            update(vps[v], v, first, n);
-            // Sorted here, in parallel: exchange() then only merges the VPs' lists.
-            std::sort(vps[v].spikes().begin(), vps[v].spikes().end());
-            vp_times_[v] = {b - a, omp_get_wtime() - b};
-        });
+    // One round of the team: the serial part closes the slice just computed (exchange, write)
+    // and opens the next; the parallel part is each VP's deliver and update.
+    step_t first = 0;
+    int n = 0;
+    bool deliver = false, started = false;
+    const auto close_slice = [&] {
         if (deliver) delivered_through_ = first - 1;
         double t1 = omp_get_wtime();
         double slowest_deliver = 0, slowest_update = 0;
-        for (auto [d, u] : vp_times_) {
-            slowest_deliver = std::max(slowest_deliver, d);
-            slowest_update = std::max(slowest_update, u);
+        for (const VpTimes& t : vp_times_) {
+            slowest_deliver = std::max(slowest_deliver, t.deliver);
+            slowest_update = std::max(slowest_update, t.update);
         }
         times_.deliver += slowest_deliver;
         times_.update += slowest_update;
@@ -220,7 +187,39 @@ step_t Simulation::run(step_t until) {
         times_.write += t3 - t2;
         for (auto& f : observers_) f(now_);
         if (on_slice_) on_slice_(now_);
-    }
+    };
+    const auto open_slice = [&]() -> bool {
+        if (now_ >= until) return false;
+        // Every rank stops together, and learns the signal a peer received (the largest
+        // signal number if several), so all report the same reason and exit code.
+        if (const int sig = int(ctx_.max(double(stop_request.load()))); sig != 0) {
+            stop_request.store(sig);
+            return false;
+        }
+        first = now_ + 1;
+        n = int(std::min<step_t>(M, until - now_));
+        if (sampling_) sampling_->begin_slice(first, n);
+        deliver = !delivered_ahead_;
+        delivered_ahead_ = false;
+        return true;
+    };
+    run_team(
+        errors,
+        [&] {
+            if (started) close_slice();
+            started = true;
+            return open_slice();
+        },
+        [&](std::size_t v) {
+            const double a = omp_get_wtime();
+            if (deliver) vps[v].deliver(*to_deliver_, *to_deliver_classes_, net_.decomposition().populations(), now_);
+            const double b = omp_get_wtime();
+            vps[v].add_poisson_input(net_.spec().simulation.seed, first, n);
+            update(vps[v], v, first, n);
+            // Sorted here, in parallel: exchange() then only merges the VPs' lists.
+            std::sort(vps[v].spikes().begin(), vps[v].spikes().end());
+            vp_times_[v] = {b - a, omp_get_wtime() - b};
+        });
     if (plastic_ && !delivered_ahead_) deliver_ahead();
     for (auto* r : recorders_) r->flush();
     if (state_recorder_) state_recorder_->flush();

@@ -189,7 +189,11 @@ private:
     step_t now_ = 0;               // last computed step
     step_t last_flush_ = 0;
     PhaseTimes times_;
-    std::vector<std::pair<double, double>> vp_times_;  // (deliver, update) of the current slice
+    // (deliver, update) of the current slice, a cache-line pair per VP: each thread writes its own.
+    struct alignas(128) VpTimes {
+        double deliver = 0, update = 0;
+    };
+    std::vector<VpTimes> vp_times_;
 };
 
 }  // namespace apical

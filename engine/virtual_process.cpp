@@ -162,10 +162,23 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
     for (Teaching& t : teaching_)
         each_own_spike(t.layout, t.n_vp, [&](std::uint32_t local, step_t step) { t.input.spike(local, step); });
     spikes_.clear();
+    const auto population_of = [&pops](gid_t gid) {
+        int p = int(pops.size()) - 1;
+        while (gid < pops[std::size_t(p)].first_gid) --p;
+        return p;
+    };
+    // The synapse rows of the slice's spikes are scattered over tables larger than the cache:
+    // fetch them all first, so that their misses overlap instead of stalling one row at a time.
+    for (const Spike& s : spikes)
+        for (int ti : tables_of_source_[std::size_t(population_of(s.gid))]) {
+            const StaticSynapseTable& t = tables_[std::size_t(ti)];
+            const std::uint32_t node = s.gid - t.source_first_gid;
+            const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
+            for (std::uint32_t j = begin; j < end; j += 16) __builtin_prefetch(t.target.data() + j);
+        }
     for (std::size_t k = 0; k < spikes.size(); ++k) {
         const Spike& s = spikes[k];
-        int p = int(pops.size()) - 1;
-        while (s.gid < pops[std::size_t(p)].first_gid) --p;
+        const int p = population_of(s.gid);
         for (int ti : tables_of_source_[std::size_t(p)]) {
             StaticSynapseTable& t = tables_[std::size_t(ti)];
             const bool passes = t.transmit == Transmit::all || transmits(t.transmit, classes[k]);

@@ -80,7 +80,8 @@ struct OwnStateArray {
     OwnStateArray(const char* n, std::uint8_t* d, std::size_t w = 1) : name(n), type(Type::u8), data(d), width(w) {}
 };
 
-class NeuronGroup {
+// Aligned like VirtualProcess: groups of different VPs are allocated one after another.
+class alignas(128) NeuronGroup {
 public:
     NeuronGroup(const ModelInfo& info, std::vector<gid_t> gids, int n_slots, double dt_ms)
         : info_(&info), gids_(std::move(gids)), dt_(dt_ms) {
