@@ -189,9 +189,10 @@ private:
     step_t now_ = 0;               // last computed step
     step_t last_flush_ = 0;
     PhaseTimes times_;
-    // (deliver, update) of the current slice, a cache-line pair per VP: each thread writes its own.
+    // (deliver, update) of the current slice in ticks (engine/simulation.cpp `ticks`), a
+    // cache-line pair per VP: each thread writes its own.
     struct alignas(128) VpTimes {
-        double deliver = 0, update = 0;
+        std::uint64_t deliver = 0, update = 0;
     };
     std::vector<VpTimes> vp_times_;
 };
