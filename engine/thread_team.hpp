@@ -1,6 +1,7 @@
 #pragma once
 // The VPs' threads for a run of many slices: one OpenMP region for the whole loop, in which the
-// threads meet at a barrier that spins before it sleeps, instead of a parallel region per slice.
+// threads meet at a barrier that spins, then yields, then sleeps, instead of a parallel region
+// per slice.
 //
 // Why: a slice can be a single step (COBA's delay is one step), so a run of 10 s at 0.1 ms has
 // 100,000 of them, each a few microseconds of work per thread. libgomp's fork and join of a
@@ -12,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <thread>
 #include <vector>
 
 #include <omp.h>
@@ -26,7 +28,7 @@ inline void cpu_relax() {
 #endif
 }
 
-// A reusable barrier of n threads. Waiters spin (with the CPU's pause hint) for a while, then
+// A reusable barrier of n threads. Waiters spin (with the CPU's pause hint), then yield, then
 // sleep on the generation counter (C++20 atomic wait: a futex on Linux); the last arrival wakes
 // sleepers only if there are any, so the usual case makes no system call.
 class SpinBarrier {
@@ -46,6 +48,13 @@ public:
             if (generation_.load(std::memory_order_acquire) != gen) return;
             cpu_relax();
         }
+        // Then offer the core to another thread between checks: on an oversubscribed machine
+        // (more threads than cores: MPI ranks, tests run side by side) the thread waited for
+        // may need it; on an idle one sched_yield returns at once and this is a slower spin.
+        for (int i = 0; i < yields; ++i) {
+            if (generation_.load(std::memory_order_acquire) != gen) return;
+            std::this_thread::yield();
+        }
         // Announce the sleep before the last check: the last arrival either sees the count
         // (and notifies) or has already advanced the generation this load then sees.
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
@@ -54,9 +63,13 @@ public:
     }
 
 private:
-    // About 50-100 us of pause instructions: longer than any slice's imbalance, shorter than
-    // a scheduler time slice, so an oversubscribed machine still makes progress.
-    static constexpr int spins = 4000;
+    // About 6 us of pause instructions (25 ns each on this VM's EPYC; a slice of one step: both
+    // threads arrive within that), then about 200 us of yields (0.5 us each; the imbalance of
+    // longer slices, tens of microseconds in Brunel's), then sleep. A pure spin of 100 us made
+    // the test suite, two tests side by side on two cores, take 248 s instead of 187 s;
+    // sleeping at once made Brunel at two threads 15 % slower (a wake costs tens of us).
+    static constexpr int spins = 256;
+    static constexpr int yields = 400;
     unsigned n_;
     alignas(64) std::atomic<std::uint32_t> arrived_{0};
     alignas(64) std::atomic<std::uint32_t> generation_{0};
