@@ -57,6 +57,7 @@ void VirtualProcess::finish_building(int max_slice_steps) {
     }
     // Every population has its (possibly empty) list of tables, so deliver can index it.
     tables_of_source_.resize(std::max(tables_of_source_.size(), groups_.size()));
+    build_routes();
     std::size_t n_compartments = 1;
     for (auto& g : groups_) n_compartments = std::max(n_compartments, g->info().compartments.size());
     stimulus_scratch_.assign(n_compartments, std::vector<double>(std::size_t(max_slice_steps), 0.0));
@@ -71,6 +72,36 @@ void VirtualProcess::finish_building(int max_slice_steps) {
     if (largest > 0) {
         neuron_scratch_.assign(n_compartments, std::vector<double>(std::size_t(max_slice_steps) * largest, 0.0));
         for (auto& rows : neuron_scratch_) neuron_rows_.push_back(rows.data());
+    }
+}
+
+// After the tables and groups are complete: no table or ring buffer is reallocated later (initial
+// weights and checkpoints write the weights in place), so the pointers stay valid.
+void VirtualProcess::build_routes() {
+    routes_.clear();
+    routes_begin_.assign(1, 0);
+    for (const std::vector<int>& tables : tables_of_source_) {
+        for (int ti : tables) {
+            StaticSynapseTable& t = tables_[std::size_t(ti)];
+            Route r{};
+            r.offsets = t.offsets.data();
+            r.target = t.target.data();
+            r.weight = t.weight.empty() ? nullptr : t.weight.data();
+            r.weight_constant = t.weight_constant;
+            r.source_first_gid = t.source_first_gid;
+            r.delay = t.delay_constant;
+            r.table = ti;
+            r.simple = t.plastic < 0 && t.transmit == Transmit::all && t.short_term < 0 && !t.event_target &&
+                       t.delay.empty();
+            if (r.simple) {
+                RingBuffer& buf = groups_[std::size_t(t.target_group)]->input(t.receptor);
+                r.ring = buf.row(0);
+                r.stride = std::uint32_t(buf.n_neurons());
+                r.n_slots = buf.n_slots();
+            }
+            routes_.push_back(r);
+        }
+        routes_begin_.push_back(std::uint32_t(routes_.size()));
     }
 }
 
@@ -169,18 +200,37 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
     };
     // The synapse rows of the slice's spikes are scattered over tables larger than the cache:
     // fetch them all first, so that their misses overlap instead of stalling one row at a time.
-    for (const Spike& s : spikes)
-        for (int ti : tables_of_source_[std::size_t(population_of(s.gid))]) {
-            const StaticSynapseTable& t = tables_[std::size_t(ti)];
-            const std::uint32_t node = s.gid - t.source_first_gid;
-            const std::uint32_t begin = t.offsets[node], end = t.offsets[node + 1];
-            for (std::uint32_t j = begin; j < end; j += 16) __builtin_prefetch(t.target.data() + j);
+    for (const Spike& s : spikes) {
+        const std::size_t p = std::size_t(population_of(s.gid));
+        for (std::uint32_t r = routes_begin_[p]; r < routes_begin_[p + 1]; ++r) {
+            const Route& route = routes_[r];
+            const std::uint32_t node = s.gid - route.source_first_gid;
+            const std::uint32_t begin = route.offsets[node], end = route.offsets[node + 1];
+            for (std::uint32_t j = begin; j < end; j += 16) __builtin_prefetch(route.target + j);
         }
+    }
     for (std::size_t k = 0; k < spikes.size(); ++k) {
         const Spike& s = spikes[k];
-        const int p = population_of(s.gid);
-        for (int ti : tables_of_source_[std::size_t(p)]) {
-            StaticSynapseTable& t = tables_[std::size_t(ti)];
+        const std::size_t p = std::size_t(population_of(s.gid));
+        for (std::uint32_t r = routes_begin_[p]; r < routes_begin_[p + 1]; ++r) {
+            const Route& route = routes_[r];
+            if (route.simple) {
+                // As add_synapses without efficacy: the same additions in the same order.
+                const std::uint32_t node = s.gid - route.source_first_gid;
+                const std::uint32_t begin = route.offsets[node], end = route.offsets[node + 1];
+                if (begin == end) continue;
+                double* row = route.ring + std::size_t((grid_step(s) + route.delay) % route.n_slots) * route.stride;
+                const std::uint32_t* target = route.target;
+                if (route.weight) {
+                    const float* w = route.weight;
+                    for (std::uint32_t j = begin; j < end; ++j) row[target[j]] += double(w[j]);
+                } else {
+                    const double w = route.weight_constant;
+                    for (std::uint32_t j = begin; j < end; ++j) row[target[j]] += w;
+                }
+                continue;
+            }
+            StaticSynapseTable& t = tables_[std::size_t(route.table)];
             const bool passes = t.transmit == Transmit::all || transmits(t.transmit, classes[k]);
             const std::uint32_t node = s.gid - t.source_first_gid;
             if (t.plastic >= 0) {

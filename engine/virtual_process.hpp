@@ -111,6 +111,25 @@ public:
 
 private:
     void trim_archives();
+    void build_routes();
+
+    // What delivering a spike into one table needs, one cache line per (source population,
+    // table), in tables_of_source_ order. Through the table, its group and the group's ring
+    // buffer that was a chain of about 20 loads per spike and table, which the neuron update
+    // evicts from L1 between slices (COBA at two threads: half of deliver, perf annotate).
+    // `simple`: a static table without short-term plasticity or class filter, onto a grid
+    // group, one delay: delivered from here alone; the others through tables_[table].
+    struct alignas(64) Route {
+        const std::uint32_t* offsets;
+        const std::uint32_t* target;
+        const float* weight;  // null: every synapse has weight_constant
+        double* ring;         // the target receptor's ring buffer, [slot][neuron]
+        double weight_constant;
+        std::uint32_t stride;  // neurons per ring-buffer row
+        std::uint32_t source_first_gid;
+        int n_slots, delay, table;
+        bool simple;
+    };
 
     int id_;
     std::vector<std::unique_ptr<NeuronGroup>> groups_;  // one per population
@@ -118,6 +137,8 @@ private:
     std::vector<TsodyksMarkramSources> short_term_;     // per projection with STP on this VP
     std::vector<TsodyksMarkramSynapses> short_term_synapses_;  // per table with per-synapse STP
     std::vector<std::vector<int>> tables_of_source_;    // per source population: table indices
+    std::vector<Route> routes_;                         // tables_of_source_, flattened
+    std::vector<std::uint32_t> routes_begin_;           // per source population, and the end
     struct Plastic {
         PlasticSynapses synapses;
         int table = -1;  // index in tables_
