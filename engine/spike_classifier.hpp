@@ -76,9 +76,6 @@ public:
         if (rule_ == Rule::trace) trace_.assign(n_neurons, 0.0);
     }
 
-    static constexpr double inv_e = 0.36787944117144233;  // e^-1, rounded to double
-    static constexpr double above_inv_e = inv_e * (1.0 + 1e-9), below_inv_e = inv_e * (1.0 - 1e-9);
-
     // The class of a spike of `neuron` at `step`; updates the neuron's state.
     std::uint8_t classify(std::size_t neuron, step_t step) {
         const step_t last = last_[neuron];
@@ -97,6 +94,8 @@ public:
                 // of either form; closer, the log form does, as it always did, so every class is
                 // the same bit for bit and the log is computed for almost no spike (it was half
                 // of the classifier's time, a serial part of every slice).
+                constexpr double inv_e = 0.36787944117144233;  // e^-1, rounded to double
+                constexpr double above_inv_e = inv_e * (1.0 + 1e-9), below_inv_e = inv_e * (1.0 - 1e-9);
                 continues = y > above_inv_e ? true : y < below_inv_e ? false : lag <= 1.0 + std::log(x);
                 trace_[neuron] = y;
             }

@@ -93,12 +93,7 @@ void VirtualProcess::build_routes() {
             r.table = ti;
             r.simple = t.plastic < 0 && t.transmit == Transmit::all && t.short_term < 0 && !t.event_target &&
                        t.delay.empty();
-            if (r.simple) {
-                RingBuffer& buf = groups_[std::size_t(t.target_group)]->input(t.receptor);
-                r.ring = buf.row(0);
-                r.stride = std::uint32_t(buf.n_neurons());
-                r.n_slots = buf.n_slots();
-            }
+            if (r.simple) r.buffer = &groups_[std::size_t(t.target_group)]->input(t.receptor);
             routes_.push_back(r);
         }
         routes_begin_.push_back(std::uint32_t(routes_.size()));
@@ -107,25 +102,31 @@ void VirtualProcess::build_routes() {
 
 namespace {
 
+// Synapses begin .. end, one delay, into ring-buffer row `row`: each weight (weight[k], or
+// w_constant if weight is null), times efficacy(k) if Scaled; the static instantiation is the
+// plain loop. The constant is in a local: through a struct it would be reloaded after every
+// store to the row (a double* may point at it).
+template <bool Scaled, class Efficacy>
+void add_to_row(double* row, const std::uint32_t* target, const float* weight, double w_constant,
+                std::uint32_t begin, std::uint32_t end, Efficacy efficacy) {
+    const auto scaled = [&efficacy](double w, std::uint32_t k) { return Scaled ? w * efficacy(k) : w; };
+    if (weight == nullptr) {
+        for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(w_constant, k);
+    } else {
+        for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(double(weight[k]), k);
+    }
+}
+
 // The synapses begin .. end of one spike's source in table t. Scaled: synapse k's weight times
-// efficacy(k) (short-term plasticity: one value per spike, or each synapse's own); the static
-// instantiation is the plain loop.
+// efficacy(k) (short-term plasticity: one value per spike, or each synapse's own).
 template <bool Scaled, class Efficacy>
 void add_synapses(const StaticSynapseTable& t, RingBuffer& buf, step_t step, std::uint32_t begin,
                   std::uint32_t end, Efficacy efficacy) {
     const auto scaled = [&efficacy](double w, std::uint32_t k) { return Scaled ? w * efficacy(k) : w; };
     const std::uint32_t* target = t.target.data();
     if (t.delay.empty()) {
-        double* row = buf.row_of_step(step + t.delay_constant);
-        if (t.weight.empty()) {
-            // In a local: through `t` it would be reloaded after every store to the row (a
-            // double* may point at it).
-            const double w = t.weight_constant;
-            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(w, k);
-        } else {
-            const float* w = t.weight.data();
-            for (std::uint32_t k = begin; k < end; ++k) row[target[k]] += scaled(double(w[k]), k);
-        }
+        add_to_row<Scaled>(buf.row_of_step(step + t.delay_constant), target,
+                           t.weight.empty() ? nullptr : t.weight.data(), t.weight_constant, begin, end, efficacy);
     } else {
         const int slots = buf.n_slots();
         const int base = buf.slot_of(step);
@@ -215,19 +216,11 @@ void VirtualProcess::deliver(std::span<const Spike> spikes, std::span<const std:
         for (std::uint32_t r = routes_begin_[p]; r < routes_begin_[p + 1]; ++r) {
             const Route& route = routes_[r];
             if (route.simple) {
-                // As add_synapses without efficacy: the same additions in the same order.
                 const std::uint32_t node = s.gid - route.source_first_gid;
                 const std::uint32_t begin = route.offsets[node], end = route.offsets[node + 1];
                 if (begin == end) continue;
-                double* row = route.ring + std::size_t((grid_step(s) + route.delay) % route.n_slots) * route.stride;
-                const std::uint32_t* target = route.target;
-                if (route.weight) {
-                    const float* w = route.weight;
-                    for (std::uint32_t j = begin; j < end; ++j) row[target[j]] += double(w[j]);
-                } else {
-                    const double w = route.weight_constant;
-                    for (std::uint32_t j = begin; j < end; ++j) row[target[j]] += w;
-                }
+                add_to_row<false>(route.buffer->row_of_step(grid_step(s) + route.delay), route.target, route.weight,
+                                  route.weight_constant, begin, end, [](std::uint32_t) { return 1.0; });
                 continue;
             }
             StaticSynapseTable& t = tables_[std::size_t(route.table)];

@@ -118,16 +118,16 @@ private:
     // buffer that was a chain of about 20 loads per spike and table, which the neuron update
     // evicts from L1 between slices (COBA at two threads: half of deliver, perf annotate).
     // `simple`: a static table without short-term plasticity or class filter, onto a grid
-    // group, one delay: delivered from here alone; the others through tables_[table].
+    // group, one delay: delivered from here and its ring buffer (add_to_row, as add_synapses
+    // does); the others through tables_[table].
     struct alignas(64) Route {
         const std::uint32_t* offsets;
         const std::uint32_t* target;
         const float* weight;  // null: every synapse has weight_constant
-        double* ring;         // the target receptor's ring buffer, [slot][neuron]
+        RingBuffer* buffer;   // the target receptor's (simple routes)
         double weight_constant;
-        std::uint32_t stride;  // neurons per ring-buffer row
         std::uint32_t source_first_gid;
-        int n_slots, delay, table;
+        int delay, table;
         bool simple;
     };
 
